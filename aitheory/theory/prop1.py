@@ -1,0 +1,135 @@
+r"""Proposition 1 (no triangle inequality for KL).
+
+**Statement.** For every ``eps > 0`` there are distributions ``pi, beta, tau`` with
+``KL(pi || beta) <= eps``, ``KL(tau || beta) <= eps`` and ``KL(pi || tau) = inf``.
+So a policy ``pi`` close to a base policy ``beta`` that is itself close to the trusted policy ``tau``
+can still do, with positive probability, what ``tau`` never does.
+
+**Witness** (:func:`witness`). Over actions ``{0, 1}``: ``tau = Bern(0)``, ``pi = beta = Bern(p)`` with
+``p = min(eps, 1)/2``. Then ``KL(pi || beta) = 0``, ``KL(tau || beta) = -ln(1 - p) <= p/(1-p) <= 2p <= eps``
+(the middle steps hold on ``0 < p <= 1/2``; checked symbolically in ``proofs_check/check_prop1.py``) and
+``KL(pi || tau) = inf`` because ``pi(1) = p > 0 = tau(1)``.
+
+**Generalisation** (:func:`separating_policy`). Given any ``beta`` and any ``tau`` with a zero entry on
+the set ``Z`` where ``beta(Z) > 0``, the policy putting the *most* mass on ``Z`` subject to
+``KL(pi || beta) <= eps`` is the two-level tilt ``pi(x) = beta(x) r / beta(Z)`` on ``Z`` and
+``pi(x) = beta(x) (1-r) / (1 - beta(Z))`` off ``Z``, where ``r >= beta(Z)`` solves the binary equation
+``KL(Bern(r) || Bern(beta(Z))) = eps`` (or ``r = 1`` if ``-ln beta(Z) <= eps``). It has
+``KL(pi || tau) = inf`` whenever ``r > 0``. (By the data-processing inequality no ``pi`` with
+``KL(pi||beta) <= eps`` puts more than ``r`` on ``Z``, and the tilt attains it.)
+
+All values in nats.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import brentq
+
+from aitheory.measures import as_pmf, kl
+
+__all__ = ["Prop1Result", "SeparatingPolicy", "check", "separating_policy", "witness"]
+
+
+@dataclass(frozen=True)
+class Prop1Result:
+    """The witness of Proposition 1 at one ``eps`` (all KLs in nats)."""
+
+    eps: float
+    """The budget: both ``KL(pi||beta)`` and ``KL(tau||beta)`` must be at most this."""
+    p: float
+    """``beta(1) = pi(1) = min(eps, 1)/2``."""
+    pi: tuple[float, float]
+    beta: tuple[float, float]
+    tau: tuple[float, float]
+    kl_pi_beta: float
+    kl_tau_beta: float
+    kl_pi_tau: float
+    bound: float
+    """The bound both small KLs must meet: ``eps``."""
+    chain: tuple[float, float, float]
+    """``(-ln(1-p), p/(1-p), 2p)``: the inequality chain of the proof, each term <= the next."""
+    held: bool
+    """``kl_pi_beta <= eps and kl_tau_beta <= eps and kl_pi_tau == inf`` (and the chain is ordered)."""
+
+
+def witness(eps: float) -> Prop1Result:
+    """Build the witness of Proposition 1 for ``eps > 0`` and evaluate all three KLs (nats)."""
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
+        raise ValueError(f"argument eps: must be a finite number > 0, got {eps!r}")
+    p = min(float(eps), 1.0) / 2.0
+    pi = beta = (1.0 - p, p)
+    tau = (1.0, 0.0)
+    kl_pi_beta = kl(pi, beta)
+    kl_tau_beta = kl(tau, beta)
+    kl_pi_tau = kl(pi, tau)
+    chain = (-math.log1p(-p), p / (1.0 - p), 2.0 * p)
+    held = (
+        kl_pi_beta <= eps
+        and kl_tau_beta <= eps
+        and math.isinf(kl_pi_tau)
+        and chain[0] <= chain[1] <= chain[2] <= eps
+    )
+    return Prop1Result(
+        eps=float(eps), p=p, pi=pi, beta=beta, tau=tau, kl_pi_beta=kl_pi_beta, kl_tau_beta=kl_tau_beta,
+        kl_pi_tau=kl_pi_tau, bound=float(eps), chain=chain, held=bool(held),
+    )
+
+
+def check(eps_values: list[float]) -> list[Prop1Result]:
+    """The witness at each ``eps`` in ``eps_values``."""
+    return [witness(e) for e in eps_values]
+
+
+@dataclass(frozen=True)
+class SeparatingPolicy:
+    """A ``pi`` within ``eps`` nats of ``beta`` that puts mass on what ``tau`` never does."""
+
+    pi: np.ndarray
+    forbidden: tuple[int, ...]
+    """The actions ``x`` with ``tau(x) = 0``."""
+    mass_forbidden: float
+    """``pi(Z)``: the largest mass any ``pi`` with ``KL(pi||beta) <= eps`` can put on ``Z``."""
+    kl_pi_beta: float
+    kl_pi_tau: float
+
+
+def _binary_kl(r: float, b: float) -> float:
+    return kl([r, 1.0 - r], [b, 1.0 - b])
+
+
+def separating_policy(beta: np.ndarray | list[float], tau: np.ndarray | list[float], eps: float) -> SeparatingPolicy:
+    """The ``pi`` maximising ``pi(Z)``, ``Z = {x : tau(x) = 0}``, subject to ``KL(pi || beta) <= eps``.
+
+    Requires ``beta`` a probability vector with ``beta(Z) > 0`` (e.g. full support) and ``tau`` a (semi)measure
+    with at least one zero entry; raises ``ValueError`` naming the argument otherwise.
+    """
+    b = as_pmf(beta, "beta")
+    t = as_pmf(tau, "tau")
+    if b.shape != t.shape:
+        raise ValueError(f"arguments beta and tau: shapes differ ({b.shape} vs {t.shape})")
+    if not (math.isfinite(eps) and eps > 0):
+        raise ValueError(f"argument eps: must be a finite number > 0, got {eps!r}")
+    if abs(b.sum() - 1.0) > 1e-9:
+        raise ValueError(f"argument beta: must sum to 1 (a policy), sums to {b.sum():.12g}")
+    zero = t == 0
+    if not zero.any():
+        raise ValueError("argument tau: has no zero entry, so no pi can have KL(pi || tau) = inf")
+    bz = float(b[zero].sum())
+    if bz <= 0:
+        raise ValueError("argument beta: puts no mass where tau is zero, so KL(pi||beta) < inf forces pi(Z) = 0")
+    if bz >= 1.0 or -math.log(bz) <= eps:
+        r = 1.0
+    else:
+        r = brentq(lambda x: _binary_kl(x, bz) - eps, bz, 1.0, xtol=1e-15, rtol=4 * np.finfo(float).eps)
+        # brentq brackets the root; step down to the side where the constraint holds.
+        while _binary_kl(r, bz) > eps:
+            r = math.nextafter(r, bz)
+    pi = np.where(zero, b * (r / bz), b * ((1.0 - r) / (1.0 - bz)) if bz < 1 else 0.0)
+    return SeparatingPolicy(
+        pi=pi, forbidden=tuple(int(i) for i in np.flatnonzero(zero)), mass_forbidden=float(pi[zero].sum()),
+        kl_pi_beta=kl(pi, b), kl_pi_tau=kl(pi, t),
+    )
