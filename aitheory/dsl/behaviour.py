@@ -1,0 +1,256 @@
+"""Behaviour tables: all plain programs up to L bits, run on given histories, collapsed by behaviour.
+
+Two programs have the same *behaviour* on a list of observation sequences (histories) if, on each of them,
+they emit the same actions (``~`` counted as its own symbol) up to the horizon H and stop with the same
+status.
+Such programs give the same predictive semimeasure on those histories, so the mixture needs only one row per
+behaviour with its total prior weight. Weights are exact integers in units of ``2^-L`` (``L = max_bits``): a
+program of ``3n`` bits weighs ``2^(L - 3n)``; the weights of all rows sum to ``2^L`` times the Kraft mass of
+the programs up to L bits (``kraft_mass_bits(L)``), and no lost mass is ever renormalised.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numba
+import numpy as np
+
+from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block
+from aitheory.dsl.fast import run_batch
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+
+__all__ = [
+    "BehaviourTable",
+    "EnumConfig",
+    "PartialTable",
+    "behaviour_table",
+    "merge_partials",
+    "tabulate_block",
+]
+
+
+@dataclass(frozen=True)
+class EnumConfig:
+    """What to enumerate and how to run it."""
+
+    max_bits: int = 24
+    """Enumerate every plain program of at most this many bits (3 per token)."""
+    k: int = 2
+    """Alphabet size K of actions and observations."""
+    horizon: int = 16
+    """H: stop each run after H emitted actions."""
+    steps: int = DEFAULT_STEPS
+    """T: step budget per emission (counted from the previous emission)."""
+    tape_bound: int = DEFAULT_TAPE_BOUND
+    """The head may visit cells -tape_bound..tape_bound; leaving them is status out_of_tape."""
+    histories: tuple[tuple[int, ...], ...] | None = None
+    """Observation sequences (each of length >= H-1) to run on; None: one history of all-0 observations."""
+    detect_cycles: bool = True
+    """Brent cycle check at backward jumps (status proven_silent)."""
+    block_size: int = DEFAULT_BLOCK_SIZE
+    """Target number of programs per block."""
+
+    def __post_init__(self) -> None:
+        if self.max_bits < 3:
+            raise ValueError(f"max_bits must be >= 3 (one token), got {self.max_bits}")
+        if self.max_bits > 60:
+            raise ValueError(f"max_bits must be <= 60 (int64 weights), got {self.max_bits}")
+        for obs in self.obs_list():
+            check_run_args(self.k, self.horizon, self.steps, self.tape_bound, obs)
+
+    def obs_list(self) -> list[tuple[int, ...] | None]:
+        return [None] if self.histories is None else list(self.histories)
+
+
+@dataclass
+class PartialTable:
+    """Behaviour rows of one or more blocks (before the final merge); ``keys`` are bytes rows."""
+
+    keys: np.ndarray  # (R, n_hist * (H + 1)) int8: per history H actions then the status
+    weight: np.ndarray  # (R,) int64, units 2^-max_bits
+    count: np.ndarray  # (R,) int64
+    first: np.ndarray  # (R,) int64, canonical index of the first program with this behaviour
+    total_steps: int = 0
+    programs: int = 0
+
+
+@numba.njit(cache=True)
+def _row_hashes(keys: np.ndarray) -> np.ndarray:
+    out = np.empty(keys.shape[0], dtype=np.uint64)
+    for i in range(keys.shape[0]):
+        h = np.uint64(14695981039346656037)
+        for j in range(keys.shape[1]):
+            h = (h ^ np.uint64(np.uint8(keys[i, j]))) * np.uint64(1099511628211)
+        out[i] = h
+    return out
+
+
+def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each group, group of each row); groups ordered by a hash of the key.
+
+    Grouping by a 64-bit hash is then checked exactly (every row equals its group's first row); on a
+    collision it falls back to exact grouping of the bytes.
+    """
+    hashes = _row_hashes(keys)
+    _, first, inv = np.unique(hashes, return_index=True, return_inverse=True)
+    if np.array_equal(keys[first][inv], keys):
+        return first, inv
+    view = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
+    _, first, inv = np.unique(view, return_index=True, return_inverse=True)
+    return first, inv
+
+
+def _reduce(keys: np.ndarray, weight: np.ndarray, count: np.ndarray, first: np.ndarray) -> PartialTable:
+    idx, inv = _group(keys)
+    n = len(idx)
+    w = np.zeros(n, dtype=np.int64)
+    c = np.zeros(n, dtype=np.int64)
+    f = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.add.at(w, inv, weight)
+    np.add.at(c, inv, count)
+    np.minimum.at(f, inv, first)
+    return PartialTable(keys[idx], w, c, f)
+
+
+def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
+    """Enumerate, run (on every history) and collapse one block."""
+    codes = enumerate_block(block)
+    parts = []
+    total = 0
+    for obs in config.obs_list():
+        res = run_batch(
+            codes, None, config.k, config.horizon, obs, config.steps, config.tape_bound, config.detect_cycles
+        )
+        parts += [res.actions, res.status[:, None]]
+        total += int(res.total_steps.sum())
+    keys = np.concatenate(parts, axis=1)
+    n = block.size
+    weight = np.full(n, 1 << (config.max_bits - block.bits), dtype=np.int64)
+    table = _reduce(keys, weight, np.ones(n, dtype=np.int64), block.start + np.arange(n, dtype=np.int64))
+    table.total_steps = total
+    table.programs = n
+    return table
+
+
+def merge_partials(tables: Sequence[PartialTable]) -> PartialTable:
+    """Merge partial tables (rows with equal keys add their weights and counts)."""
+    merged = _reduce(
+        np.concatenate([t.keys for t in tables]),
+        np.concatenate([t.weight for t in tables]),
+        np.concatenate([t.count for t in tables]),
+        np.concatenate([t.first for t in tables]),
+    )
+    merged.total_steps = sum(t.total_steps for t in tables)
+    merged.programs = sum(t.programs for t in tables)
+    return merged
+
+
+@dataclass(frozen=True)
+class BehaviourTable:
+    """One row per distinct behaviour, rows in canonical order of their first program.
+
+    Shapes (R rows, G histories, horizon H):
+
+    - ``actions`` (R, G, H) int8: emitted actions, ``-1`` for ``~`` (probability 1/K each), ``-2`` after the
+      run stopped;
+    - ``status`` (R, G) int8: index into ``STATUSES`` of how the run on that history ended;
+    - ``weight`` (R,) int64: total prior of the row's programs in units of ``2^-max_bits``;
+    - ``count`` (R,) int64: number of programs; ``first`` (R,) int64: canonical index of the first program.
+    """
+
+    config: EnumConfig
+    actions: np.ndarray
+    status: np.ndarray
+    weight: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+    total_steps: int = 0
+    seconds: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def programs(self) -> int:
+        return int(self.count.sum())
+
+    def kraft_mass(self) -> Fraction:
+        """Exact total prior of the enumerated programs."""
+        return Fraction(int(self.weight.sum()), 1 << self.config.max_bits)
+
+    def mass_by_status(self, history: int = 0) -> dict[str, Fraction]:
+        """Exact prior mass of the programs whose run on history ``history`` ended with each status."""
+        out = {}
+        for s, name in enumerate(STATUSES):
+            total = int(self.weight[self.status[:, history] == s].sum())
+            out[name] = Fraction(total, 1 << self.config.max_bits)
+        return out
+
+    def count_by_status(self, history: int = 0) -> dict[str, int]:
+        return {name: int(self.count[self.status[:, history] == s].sum()) for s, name in enumerate(STATUSES)}
+
+    def prior(self) -> np.ndarray:
+        """Row weights as floats (probabilities ``weight * 2^-max_bits``)."""
+        return self.weight.astype(np.float64) / float(1 << self.config.max_bits)
+
+
+def finish_table(config: EnumConfig, merged: PartialTable, seconds: float) -> BehaviourTable:
+    """Turn the final merged partial table into a :class:`BehaviourTable` (rows sorted by first program)."""
+    order = np.argsort(merged.first, kind="stable")
+    g = len(config.obs_list())
+    h = config.horizon
+    keys = merged.keys[order].reshape(len(order), g, h + 1)
+    return BehaviourTable(
+        config=config,
+        actions=np.ascontiguousarray(keys[:, :, :h]),
+        status=np.ascontiguousarray(keys[:, :, h]),
+        weight=merged.weight[order],
+        count=merged.count[order],
+        first=merged.first[order],
+        total_steps=merged.total_steps,
+        seconds=seconds,
+    )
+
+
+def collect(
+    config: EnumConfig, results: Iterable[PartialTable], merge_rows: int = 1 << 20
+) -> BehaviourTable:
+    """Merge streamed partial tables in bounded memory (merging when ``merge_rows`` rows are pending)."""
+    start = time.perf_counter()
+    pending: list[PartialTable] = []
+    rows = 0
+    for part in results:
+        pending.append(part)
+        rows += len(part.weight)
+        if rows >= merge_rows and len(pending) > 1:
+            pending = [merge_partials(pending)]
+            rows = len(pending[0].weight)
+    merged = merge_partials(pending) if pending else merge_partials([_empty(config)])
+    return finish_table(config, merged, time.perf_counter() - start)
+
+
+def _empty(config: EnumConfig) -> PartialTable:
+    width = len(config.obs_list()) * (config.horizon + 1)
+    z = np.zeros(0, dtype=np.int64)
+    return PartialTable(np.zeros((0, width), dtype=np.int8), z, z.copy(), z.copy())
+
+
+def behaviour_table(
+    config: EnumConfig,
+    progress_wrap: Callable[[Iterable[Block]], Iterable[Block]] | None = None,
+) -> BehaviourTable:
+    """Enumerate every plain program up to ``config.max_bits`` bits in this process; tabulate behaviours."""
+    start = time.perf_counter()
+    blist: Iterable[Block] = blocks(config.max_bits, config.block_size)
+    if progress_wrap is not None:
+        blist = progress_wrap(blist)
+    table = collect(config, (tabulate_block(b, config) for b in blist))
+    return _with_seconds(table, time.perf_counter() - start)
+
+
+def _with_seconds(table: BehaviourTable, seconds: float) -> BehaviourTable:
+    from dataclasses import replace
+
+    return replace(table, seconds=seconds)
