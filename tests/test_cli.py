@@ -12,7 +12,6 @@ import pytest
 
 from aitheory.cli import build_parser, main
 
-
 Named = list[tuple[str, argparse.ArgumentParser]]
 
 
