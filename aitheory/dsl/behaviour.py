@@ -11,10 +11,14 @@ the programs up to L bits (``kraft_mass_bits(L)``), and no lost mass is ever ren
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -22,6 +26,9 @@ import numpy as np
 from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block
 from aitheory.dsl.fast import run_batch
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+from aitheory.parallel import parallel_map
+from aitheory.progress import progress
+from aitheory.results import atomic_write_bytes, to_jsonable, write_csv
 
 __all__ = [
     "BehaviourTable",
@@ -237,20 +244,103 @@ def _empty(config: EnumConfig) -> PartialTable:
     return PartialTable(np.zeros((0, width), dtype=np.int8), z, z.copy(), z.copy())
 
 
+def _tabulate_task(args: tuple[Block, EnumConfig]) -> PartialTable:
+    return tabulate_block(*args)
+
+
 def behaviour_table(
     config: EnumConfig,
-    progress_wrap: Callable[[Iterable[Block]], Iterable[Block]] | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    show_progress: bool = False,
 ) -> BehaviourTable:
-    """Enumerate every plain program up to ``config.max_bits`` bits in this process; tabulate behaviours."""
+    """Enumerate every plain program up to ``config.max_bits`` bits and tabulate their behaviours.
+
+    Blocks run in this process (``workers=1``, the default), on a local process pool (``workers > 1`` or
+    None for all cores) or on the Dask cluster at ``scheduler``; the table is the same in every case.
+    """
     start = time.perf_counter()
-    blist: Iterable[Block] = blocks(config.max_bits, config.block_size)
-    if progress_wrap is not None:
-        blist = progress_wrap(blist)
-    table = collect(config, (tabulate_block(b, config) for b in blist))
-    return _with_seconds(table, time.perf_counter() - start)
+    block_list = list(blocks(config.max_bits, config.block_size))
+    results: Iterable[PartialTable] = parallel_map(
+        _tabulate_task, ((b, config) for b in block_list), workers=workers, scheduler=scheduler
+    )
+    if show_progress:
+        results = progress(results, total=len(block_list), unit="block", desc=f"{config.max_bits} bits")
+    table = collect(config, results)
+    return replace(table, seconds=time.perf_counter() - start)
 
 
-def _with_seconds(table: BehaviourTable, seconds: float) -> BehaviourTable:
-    from dataclasses import replace
+def table_summary(table: BehaviourTable) -> dict[str, object]:
+    """JSON-ready summary: counts, exact and float masses per status (first history), rows, steps, seconds."""
+    masses = table.mass_by_status()
+    kraft = table.kraft_mass()
+    return {
+        "programs": table.programs,
+        "kraft_mass": float(kraft),
+        "kraft_mass_exact": str(kraft),
+        "mass": {name: float(m) for name, m in masses.items()},
+        "mass_exact": {name: str(m) for name, m in masses.items()},
+        "count": table.count_by_status(),
+        "behaviours": len(table.weight),
+        "machine_steps": table.total_steps,
+        "seconds": table.seconds,
+        "config": asdict(table.config),
+    }
 
-    return replace(table, seconds=seconds)
+
+def save_table(table: BehaviourTable, path: str | os.PathLike[str]) -> Path:
+    """Write the table atomically: ``.npz`` (arrays, config as JSON) or ``.csv`` (one row per behaviour)."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        return write_csv(path, _csv_rows(table), fieldnames=list(_CSV_FIELDS))
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf,
+        actions=table.actions,
+        status=table.status,
+        weight=table.weight,
+        count=table.count,
+        first=table.first,
+        config=np.array(json.dumps(to_jsonable(asdict(table.config)))),
+        summary=np.array(json.dumps(to_jsonable(table_summary(table)))),
+    )
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+_CSV_FIELDS = ("first_program", "first_index", "count", "weight", "prior", "history", "status", "actions")
+
+
+def _csv_rows(table: BehaviourTable) -> Iterator[dict[str, object]]:
+    from aitheory.dsl.enumerate import program_at
+
+    scale = 1 << table.config.max_bits
+    for r in range(len(table.weight)):
+        first = program_at(int(table.first[r]))
+        for g in range(table.status.shape[1]):
+            acts = table.actions[r, g]
+            yield {
+                "first_program": first,
+                "first_index": int(table.first[r]),
+                "count": int(table.count[r]),
+                "weight": int(table.weight[r]),
+                "prior": int(table.weight[r]) / scale,
+                "history": g,
+                "status": STATUSES[table.status[r, g]],
+                "actions": " ".join("~" if a == -1 else str(int(a)) for a in acts if a != -2),
+            }
+
+
+def load_table(path: str | os.PathLike[str]) -> BehaviourTable:
+    """Read a table written by :func:`save_table` as ``.npz``."""
+    with np.load(path, allow_pickle=False) as data:
+        raw = json.loads(str(data["config"]))
+        hist = raw.get("histories")
+        raw["histories"] = None if hist is None else tuple(tuple(h) for h in hist)
+        return BehaviourTable(
+            config=EnumConfig(**raw),
+            actions=data["actions"],
+            status=data["status"],
+            weight=data["weight"],
+            count=data["count"],
+            first=data["first"],
+        )

@@ -15,7 +15,7 @@ from functools import cache
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, program_count
+from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, codes_to_text, program_count
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -24,6 +24,7 @@ __all__ = [
     "blocks",
     "completions",
     "enumerate_block",
+    "program_at",
 ]
 
 #: Target number of programs per block.
@@ -147,3 +148,27 @@ def all_programs(max_bits: int) -> Iterator[tuple[int, ...]]:
     for block in blocks(max_bits):
         for row in enumerate_block(block):
             yield tuple(int(c) for c in row)
+
+
+def program_at(index: int) -> str:
+    """Text of the program with canonical index ``index`` (0-based over all lengths): unranking."""
+    if index < 0:
+        raise ValueError(f"index must be >= 0, got {index}")
+    n = 1
+    while index >= program_count(n):
+        index -= program_count(n)
+        n += 1
+    m = n - 1
+    codes: list[int] = []
+    depth = 0
+    for p in range(m):
+        for c in range(8):
+            d = depth + (c == OPEN) - (c == CLOSE)
+            size = completions(m - p - 1, d) if d >= 0 else 0
+            if index < size:
+                codes.append(c)
+                depth = d
+                break
+            index -= size
+    codes.append(CLOSE)
+    return codes_to_text(codes)
