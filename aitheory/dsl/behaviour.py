@@ -86,40 +86,66 @@ class PartialTable:
 
 
 @numba.njit(cache=True)
-def _row_hashes(keys: np.ndarray) -> np.ndarray:
-    out = np.empty(keys.shape[0], dtype=np.uint64)
-    for i in range(keys.shape[0]):
-        h = np.uint64(14695981039346656037)
-        for j in range(keys.shape[1]):
-            h = (h ^ np.uint64(np.uint8(keys[i, j]))) * np.uint64(1099511628211)
-        out[i] = h
-    return out
+def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact grouping of equal byte rows with an open-addressing hash table (O(n) expected).
 
-
-def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the first row of each group, group of each row); groups ordered by a hash of the key.
-
-    Grouping by a 64-bit hash is then checked exactly (every row equals its group's first row); on a
-    collision it falls back to exact grouping of the bytes.
+    Returns (index of the first row of each group, in order of first occurrence; group id of every row).
     """
-    hashes = _row_hashes(keys)
-    _, first, inv = np.unique(hashes, return_index=True, return_inverse=True)
-    if np.array_equal(keys[first][inv], keys):
-        return first, inv
-    view = np.ascontiguousarray(keys).view(np.dtype((np.void, keys.shape[1]))).ravel()
-    _, first, inv = np.unique(view, return_index=True, return_inverse=True)
-    return first, inv
+    n, width = keys.shape
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = size - 1
+    table = np.full(size, -1, dtype=np.int64)  # slot -> group id
+    first = np.empty(n, dtype=np.int64)
+    inv = np.empty(n, dtype=np.int64)
+    groups = 0
+    for i in range(n):
+        h = np.uint64(14695981039346656037)
+        for j in range(width):
+            h = (h ^ np.uint64(np.uint8(keys[i, j]))) * np.uint64(1099511628211)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            g = table[slot]
+            if g < 0:
+                table[slot] = groups
+                first[groups] = i
+                inv[i] = groups
+                groups += 1
+                break
+            r = first[g]
+            same = True
+            for j in range(width):
+                if keys[r, j] != keys[i, j]:
+                    same = False
+                    break
+            if same:
+                inv[i] = g
+                break
+            slot = (slot + 1) & mask
+    return first[:groups].copy(), inv
+
+
+@numba.njit(cache=True)
+def _sum_groups(
+    inv: np.ndarray, groups: int, weight: np.ndarray, count: np.ndarray, first: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    w = np.zeros(groups, dtype=np.int64)
+    c = np.zeros(groups, dtype=np.int64)
+    f = np.full(groups, np.iinfo(np.int64).max, dtype=np.int64)
+    for i in range(inv.shape[0]):
+        g = inv[i]
+        w[g] += weight[i]
+        c[g] += count[i]
+        if first[i] < f[g]:
+            f[g] = first[i]
+    return w, c, f
 
 
 def _reduce(keys: np.ndarray, weight: np.ndarray, count: np.ndarray, first: np.ndarray) -> PartialTable:
-    idx, inv = _group(keys)
-    n = len(idx)
-    w = np.zeros(n, dtype=np.int64)
-    c = np.zeros(n, dtype=np.int64)
-    f = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.add.at(w, inv, weight)
-    np.add.at(c, inv, count)
-    np.minimum.at(f, inv, first)
+    keys = np.ascontiguousarray(keys)
+    idx, inv = _group_rows(keys)
+    w, c, f = _sum_groups(inv, len(idx), weight, count, first)
     return PartialTable(keys[idx], w, c, f)
 
 
@@ -130,7 +156,8 @@ def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
     total = 0
     for obs in config.obs_list():
         res = run_batch(
-            codes, None, config.k, config.horizon, obs, config.steps, config.tape_bound, config.detect_cycles
+            codes, None, config.k, config.horizon, obs, config.steps, config.tape_bound, config.detect_cycles,
+            record_steps=False,
         )
         parts += [res.actions, res.status[:, None]]
         total += int(res.total_steps.sum())

@@ -196,10 +196,11 @@ def _run_many(
     stack = np.zeros(max(width, 1), dtype=np.int32)
     tape = np.zeros(2 * bound + 1, dtype=np.uint8)
     saved = np.zeros(2 * bound + 1, dtype=np.uint8)
+    record = steps.shape[0] == codes.shape[0]
     for i in range(codes.shape[0]):
         e, s, t = _run_one(
             codes[i], lengths[i], k, horizon, budget, bound, obs, detect, match, stack, tape, saved,
-            actions[i], steps[i],
+            actions[i], steps[i] if record else steps[0],
         )
         n_emitted[i] = e
         status[i] = s
@@ -224,10 +225,12 @@ def run_batch(
     steps: int = DEFAULT_STEPS,
     tape_bound: int = DEFAULT_TAPE_BOUND,
     detect_cycles: bool = True,
+    record_steps: bool = True,
 ) -> BatchResult:
     """Run every program (rows of ``codes``, each a valid plain program of ``lengths[i]`` tokens).
 
-    ``obs`` as in :func:`aitheory.dsl.reference.run_reference` (None: every observation is 0).
+    ``obs`` as in :func:`aitheory.dsl.reference.run_reference` (None: every observation is 0). With
+    ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves memory traffic).
     """
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if codes.ndim != 2:
@@ -241,7 +244,7 @@ def run_batch(
         obs_arr[: horizon - 1] = np.asarray(obs, dtype=np.int64)[: horizon - 1]
     n = codes.shape[0]
     actions = np.full((n, horizon), NO_ACTION, dtype=np.int8)
-    emit_steps = np.zeros((n, horizon), dtype=np.int64)
+    emit_steps = np.zeros((n if record_steps else 1, horizon), dtype=np.int64)
     n_emitted = np.zeros(n, dtype=np.int32)
     status = np.zeros(n, dtype=np.int8)
     total = np.zeros(n, dtype=np.int64)
