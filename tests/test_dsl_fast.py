@@ -142,3 +142,16 @@ def test_behaviour_table_on_several_histories() -> None:
         for p in progs
     }
     assert len(keys) == len(table.weight)
+
+
+def test_action_probs_match_predict() -> None:
+    """Each row's action probabilities equal the plain-program predictions of its first program."""
+    from aitheory.dsl.combinators import predict
+    from aitheory.dsl.enumerate import program_at
+
+    table = behaviour_table(EnumConfig(max_bits=15, k=3, horizon=4, steps=100))
+    probs = table.action_probs()
+    assert probs.shape == (len(table.weight), 4, 3)
+    for r in range(len(table.weight)):
+        assert np.array_equal(probs[r], predict(program_at(int(table.first[r])), k=3, horizon=4, steps=100))
+    assert set(np.round(probs.sum(axis=2), 12).ravel()) <= {0.0, 1.0}

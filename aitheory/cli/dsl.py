@@ -9,7 +9,7 @@ from aitheory.cli import EXIT_OK, UserInputError
 from aitheory.cli._common import positive_int, print_json
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("dsl", help="the BF-8 language: run a program, enumerate all programs")
     sub = parser.add_subparsers(dest="dsl_command", metavar="SUBCOMMAND")
     sub.required = True

@@ -1,11 +1,32 @@
 """BF-8: the tiny universal language behind the Solomonoff-style mixture (design.md section 2).
 
-Layer: bottom. Imports only numpy, numba, ``aitheory.results`` and ``aitheory.progress``.
+Layer: bottom. Imports only numpy, numba and aitheory infrastructure (results, progress, parallel,
+_optional). Public API:
+
+- text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
+  :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
+- counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
+- running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_tree` (every observation
+  sequence), :func:`predict` / :func:`event_holds` (combinators);
+- enumeration: :func:`blocks`, :func:`enumerate_block`, :func:`all_programs`, :func:`program_at`;
+- behaviour tables: :class:`EnumConfig`, :func:`behaviour_table`, :class:`BehaviourTable`,
+  :func:`save_table`, :func:`load_table`, :func:`table_summary`.
 """
 
 from __future__ import annotations
 
+from aitheory.dsl.behaviour import (
+    BehaviourTable,
+    EnumConfig,
+    behaviour_table,
+    load_table,
+    save_table,
+    table_summary,
+)
 from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_count, program_count_bits
+from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
+from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, program_at
+from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
 from aitheory.dsl.parser import (
     Expr,
     Mix,
@@ -15,7 +36,9 @@ from aitheory.dsl.parser import (
     decode_bits,
     encode_bits,
     expr_bits,
+    format_expr,
     parse,
+    parse_expr,
 )
 from aitheory.dsl.reference import (
     DEFAULT_STEPS,
@@ -25,26 +48,49 @@ from aitheory.dsl.reference import (
     RunResult,
     run_reference,
 )
+from aitheory.dsl.tree import ObsTree, run_tree
 
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TAPE_BOUND",
+    "NO_ACTION",
     "STATUSES",
     "TILDE_ACTION",
     "TOKENS",
+    "BatchResult",
+    "BehaviourTable",
+    "Block",
+    "EnumConfig",
     "Expr",
     "Mix",
+    "ObsTree",
     "ParseError",
     "Plain",
     "RunResult",
     "Switch",
+    "all_programs",
+    "behaviour_table",
+    "blocks",
     "decode_bits",
     "encode_bits",
+    "enumerate_block",
+    "event_holds",
     "expr_bits",
+    "format_expr",
     "kraft_mass",
     "kraft_mass_bits",
+    "load_table",
+    "pack_programs",
     "parse",
+    "parse_expr",
+    "predict",
+    "program_at",
     "program_count",
     "program_count_bits",
+    "run_batch",
     "run_reference",
+    "run_tree",
+    "save_table",
+    "table_summary",
+    "unprecedented_at",
 ]

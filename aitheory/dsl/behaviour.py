@@ -225,6 +225,20 @@ class BehaviourTable:
     def count_by_status(self, history: int = 0) -> dict[str, int]:
         return {name: int(self.count[self.status[:, history] == s].sum()) for s, name in enumerate(STATUSES)}
 
+    def action_probs(self, history: int = 0) -> np.ndarray:
+        """``(R, H, K)`` float: each row's probability of each action at each time on history ``history``.
+
+        One-hot on the emitted value for a ``.``, ``1/K`` for a ``~``, all 0 once the run has stopped (the
+        row's mass is lost from then on: rows of this array sum to 1 or 0, never renormalised).
+        """
+        k = self.config.k
+        acts = self.actions[:, history, :].astype(np.int64)
+        out = np.zeros((*acts.shape, k), dtype=np.float64)
+        out[acts == -1] = 1.0 / k
+        r, t = np.nonzero(acts >= 0)
+        out[r, t, acts[r, t]] = 1.0
+        return out
+
     def prior(self) -> np.ndarray:
         """Row weights as floats (probabilities ``weight * 2^-max_bits``)."""
         return self.weight.astype(np.float64) / float(1 << self.config.max_bits)

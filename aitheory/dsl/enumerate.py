@@ -107,8 +107,8 @@ def _fill(n: int, prefix: np.ndarray, out: np.ndarray) -> int:
     p = plen
     choice = np.full(n, -1, dtype=np.int32)
     while p >= plen:
-        c = choice[p] + 1
-        d = depth_at[p]
+        c = int(choice[p]) + 1
+        d = int(depth_at[p])
         r = m - p - 1  # positions left after this one
         while c < 8:
             if c == OPEN:

@@ -238,7 +238,7 @@ def run_batch(
     if lengths is None:
         lengths = np.full(codes.shape[0], codes.shape[1], dtype=np.int32)
     lengths = np.ascontiguousarray(lengths, dtype=np.int32)
-    check_run_args(k, horizon, steps, tape_bound, obs)
+    check_run_args(k, horizon, steps, tape_bound, None if obs is None else [int(o) for o in obs])
     obs_arr = np.zeros(horizon, dtype=np.uint8)
     if obs is not None:
         obs_arr[: horizon - 1] = np.asarray(obs, dtype=np.int64)[: horizon - 1]
