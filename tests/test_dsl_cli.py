@@ -72,3 +72,9 @@ def test_enumerate_csv(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
 def test_program_at_unranks_canonical_order() -> None:
     progs = list(all_programs(15))
     assert [program_at(i) for i in range(len(progs))] == ["".join("+<>.,~[]"[c] for c in p) for p in progs]
+
+
+def test_enumerate_all_obs(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _json(capsys, ["dsl", "enumerate", "--max-bits", "12", "--horizon", "3", "--all-obs"])
+    assert out["histories"] == 4 and out["programs"] == program_count_bits(12)
+    assert main(["dsl", "enumerate", "--max-bits", "12", "--all-obs", "--obs", "0" * 20]) == 2

@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _machine_args(enum)
     enum.add_argument("--horizon", type=positive_int, default=16, help="actions per run (default 16)")
     enum.add_argument("--obs", default=None, help="one observation history (default: all observations 0)")
+    enum.add_argument(
+        "--all-obs", action="store_true",
+        help="run on every observation sequence o_1..o_{H-1} (K^(H-1) histories; masses are for the first)",
+    )
     enum.add_argument("--out", default=None, help="save the behaviour table (.npz, or .csv)")
     enum.add_argument(
         "--workers", type=positive_int, default=None,
@@ -114,9 +118,12 @@ def _enumerate(args: argparse.Namespace) -> int:
     bound = DEFAULT_TAPE_BOUND if args.tape_bound is None else args.tape_bound
     if bound < 0:
         raise UserInputError(f"--tape-bound must be >= 0, got {bound}")
+    if args.all_obs and (obs is not None or args.k ** (args.horizon - 1) > 1 << 16):
+        raise UserInputError("--all-obs: give no --obs, and keep K^(horizon-1) <= 65536")
     config = EnumConfig(
         max_bits=args.max_bits, k=args.k, horizon=args.horizon, steps=args.steps, tape_bound=bound,
         histories=None if obs is None else (tuple(obs),), detect_cycles=not args.no_cycles,
+        all_histories=args.all_obs,
     )
     workers = args.workers
     if workers is None and args.scheduler is None:

@@ -6,8 +6,9 @@ _optional). Public API:
 - text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
   :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
-- running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_tree` (every observation
-  sequence), :func:`predict` / :func:`event_holds` (combinators);
+- running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
+  observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
+  :func:`event_holds` (combinators);
 - enumeration: :func:`blocks`, :func:`enumerate_block`, :func:`all_programs`, :func:`program_at`;
 - behaviour tables: :class:`EnumConfig`, :func:`behaviour_table`, :class:`BehaviourTable`,
   :func:`save_table`, :func:`load_table`, :func:`table_summary`.
@@ -27,6 +28,7 @@ from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_coun
 from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
 from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, program_at
 from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
+from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.parser import (
     Expr,
     Mix,
@@ -57,6 +59,7 @@ __all__ = [
     "STATUSES",
     "TILDE_ACTION",
     "TOKENS",
+    "AllSequencesResult",
     "BatchResult",
     "BehaviourTable",
     "Block",
@@ -69,6 +72,7 @@ __all__ = [
     "RunResult",
     "Switch",
     "all_programs",
+    "all_sequences",
     "behaviour_table",
     "blocks",
     "decode_bits",
@@ -88,6 +92,7 @@ __all__ = [
     "program_count",
     "program_count_bits",
     "run_batch",
+    "run_batch_all",
     "run_reference",
     "run_tree",
     "save_table",

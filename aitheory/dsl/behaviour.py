@@ -25,6 +25,7 @@ import numpy as np
 
 from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block
 from aitheory.dsl.fast import run_batch
+from aitheory.dsl.fast_tree import all_sequences, run_batch_all
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
 from aitheory.parallel import parallel_map
 from aitheory.progress import progress
@@ -56,6 +57,9 @@ class EnumConfig:
     """The head may visit cells -tape_bound..tape_bound; leaving them is status out_of_tape."""
     histories: tuple[tuple[int, ...], ...] | None = None
     """Observation sequences (each of length >= H-1) to run on; None: one history of all-0 observations."""
+    all_histories: bool = False
+    """Run on every observation sequence o_1..o_{H-1} (K^(H-1) histories in index order, sharing common
+    prefixes); replaces ``histories``."""
     detect_cycles: bool = True
     """Brent cycle check at backward jumps (status proven_silent)."""
     block_size: int = DEFAULT_BLOCK_SIZE
@@ -66,10 +70,15 @@ class EnumConfig:
             raise ValueError(f"max_bits must be >= 3 (one token), got {self.max_bits}")
         if self.max_bits > 60:
             raise ValueError(f"max_bits must be <= 60 (int64 weights), got {self.max_bits}")
+        if self.all_histories and self.k ** (self.horizon - 1) > 1 << 16:
+            raise ValueError(f"all_histories: K^(H-1) = {self.k ** (self.horizon - 1)} sequences is too many")
         for obs in self.obs_list():
             check_run_args(self.k, self.horizon, self.steps, self.tape_bound, obs)
 
     def obs_list(self) -> list[tuple[int, ...] | None]:
+        """The histories, one observation sequence each (None: all observations 0)."""
+        if self.all_histories:
+            return [tuple(int(o) for o in row) for row in all_sequences(self.k, self.horizon)]
         return [None] if self.histories is None else list(self.histories)
 
 
@@ -152,6 +161,12 @@ def _reduce(keys: np.ndarray, weight: np.ndarray, count: np.ndarray, first: np.n
 def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
     """Enumerate, run (on every history) and collapse one block."""
     codes = enumerate_block(block)
+    if config.all_histories:
+        every = run_batch_all(
+            codes, None, config.k, config.horizon, config.steps, config.tape_bound, config.detect_cycles
+        )
+        keys = np.concatenate([every.actions, every.status[:, :, None]], axis=2).reshape(block.size, -1)
+        return _block_table(block, config, keys, int(every.total_steps.sum()))
     parts = []
     total = 0
     for obs in config.obs_list():
@@ -161,7 +176,10 @@ def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
         )
         parts += [res.actions, res.status[:, None]]
         total += int(res.total_steps.sum())
-    keys = np.concatenate(parts, axis=1)
+    return _block_table(block, config, np.concatenate(parts, axis=1), total)
+
+
+def _block_table(block: Block, config: EnumConfig, keys: np.ndarray, total: int) -> PartialTable:
     n = block.size
     weight = np.full(n, 1 << (config.max_bits - block.bits), dtype=np.int64)
     table = _reduce(keys, weight, np.ones(n, dtype=np.int64), block.start + np.arange(n, dtype=np.int64))
@@ -312,7 +330,8 @@ def behaviour_table(
 
 
 def table_summary(table: BehaviourTable) -> dict[str, object]:
-    """JSON-ready summary: counts, exact and float masses per status (first history), rows, steps, seconds."""
+    """JSON-ready summary: counts, exact and float masses per status (on the first history), number of
+    behaviours and histories, machine steps, seconds and the config."""
     masses = table.mass_by_status()
     kraft = table.kraft_mass()
     return {
@@ -323,6 +342,7 @@ def table_summary(table: BehaviourTable) -> dict[str, object]:
         "mass_exact": {name: str(m) for name, m in masses.items()},
         "count": table.count_by_status(),
         "behaviours": len(table.weight),
+        "histories": int(table.status.shape[1]),
         "machine_steps": table.total_steps,
         "seconds": table.seconds,
         "config": asdict(table.config),
