@@ -303,6 +303,12 @@ def _empty(config: EnumConfig) -> PartialTable:
     return PartialTable(np.zeros((0, width), dtype=np.int8), z, z.copy(), z.copy())
 
 
+def _block_size(config: EnumConfig) -> int:
+    """``config.block_size``, reduced so one block's keys stay under about 64 MB."""
+    width = len(config.obs_list()) * (config.horizon + 1)
+    return max(256, min(config.block_size, (64 << 20) // width))
+
+
 def _tabulate_task(args: tuple[Block, EnumConfig]) -> PartialTable:
     return tabulate_block(*args)
 
@@ -319,7 +325,7 @@ def behaviour_table(
     None for all cores) or on the Dask cluster at ``scheduler``; the table is the same in every case.
     """
     start = time.perf_counter()
-    block_list = list(blocks(config.max_bits, config.block_size))
+    block_list = list(blocks(config.max_bits, _block_size(config)))
     results: Iterable[PartialTable] = parallel_map(
         _tabulate_task, ((b, config) for b in block_list), workers=workers, scheduler=scheduler
     )
