@@ -21,6 +21,7 @@ import numpy as np
 from aitheory.dsl.behaviour import EnumConfig, behaviour_table
 from aitheory.dsl.enumerate import blocks, enumerate_block
 from aitheory.dsl.fast import run_batch
+from aitheory.dsl.fast_tree import all_sequences
 from aitheory.dsl.reference import run_reference
 
 
@@ -98,6 +99,24 @@ def bench_throughput(steps: int = 100_000) -> dict[str, object]:
     }
 
 
+def bench_all_sequences(max_bits: int = 21, horizon: int = 8) -> dict[str, object]:
+    """Every observation sequence (K = 2, 2^(H-1) of them): shared-prefix runs vs one run per sequence."""
+    shared = behaviour_table(EnumConfig(max_bits=max_bits, horizon=horizon, all_histories=True))
+    seqs = tuple(tuple(int(o) for o in row) for row in all_sequences(2, horizon))
+    separate = behaviour_table(EnumConfig(max_bits=max_bits, horizon=horizon, histories=seqs))
+    assert np.array_equal(shared.weight, separate.weight) and np.array_equal(shared.actions, separate.actions)
+    return {
+        "max_bits": max_bits,
+        "sequences": len(seqs),
+        "behaviours": len(shared.weight),
+        "shared_seconds": round(shared.seconds, 3),
+        "separate_seconds": round(separate.seconds, 3),
+        "speedup": round(separate.seconds / shared.seconds, 1),
+        "shared_machine_steps": shared.total_steps,
+        "separate_machine_steps": separate.total_steps,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also enumerate 30 bits on two worker processes")
@@ -109,6 +128,7 @@ def main() -> None:
         "throughput": bench_throughput(),
         "enumerate_24": bench_enumerate(24, workers=1, repeats=3),
         "enumerate_27": bench_enumerate(27, workers=1),
+        "all_sequences": bench_all_sequences(),
     }
     if args.full:
         results["enumerate_30"] = bench_enumerate(30, workers=2)
