@@ -67,7 +67,7 @@ def _check_k(k: int) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from aitheory.dsl import DEFAULT_TAPE_BOUND, ParseError, parse, run_reference
+    from aitheory.dsl import DEFAULT_TAPE_BOUND, ParseError, parse
     from aitheory.dsl.fast import pack_programs, run_batch
 
     _check_k(args.k)
@@ -89,8 +89,6 @@ def _run(args: argparse.Namespace) -> int:
     codes, lengths = pack_programs([program.codes])
     res = run_batch(codes, lengths, args.k, horizon, obs, args.steps, bound, not args.no_cycles)
     e = int(res.n_emitted[0])
-    ref = run_reference(program, args.k, horizon, obs, args.steps, bound, not args.no_cycles)
-    assert ref.actions == tuple(int(a) for a in res.actions[0, :e]), "fast and reference disagree"
     print_json(
         {
             "actions": ["~" if a == -1 else int(a) for a in res.actions[0, :e]],
