@@ -78,3 +78,12 @@ def test_enumerate_all_obs(capsys: pytest.CaptureFixture[str]) -> None:
     out = _json(capsys, ["dsl", "enumerate", "--max-bits", "12", "--horizon", "3", "--all-obs"])
     assert out["histories"] == 4 and out["programs"] == program_count_bits(12)
     assert main(["dsl", "enumerate", "--max-bits", "12", "--all-obs", "--obs", "0" * 20]) == 2
+
+
+def test_index_bits_and_shortest_bits() -> None:
+    from aitheory.dsl.enumerate import index_bits
+
+    progs = list(all_programs(15))
+    assert index_bits(np.arange(len(progs))).tolist() == [3 * len(p) for p in progs]
+    table = behaviour_table(EnumConfig(max_bits=15, horizon=3))
+    assert table.shortest_bits().tolist() == [3 * len(program_at(int(i))) for i in table.first]

@@ -26,7 +26,7 @@ from aitheory.dsl.behaviour import (
 )
 from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_count, program_count_bits
 from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
-from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, program_at
+from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, index_bits, program_at
 from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.parser import (
@@ -81,6 +81,7 @@ __all__ = [
     "event_holds",
     "expr_bits",
     "format_expr",
+    "index_bits",
     "kraft_mass",
     "kraft_mass_bits",
     "load_table",

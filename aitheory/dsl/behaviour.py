@@ -2,9 +2,8 @@
 
 Two programs have the same *behaviour* on a list of observation sequences (histories) if, on each of them,
 they emit the same actions (``~`` counted as its own symbol) up to the horizon H and stop with the same
-status.
-Such programs give the same predictive semimeasure on those histories, so the mixture needs only one row per
-behaviour with its total prior weight. Weights are exact integers in units of ``2^-L`` (``L = max_bits``): a
+status. Such programs give the same predictive semimeasure on those histories, so the mixture needs only one
+row per behaviour with its total prior weight. Weights are exact integers in units of ``2^-L`` (``L = max_bits``): a
 program of ``3n`` bits weighs ``2^(L - 3n)``; the weights of all rows sum to ``2^L`` times the Kraft mass of
 the programs up to L bits (``kraft_mass_bits(L)``), and no lost mass is ever renormalised.
 """
@@ -23,7 +22,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block
+from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block, index_bits
 from aitheory.dsl.fast import run_batch
 from aitheory.dsl.fast_tree import all_sequences, run_batch_all
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
@@ -36,7 +35,12 @@ __all__ = [
     "EnumConfig",
     "PartialTable",
     "behaviour_table",
+    "collect",
+    "finish_table",
+    "load_table",
     "merge_partials",
+    "save_table",
+    "table_summary",
     "tabulate_block",
 ]
 
@@ -256,6 +260,11 @@ class BehaviourTable:
         r, t = np.nonzero(acts >= 0)
         out[r, t, acts[r, t]] = 1.0
         return out
+
+    def shortest_bits(self) -> np.ndarray:
+        """``(R,)``: length in bits of each row's first program. Canonical order is by length first, so this
+        is the length of a shortest program with that behaviour (a complexity within this enumeration)."""
+        return index_bits(self.first)
 
     def prior(self) -> np.ndarray:
         """Row weights as floats (probabilities ``weight * 2^-max_bits``)."""

@@ -24,6 +24,7 @@ __all__ = [
     "blocks",
     "completions",
     "enumerate_block",
+    "index_bits",
     "program_at",
 ]
 
@@ -172,3 +173,13 @@ def program_at(index: int) -> str:
             index -= size
     codes.append(CLOSE)
     return codes_to_text(codes)
+
+
+def index_bits(index: np.ndarray | int) -> np.ndarray:
+    """Length in bits (3 per token) of the programs with these canonical indices."""
+    idx = np.asarray(index, dtype=np.int64)
+    cum = [0]
+    while cum[-1] <= int(idx.max(initial=0)):
+        cum.append(cum[-1] + program_count(len(cum)))
+    # programs of n tokens have indices cum[n-1] .. cum[n] - 1
+    return BITS_PER_TOKEN * np.searchsorted(np.array(cum[1:], dtype=np.int64), idx, side="right") + BITS_PER_TOKEN
