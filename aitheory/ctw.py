@@ -56,10 +56,13 @@ observations at the root, which no agent/environment split wants, and separate t
 
 Exactness and numerics
 ----------------------
-Each node's ``ln P_e`` is a deterministic function of its counts (a sum of tabulated/``lgamma`` values) and
-each ``ln P_w`` a deterministic function of ``ln P_e`` and the children, so :meth:`CTW.revert` restores the
-state *bit for bit* and online updates equal batch updates bit for bit. Per-step log-probabilities are
-differences of root values, accurate to about ``1e-15 * |ln P_w|`` nats (e.g. ~1e-9 nats after 1e6 symbols).
+``ln P_e`` is updated incrementally by ``ln p_e(x)``, evaluated as ``log1p`` of an exactly representable
+ratio when ``p_e(x) >= 1/2``, so a node that predicts well keeps full relative precision in its tiny
+per-step loss (an ``lgamma``-of-counts formula would lose ~``1e-16 n ln n`` nats to cancellation). Each
+``ln P_w`` is a deterministic function of the node's ``ln P_e`` and its children's ``ln P_w``; an undo log
+keeps the ``D + 1`` previous ``ln P_e`` values of every update, so :meth:`CTW.revert` restores the state
+*bit for bit* (and frees the nodes the update created), and online updates equal batch updates bit for bit.
+Per-step log-probabilities are differences of root values, ``ln P_w(x_{1:t}) - ln P_w(x_{<t})``.
 
 The fast path is compiled with numba (``cache=True``); :class:`ReferenceCTW` is a plain-Python dictionary
 implementation (independent formulas: incremental KT, predictions by hypothetical updates) used as the
@@ -74,7 +77,6 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
-from scipy.special import gammaln
 
 __all__ = [
     "CTW",
@@ -86,7 +88,6 @@ __all__ = [
 ]
 
 LN2 = math.log(2.0)
-_TABLE_SIZE = 1 << 14  # counts below this use tabulated log-Gamma values, above it math.lgamma
 _NO_CHILD = -1
 
 SymbolSequence = Sequence[int] | np.ndarray
@@ -99,36 +100,18 @@ SymbolSequence = Sequence[int] | np.ndarray
 # --------------------------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, inline="always")
-def _lg_half(n: int, tab: np.ndarray) -> float:
-    """``ln Gamma(n + 1/2) - ln Gamma(1/2)``."""
-    if n < tab.shape[0]:
-        return tab[n]
-    return math.lgamma(n + 0.5) - math.lgamma(0.5)
-
-
-@numba.njit(cache=True, inline="always")
-def _lg_total(n: int, tab: np.ndarray, half_k: float) -> float:
-    """``ln Gamma(n + K/2) - ln Gamma(K/2)``."""
-    if n < tab.shape[0]:
-        return tab[n]
-    return math.lgamma(n + half_k) - math.lgamma(half_k)
-
-
 @numba.njit(cache=True)
-def _kt_log(counts: np.ndarray, node: int, tab_half: np.ndarray, tab_total: np.ndarray, half_k: float) -> float:
-    """``ln P_e`` of the node's counts (K-ary KT, a deterministic function of the counts)."""
-    k = counts.shape[1]
-    acc = 0.0
-    n = 0
-    for s in range(k):
-        c = counts[node, s]
-        if c > 0:
-            acc += _lg_half(c, tab_half)
-            n += c
-    if n == 0:
-        return 0.0
-    return acc - _lg_total(n, tab_total, half_k)
+def _kt_log_step(count_x: int, total: int, k: int) -> float:
+    """``ln p_e(x) = ln((n_x + 1/2) / (n + K/2))``, accurate also when the ratio is close to 1.
+
+    For a ratio >= 1/2 it is computed as ``log1p(-(n - n_x + (K-1)/2) / (n + K/2))``, whose numerator is exact,
+    so a highly predictable node keeps full relative precision in its (tiny) per-step loss.
+    """
+    num = count_x + 0.5
+    den = total + 0.5 * k
+    if 2.0 * num >= den:
+        return math.log1p(-((total - count_x) + 0.5 * (k - 1)) / den)
+    return math.log(num / den)
 
 
 @numba.njit(cache=True)
@@ -209,8 +192,8 @@ def _run(
     log_pe: np.ndarray,
     log_pw: np.ndarray,
     nn: np.ndarray,
-    tab_half: np.ndarray,
-    tab_total: np.ndarray,
+    undo: np.ndarray,
+    keep_undo: bool,
     out_logp: np.ndarray,
     out_pred: np.ndarray,
     want_pred: bool,
@@ -222,7 +205,6 @@ def _run(
     unprocessed symbol) when fewer than ``depth`` free nodes remain, so the caller can grow the arrays.
     """
     k = counts.shape[1]
-    half_k = 0.5 * k
     cap = counts.shape[0]
     path = np.empty(depth + 1, dtype=np.int64)
     rows = np.empty((depth + 1, k), dtype=np.float64)
@@ -256,8 +238,13 @@ def _run(
             path[d + 1] = node
         for d in range(depth + 1):
             node = path[d]
+            if keep_undo:
+                undo[t, d] = log_pe[node]
+            total = 0
+            for s in range(k):
+                total += counts[node, s]
+            log_pe[node] += _kt_log_step(counts[node, x], total, k)
             counts[node, x] += 1
-            log_pe[node] = _kt_log(counts, node, tab_half, tab_total, half_k)
         log_pw[path[depth]] = log_pe[path[depth]]
         for d in range(depth - 1, -1, -1):
             log_pw[path[d]] = _mix_log(log_pe, log_pw, children, path[d])
@@ -277,12 +264,10 @@ def _revert(
     log_pe: np.ndarray,
     log_pw: np.ndarray,
     nn: np.ndarray,
-    tab_half: np.ndarray,
-    tab_total: np.ndarray,
+    undo: np.ndarray,
 ) -> None:
     """Undo the last ``n_revert`` of the ``n_symbols`` updates, newest first, freeing the nodes they created."""
     k = counts.shape[1]
-    half_k = 0.5 * k
     path = np.empty(depth + 1, dtype=np.int64)
     for t in range(n_symbols - 1, n_symbols - 1 - n_revert, -1):
         pos = depth + t
@@ -292,7 +277,7 @@ def _revert(
         for d in range(depth + 1):
             node = path[d]
             counts[node, x] -= 1
-            log_pe[node] = _kt_log(counts, node, tab_half, tab_total, half_k)
+            log_pe[node] = undo[t, d]
         log_pw[path[depth]] = log_pe[path[depth]]
         for d in range(depth - 1, -1, -1):
             log_pw[path[d]] = _mix_log(log_pe, log_pw, children, path[d])
@@ -388,6 +373,8 @@ class CTW:
             (R = 2 for ``a_1 o_1 a_2 o_2 ...``: role 0 = actions, role 1 = observations).
         initial_context: the D symbols assumed before the first one, oldest first (default: D zeros).
         capacity: initial number of node slots (grown automatically).
+        revertible: keep an undo log (the D + 1 previous ``ln P_e`` values per symbol, 8(D+1) bytes) so that
+            :meth:`revert` and :meth:`restore` are exact; with False they raise and memory is nodes only.
     """
 
     def __init__(
@@ -397,6 +384,7 @@ class CTW:
         roles: int = 1,
         initial_context: SymbolSequence | None = None,
         capacity: int = 1024,
+        revertible: bool = True,
     ) -> None:
         self._depth = _check_int(depth, "depth", 0)
         self._k = _check_int(alphabet_size, "alphabet_size", 2)
@@ -420,7 +408,8 @@ class CTW:
         self._log_pe = np.zeros(capacity, dtype=np.float64)
         self._log_pw = np.zeros(capacity, dtype=np.float64)
         self._nn = np.array([self._roles], dtype=np.int64)
-        self._tab_half, self._tab_total = _tables(self._k)
+        self._revertible = bool(revertible)
+        self._undo = np.zeros((64 if self._revertible else 0, self._depth + 1), dtype=np.float64)
         self._rows = np.empty((self._depth + 1, self._k), dtype=np.float64)
         self._pathbuf = np.empty(self._depth + 1, dtype=np.int64)
 
@@ -525,11 +514,13 @@ class CTW:
         arr = _as_symbols(sequence, self._k, "sequence")
         if role is not None:
             self._check_role(role)
-        snap = self.snapshot()
-        before = self.log_prob_history(role)
-        self._process(arr, want_pred=False)
-        after = self.log_prob_history(role)
-        self.restore(snap)
+        model = self if self._revertible else self.copy()
+        snap = model.snapshot()
+        before = model.log_prob_history(role)
+        model._process(arr, want_pred=False)
+        after = model.log_prob_history(role)
+        if model is self:
+            self.restore(snap)
         return after - before
 
     # ---- undo -------------------------------------------------------------------------------------------
@@ -537,13 +528,15 @@ class CTW:
     def revert(self, n: int = 1) -> None:
         """Undo the last ``n`` updates exactly (bit for bit), freeing the nodes they created."""
         n = _check_int(n, "n", 0)
+        if not self._revertible:
+            raise ValueError("argument n: this predictor was built with revertible=False and keeps no undo log")
         if n > self._n:
             raise ValueError(f"argument n: cannot revert {n} symbols, only {self._n} seen")
         if n == 0:
             return
         _revert(
             self._hist, self._n, n, self._depth, self._roles, self._counts, self._children,
-            self._log_pe, self._log_pw, self._nn, self._tab_half, self._tab_total,
+            self._log_pe, self._log_pw, self._nn, self._undo,
         )  # fmt: skip
         self._n -= n
 
@@ -568,7 +561,8 @@ class CTW:
         """An independent deep copy."""
         new = CTW.__new__(CTW)
         new.__dict__.update(self.__dict__)
-        for name in ("_hist", "_stamps", "_counts", "_children", "_log_pe", "_log_pw", "_nn", "_rows", "_pathbuf"):
+        names = ("_hist", "_stamps", "_undo", "_counts", "_children", "_log_pe", "_log_pw", "_nn", "_rows", "_pathbuf")
+        for name in names:
             setattr(new, name, getattr(self, name).copy())
         return new
 
@@ -617,9 +611,14 @@ class CTW:
             grown[: self._hist.size] = self._hist
             self._hist = grown
         if self._n + extra > self._stamps.size:
-            stamps = np.zeros(max(self._n + extra, 2 * self._stamps.size), dtype=np.int64)
+            size = max(self._n + extra, 2 * self._stamps.size)
+            stamps = np.zeros(size, dtype=np.int64)
             stamps[: self._stamps.size] = self._stamps
             self._stamps = stamps
+            if self._revertible:
+                undo = np.zeros((size, self._depth + 1), dtype=np.float64)
+                undo[: self._undo.shape[0]] = self._undo
+                self._undo = undo
 
     def _grow_nodes(self) -> None:
         cap = self._counts.shape[0]
@@ -647,7 +646,7 @@ class CTW:
         while t < start + m:
             t_next = _run(
                 self._hist, t, start + m, self._depth, self._roles, self._counts, self._children,
-                self._log_pe, self._log_pw, self._nn, self._tab_half, self._tab_total,
+                self._log_pe, self._log_pw, self._nn, self._undo, self._revertible,
                 logp[t - start :], pred[t - start :] if want_pred else pred, want_pred,
             )  # fmt: skip
             self._n = t_next
@@ -655,21 +654,6 @@ class CTW:
                 self._grow_nodes()
             t = t_next
         return logp, pred
-
-
-_TABLE_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-
-
-def _tables(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Tabulated ``ln Gamma(n + 1/2) - ln Gamma(1/2)`` and ``ln Gamma(n + K/2) - ln Gamma(K/2)``."""
-    if k not in _TABLE_CACHE:
-        n = np.arange(_TABLE_SIZE, dtype=np.float64)
-        half = gammaln(n + 0.5) - gammaln(0.5)
-        total = gammaln(n + 0.5 * k) - gammaln(0.5 * k)
-        half[0] = 0.0
-        total[0] = 0.0
-        _TABLE_CACHE[k] = (half, total)
-    return _TABLE_CACHE[k]
 
 
 def ctw_log_probs(
