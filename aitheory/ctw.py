@@ -104,8 +104,8 @@ SymbolSequence = Sequence[int] | np.ndarray
 def _kt_log_step(count_x: int, total: int, k: int) -> float:
     """``ln p_e(x) = ln((n_x + 1/2) / (n + K/2))``, accurate also when the ratio is close to 1.
 
-    For a ratio >= 1/2 it is computed as ``log1p(-(n - n_x + (K-1)/2) / (n + K/2))``, whose numerator is exact,
-    so a highly predictable node keeps full relative precision in its (tiny) per-step loss.
+    For a ratio >= 1/2 it is computed as ``log1p(-(n - n_x + (K-1)/2) / (n + K/2))``, whose numerator is
+    exact, so a highly predictable node keeps full relative precision in its (tiny) per-step loss.
     """
     num = count_x + 0.5
     den = total + 0.5 * k
@@ -130,9 +130,7 @@ def _mix_log(log_pe: np.ndarray, log_pw: np.ndarray, children: np.ndarray, node:
 
 
 @numba.njit(cache=True)
-def _path(
-    hist: np.ndarray, pos: int, root: int, depth: int, children: np.ndarray, path: np.ndarray
-) -> int:
+def _path(hist: np.ndarray, pos: int, root: int, depth: int, children: np.ndarray, path: np.ndarray) -> int:
     """Fill ``path[0..]`` with the existing nodes on the context path of ``hist[pos]``; return how many."""
     node = root
     path[0] = node
@@ -266,7 +264,7 @@ def _revert(
     nn: np.ndarray,
     undo: np.ndarray,
 ) -> None:
-    """Undo the last ``n_revert`` of the ``n_symbols`` updates, newest first, freeing the nodes they created."""
+    """Undo the last ``n_revert`` of the ``n_symbols`` updates, newest first; free the nodes they created."""
     k = counts.shape[1]
     path = np.empty(depth + 1, dtype=np.int64)
     for t in range(n_symbols - 1, n_symbols - 1 - n_revert, -1):
@@ -463,7 +461,7 @@ class CTW:
         return float(self._log_pw[self._check_role(role)])
 
     def predict(self) -> np.ndarray:
-        """``P_w(x | history)`` for every symbol x of the next role: a length-K vector summing to 1 (+-1e-12)."""
+        """``P_w(x | history)`` for each symbol x of the next role: a length-K vector summing to 1 (1e-12)."""
         return self.path_predictives()[0].copy()
 
     def path_predictives(self) -> np.ndarray:
@@ -475,7 +473,9 @@ class CTW:
         pos = self._depth + self._n
         self._ensure_hist(1)
         n_path = _path(self._hist, pos, self.next_role, self._depth, self._children, self._pathbuf)
-        _predict_path(self._counts, self._log_pe, self._log_pw, self._pathbuf, n_path, self._depth, self._rows)
+        _predict_path(
+            self._counts, self._log_pe, self._log_pw, self._pathbuf, n_path, self._depth, self._rows
+        )
         return self._rows.copy()
 
     def update(self, symbol: int) -> float:
@@ -498,8 +498,8 @@ class CTW:
     def predict_many(self, symbols: SymbolSequence) -> tuple[np.ndarray, np.ndarray]:
         """Append every symbol, returning ``(predictions, log_probs)``.
 
-        ``predictions[t]`` is :meth:`predict` just before ``symbols[t]`` (shape ``(n, K)``) and ``log_probs[t]``
-        is ``ln P(symbols[t] | ...)`` in nats, exactly as the online calls would give them.
+        ``predictions[t]`` is :meth:`predict` just before ``symbols[t]`` (shape ``(n, K)``) and
+        ``log_probs[t]`` is ``ln P(symbols[t] | ...)`` in nats, exactly as the online calls would give them.
         """
         arr = _as_symbols(symbols, self._k, "symbols")
         logp, pred = self._process(arr, want_pred=True)
@@ -529,7 +529,9 @@ class CTW:
         """Undo the last ``n`` updates exactly (bit for bit), freeing the nodes they created."""
         n = _check_int(n, "n", 0)
         if not self._revertible:
-            raise ValueError("argument n: this predictor was built with revertible=False and keeps no undo log")
+            raise ValueError(
+                "argument n: this predictor was built with revertible=False and keeps no undo log"
+            )
         if n > self._n:
             raise ValueError(f"argument n: cannot revert {n} symbols, only {self._n} seen")
         if n == 0:
@@ -561,7 +563,18 @@ class CTW:
         """An independent deep copy."""
         new = CTW.__new__(CTW)
         new.__dict__.update(self.__dict__)
-        names = ("_hist", "_stamps", "_undo", "_counts", "_children", "_log_pe", "_log_pw", "_nn", "_rows", "_pathbuf")
+        names = (
+            "_hist",
+            "_stamps",
+            "_undo",
+            "_counts",
+            "_children",
+            "_log_pe",
+            "_log_pw",
+            "_nn",
+            "_rows",
+            "_pathbuf",
+        )
         for name in names:
             setattr(new, name, getattr(self, name).copy())
         return new
@@ -596,7 +609,11 @@ class CTW:
 
     def _node_record(self, role: int, ctx: tuple[int, ...], node: int) -> CTWNode:
         return CTWNode(
-            role, ctx, tuple(int(c) for c in self._counts[node]), float(self._log_pe[node]), float(self._log_pw[node])
+            role,
+            ctx,
+            tuple(int(c) for c in self._counts[node]),
+            float(self._log_pe[node]),
+            float(self._log_pw[node]),
         )
 
     def _check_role(self, role: int) -> int:

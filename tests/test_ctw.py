@@ -218,7 +218,12 @@ def test_every_node_predictive_sums_to_one_and_is_a_weight_ratio(depth: int, k: 
 
 
 @settings(max_examples=30, deadline=None)
-@given(depth=st.integers(0, 5), k=st.integers(2, 3), roles=st.integers(1, 2), seq=st.lists(st.integers(0, 2), max_size=80))
+@given(
+    depth=st.integers(0, 5),
+    k=st.integers(2, 3),
+    roles=st.integers(1, 2),
+    seq=st.lists(st.integers(0, 2), max_size=80),
+)
 def test_tree_invariants(depth: int, k: int, roles: int, seq: list[int]) -> None:
     """Every stored node: ln P_e = KT(counts); ln P_w = ln(P_e/2 + prod_c P_w^c / 2) (or P_e at depth D);
     an internal node's counts are the sums of its children's; role roots' counts count that role's symbols."""
@@ -288,7 +293,7 @@ def test_online_equals_batch_bit_for_bit(depth: int, k: int, roles: int, seq: li
     more=st.lists(st.integers(0, 2), min_size=1, max_size=40),
 )
 def test_revert_restores_state_exactly(depth: int, k: int, seq: list[int], more: list[int]) -> None:
-    """After update_many(more) and revert(len(more)) the trees, node pool and predictions are bitwise equal."""
+    """After update_many(more), revert(len(more)): trees, node pool and predictions are bitwise equal."""
     seq, more = [x % k for x in seq], [x % k for x in more]
     model = CTW(depth, k)
     model.update_many(seq)
@@ -429,7 +434,7 @@ def test_learns_a_deterministic_period_two_sequence() -> None:
 
 
 def test_mixture_dominates_every_suffix_tree() -> None:
-    """P_w >= 2^{-Gamma_D(S)} prod_leaves P_e for the depth-0 tree (1 bit) and the full depth-D tree (2^D-1 bits)."""
+    """P_w >= 2^{-Gamma_D(S)} prod_leaves P_e: the depth-0 tree (1 bit) and the full tree (2^D - 1 bits)."""
     rng = np.random.default_rng(1)
     depth = 4
     model = CTW(depth)
@@ -442,8 +447,8 @@ def test_mixture_dominates_every_suffix_tree() -> None:
 
 
 def test_predictable_data_keeps_relative_precision() -> None:
-    """n zeros at depth 0: ln P = sum_j ln((j + 1/2)/(j + 1)), to 1e-13 relative even though it is tiny next to
-    the ln Gamma(n) ~ 2e5 an lgamma-of-counts formula would cancel; the last step's loss to 1e-12 relative."""
+    """n zeros at depth 0: ln P = sum_j ln((j + 1/2)/(j + 1)) to 1e-13 relative, though it is tiny next to the
+    ln Gamma(n) ~ 2e5 that an lgamma-of-counts formula would cancel; the last step's loss to 1e-9 relative."""
     n = 20_000
     model = CTW(0)
     logp = model.update_many(np.zeros(n, dtype=int))
@@ -455,7 +460,7 @@ def test_predictable_data_keeps_relative_precision() -> None:
 
 
 def test_role_trees_are_separate() -> None:
-    """Observations that copy the action are learnt by the observation tree; the action tree stays near 1/2."""
+    """Observations copying the action are learnt by the observation tree; the action tree stays near 1/2."""
     rng = np.random.default_rng(3)
     actions = rng.integers(0, 2, 300)
     seq = np.ravel(np.column_stack([actions, actions]))
