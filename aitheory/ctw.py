@@ -410,6 +410,8 @@ class CTW:
         self._undo = np.zeros((64 if self._revertible else 0, self._depth + 1), dtype=np.float64)
         self._rows = np.empty((self._depth + 1, self._k), dtype=np.float64)
         self._pathbuf = np.empty(self._depth + 1, dtype=np.int64)
+        self._out1 = np.empty(1, dtype=np.float64)
+        self._pred0 = np.empty((0, self._k), dtype=np.float64)
 
     # ---- properties -------------------------------------------------------------------------------------
 
@@ -462,7 +464,8 @@ class CTW:
 
     def predict(self) -> np.ndarray:
         """``P_w(x | history)`` for each symbol x of the next role: a length-K vector summing to 1 (1e-12)."""
-        return self.path_predictives()[0].copy()
+        self._fill_rows()
+        return self._rows[0].copy()
 
     def path_predictives(self) -> np.ndarray:
         """The weighted predictive ``p_w^s`` of every node s on the next symbol's context path.
@@ -470,13 +473,15 @@ class CTW:
         Row d is the node at depth d (row 0 = the root = :meth:`predict`); a node not yet stored predicts
         uniformly. Shape ``(D + 1, K)``; each row sums to 1 up to rounding.
         """
+        self._fill_rows()
+        return self._rows.copy()
+
+    def _fill_rows(self) -> None:
         pos = self._depth + self._n
-        self._ensure_hist(1)
         n_path = _path(self._hist, pos, self.next_role, self._depth, self._children, self._pathbuf)
         _predict_path(
             self._counts, self._log_pe, self._log_pw, self._pathbuf, n_path, self._depth, self._rows
         )
-        return self._rows.copy()
 
     def update(self, symbol: int) -> float:
         """Append ``symbol`` to the history; return ``ln P_w(symbol | previous history)`` in nats."""
@@ -484,8 +489,20 @@ class CTW:
             raise ValueError(f"argument symbol: expected an integer symbol, got {symbol!r}")
         if not 0 <= symbol < self._k:
             raise ValueError(f"argument symbol: {symbol} is out of range 0..{self._k - 1}")
-        out = self._process(np.array([symbol], dtype=np.int32), want_pred=False)[0]
-        return float(out[0])
+        self._ensure_hist(1)
+        if self._nn[0] + self._depth > self._counts.shape[0]:
+            self._grow_nodes()
+        t = self._n
+        self._hist[self._depth + t] = symbol
+        self._stamps[t] = self._next_stamp
+        self._next_stamp += 1
+        _run(
+            self._hist, t, t + 1, self._depth, self._roles, self._counts, self._children,
+            self._log_pe, self._log_pw, self._nn, self._undo, self._revertible,
+            self._out1, self._pred0, False,
+        )  # fmt: skip
+        self._n = t + 1
+        return float(self._out1[0])
 
     def update_many(self, symbols: SymbolSequence) -> np.ndarray:
         """Append every symbol in turn (batch, compiled); return the per-step ``ln P(x_t | x_{<t})`` (nats).
@@ -574,6 +591,7 @@ class CTW:
             "_nn",
             "_rows",
             "_pathbuf",
+            "_out1",
         )
         for name in names:
             setattr(new, name, getattr(self, name).copy())

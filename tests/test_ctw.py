@@ -514,3 +514,22 @@ def test_bad_calls_name_the_argument() -> None:
     with pytest.raises(ValueError, match="argument context"):
         model.node([0, 0, 0])
     assert len(model) == 0 and model.node_count == 2  # nothing was changed by the failed calls
+
+
+def test_copy_is_independent_and_revertible_false_still_answers() -> None:
+    """copy() shares nothing; revertible=False: same numbers, log_prob still works, revert refused."""
+    seq = [0, 1, 1, 0, 1, 1, 1, 0]
+    model = CTW(3)
+    model.update_many(seq)
+    twin = model.copy()
+    twin.update_many([1, 1, 1])
+    assert len(model) == len(seq) and len(twin) == len(seq) + 3
+    assert state(model) != state(twin)
+    twin.revert(3)
+    assert state(model) == state(twin)
+    lean = CTW(3, revertible=False)
+    assert np.array_equal(lean.update_many(seq), ctw_log_probs(seq, 3))
+    assert lean.log_prob([1, 0, 1]) == model.log_prob([1, 0, 1])
+    assert len(lean) == len(seq)
+    with pytest.raises(ValueError, match="revertible=False"):
+        lean.revert(1)
