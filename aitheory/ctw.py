@@ -295,6 +295,16 @@ def _revert(
 # Public interface
 # --------------------------------------------------------------------------------------------------------
 
+_stamp_counter = [0]  # process-wide, so stamps are unique across predictors and their copies
+
+
+def _reserve_stamps(m: int) -> int:
+    """Reserve ``m`` consecutive update stamps, unique in this process; return the first."""
+    first = _stamp_counter[0]
+    _stamp_counter[0] = first + m
+    return first
+
+
 
 @dataclass(frozen=True)
 class CTWSnapshot:
@@ -302,7 +312,9 @@ class CTWSnapshot:
 
     Attributes:
         length: number of symbols seen at the snapshot.
-        stamp: identity of the update that produced the last of those symbols (-1 for the empty history).
+        stamp: process-wide unique identity of the update that produced the last of those symbols (-1 for
+            the empty history), so a snapshot of another predictor, or of a copy that has since diverged, is
+            recognised and refused.
     """
 
     length: int
@@ -399,7 +411,6 @@ class CTW:
         self._hist = np.zeros(self._depth + 64, dtype=np.int32)
         self._hist[: self._depth] = ctx
         self._stamps = np.zeros(64, dtype=np.int64)
-        self._next_stamp = 0
         self._n = 0
         self._counts = np.zeros((capacity, self._k), dtype=np.int64)
         self._children = np.full((capacity, self._k), _NO_CHILD, dtype=np.int32)
@@ -494,8 +505,7 @@ class CTW:
             self._grow_nodes()
         t = self._n
         self._hist[self._depth + t] = symbol
-        self._stamps[t] = self._next_stamp
-        self._next_stamp += 1
+        self._stamps[t] = _reserve_stamps(1)
         _run(
             self._hist, t, t + 1, self._depth, self._roles, self._counts, self._children,
             self._log_pe, self._log_pw, self._nn, self._undo, self._revertible,
@@ -673,8 +683,8 @@ class CTW:
         self._ensure_hist(m)
         start = self._n
         self._hist[self._depth + start : self._depth + start + m] = arr
-        self._stamps[start : start + m] = np.arange(self._next_stamp, self._next_stamp + m)
-        self._next_stamp += m
+        first = _reserve_stamps(m)
+        self._stamps[start : start + m] = np.arange(first, first + m)
         logp = np.empty(m, dtype=np.float64)
         pred = np.empty((m if want_pred else 0, self._k), dtype=np.float64)
         t = start

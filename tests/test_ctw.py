@@ -533,3 +533,21 @@ def test_copy_is_independent_and_revertible_false_still_answers() -> None:
     assert len(lean) == len(seq)
     with pytest.raises(ValueError, match="revertible=False"):
         lean.revert(1)
+
+
+def test_restore_refuses_a_snapshot_of_a_diverged_copy() -> None:
+    """Snapshots identify update events, not lengths: a copy that diverged cannot take the original's."""
+    model = CTW(2)
+    model.update_many([1, 0])
+    twin = model.copy()
+    model.update(1)
+    twin.update(0)
+    with pytest.raises(ValueError, match="snapshot"):
+        twin.restore(model.snapshot())
+    early = CTW(2)
+    early.update_many([1, 0])
+    shared = early.snapshot()
+    clone = early.copy()
+    clone.update_many([1, 1])
+    clone.restore(shared)  # the common ancestor is valid for both
+    assert list(clone.history) == [1, 0]
