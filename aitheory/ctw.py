@@ -478,14 +478,30 @@ class CTW:
         self._fill_rows()
         return self._rows[0].copy()
 
-    def path_predictives(self) -> np.ndarray:
-        """The weighted predictive ``p_w^s`` of every node s on the next symbol's context path.
+    def path_predictives(self, context: SymbolSequence | None = None, role: int | None = None) -> np.ndarray:
+        """The weighted predictive ``p_w^s`` of every node s on a context path.
 
-        Row d is the node at depth d (row 0 = the root = :meth:`predict`); a node not yet stored predicts
-        uniformly. Shape ``(D + 1, K)``; each row sums to 1 up to rounding.
+        By default the path of the next symbol (its role, the last D symbols of the history); with
+        ``context`` (D symbols, most recent first) and ``role``, the path of a symbol in that context, which
+        reaches any stored node. Row d is the node at depth d (row 0 = the root = :meth:`predict` for the
+        default path); a node not stored predicts uniformly. Shape ``(D + 1, K)``; rows sum to 1 (1e-12).
         """
-        self._fill_rows()
-        return self._rows.copy()
+        if context is None and role is None:
+            self._fill_rows()
+            return self._rows.copy()
+        r = self.next_role if role is None else self._check_role(role)
+        if context is None:
+            ctx = self._hist[self._n : self._depth + self._n][::-1].copy()
+        else:
+            ctx = _as_symbols(context, self._k, "context")
+            if ctx.size != self._depth:
+                raise ValueError(f"argument context: expected {self._depth} symbols got {ctx.size}")
+        hist = np.append(ctx[::-1], 0).astype(np.int32)  # oldest first, then a slot for the predicted symbol
+        path = np.empty(self._depth + 1, dtype=np.int64)
+        rows = np.empty((self._depth + 1, self._k), dtype=np.float64)
+        n_path = _path(hist, self._depth, r, self._depth, self._children, path)
+        _predict_path(self._counts, self._log_pe, self._log_pw, path, n_path, self._depth, rows)
+        return rows
 
     def _fill_rows(self) -> None:
         pos = self._depth + self._n

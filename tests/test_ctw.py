@@ -551,3 +551,30 @@ def test_restore_refuses_a_snapshot_of_a_diverged_copy() -> None:
     clone.update_many([1, 1])
     clone.restore(shared)  # the common ancestor is valid for both
     assert list(clone.history) == [1, 0]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    depth=st.integers(1, 8),
+    k=st.integers(2, 4),
+    roles=st.integers(1, 2),
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 3000),
+)
+def test_every_stored_node_predictive_sums_to_one(depth: int, k: int, roles: int, seed: int, n: int) -> None:
+    """Every stored node, reached through a context extending it (random tail), has a predictive in [0, 1]^K
+    summing to 1 within 1e-12, also after thousands of skewed symbols (large counts, b_s near 0 or 1)."""
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.full(k, 0.3))
+    model = CTW(depth, k, roles)
+    model.update_many(rng.choice(k, size=n, p=probs))
+    for node in model.iter_nodes():
+        tail = rng.integers(0, k, depth - len(node.context))
+        rows = model.path_predictives(context=[*node.context, *tail], role=node.role)
+        assert np.all(rows >= 0) and np.all(rows <= 1)
+        np.testing.assert_allclose(rows.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    default = model.path_predictives()
+    explicit = model.path_predictives(context=list(model.history[::-1][:depth]) if n >= depth else None)
+    if n >= depth:
+        assert np.array_equal(default, explicit)
+    assert np.array_equal(default[0], model.predict())
