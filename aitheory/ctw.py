@@ -552,7 +552,8 @@ class CTW:
         """``ln P_w(sequence | history)`` in nats, leaving the predictor unchanged.
 
         With ``role``, only the factor of that role's tree: e.g. with R = 2 and ``role=1``, the chronological
-        log-probability of the observations in ``sequence`` given its actions (and the history).
+        log-probability of the observations in ``sequence`` given its actions (and the history). Runs the
+        batch update and reverts it (on a copy when ``revertible=False``).
         """
         arr = _as_symbols(sequence, self._k, "sequence")
         if role is not None:

@@ -513,6 +513,12 @@ def test_bad_calls_name_the_argument() -> None:
         model.revert(1)
     with pytest.raises(ValueError, match="argument context"):
         model.node([0, 0, 0])
+    with pytest.raises(ValueError, match="argument context"):
+        model.path_predictives(context=[0])
+    with pytest.raises(ValueError, match="argument symbol"):
+        model.update(True)
+    with pytest.raises(ValueError, match="argument role"):
+        model.node([], role=5)
     assert len(model) == 0 and model.node_count == 2  # nothing was changed by the failed calls
 
 
