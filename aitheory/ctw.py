@@ -305,7 +305,6 @@ def _reserve_stamps(m: int) -> int:
     return first
 
 
-
 @dataclass(frozen=True)
 class CTWSnapshot:
     """A point in a :class:`CTW` predictor's history that :meth:`CTW.restore` can return to.

@@ -584,3 +584,14 @@ def test_every_stored_node_predictive_sums_to_one(depth: int, k: int, roles: int
     if n >= depth:
         assert np.array_equal(default, explicit)
     assert np.array_equal(default[0], model.predict())
+
+
+@pytest.mark.parametrize(("depth", "k", "count", "n"), [(4, 2, 677, 16), (3, 3, 730, 8)])
+def test_deeper_brute_force(depth: int, k: int, count: int, n: int) -> None:
+    """The brute force at depth 4 binary (677 trees) and depth 3 ternary (730 trees) on a random sequence."""
+    rng = np.random.default_rng(depth * 7 + k)
+    seq = [int(x) for x in rng.integers(0, k, n)]
+    initial = [int(x) for x in rng.integers(0, k, depth)]
+    assert len(suffix_trees(depth, k)) == count
+    exact = brute_force_prob(seq, depth, k, 1, initial)
+    assert ctw_log_prob(seq, depth, k, 1, initial) == pytest.approx(log_fraction(exact), abs=1e-11)
