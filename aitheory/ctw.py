@@ -179,6 +179,24 @@ def _predict_path(
 
 
 @numba.njit(cache=True)
+def _predict_next(
+    hist: np.ndarray,
+    pos: int,
+    root: int,
+    depth: int,
+    counts: np.ndarray,
+    children: np.ndarray,
+    log_pe: np.ndarray,
+    log_pw: np.ndarray,
+    path: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Predictives of every node on the context path of ``hist[pos]`` (one compiled call for predict)."""
+    n_path = _path(hist, pos, root, depth, children, path)
+    _predict_path(counts, log_pe, log_pw, path, n_path, depth, out)
+
+
+@numba.njit(cache=True)
 def _run(
     hist: np.ndarray,
     start: int,
@@ -503,11 +521,10 @@ class CTW:
         return rows
 
     def _fill_rows(self) -> None:
-        pos = self._depth + self._n
-        n_path = _path(self._hist, pos, self.next_role, self._depth, self._children, self._pathbuf)
-        _predict_path(
-            self._counts, self._log_pe, self._log_pw, self._pathbuf, n_path, self._depth, self._rows
-        )
+        _predict_next(
+            self._hist, self._depth + self._n, self._n % self._roles, self._depth,
+            self._counts, self._children, self._log_pe, self._log_pw, self._pathbuf, self._rows,
+        )  # fmt: skip
 
     def update(self, symbol: int) -> float:
         """Append ``symbol`` to the history; return ``ln P_w(symbol | previous history)`` in nats."""

@@ -12,7 +12,8 @@ Reports binary symbols per second for
 * ``online+predict``: :meth:`CTW.predict` then :meth:`CTW.update` per symbol (what an agent does);
 * ``reference``: :class:`ReferenceCTW` update (and predict + update) on the first ``n_ref`` symbols,
 
-and the speed-up ratios over the reference. Compilation is excluded (a warm-up call runs first). Sources:
+and the speed-up ratios over the reference (wall-clock; CPU-time rates are printed too, as the machine may
+be shared). Compilation is excluded (a warm-up call runs first). Sources:
 ``random`` = fair coin flips (every context is new: the worst case for nodes), ``markov`` = an order-3 binary
 Markov chain with random transition probabilities. The fast and reference log-losses on the first ``n_ref``
 symbols are compared as a sanity check.
@@ -33,17 +34,23 @@ from aitheory.ctw import CTW, ReferenceCTW
 
 @dataclass(frozen=True)
 class Row:
-    """One measurement: ``symbols`` processed in ``seconds``."""
+    """One measurement: ``symbols`` processed in ``seconds`` of wall-clock time (``cpu_seconds`` of CPU)."""
 
     source: str
     what: str
     symbols: int
     seconds: float
+    cpu_seconds: float
 
     @property
     def rate(self) -> float:
-        """Symbols per second."""
+        """Symbols per wall-clock second."""
         return self.symbols / self.seconds
+
+    @property
+    def cpu_rate(self) -> float:
+        """Symbols per CPU second of this process (less sensitive to other jobs on a shared machine)."""
+        return self.symbols / self.cpu_seconds
 
 
 def make_source(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,10 +67,11 @@ def make_source(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
+def timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall-clock seconds, CPU seconds) of one call."""
+    start, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def bench_source(source: str, args: argparse.Namespace, rng: np.random.Generator) -> list[Row]:
@@ -71,12 +79,12 @@ def bench_source(source: str, args: argparse.Namespace, rng: np.random.Generator
     depth = args.depth
     CTW(depth).update_many(seq[:100])  # compile / load the numba cache outside the timings
     rows = [
-        Row(source, "batch update_many", args.n, timed(lambda: CTW(depth).update_many(seq))),
+        Row(source, "batch update_many", args.n, *timed(lambda: CTW(depth).update_many(seq))),
         Row(
             source,
             "batch update_many (revertible=False)",
             args.n,
-            timed(lambda: CTW(depth, revertible=False).update_many(seq)),
+            *timed(lambda: CTW(depth, revertible=False).update_many(seq)),
         ),
     ]
     online = [int(x) for x in seq[: args.n_online]]
@@ -92,8 +100,8 @@ def bench_source(source: str, args: argparse.Namespace, rng: np.random.Generator
             model.predict()
             model.update(x)
 
-    rows.append(Row(source, "online update", len(online), timed(run_online)))
-    rows.append(Row(source, "online predict+update", len(online), timed(run_online_predict)))
+    rows.append(Row(source, "online update", len(online), *timed(run_online)))
+    rows.append(Row(source, "online predict+update", len(online), *timed(run_online_predict)))
 
     ref_seq = [int(x) for x in seq[: args.n_ref]]
 
@@ -108,8 +116,9 @@ def bench_source(source: str, args: argparse.Namespace, rng: np.random.Generator
             model.predict()
             model.update(x)
 
-    rows.append(Row(source, "reference update", len(ref_seq), timed(run_ref)))
-    rows.append(Row(source, "reference predict+update", max(1, args.n_ref // 4), timed(run_ref_predict)))
+    rows.append(Row(source, "reference update", len(ref_seq), *timed(run_ref)))
+    n_ref_predict = max(1, args.n_ref // 4)
+    rows.append(Row(source, "reference predict+update", n_ref_predict, *timed(run_ref_predict)))
 
     fast, ref = CTW(depth), ReferenceCTW(depth)
     fast_loss = -fast.update_many(ref_seq).sum()
@@ -136,16 +145,22 @@ def main(argv: list[str] | None = None) -> dict:
     rows = [row for source in sources for row in bench_source(source, args, rng)]
 
     print(f"\nCTW, binary, depth {args.depth} (symbols per second; ratio = rate / reference rate)")
-    print(f"{'source':8} {'what':40} {'symbols':>9} {'seconds':>8} {'symbols/s':>11} {'ratio':>7}")
+    print(
+        f"{'source':8} {'what':38} {'symbols':>9} {'seconds':>8} {'symbols/s':>11} {'cpu sym/s':>11} "
+        f"{'ratio':>6}"
+    )
     summary: dict = {"depth": args.depth, "seed": args.seed, "rows": []}
     for row in rows:
         ref_name = "reference predict+update" if "predict" in row.what else "reference update"
         ref = next(r for r in rows if r.source == row.source and r.what == ref_name)
         ratio = row.rate / ref.rate
         print(
-            f"{row.source:8} {row.what:40} {row.symbols:9d} {row.seconds:8.3f} {row.rate:11,.0f} {ratio:7.1f}"
+            f"{row.source:8} {row.what:38} {row.symbols:9d} {row.seconds:8.3f} {row.rate:11,.0f} "
+            f"{row.cpu_rate:11,.0f} {ratio:6.1f}"
         )
-        summary["rows"].append({**asdict(row), "rate": row.rate, "ratio_vs_reference": ratio})
+        summary["rows"].append(
+            {**asdict(row), "rate": row.rate, "cpu_rate": row.cpu_rate, "ratio_vs_reference": ratio}
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(summary, fh, indent=2)
