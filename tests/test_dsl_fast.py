@@ -155,3 +155,29 @@ def test_action_probs_match_predict() -> None:
     for r in range(len(table.weight)):
         assert np.array_equal(probs[r], predict(program_at(int(table.first[r])), k=3, horizon=4, steps=100))
     assert set(np.round(probs.sum(axis=2), 12).ravel()) <= {0.0, 1.0}
+
+
+def test_proven_silent_is_sound() -> None:
+    """Every program proven silent never emits, halts or leaves the tape again, even with 10x the budget."""
+    codes, lengths = pack_programs(PROGRAMS_18)
+    cycles = run_batch(codes, lengths, k=2, horizon=6, steps=300, tape_bound=50)
+    silent = np.flatnonzero(cycles.status == STATUSES.index("proven_silent"))
+    assert len(silent) > 100
+    long = run_batch(codes[silent], lengths[silent], k=2, horizon=6, steps=3000, tape_bound=50, detect_cycles=False)
+    assert (long.status == STATUSES.index("timed_out")).all()
+    assert np.array_equal(long.actions, cycles.actions[silent])
+
+
+def test_larger_budget_only_moves_mass_out_of_timed_out() -> None:
+    """halted / proven_silent / emitted runs are unchanged by a larger T; emissions only extend."""
+    codes, lengths = pack_programs(PROGRAMS_18)
+    small = run_batch(codes, lengths, k=2, horizon=8, steps=4)
+    big = run_batch(codes, lengths, k=2, horizon=8, steps=400)
+    fixed = small.status != STATUSES.index("timed_out")
+    assert np.array_equal(small.status[fixed], big.status[fixed])
+    assert np.array_equal(small.actions[fixed], big.actions[fixed])
+    moved = ~fixed & (big.status != STATUSES.index("timed_out"))
+    assert moved.any()
+    for i in np.flatnonzero(~fixed):
+        e = small.n_emitted[i]
+        assert np.array_equal(small.actions[i, :e], big.actions[i, :e])
