@@ -87,3 +87,9 @@ def test_index_bits_and_shortest_bits() -> None:
     assert index_bits(np.arange(len(progs))).tolist() == [3 * len(p) for p in progs]
     table = behaviour_table(EnumConfig(max_bits=15, horizon=3))
     assert table.shortest_bits().tolist() == [3 * len(program_at(int(i))) for i in table.first]
+
+
+def test_count(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = _json(capsys, ["dsl", "count", "--max-bits", "24"])["lengths"]
+    assert [r["programs"] for r in rows] == [1, 6, 37, 234, 1514, 9996, 67181, 458562]
+    assert rows[-1]["programs_up_to"] == 537531 and rows[-1]["kraft_mass_up_to"] == 0.4918466806411743

@@ -21,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--actions", type=positive_int, default=8, help="horizon H: actions to emit (default 8)")
     run.set_defaults(func=_run)
 
+    count = sub.add_parser("count", help="exact number of programs and Kraft mass per length (no running)")
+    count.add_argument("--max-bits", type=positive_int, default=30, help="lengths up to this many bits")
+    count.set_defaults(func=_count)
+
     enum = sub.add_parser("enumerate", help="run every plain program up to --max-bits bits; mass per status")
     enum.add_argument("--max-bits", type=positive_int, default=24, help="enumerate programs of <= L bits")
     _machine_args(enum)
@@ -132,4 +136,22 @@ def _enumerate(args: argparse.Namespace) -> int:
     if args.out:
         summary["out"] = str(save_table(table, args.out))
     print_json(summary)
+    return EXIT_OK
+
+
+def _count(args: argparse.Namespace) -> int:
+    from aitheory.dsl.codes import kraft_mass, program_count
+
+    if args.max_bits > 3000:
+        raise UserInputError(f"--max-bits must be <= 3000, got {args.max_bits}")
+    rows = []
+    total = 0
+    for n in range(1, args.max_bits // 3 + 1):
+        total += program_count(n)
+        mass = kraft_mass(n)
+        rows.append(
+            {"tokens": n, "bits": 3 * n, "programs": program_count(n), "programs_up_to": total,
+             "kraft_mass_up_to": float(mass), "kraft_mass_up_to_exact": str(mass)}
+        )
+    print_json({"lengths": rows, "total_prior": "1 (exactly, over all lengths)"})
     return EXIT_OK
