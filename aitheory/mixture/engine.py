@@ -163,6 +163,8 @@ class OnlineMixture:
 
     def _plain(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """xi_plain(. | h), its losses by status, and its not-enumerated share at this step."""
+        if self._log_z_plain == -math.inf:  # xi_plain(h) = 0: it predicts nothing (MIX is dead too)
+            return np.zeros(self.k), np.zeros(len(LOSS_STATUSES)), 0.0
         post = np.exp(self._log_w_plain + self._log_lik - self._log_z_plain)
         probs = post @ _onehot(codes, self.k)
         losses = _loss_mass(codes, post)
@@ -262,7 +264,9 @@ def predict_batch(model_class: ModelClass, actions: Sequence[int], observations:
     log_w_plain = _log(prior[:, 0])
     plain_joint = log_w_plain[:, None] + log_lik_plain
     log_z_plain = np.concatenate([[math.log(0.5)], logsumexp(plain_joint[:, 1:], axis=0)])
-    post_plain = np.exp(plain_joint - log_z_plain[None, :])  # (R, T)
+    with np.errstate(invalid="ignore"):
+        post_plain = np.exp(plain_joint - log_z_plain[None, :])  # (R, T)
+    post_plain[:, log_z_plain == -np.inf] = 0.0  # xi_plain(h) = 0: it predicts nothing from then on
     xi_plain = np.einsum("rt,rtk->tk", post_plain, probs)
     plain_losses = np.stack([_loss_mass(codes[:, t], post_plain[:, t]) for t in range(steps)])
     plain_not_enum = np.zeros(steps)
