@@ -180,7 +180,7 @@ def kl(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TO
     ``inf`` when some ``p(x) > 0`` has ``q(x) = 0``. Semimeasures are accepted as they are (no renormalising).
     """
     if _is_exact(p) and _is_exact(q):
-        return _scale(float(kl_exact(p, q)), base)  # type: ignore[arg-type]
+        return _scale(float(kl_exact(p, q)), base)
     pa, qa = _pair(p, q, tol)
     return _scale(float(math.fsum(rel_entr(pa, qa))), base)
 

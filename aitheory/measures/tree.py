@@ -103,7 +103,8 @@ Policy = Callable[[History], Any]
 Environment = Callable[[History], Any]
 Number = float | Fraction
 
-#: Default refusal threshold on :func:`tree_size` (roughly a minute of pure-Python work at the limit).
+#: Default refusal threshold on :func:`tree_size`: at the limit, a few minutes of pure-Python work (about
+#: 20 microseconds per decision point plus the policies' own cost) and well under 1 GB of memory.
 DEFAULT_MAX_NODES = 10_000_000
 
 Measure = Literal["kl", "tvd"]
@@ -226,11 +227,14 @@ class _Evaluator:
         )
 
     def _validate(self, out: Any, name: str, size: int) -> tuple[Number, ...]:
+        values: tuple[Number, ...]
         if _is_exact(out):
-            values: tuple[Number, ...] = tuple(_check_exact(out, name))
+            values = tuple(_check_exact(out, name))
         else:
             self.exact = False
-            values = tuple(float(v) for v in as_pmf(out, name, self.tol))
+            values = _fast_floats(out, self.tol)
+            if not values:  # not a valid float (semi)measure: let as_pmf name the problem
+                values = tuple(float(v) for v in as_pmf(out, name, self.tol))
         if len(values) != size:
             raise ValueError(f"argument {name}: has {len(values)} entries, expected {size}")
         return values
@@ -251,6 +255,17 @@ class _Evaluator:
     def observations(self, h: History) -> tuple[Number, ...]:
         assert self.env is not None
         return self._validate(self.env(h), f"env(history={h})", self.n_observations)
+
+
+def _fast_floats(out: Any, tol: float) -> tuple[float, ...]:
+    """``out`` as floats if it is a valid 1-D (semi)measure, else ``()`` (pure Python: cheap for small K)."""
+    try:
+        values = tuple(float(v) for v in out)
+    except (TypeError, ValueError):
+        return ()
+    if values and all(v >= 0 for v in values) and math.fsum(values) <= 1 + tol:  # NaN/-inf fail v >= 0
+        return values
+    return ()
 
 
 def _ln(x: Number) -> float:
@@ -291,12 +306,24 @@ def _tvd_out(value: Number, exact: bool) -> Number:
 # --------------------------------------------------------------------------------------------- open loop
 
 
-@dataclass
-class _Branch:
-    history: History
-    p_pi: Number
-    p_beta: Number
-    s: float  # sum of ln(pi_t/beta_t) along the branch; meaningless (0) when p_pi == 0
+#: A path from the start: (history ending in an observation, P_pi, P_beta, s = sum of ln(pi_t/beta_t)).
+_Branch = tuple[History, Number, Number, float]
+
+
+def _extend(
+    ev: _Evaluator, h: History, p_pi: Number, p_beta: Number, s: float
+) -> Iterator[tuple[int, Number, Number, float]]:
+    """The actions at ``h`` with ``(a, P_pi * pi(a|h), P_beta * beta(a|h), s + ln(pi(a|h)/beta(a|h)))``.
+
+    Branches with both masses 0 are dropped; where ``P_pi * pi(a|h) = 0`` the log-sum is meaningless and
+    set to 0 (it is only ever multiplied by that zero mass); where ``beta(a|h) = 0 < pi(a|h)`` it is ``inf``.
+    """
+    pis, betas = ev.policies(h)
+    for a, (p, b) in enumerate(zip(pis, betas, strict=True)):
+        c_pi, c_beta = p_pi * p, p_beta * b
+        if c_pi == 0 and c_beta == 0:
+            continue
+        yield a, c_pi, c_beta, (s + _log_ratio(p, b) if c_pi != 0 else 0.0)
 
 
 def _open_loop_table(
@@ -304,7 +331,8 @@ def _open_loop_table(
 ) -> tuple[dict[History, float], dict[History, Number]]:
     """Per observation sequence ``o`` (length ``horizon-1``): ``(KL(P_pi(.|o) || P_beta(.|o)), TVD)``.
 
-    Forward pass over the trie of observation prefixes; every history is queried exactly once.
+    Forward pass over the trie of observation prefixes; every history is queried exactly once. The frontier
+    at an observation prefix of length ``t - 1`` holds the ``<= K_a^(t-1)`` action prefixes with mass.
     """
     kls: dict[History, float] = {}
     tvds: dict[History, Number] = {}
@@ -313,29 +341,25 @@ def _open_loop_table(
         tvds[()] = Fraction(0)
         return kls, tvds
 
-    def step(frontier: list[_Branch]) -> list[_Branch]:
-        out: list[_Branch] = []
-        for br in frontier:
-            pis, betas = ev.policies(br.history)
-            for a, (p, b) in enumerate(zip(pis, betas, strict=True)):
-                p_pi, p_beta = br.p_pi * p, br.p_beta * b
-                if p_pi == 0 and p_beta == 0:
-                    continue
-                s = br.s + _log_ratio(p, b) if p_pi != 0 else 0.0
-                out.append(_Branch((*br.history, a), p_pi, p_beta, s))
-        return out
-
     def visit(frontier: list[_Branch], obs: History) -> None:
-        expanded = step(frontier)
-        if len(obs) == horizon - 1:
-            kls[obs] = math.fsum(_kl_term(br.p_pi, br.s) for br in expanded)
-            tvds[obs] = _total([_half_gap(br.p_pi, br.p_beta) for br in expanded])
+        if len(obs) == horizon - 1:  # last action: sum over leaves without storing them
+            kl_terms: list[float] = []
+            tvd_terms: list[Number] = []
+            for br in frontier:
+                for _, c_pi, c_beta, c_s in _extend(ev, *br):
+                    kl_terms.append(_kl_term(c_pi, c_s))
+                    tvd_terms.append(_half_gap(c_pi, c_beta))
+            kls[obs] = math.fsum(kl_terms)
+            tvds[obs] = _total(tvd_terms)
             return
+        expanded = [
+            ((*br[0], a), c_pi, c_beta, c_s) for br in frontier for a, c_pi, c_beta, c_s in _extend(ev, *br)
+        ]
         for o in range(ev.n_observations):
-            visit([_Branch((*br.history, o), br.p_pi, br.p_beta, br.s) for br in expanded], (*obs, o))
+            visit([((*ha, o), c_pi, c_beta, c_s) for ha, c_pi, c_beta, c_s in expanded], (*obs, o))
 
     one: Number = Fraction(1)
-    visit([_Branch(history, one, one, 0.0)], ())
+    visit([(history, one, one, 0.0)], ())
     return kls, tvds
 
 
@@ -609,14 +633,9 @@ def _closed_loop(
     """
     if steps_left == 0:
         return _kl_term(p_pi, s), _half_gap(p_pi, p_beta)
-    pis, betas = ev.policies(h)
     kl_parts: list[float] = []
     tvd_parts: list[Number] = []
-    for a, (p, b) in enumerate(zip(pis, betas, strict=True)):
-        c_pi, c_beta = p_pi * p, p_beta * b
-        if c_pi == 0 and c_beta == 0:
-            continue
-        c_s = s + _log_ratio(p, b) if c_pi != 0 else 0.0
+    for a, c_pi, c_beta, c_s in _extend(ev, h, p_pi, p_beta, s):
         ha = (*h, a)
         if steps_left == 1:
             kl_parts.append(_kl_term(c_pi, c_s))
