@@ -113,7 +113,7 @@ def test_scipy_stats_entropy_renormalises_semimeasures_and_we_do_not() -> None:
     assert scipy.stats.entropy(p, q) == pytest.approx(0.25 * math.log(0.375) + 0.75 * math.log(2.25))
 
 
-# ------------------------------------------------------------------------------------- exact (Fraction) inputs
+# ------------------------------------------------------------------------------ exact (Fraction) inputs
 
 
 def test_fraction_tvd_is_exact() -> None:
@@ -134,7 +134,7 @@ def test_fraction_kl_closed_form_matches_sympy() -> None:
 
 
 def test_fraction_kl_infinite_and_zero_terms() -> None:
-    """Exact support decisions: 0 ln(0/q) = 0 is dropped, p ln(p/0) = inf, equal entries contribute no term."""
+    """Exact support: 0 ln(0/q) = 0 is dropped, p ln(p/0) = inf, equal entries contribute no term."""
     assert kl_exact([F(1), F(0)], [F(1, 2), F(0)]).terms == ((F(1), F(2)),)
     assert kl_exact([F(1, 2), F(1, 2)], [F(1), F(0)]).infinite
     assert kl_exact([F(1, 2), F(1, 2)], [F(1), F(0)]).to_sympy() == sp.oo
