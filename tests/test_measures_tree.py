@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +30,7 @@ from aitheory.measures import (
     TreeTooLargeError,
     kl,
     sequence_kl,
+    sequence_kl_exact,
     sequence_tvd,
     tree_kl,
     tree_kl_adaptive,
@@ -252,6 +256,37 @@ def test_fraction_policies_exact_tvd() -> None:
     env_value = tree_tvd_expected(pi, beta, constant([F(1, 4), F(3, 4)]), **shape).value
     assert isinstance(env_value, Fraction) and env_value == F(7, 36)
     assert tree_kl(pi, beta, **shape).value == pytest.approx(2 * kl([1 / 3, 2 / 3], [0.5, 0.5]), abs=1e-15)
+
+
+def test_exact_closed_form_matches_sympy() -> None:
+    """Two i.i.d. steps of pi = [1/3, 2/3] against beta = [1/2, 1/2]: the joint KL is 2 KL(pi || beta) =
+    (2/3) ln(2/3) + (4/3) ln(4/3), checked symbolically from the exact sum over the four joint sequences."""
+    pi, beta = constant([F(1, 3), F(2, 3)]), constant([F(1, 2), F(1, 2)])
+    exact = sequence_kl_exact(pi, beta, (1,), n_actions=2, n_observations=2)
+    target = sp.Rational(2, 3) * sp.log(sp.Rational(2, 3)) + sp.Rational(4, 3) * sp.log(sp.Rational(4, 3))
+    assert sp.simplify(sp.expand_log(exact.to_sympy() - target, force=True)) == 0
+    assert float(exact) == pytest.approx(tree_kl(pi, beta, n_actions=2, n_observations=2, horizon=2).value)
+    with pytest.raises(ValueError, match="needs Fraction"):
+        sequence_kl_exact(constant([0.5, 0.5]), beta, (0,), n_actions=2, n_observations=2)
+
+
+def test_numpy_integer_history_is_accepted() -> None:
+    start = np.array([1, 0])
+    r = tree_kl(
+        random_policy(1, 2), random_policy(2, 2), n_actions=2, n_observations=2, horizon=1, history=start
+    )
+    assert r.value == pytest.approx(kl(random_policy(1, 2)((1, 0)), random_policy(2, 2)((1, 0))), abs=1e-15)
+
+
+def test_importing_measures_needs_no_optional_dependency() -> None:
+    """The bottom layer imports only numpy, scipy and the standard library (hypothesis/sympy stay lazy)."""
+    code = (
+        "import sys, aitheory.measures, aitheory.measures.strategies\n"
+        "bad = sorted(m for m in ('hypothesis', 'sympy', 'matplotlib', 'torch') if m in sys.modules)\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
 
 
 # ------------------------------------------------------------------------------------- properties

@@ -69,12 +69,21 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Literal
 
-from aitheory.measures.pmf import SUM_TOLERANCE, _check_exact, _is_exact, _log_fraction, as_pmf
+from aitheory.measures.pmf import (
+    SUM_TOLERANCE,
+    ExactLogSum,
+    _check_exact,
+    _is_exact,
+    _log_fraction,
+    as_pmf,
+    kl_exact,
+)
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -84,6 +93,7 @@ __all__ = [
     "TreeDivergence",
     "TreeTooLargeError",
     "sequence_kl",
+    "sequence_kl_exact",
     "sequence_tvd",
     "tree_kl",
     "tree_kl_adaptive",
@@ -169,8 +179,19 @@ def _check_shape(n_actions: int, n_observations: int, horizon: int) -> None:
     _check_int(horizon, "horizon", 0)
 
 
+def _as_index(x: Any) -> int | None:
+    """``x`` as a Python int if it is an integer (int, numpy integer; not bool), else None."""
+    if isinstance(x, bool):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        return None
+
+
 def _check_history(history: Sequence[int], n_actions: int, n_observations: int) -> History:
-    h = tuple(history)
+    raw = tuple(history)
+    h = tuple(_as_index(x) for x in raw)
     if len(h) % 2:
         raise ValueError(
             f"argument history: has odd length {len(h)}; "
@@ -178,9 +199,9 @@ def _check_history(history: Sequence[int], n_actions: int, n_observations: int) 
         )
     for i, x in enumerate(h):
         size, kind = (n_actions, "action") if i % 2 == 0 else (n_observations, "observation")
-        if not isinstance(x, int) or isinstance(x, bool) or not 0 <= x < size:
-            raise ValueError(f"argument history: entry {i} ({x!r}) is not an {kind} in range({size})")
-    return h
+        if x is None or not 0 <= x < size:
+            raise ValueError(f"argument history: entry {i} ({raw[i]!r}) is not an {kind} in range({size})")
+    return h  # type: ignore[return-value]
 
 
 def _check_size(n_actions: int, n_observations: int, horizon: int, max_nodes: int) -> None:
@@ -537,6 +558,32 @@ def sequence_kl(
     ev, h = _prepare(pi, beta, n_actions, n_observations, n_obs + 1, history, max_nodes, tol, cache=True)
     obs = _check_observations(observations, n_observations)
     return _scale(_seq_kl(ev, h, obs), base)[0]
+
+
+def sequence_kl_exact(
+    pi: Policy,
+    beta: Policy,
+    observations: Sequence[int],
+    *,
+    n_actions: int,
+    n_observations: int,
+    history: Sequence[int] = (),
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> ExactLogSum:
+    r"""Closed form of :func:`sequence_kl` for Fraction-valued policies: ``sum_a P_pi ln(P_pi / P_beta)``.
+
+    Returned as an :class:`~aitheory.measures.pmf.ExactLogSum` (``float(x)`` evaluates it, ``x.to_sympy()``
+    gives the symbolic expression). Raises ``ValueError`` if a policy output is not exact (Fractions/ints).
+    """
+    obs_in = tuple(observations)
+    ev, h = _prepare(
+        pi, beta, n_actions, n_observations, len(obs_in) + 1, history, max_nodes, SUM_TOLERANCE, cache=True
+    )
+    obs = _check_observations(obs_in, n_observations)
+    joint = list(_sequences(ev, h, obs))
+    if not ev.exact:
+        raise ValueError("arguments pi and beta: sequence_kl_exact needs Fraction (or int) probabilities")
+    return kl_exact([Fraction(p) for p, _ in joint], [Fraction(b) for _, b in joint])
 
 
 def sequence_tvd(
