@@ -226,6 +226,9 @@ def _scale(nats: float, base: float | None) -> tuple[float, str]:
 # --------------------------------------------------------------------------------------------- evaluation
 
 
+_FLOAT_TYPES = frozenset({float})
+
+
 class _Evaluator:
     """Validated, optionally cached calls of pi, beta (and env); tracks whether all outputs were exact."""
 
@@ -248,14 +251,18 @@ class _Evaluator:
         )
 
     def _validate(self, out: Any, name: str, size: int) -> tuple[Number, ...]:
-        values: tuple[Number, ...]
-        if _is_exact(out):
+        values: tuple[Number, ...] = ()
+        kinds = {type(v) for v in out} if isinstance(out, (list, tuple)) else None
+        if kinds is not None and kinds <= _FLOAT_TYPES:  # fast path: a plain list/tuple of floats
+            self.exact = False
+            values = _fast_floats(out, self.tol)
+        elif _is_exact(out):
             values = tuple(_check_exact(out, name))
         else:
             self.exact = False
             values = _fast_floats(out, self.tol)
-            if not values:  # not a valid float (semi)measure: let as_pmf name the problem
-                values = tuple(float(v) for v in as_pmf(out, name, self.tol))
+        if not values:  # not a valid (semi)measure: let as_pmf name the problem
+            values = tuple(float(v) for v in as_pmf(out, name, self.tol))
         if len(values) != size:
             raise ValueError(f"argument {name}: has {len(values)} entries, expected {size}")
         return values
@@ -297,6 +304,8 @@ def _log_ratio(p: Number, q: Number) -> float:
     """``ln(p/q)`` for ``p > 0``: ``inf`` if ``q == 0``; exact ratio for Fractions."""
     if q == 0:
         return math.inf
+    if type(p) is float and type(q) is float:
+        return math.log(p) - math.log(q)
     if isinstance(p, Fraction) and isinstance(q, Fraction):
         return _log_fraction(p / q)
     return _ln(p) - _ln(q)
@@ -327,10 +336,6 @@ def _tvd_out(value: Number, exact: bool) -> Number:
 # --------------------------------------------------------------------------------------------- open loop
 
 
-#: A path from the start: (history ending in an observation, P_pi, P_beta, s = sum of ln(pi_t/beta_t)).
-_Branch = tuple[History, Number, Number, float]
-
-
 def _extend(
     ev: _Evaluator, h: History, p_pi: Number, p_beta: Number, s: float
 ) -> Iterator[tuple[int, Number, Number, float]]:
@@ -347,40 +352,50 @@ def _extend(
         yield a, c_pi, c_beta, (s + _log_ratio(p, b) if c_pi != 0 else 0.0)
 
 
+def _open_loop_tables(
+    ev: _Evaluator, h: History, steps_left: int, p_pi: Number, p_beta: Number, s: float
+) -> tuple[list[float], list[Number]]:
+    """Contributions of the subtree at ``h`` for every remaining observation suffix.
+
+    Returns ``(kl, tvd)``, lists of length ``K_o^(steps_left - 1)`` indexed by the suffix
+    ``o_t ... o_{N-1}`` in lexicographic order: ``kl[o] = sum_{leaves under h along o} P_pi * s`` and
+    ``tvd[o] = (1/2) sum |P_pi - P_beta|``. ``p_pi``, ``p_beta``, ``s`` describe the path to ``h``.
+    """
+    branches = list(_extend(ev, h, p_pi, p_beta, s))
+    if steps_left == 1:
+        kl_leaf = math.fsum(_kl_term(c_pi, c_s) for _, c_pi, _, c_s in branches)
+        return [kl_leaf], [_total([_half_gap(c_pi, c_beta) for _, c_pi, c_beta, _ in branches])]
+    block = ev.n_observations ** (steps_left - 2)
+    kl_tab: list[float] = []
+    tvd_tab: list[Number] = []
+    for o in range(ev.n_observations):
+        kl_acc: list[float] = [0.0] * block
+        tvd_acc: list[Number] = [0] * block
+        for a, c_pi, c_beta, c_s in branches:
+            kl_sub, tvd_sub = _open_loop_tables(ev, (*h, a, o), steps_left - 1, c_pi, c_beta, c_s)
+            kl_acc = [x + y for x, y in zip(kl_acc, kl_sub, strict=True)]
+            tvd_acc = [x + y for x, y in zip(tvd_acc, tvd_sub, strict=True)]
+        kl_tab += kl_acc
+        tvd_tab += tvd_acc
+    return kl_tab, tvd_tab
+
+
 def _open_loop_table(
     ev: _Evaluator, history: History, horizon: int
 ) -> tuple[dict[History, float], dict[History, Number]]:
     """Per observation sequence ``o`` (length ``horizon-1``): ``(KL(P_pi(.|o) || P_beta(.|o)), TVD)``.
 
-    Forward pass over the trie of observation prefixes; every history is queried exactly once. The frontier
-    at an observation prefix of length ``t - 1`` holds the ``<= K_a^(t-1)`` action prefixes with mass.
+    One depth-first pass over the history tree (every history queried once); each decision point returns
+    the table of its subtree's contributions for every observation suffix (:func:`_open_loop_tables`).
+    Memory: the tables along one root-to-leaf path, ``O(K_o^(N-1))`` numbers, and ``O(N)`` recursion depth.
     """
-    kls: dict[History, float] = {}
-    tvds: dict[History, Number] = {}
     if horizon == 0:
-        kls[()] = 0.0
-        tvds[()] = Fraction(0)
-        return kls, tvds
-
-    def visit(frontier: list[_Branch], obs: History) -> None:
-        if len(obs) == horizon - 1:  # last action: sum over leaves without storing them
-            kl_terms: list[float] = []
-            tvd_terms: list[Number] = []
-            for br in frontier:
-                for _, c_pi, c_beta, c_s in _extend(ev, *br):
-                    kl_terms.append(_kl_term(c_pi, c_s))
-                    tvd_terms.append(_half_gap(c_pi, c_beta))
-            kls[obs] = math.fsum(kl_terms)
-            tvds[obs] = _total(tvd_terms)
-            return
-        expanded = [
-            ((*br[0], a), c_pi, c_beta, c_s) for br in frontier for a, c_pi, c_beta, c_s in _extend(ev, *br)
-        ]
-        for o in range(ev.n_observations):
-            visit([((*ha, o), c_pi, c_beta, c_s) for ha, c_pi, c_beta, c_s in expanded], (*obs, o))
-
+        return {(): 0.0}, {(): Fraction(0)}
     one: Number = Fraction(1)
-    visit([(history, one, one, 0.0)], ())
+    kl_tab, tvd_tab = _open_loop_tables(ev, history, horizon, one, one, 0.0)
+    sequences = list(itertools.product(range(ev.n_observations), repeat=horizon - 1))
+    kls = dict(zip(sequences, kl_tab, strict=True))
+    tvds: dict[History, Number] = dict(zip(sequences, tvd_tab, strict=True))
     return kls, tvds
 
 
