@@ -23,10 +23,12 @@ Readings of the constraint (all in nats unless ``base=`` is given)
       TVD_{h,m}(pi, beta) = max_{o_{k:m-1}} (1/2) sum_{a_{k:m}} | P_pi(a|o) - P_beta(a|o) |
 
   For a measure ``pi`` the chain rule gives, for each fixed ``o``, ``sum_a P_pi ln(P_pi/P_beta) =
-  E_pi[ sum_t KL(pi(.|x_{<2t}) || beta(.|x_{<2t})) ]``. The computation is a forward pass over the trie
-  of observation prefixes carrying, per action prefix, ``P_pi``, ``P_beta`` and
-  ``s = sum_t ln(pi_t/beta_t)``; the per-sequence KL is ``sum_leaves P_pi * s``, which equals the
-  definition for semimeasures ``pi`` too (no chain-rule assumption that ``pi`` sums to 1).
+  E_pi[ sum_t KL(pi(.|x_{<2t}) || beta(.|x_{<2t})) ]``. The computation is one depth-first pass over the
+  history tree: ``P_pi``, ``P_beta`` and ``s = sum_t ln(pi_t/beta_t)`` are carried down each path, and each
+  decision point returns a table of its subtree's contributions for every remaining observation suffix
+  (tables are added over actions and concatenated over observations). The per-sequence KL is
+  ``sum_leaves P_pi * s``, which equals the definition for semimeasures ``pi`` too (no chain-rule assumption
+  that ``pi`` sums to 1).
 * **adaptive** (:func:`tree_kl_adaptive`, :func:`tree_tvd_adaptive`): the observation ``o_t`` is chosen
   after seeing the whole history so far, including ``a_t`` (a deterministic adversary strategy). A
   backward recursion with the maximum *inside* the expectation. Open-loop strategies are adaptive
@@ -55,7 +57,7 @@ enumerating) trees with ``tree_size > max_nodes`` (default :data:`DEFAULT_MAX_NO
 =====================  =========================  ==============================  ======================
 function               policy calls (pi and beta)  arithmetic                      memory
 =====================  =========================  ==============================  ======================
-open loop              ``2 D`` (each once)         ``O(K_a D + L)``                ``O(N K_a^N)`` frontier
+open loop              ``2 D`` (each once)         ``O(K_a D + L K_o)``            ``O(K_o^(N-1) + N)``
 adaptive / expected    ``2 D`` (each once)         ``O(K_a K_o D)``                ``O(N)`` recursion
 brute force            ``2 D`` (cached)            ``O(N L)``                      ``O(D)`` cache
 =====================  =========================  ==============================  ======================
@@ -474,8 +476,8 @@ def tree_kl(
     starting ``history`` over ``horizon`` action steps; ``inf`` if some branch has ``P_pi > 0 = P_beta``.
     Returns the value, the maximising observation sequence and, if ``per_sequence``, every sequence's value.
 
-    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(N K_a^N)`` memory; refuses trees
-    with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before calling any policy.
+    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(K_o^(N-1) + N)`` memory;
+    refuses trees with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before calling any policy.
     """
     ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
     kls, _ = _open_loop_table(ev, h, horizon)
