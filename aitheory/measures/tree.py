@@ -477,7 +477,7 @@ def tree_kl(
     Returns the value, the maximising observation sequence and, if ``per_sequence``, every sequence's value.
 
     Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(K_o^(N-1) + N)`` memory;
-    refuses trees with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before calling any policy.
+    refuses trees with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before any policy call.
     """
     ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
     kls, _ = _open_loop_table(ev, h, horizon)
