@@ -36,6 +36,7 @@ from aitheory.measures import (
     tree_kl_adaptive,
     tree_kl_brute_force,
     tree_kl_expected,
+    tree_report,
     tree_size,
     tree_tvd,
     tree_tvd_adaptive,
@@ -188,6 +189,20 @@ def test_open_loop_vs_adaptive_vs_reactive_environment() -> None:
     t = tvd([0.9, 0.1], [0.5, 0.5])
     assert tree_tvd(pi, beta, **shape).value == pytest.approx(t / 2, abs=1e-12)
     assert tree_tvd_adaptive(pi, beta, **shape).value == pytest.approx(t, abs=1e-12)
+
+
+def test_semimeasure_environment_loses_whole_histories() -> None:
+    """Missing environment mass contributes 0: with env = [1/2, 0] after a_1, only half of the complete
+    histories a_1 o_1 a_2 survive, so the i.i.d. two-step KL 2d becomes (1/2)(2d) = d (the log-ratio of the
+    first step is lost with the history, as for any sum over complete histories)."""
+    pi, beta = constant([0.5, 0.5]), constant([0.25, 0.75])
+    d = kl([0.5, 0.5], [0.25, 0.75])
+    shape = dict(n_actions=2, n_observations=2, horizon=2)
+    assert tree_kl_expected(pi, beta, constant([0.5, 0.0]), **shape).value == pytest.approx(d, abs=1e-15)
+    assert tree_kl_expected(pi, beta, constant([0.5, 0.5]), **shape).value == pytest.approx(2 * d, abs=1e-15)
+    assert tree_tvd_expected(pi, beta, constant([0.5, 0.0]), **shape).value == pytest.approx(
+        0.5 * float(tree_tvd(pi, beta, **shape).value), abs=1e-15
+    )
 
 
 def test_maximiser_picks_the_worst_observation_sequence() -> None:
@@ -431,6 +446,46 @@ def test_each_history_is_queried_once(fn: Callable[..., TreeDivergence]) -> None
     assert len(pi.calls) == len(beta.calls) == decisions
     assert set(pi.calls.values()) == {1} and set(beta.calls.values()) == {1}
     assert all(len(h) % 2 == 0 for h in pi.calls)
+
+
+@settings(max_examples=15, deadline=None)
+@given(shapes, seeds, seeds, seeds)
+def test_report_equals_the_separate_functions_with_one_call_per_history(shape, s1, s2, s3) -> None:
+    """tree_report gives the same six values as the six functions, calling pi and beta once per history."""
+    pi, beta = Recorder(random_policy(s1, shape[0], zero_prob=0.2)), Recorder(random_policy(s2, shape[0]))
+    env = random_env(s3, shape[1], reactive=True)
+    report = tree_report(pi, beta, env, per_sequence=True, **kw(shape))
+    assert set(pi.calls.values()) == {1} and set(beta.calls.values()) == {1}
+    assert report.policy_calls == len(pi.calls) == report.kl.policy_calls
+    plain_pi, plain_beta = random_policy(s1, shape[0], zero_prob=0.2), random_policy(s2, shape[0])
+    pairs = [
+        (report.kl, tree_kl(plain_pi, plain_beta, per_sequence=True, **kw(shape))),
+        (report.tvd, tree_tvd(plain_pi, plain_beta, **kw(shape))),
+        (report.kl_adaptive, tree_kl_adaptive(plain_pi, plain_beta, **kw(shape))),
+        (report.tvd_adaptive, tree_tvd_adaptive(plain_pi, plain_beta, **kw(shape))),
+        (report.kl_expected, tree_kl_expected(plain_pi, plain_beta, env, **kw(shape))),
+        (report.tvd_expected, tree_tvd_expected(plain_pi, plain_beta, env, **kw(shape))),
+    ]
+    for got, want in pairs:
+        assert got is not None
+        assert (got.measure, got.reading, got.maximiser) == (want.measure, want.reading, want.maximiser)
+        assert close(float(got.value), float(want.value))
+    assert report.kl.per_sequence == pairs[0][1].per_sequence
+    assert tree_report(plain_pi, plain_beta, **kw(shape)).kl_expected is None
+
+
+def test_per_sequence_table_is_read_only() -> None:
+    r = tree_kl(
+        constant([0.5, 0.5]),
+        constant([0.5, 0.5]),
+        n_actions=2,
+        n_observations=2,
+        horizon=2,
+        per_sequence=True,
+    )
+    assert r.per_sequence is not None
+    with pytest.raises(TypeError):
+        r.per_sequence[(0,)] = 1.0  # type: ignore[index]
 
 
 def test_starting_history_is_prefixed() -> None:

@@ -73,8 +73,9 @@ import itertools
 import math
 import operator
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from types import MappingProxyType
 from typing import Any, Literal
 
 from aitheory.measures.pmf import (
@@ -93,6 +94,7 @@ __all__ = [
     "History",
     "Policy",
     "TreeDivergence",
+    "TreeReport",
     "TreeTooLargeError",
     "sequence_kl",
     "sequence_kl_exact",
@@ -101,6 +103,7 @@ __all__ = [
     "tree_kl_adaptive",
     "tree_kl_brute_force",
     "tree_kl_expected",
+    "tree_report",
     "tree_size",
     "tree_tvd",
     "tree_tvd_adaptive",
@@ -430,7 +433,7 @@ def _open_loop_result(
         value=value,
         unit=unit,
         maximiser=maximiser,
-        per_sequence=scaled if per_sequence else None,
+        per_sequence=MappingProxyType(scaled) if per_sequence else None,
         policy_calls=ev.calls,
         horizon=horizon,
     )
@@ -723,17 +726,26 @@ def _closed_loop(
     return math.fsum(kl_parts), _total(tvd_parts)
 
 
+def _closed_loop_pair(
+    ev: _Evaluator, h: History, horizon: int, reading: Reading, base: float | None
+) -> tuple[TreeDivergence, TreeDivergence]:
+    """The KL and TVD results of one closed-loop pass (adaptive or expected)."""
+    one: Number = Fraction(1)
+    kl_nats, tvd_value = _closed_loop(ev, h, horizon, one, one, 0.0, reading == "adaptive")
+    kl_value, unit = _scale(kl_nats, base)
+    return (
+        TreeDivergence("kl", reading, kl_value, unit, None, None, ev.calls, horizon),
+        TreeDivergence(
+            "tvd", reading, _tvd_out(tvd_value, ev.exact), "probability", None, None, ev.calls, horizon
+        ),
+    )
+
+
 def _closed_loop_result(
     measure: Measure, reading: Reading, ev: _Evaluator, h: History, horizon: int, base: float | None
 ) -> TreeDivergence:
-    one: Number = Fraction(1)
-    kl_value, tvd_value = _closed_loop(ev, h, horizon, one, one, 0.0, reading == "adaptive")
-    value: Number
-    if measure == "kl":
-        value, unit = _scale(kl_value, base)
-    else:
-        value, unit = _tvd_out(tvd_value, ev.exact), "probability"
-    return TreeDivergence(measure, reading, value, unit, None, None, ev.calls, horizon)
+    kl_result, tvd_result = _closed_loop_pair(ev, h, horizon, reading, base)
+    return kl_result if measure == "kl" else tvd_result
 
 
 def tree_kl_adaptive(
@@ -824,3 +836,67 @@ def tree_tvd_expected(
         pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False, env=env
     )
     return _closed_loop_result("tvd", "expected", ev, h, horizon, None)
+
+
+# --------------------------------------------------------------------------------------------- all at once
+
+
+@dataclass(frozen=True)
+class TreeReport:
+    """Every reading of the tree divergences from one computation (policy calls shared through a cache).
+
+    Attributes:
+        kl, tvd: open loop, Definition 2 (with maximisers; per-sequence tables if asked).
+        kl_adaptive, tvd_adaptive: observations chosen after the actions.
+        kl_expected, tvd_expected: under the environment ``env``; ``None`` if no ``env`` was given.
+        policy_calls: distinct histories at which ``pi`` and ``beta`` were called (each at most once).
+    """
+
+    kl: TreeDivergence
+    tvd: TreeDivergence
+    kl_adaptive: TreeDivergence
+    tvd_adaptive: TreeDivergence
+    kl_expected: TreeDivergence | None
+    tvd_expected: TreeDivergence | None
+    policy_calls: int
+
+
+def tree_report(
+    pi: Policy,
+    beta: Policy,
+    env: Environment | None = None,
+    *,
+    n_actions: int,
+    n_observations: int,
+    horizon: int,
+    history: Sequence[int] = (),
+    base: float | None = None,
+    per_sequence: bool = False,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    tol: float = SUM_TOLERANCE,
+) -> TreeReport:
+    """Open-loop, adaptive and (with ``env``) expected KL and TVD, calling each policy once per history.
+
+    Use this when policy calls are expensive (e.g. a Bayesian mixture): the results equal those of
+    :func:`tree_kl`, :func:`tree_tvd`, :func:`tree_kl_adaptive`, ... but share one cache of policy outputs,
+    so memory is ``O(D)`` for ``D = sum_{t<N} (K_a K_o)^t`` cached histories. Same size limit.
+    """
+    ev, h = _prepare(
+        pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=True, env=env
+    )
+    kls, tvds = _open_loop_table(ev, h, horizon)
+    kl_open = _open_loop_result("kl", "open-loop", kls, ev, horizon, base, per_sequence)
+    tvd_open = _open_loop_result("tvd", "open-loop", tvds, ev, horizon, None, per_sequence)
+    kl_adaptive, tvd_adaptive = _closed_loop_pair(ev, h, horizon, "adaptive", base)
+    expected = _closed_loop_pair(ev, h, horizon, "expected", base) if env is not None else (None, None)
+    calls = ev.calls
+    kl_expected, tvd_expected = expected
+    return TreeReport(
+        kl=replace(kl_open, policy_calls=calls),
+        tvd=replace(tvd_open, policy_calls=calls),
+        kl_adaptive=replace(kl_adaptive, policy_calls=calls),
+        tvd_adaptive=replace(tvd_adaptive, policy_calls=calls),
+        kl_expected=None if kl_expected is None else replace(kl_expected, policy_calls=calls),
+        tvd_expected=None if tvd_expected is None else replace(tvd_expected, policy_calls=calls),
+        policy_calls=calls,
+    )
