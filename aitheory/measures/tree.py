@@ -54,13 +54,14 @@ ending in an observation, where ``pi`` and ``beta`` are queried) and ``L = K_a^N
 paths; :func:`tree_size` returns ``D + L``. Every function below refuses (``TreeTooLargeError``, before
 enumerating) trees with ``tree_size > max_nodes`` (default :data:`DEFAULT_MAX_NODES`).
 
-=====================  =========================  ==============================  ======================
-function               policy calls (pi and beta)  arithmetic                      memory
-=====================  =========================  ==============================  ======================
-open loop              ``2 D`` (each once)         ``O(K_a D + L K_o)``            ``O(K_o^(N-1) + N)``
-adaptive / expected    ``2 D`` (each once)         ``O(K_a K_o D)``                ``O(N)`` recursion
-brute force            ``2 D`` (cached)            ``O(N L)``                      ``O(D)`` cache
-=====================  =========================  ==============================  ======================
+===================  =======================  ====================  ====================
+function             policy calls (pi, beta)  arithmetic            memory
+===================  =======================  ====================  ====================
+open loop            ``2 D`` (each once)      ``O(K_a D + K_o L)``  ``O(K_o^(N-1) + N)``
+adaptive / expected  ``2 D`` (each once)      ``O(K_a K_o D)``      ``O(N)`` recursion
+brute force          ``2 D`` (cached)         ``O(N L)``            ``O(D)`` cache
+tree_report          ``2 D`` (cached)         all of the above      ``O(D)`` cache
+===================  =======================  ====================  ====================
 
 plus ``K_a D`` environment calls for the expected reading. Policy calls are cached per history within one
 computation (the single-pass algorithms visit each history once, so they keep no cache);
