@@ -189,6 +189,7 @@ def test_open_loop_vs_adaptive_vs_reactive_environment() -> None:
     t = tvd([0.9, 0.1], [0.5, 0.5])
     assert tree_tvd(pi, beta, **shape).value == pytest.approx(t / 2, abs=1e-12)
     assert tree_tvd_adaptive(pi, beta, **shape).value == pytest.approx(t, abs=1e-12)
+    assert dict(tree_kl_adaptive(pi, beta, strategy=True, **shape).strategy or {}) == {(0,): 0, (1,): 1}
 
 
 def test_semimeasure_environment_loses_whole_histories() -> None:
@@ -367,6 +368,23 @@ def test_adaptive_dominates_open_loop_and_expectations(shape, s1, s2, s3, zero_p
     assert tree_tvd_expected(pi, beta, reactive, **kw(shape)).value <= ad_tvd + 1e-12
     assert tree_kl_expected(pi, beta, blind, **kw(shape)).value <= open_kl + 1e-9 * (1 + abs(open_kl))
     assert tree_tvd_expected(pi, beta, blind, **kw(shape)).value <= open_tvd + 1e-12
+
+
+@settings(max_examples=25, deadline=None)
+@given(shapes, seeds, seeds, st.sampled_from([0.0, 0.3]))
+def test_adaptive_strategy_attains_the_adaptive_value(shape, s1, s2, zero_prob) -> None:
+    """The returned adversary, used as a deterministic environment, attains the adaptive maximum exactly
+    (the backward recursion's argmax is an optimal strategy), for KL and for TVD separately."""
+    k_a, k_o, _ = shape
+    pi = random_policy(s1, k_a, zero_prob=zero_prob)
+    beta = random_policy(s2, k_a, zero_prob=zero_prob)
+    for adaptive, expected in ((tree_kl_adaptive, tree_kl_expected), (tree_tvd_adaptive, tree_tvd_expected)):
+        r = adaptive(pi, beta, strategy=True, **kw(shape))
+        assert r.strategy is not None
+        sigma = dict(r.strategy)
+        env = lambda h, sigma=sigma: [1.0 if o == sigma.get(h, 0) else 0.0 for o in range(k_o)]  # noqa: E731
+        assert close(float(expected(pi, beta, env, **kw(shape)).value), float(r.value))
+    assert tree_kl_adaptive(pi, beta, **kw(shape)).strategy is None
 
 
 @PROPS

@@ -147,6 +147,8 @@ class TreeDivergence:
             sequence.
         policy_calls: number of distinct histories at which ``pi`` and ``beta`` were called.
         horizon: number of action steps.
+        strategy: for adaptive readings with ``strategy=True``, the maximising adversary: the observation
+            chosen after each history ending in an action (reachable histories before the last action).
     """
 
     measure: Measure
@@ -157,6 +159,7 @@ class TreeDivergence:
     per_sequence: Mapping[History, Number] | None
     policy_calls: int
     horizon: int
+    strategy: Mapping[History, int] | None = None
 
 
 # --------------------------------------------------------------------------------------------- validation
@@ -691,13 +694,22 @@ def tree_tvd_brute_force(
 
 
 def _closed_loop(
-    ev: _Evaluator, h: History, steps_left: int, p_pi: Number, p_beta: Number, s: float, adaptive: bool
+    ev: _Evaluator,
+    h: History,
+    steps_left: int,
+    p_pi: Number,
+    p_beta: Number,
+    s: float,
+    adaptive: bool,
+    strategies: tuple[dict[History, int], dict[History, int]] | None = None,
 ) -> tuple[float, Number]:
     """Contribution ``(sum_leaves P_pi * s, (1/2) sum_leaves |P_pi - P_beta|)`` of the subtree at ``h``.
 
     ``p_pi``, ``p_beta`` (times the environment's probability of the observations, for the expected reading)
     and ``s`` describe the path from the start to ``h``. At each observation node the adversary maximises
-    (``adaptive``) or the environment averages; every history in the subtree is visited once.
+    (``adaptive``) or the environment averages; every history in the subtree is visited once. If
+    ``strategies`` is given, the adversary's choices (first maximiser) for KL and for TVD are recorded there,
+    keyed by the history ending in the action.
     """
     if steps_left == 0:
         return _kl_term(p_pi, s), _half_gap(p_pi, p_beta)
@@ -711,11 +723,15 @@ def _closed_loop(
             continue
         if adaptive:
             children = [
-                _closed_loop(ev, (*ha, o), steps_left - 1, c_pi, c_beta, c_s, adaptive)
+                _closed_loop(ev, (*ha, o), steps_left - 1, c_pi, c_beta, c_s, adaptive, strategies)
                 for o in range(ev.n_observations)
             ]
-            kl_parts.append(max(k for k, _ in children))
-            tvd_parts.append(max(t for _, t in children))
+            kl_best = max(range(ev.n_observations), key=lambda o: children[o][0])
+            tvd_best = max(range(ev.n_observations), key=lambda o: children[o][1])
+            kl_parts.append(children[kl_best][0])
+            tvd_parts.append(children[tvd_best][1])
+            if strategies is not None:
+                strategies[0][ha], strategies[1][ha] = kl_best, tvd_best
         else:
             env = ev.observations(ha)
             for o, w in enumerate(env):
@@ -728,24 +744,31 @@ def _closed_loop(
 
 
 def _closed_loop_pair(
-    ev: _Evaluator, h: History, horizon: int, reading: Reading, base: float | None
+    ev: _Evaluator, h: History, horizon: int, reading: Reading, base: float | None, strategy: bool = False
 ) -> tuple[TreeDivergence, TreeDivergence]:
     """The KL and TVD results of one closed-loop pass (adaptive or expected)."""
     one: Number = Fraction(1)
-    kl_nats, tvd_value = _closed_loop(ev, h, horizon, one, one, 0.0, reading == "adaptive")
+    strategies: tuple[dict[History, int], dict[History, int]] | None = ({}, {}) if strategy else None
+    kl_nats, tvd_value = _closed_loop(ev, h, horizon, one, one, 0.0, reading == "adaptive", strategies)
     kl_value, unit = _scale(kl_nats, base)
+    kl_strategy, tvd_strategy = (None, None) if strategies is None else map(MappingProxyType, strategies)
+    tvd_out = _tvd_out(tvd_value, ev.exact)
     return (
-        TreeDivergence("kl", reading, kl_value, unit, None, None, ev.calls, horizon),
-        TreeDivergence(
-            "tvd", reading, _tvd_out(tvd_value, ev.exact), "probability", None, None, ev.calls, horizon
-        ),
+        TreeDivergence("kl", reading, kl_value, unit, None, None, ev.calls, horizon, kl_strategy),
+        TreeDivergence("tvd", reading, tvd_out, "probability", None, None, ev.calls, horizon, tvd_strategy),
     )
 
 
 def _closed_loop_result(
-    measure: Measure, reading: Reading, ev: _Evaluator, h: History, horizon: int, base: float | None
+    measure: Measure,
+    reading: Reading,
+    ev: _Evaluator,
+    h: History,
+    horizon: int,
+    base: float | None,
+    strategy: bool = False,
 ) -> TreeDivergence:
-    kl_result, tvd_result = _closed_loop_pair(ev, h, horizon, reading, base)
+    kl_result, tvd_result = _closed_loop_pair(ev, h, horizon, reading, base, strategy)
     return kl_result if measure == "kl" else tvd_result
 
 
@@ -758,6 +781,7 @@ def tree_kl_adaptive(
     horizon: int,
     history: Sequence[int] = (),
     base: float | None = None,
+    strategy: bool = False,
     max_nodes: int = DEFAULT_MAX_NODES,
     tol: float = SUM_TOLERANCE,
 ) -> TreeDivergence:
@@ -768,10 +792,14 @@ def tree_kl_adaptive(
     ``pi`` the backward recursion ``A(g) = sum_a pi(a|g) [ln(pi(a|g)/beta(a|g)) + max_o A(g a o)]``.
     Always ``>= tree_kl``.
 
-    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(N)`` recursion depth.
+    With ``strategy=True`` the result's ``strategy`` maps each reachable history ending in an action to the
+    adversary's observation; following it as a deterministic environment reproduces the value.
+
+    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(N)`` recursion depth
+    (plus ``O(K_a D)`` memory for the strategy if asked).
     """
     ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    return _closed_loop_result("kl", "adaptive", ev, h, horizon, base)
+    return _closed_loop_result("kl", "adaptive", ev, h, horizon, base, strategy)
 
 
 def tree_tvd_adaptive(
@@ -782,15 +810,17 @@ def tree_tvd_adaptive(
     n_observations: int,
     horizon: int,
     history: Sequence[int] = (),
+    strategy: bool = False,
     max_nodes: int = DEFAULT_MAX_NODES,
     tol: float = SUM_TOLERANCE,
 ) -> TreeDivergence:
     r"""Adaptive TVD: ``max_sigma (1/2) sum_leaves |P_pi - P_beta|`` over observation strategies.
 
-    ``>= tree_tvd``. Same cost as :func:`tree_kl_adaptive`.
+    ``>= tree_tvd``. ``strategy=True`` returns the maximising adversary, as in :func:`tree_kl_adaptive`
+    (the TVD adversary can differ from the KL one). Same cost as :func:`tree_kl_adaptive`.
     """
     ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    return _closed_loop_result("tvd", "adaptive", ev, h, horizon, None)
+    return _closed_loop_result("tvd", "adaptive", ev, h, horizon, None, strategy)
 
 
 def tree_kl_expected(
