@@ -119,8 +119,8 @@ Policy = Callable[[History], Any]
 Environment = Callable[[History], Any]
 Number = float | Fraction
 
-#: Default refusal threshold on :func:`tree_size`: at the limit, a few minutes of pure-Python work (about
-#: 20 microseconds per decision point plus the policies' own cost) and well under 1 GB of memory.
+#: Default refusal threshold on :func:`tree_size`: at the limit, minutes of pure-Python work (about 20-30
+#: microseconds per decision point plus the policies' own cost); memory as in the module's cost table.
 DEFAULT_MAX_NODES = 10_000_000
 
 Measure = Literal["kl", "tvd"]
@@ -259,21 +259,22 @@ class _Evaluator:
             {} if cache else None
         )
 
-    def _validate(self, out: Any, name: str, size: int) -> tuple[Number, ...]:
+    def _validate(self, out: Any, who: str, h: History, size: int) -> tuple[Number, ...]:
+        """``out`` (the answer of ``who`` at history ``h``) as a validated tuple; errors name both."""
         values: tuple[Number, ...] = ()
         kinds = {type(v) for v in out} if isinstance(out, (list, tuple)) else None
         if kinds is not None and kinds <= _FLOAT_TYPES:  # fast path: a plain list/tuple of floats
             self.exact = False
             values = _fast_floats(out, self.tol)
         elif _is_exact(out):
-            values = tuple(_check_exact(out, name))
+            values = tuple(_check_exact(out, f"{who}(history={h})"))
         else:
             self.exact = False
             values = _fast_floats(out, self.tol)
         if not values:  # not a valid (semi)measure: let as_pmf name the problem
-            values = tuple(float(v) for v in as_pmf(out, name, self.tol))
+            values = tuple(float(v) for v in as_pmf(out, f"{who}(history={h})", self.tol))
         if len(values) != size:
-            raise ValueError(f"argument {name}: has {len(values)} entries, expected {size}")
+            raise ValueError(f"argument {who}(history={h}): has {len(values)} entries, expected {size}")
         return values
 
     def policies(self, h: History) -> tuple[tuple[Number, ...], tuple[Number, ...]]:
@@ -282,8 +283,8 @@ class _Evaluator:
             return self._cache[h]
         self.calls += 1
         out = (
-            self._validate(self.pi(h), f"pi(history={h})", self.n_actions),
-            self._validate(self.beta(h), f"beta(history={h})", self.n_actions),
+            self._validate(self.pi(h), "pi", h, self.n_actions),
+            self._validate(self.beta(h), "beta", h, self.n_actions),
         )
         if self._cache is not None:
             self._cache[h] = out
@@ -291,7 +292,7 @@ class _Evaluator:
 
     def observations(self, h: History) -> tuple[Number, ...]:
         assert self.env is not None
-        return self._validate(self.env(h), f"env(history={h})", self.n_observations)
+        return self._validate(self.env(h), "env", h, self.n_observations)
 
 
 def _fast_floats(out: Any, tol: float) -> tuple[float, ...]:
