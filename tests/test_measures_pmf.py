@@ -155,6 +155,15 @@ def test_fraction_and_float_paths_agree(pq: tuple[list[Fraction], list[Fraction]
     assert entropy(p) == pytest.approx(entropy(pf), abs=1e-12)
 
 
+def test_kl_exact_rejects_non_rational_entries() -> None:
+    """kl_exact converts floats exactly (0.5 = 1/2) but NaN/inf are not rationals: ValueError naming q."""
+    assert kl_exact([0.5, 0.5], [F(1, 4), F(3, 4)]) == kl_exact([F(1, 2), F(1, 2)], [F(1, 4), F(3, 4)])
+    with pytest.raises(ValueError, match=r"argument q: entry 1 \(nan\) is not a finite rational"):
+        kl_exact([F(1, 2), F(1, 2)], [0.5, float("nan")])
+    with pytest.raises(ValueError, match=r"argument p: entry 0 \('x'\) is not a finite rational"):
+        kl_exact(["x"], [F(1)])  # type: ignore[list-item]
+
+
 def test_fraction_sum_above_one_is_exact() -> None:
     """Fractions are checked exactly: 1 + 10^-30 is rejected even though no float tolerance would notice."""
     with pytest.raises(ValueError, match="argument q: sums to"):

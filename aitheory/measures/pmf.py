@@ -61,7 +61,12 @@ def _is_exact(values: Any) -> TypeGuard[Sequence[Any]]:
 
 
 def _check_exact(values: Sequence[Any], name: str) -> list[Fraction]:
-    out = [Fraction(v) for v in values]
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(Fraction(v))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"argument {name}: entry {i} ({v!r}) is not a finite rational number") from exc
     for i, v in enumerate(out):
         if v < 0:
             raise ValueError(f"argument {name}: entry {i} is negative ({v}); a (semi)measure is non-negative")
