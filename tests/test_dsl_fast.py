@@ -181,3 +181,20 @@ def test_larger_budget_only_moves_mass_out_of_timed_out() -> None:
     for i in np.flatnonzero(~fixed):
         e = small.n_emitted[i]
         assert np.array_equal(small.actions[i, :e], big.actions[i, :e])
+
+
+def test_programs_that_do_not_read_ignore_observations() -> None:
+    """reads[i] False => the same run on any observations; the flag is set for real readers only."""
+    codes, lengths = pack_programs(PROGRAMS_18)
+    zeros = run_batch(codes, lengths, k=3, horizon=6, steps=200)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        obs = rng.integers(0, 3, size=5).tolist()
+        other = run_batch(codes, lengths, k=3, horizon=6, obs=obs, steps=200)
+        quiet = ~zeros.reads
+        assert np.array_equal(zeros.actions[quiet], other.actions[quiet])
+        assert np.array_equal(zeros.status[quiet], other.status[quiet])
+    assert zeros.reads.any() and not zeros.reads.all()
+    # a reader: ',' after the first emission
+    one = run_batch(*pack_programs([(3, 4, 3, 7), (4, 3, 3, 7)]), k=2, horizon=3)
+    assert one.reads.tolist() == [True, False]

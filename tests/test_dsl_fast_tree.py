@@ -73,3 +73,16 @@ def test_table_over_all_histories_equals_explicit_histories() -> None:
         assert np.array_equal(getattr(every, name), getattr(explicit, name)), name
     assert every.total_steps < explicit.total_steps
     assert every.actions.shape[1] == 8
+
+
+def test_docs_example_predictive_is_a_semimeasure() -> None:
+    """The docs' recipe: xi(a_3 | history) sums to <= 1, and the missing mass is the stopped rows' mass."""
+    from aitheory.dsl.behaviour import EnumConfig, behaviour_table
+
+    table = behaviour_table(EnumConfig(max_bits=15, k=2, horizon=4, all_histories=True))
+    probs = table.action_probs(history=5)
+    post = table.prior() * probs[:, 0, 1] * probs[:, 1, 0]
+    xi_next = post @ probs[:, 2, :] / post.sum()
+    stopped = probs[:, 2, :].sum(axis=1) == 0
+    assert xi_next.sum() == pytest.approx(1 - post[stopped].sum() / post.sum())
+    assert 0 < xi_next.sum() < 1

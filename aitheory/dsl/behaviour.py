@@ -166,11 +166,7 @@ def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
     """Enumerate, run (on every history) and collapse one block."""
     codes = enumerate_block(block)
     if config.all_histories:
-        every = run_batch_all(
-            codes, None, config.k, config.horizon, config.steps, config.tape_bound, config.detect_cycles
-        )
-        keys = np.concatenate([every.actions, every.status[:, :, None]], axis=2).reshape(block.size, -1)
-        return _block_table(block, config, keys, int(every.total_steps.sum()))
+        return _tabulate_all_histories(block, config, codes)
     parts = []
     total = 0
     for obs in config.obs_list():
@@ -181,6 +177,40 @@ def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
         parts += [res.actions, res.status[:, None]]
         total += int(res.total_steps.sum())
     return _block_table(block, config, np.concatenate(parts, axis=1), total)
+
+
+def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray) -> PartialTable:
+    """Every observation sequence: programs that never read after their first emission behave the same on
+    all of them, so they are run once and grouped on a short key; only the readers are run on the whole tree
+    (:func:`run_batch_all`). The representatives of the short keys are then widened to full keys and merged."""
+    c = config
+    once = run_batch(codes, None, c.k, c.horizon, None, c.steps, c.tape_bound, c.detect_cycles, record_steps=False)
+    n_seq = c.k ** (c.horizon - 1)
+    weight = np.full(block.size, 1 << (c.max_bits - block.bits), dtype=np.int64)
+    first = block.start + np.arange(block.size, dtype=np.int64)
+    ones = np.ones(block.size, dtype=np.int64)
+    quiet = ~once.reads
+    short = _reduce(
+        np.concatenate([once.actions[quiet], once.status[quiet, None]], axis=1), weight[quiet], ones[quiet],
+        first[quiet],
+    )
+    wide = [np.tile(short.keys, (1, n_seq))]
+    parts = [(short.weight, short.count, short.first)]
+    total = int(once.total_steps.sum())
+    if (~quiet).any():
+        every = run_batch_all(codes[~quiet], None, c.k, c.horizon, c.steps, c.tape_bound, c.detect_cycles)
+        wide.append(every.keys())
+        parts.append((weight[~quiet], ones[~quiet], first[~quiet]))
+        total += int(every.total_steps.sum())
+    table = _reduce(
+        np.concatenate(wide),
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+    table.total_steps = total
+    table.programs = block.size
+    return table
 
 
 def _block_table(block: Block, config: EnumConfig, keys: np.ndarray, total: int) -> PartialTable:

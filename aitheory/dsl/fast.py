@@ -6,7 +6,9 @@ program runs on the same observation sequence; outputs are arrays:
 - ``actions[i, t]``: the (t+1)-th emitted action (0..K-1), ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2)
   after the run stopped;
 - ``steps[i, t]``: the global step (1-based) of that emission, 0 if none;
-- ``n_emitted[i]``; ``status[i]``: index into ``STATUSES``; ``total_steps[i]``: steps executed.
+- ``n_emitted[i]``; ``status[i]``: index into ``STATUSES``; ``total_steps[i]``: steps executed;
+- ``reads[i]``: a ``,`` ran after the first emission. If not, the run never looked at an observation, so it is
+  the same on every observation sequence.
 
 Semantics (statuses, step budget, tape bound, Brent cycle check at backward jumps) are exactly those of the
 reference interpreter; ``tests/test_dsl_fast.py`` checks equality on every program up to 18 bits.
@@ -49,6 +51,7 @@ class BatchResult:
     n_emitted: np.ndarray  # (n,) int32
     status: np.ndarray  # (n,) int8
     total_steps: np.ndarray  # (n,) int64
+    reads: np.ndarray  # (n,) bool: a ',' ran after the first emission (else the run ignores observations)
 
     def status_names(self) -> list[str]:
         return [STATUSES[s] for s in self.status]
@@ -70,8 +73,9 @@ def _run_one(
     saved: np.ndarray,
     out_actions: np.ndarray,
     out_steps: np.ndarray,
-) -> tuple[int, int, int]:
-    """Run one program; fills ``out_actions``/``out_steps`` rows; returns (n_emitted, status, total_steps).
+) -> tuple[int, int, int, bool]:
+    """Run one program; fills ``out_actions``/``out_steps`` rows; returns (n_emitted, status, total_steps,
+    reads), ``reads`` True iff a ``,`` ran after the first emission (the run may depend on observations).
 
     ``tape`` (length 2*bound+1, cell c at index c + bound) must be all zero on entry and is zero on exit.
     """
@@ -102,6 +106,7 @@ def _run_one(
     s_hi = -1
     status = ST_TIMED_OUT
     cur_obs = 0
+    reads = False
     while True:
         if since == budget:
             status = ST_TIMED_OUT
@@ -170,9 +175,11 @@ def _run_one(
             cur_obs = obs[emitted - 1]
         else:  # COMMA
             tape[head] = cur_obs
+            if emitted > 0:
+                reads = True
     for c in range(lo, hi + 1):
         tape[c] = 0
-    return emitted, status, total
+    return emitted, status, total, reads
 
 
 @numba.njit(cache=True, nogil=True)
@@ -190,6 +197,7 @@ def _run_many(
     n_emitted: np.ndarray,
     status: np.ndarray,
     total_steps: np.ndarray,
+    reads: np.ndarray,
 ) -> None:
     width = codes.shape[1]
     match = np.zeros(max(width, 1), dtype=np.int32)
@@ -198,13 +206,14 @@ def _run_many(
     saved = np.zeros(2 * bound + 1, dtype=np.uint8)
     record = steps.shape[0] == codes.shape[0]
     for i in range(codes.shape[0]):
-        e, s, t = _run_one(
+        e, s, t, r = _run_one(
             codes[i], lengths[i], k, horizon, budget, bound, obs, detect, match, stack, tape, saved,
             actions[i], steps[i] if record else steps[0],
         )
         n_emitted[i] = e
         status[i] = s
         total_steps[i] = t
+        reads[i] = r
 
 
 def pack_programs(programs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -248,8 +257,9 @@ def run_batch(
     n_emitted = np.zeros(n, dtype=np.int32)
     status = np.zeros(n, dtype=np.int8)
     total = np.zeros(n, dtype=np.int64)
+    reads = np.zeros(n, dtype=np.bool_)
     _run_many(
         codes, lengths, k, horizon, steps, tape_bound, obs_arr, detect_cycles, actions, emit_steps, n_emitted,
-        status, total,
+        status, total, reads,
     )
-    return BatchResult(actions, emit_steps, n_emitted, status, total)
+    return BatchResult(actions, emit_steps, n_emitted, status, total, reads)

@@ -30,11 +30,24 @@ _NFIELDS = 14
 @dataclass(frozen=True)
 class AllSequencesResult:
     """``actions (n, G, H)`` int8 (-1 for ``~``, -2 after the run stopped), ``status (n, G)`` int8, and
-    ``total_steps (n,)``: machine steps actually executed per program (shared prefixes counted once)."""
+    ``total_steps (n,)``: machine steps actually executed per program (shared prefixes counted once).
 
-    actions: np.ndarray
-    status: np.ndarray
+    ``actions`` and ``status`` are views of one ``(n, G, H + 1)`` buffer; :meth:`keys` gives it flat."""
+
+    buffer: np.ndarray
     total_steps: np.ndarray
+
+    @property
+    def actions(self) -> np.ndarray:
+        return self.buffer[:, :, :-1]
+
+    @property
+    def status(self) -> np.ndarray:
+        return self.buffer[:, :, -1]
+
+    def keys(self) -> np.ndarray:
+        """``(n, G * (H + 1))`` int8: per sequence the H actions then the status (behaviour-table keys)."""
+        return self.buffer.reshape(self.buffer.shape[0], -1)
 
 
 def all_sequences(k: int, horizon: int) -> np.ndarray:
@@ -291,8 +304,10 @@ def run_batch_all(
     if digits.shape[1] == 0:
         digits = np.zeros((1, 1), dtype=np.int64)
     n = codes.shape[0]
-    actions = np.full((n, n_seq, horizon), NO_ACTION, dtype=np.int8)
-    status = np.zeros((n, n_seq), dtype=np.int8)
+    buffer = np.full((n, n_seq, horizon + 1), NO_ACTION, dtype=np.int8)
     total = np.zeros(n, dtype=np.int64)
-    _run_all_many(codes, lengths, k, horizon, steps, tape_bound, detect_cycles, digits, actions, status, total)
-    return AllSequencesResult(actions, status, total)
+    _run_all_many(
+        codes, lengths, k, horizon, steps, tape_bound, detect_cycles, digits, buffer[:, :, :horizon],
+        buffer[:, :, horizon], total,
+    )
+    return AllSequencesResult(buffer, total)
