@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from aitheory.cli import EXIT_OK, UserInputError
-from aitheory.cli._common import positive_int, print_json
+from aitheory.cli._common import parse_symbols, positive_int, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,15 +54,7 @@ def _machine_args(p: argparse.ArgumentParser) -> None:
 
 def parse_obs(text: str | None, k: int) -> list[int] | None:
     """``'0110'`` or ``'0,1,1,0'`` -> [0, 1, 1, 0]; UserInputError naming the bad symbol."""
-    if text is None:
-        return None
-    parts = text.split(",") if "," in text else list(text)
-    out = []
-    for i, part in enumerate(parts):
-        if not part.strip().isdigit() or int(part) >= k:
-            raise UserInputError(f"--obs: symbol {i + 1} is {part!r}; expected a number in 0..{k - 1}")
-        out.append(int(part))
-    return out
+    return parse_symbols(text, k, "--obs")
 
 
 def _check_k(k: int) -> None:

@@ -219,9 +219,9 @@ def _run_programs(codes: np.ndarray, lengths: np.ndarray, config: ClassConfig, h
                   all_histories: bool) -> np.ndarray:
     """Behaviour codes ``(n, G, H)`` of explicit programs on the histories."""
     if all_histories:
-        res = run_batch_all(codes, lengths, config.k, config.horizon, config.steps, config.tape_bound,
-                            config.detect_cycles)
-        return _codes_from_runs(res.actions, res.status)
+        every = run_batch_all(codes, lengths, config.k, config.horizon, config.steps, config.tape_bound,
+                              config.detect_cycles)
+        return _codes_from_runs(every.actions, every.status)
     out = np.empty((codes.shape[0], histories.shape[0], config.horizon), dtype=np.int8)
     for g, obs in enumerate(histories):
         res = run_batch(codes, lengths, config.k, config.horizon, obs, config.steps, config.tape_bound,
@@ -378,6 +378,11 @@ def build_class(
     return _collapse(config, rows, histories, programs)
 
 
+def _text(item: str | int) -> str:
+    """A row label: program text, or the canonical index of a plain program."""
+    return item if isinstance(item, str) else program_at(item)
+
+
 def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
     codes = np.concatenate(rows.codes)
     weight = np.concatenate(rows.weight)
@@ -393,7 +398,7 @@ def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs:
     rep = np.full(len(uniq), -1, dtype=np.int64)
     for i in order[::-1]:
         rep[inverse[i]] = i
-    rep_text = tuple(program_at(text[i]) if isinstance(text[i], int) else str(text[i]) for i in rep)
+    rep_text = tuple(_text(text[i]) for i in rep)
     # Rows sorted by the length of their shortest program, then by code, for a stable canonical order.
     keep = merged.sum(axis=1) > 0
     final_order = np.lexsort((np.arange(len(uniq)), bits[rep]))

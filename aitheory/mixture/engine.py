@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, KINDS, LOSS_STATUSES, ModelClass
 from aitheory.dsl import STATUSES
+from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, KINDS, LOSS_STATUSES, ModelClass
 
 __all__ = ["BUCKETS", "MixtureTrace", "OnlineMixture", "Step", "TopProgram", "predict_batch"]
 
@@ -150,6 +150,14 @@ class OnlineMixture:
         self.observations: list[int] = []
         self._g = model_class.history_index([])
 
+    def copy(self) -> OnlineMixture:
+        """An independent copy (the class is shared, the state is not)."""
+        other = object.__new__(OnlineMixture)
+        other.__dict__.update(self.__dict__)
+        other.actions, other.observations = list(self.actions), list(self.observations)
+        other._log_lik = self._log_lik.copy()
+        return other
+
     @property
     def t(self) -> int:
         """The step the next :meth:`predict` is about (1-based)."""
@@ -173,6 +181,22 @@ class OnlineMixture:
 
     def _posterior(self) -> np.ndarray:
         return np.exp(self._log_w + self._log_lik - self._log_z)
+
+    def row_predictions(self) -> np.ndarray:
+        """``(R, K)``: every row's prediction ``nu_i(a | h)`` of the next action (MIX rows: ``xi_plain``)."""
+        codes = self._codes()
+        out = _onehot(codes, self.k)
+        out[codes == CODE_MIX] = self._plain(codes)[0]
+        return out
+
+    def posterior(self) -> np.ndarray:
+        """``(R,)``: the posterior ``w(i | h)`` of every row (the not-enumerated mass is the rest at t = 1)."""
+        return self._posterior()
+
+    def log_likelihood_ratio(self) -> np.ndarray:
+        """``(R,)``: ``ln(nu_i(h) / xi(h))``, so that ``w(nu | h) = w(nu) * exp(this)`` for every program nu of row
+        i (``-inf`` for rows that cannot explain h). Only the steps that were learned from count."""
+        return self._log_lik - self._log_z
 
     def predict(self, top: int = 0) -> Step:
         """The prediction of the next action; ``top`` > 0 also lists that many rows by posterior."""
@@ -210,33 +234,36 @@ class OnlineMixture:
             for i, kk in zip(order, kinds, strict=True)
         )
 
-    def update(self, action: int, observation: int | None = None) -> float:
+    def update(self, action: int, observation: int | None = None, learn: bool = True) -> float:
         """Condition on action ``a_t`` (and the observation ``o_t`` after it); return ``ln xi(a_t | h_{<t})``.
 
-        Raises ``ValueError`` if the action is out of range or the mixture gives it probability 0 (the class
-        cannot explain the history; nothing is changed then).
+        ``learn=False`` records the action (the history moves on) without updating the posterior: for imitators
+        that learn only from the demonstrator's actions, not from the agent's. Raises ``ValueError`` if the
+        action is out of range or (when learning) the mixture gives it probability 0 (the class cannot explain
+        the history; nothing is changed then).
         """
         if not 0 <= action < self.k:
             raise ValueError(f"argument action: {action} is outside 0..{self.k - 1} (step {self.t})")
+        if observation is not None and not 0 <= observation < self.k:
+            raise ValueError(f"argument observation: {observation} is outside 0..{self.k - 1} (step {self.t})")
+        g = self._g if observation is None else self.mc.history_index([*self.observations, observation])
         codes = self._codes()
         xi_plain, _, _ = self._plain(codes)
         factor = _onehot(codes, self.k)[:, action]
         factor[codes == CODE_MIX] = xi_plain[action]
-        post = self._posterior()
-        p = float(post @ factor)
-        if p <= 0:
+        p = float(self._posterior() @ factor)
+        if learn and p <= 0:
             raise ValueError(f"argument action: the mixture gives action {action} probability 0 at step {self.t}; "
                              "no program in the class explains this history")
-        self._log_lik = self._log_lik + _log(factor)
-        self._log_z += math.log(p)
-        self._log_z_plain += math.log(xi_plain[action]) if xi_plain[action] > 0 else -math.inf
+        if learn:
+            self._log_lik = self._log_lik + _log(factor)
+            self._log_z += math.log(p)
+            self._log_z_plain += math.log(xi_plain[action]) if xi_plain[action] > 0 else -math.inf
         self.actions.append(action)
         if observation is not None:
-            if not 0 <= observation < self.k:
-                raise ValueError(f"argument observation: {observation} is outside 0..{self.k - 1} (step {self.t})")
             self.observations.append(observation)
-            self._g = self.mc.history_index(self.observations)
-        return math.log(p)
+            self._g = g
+        return math.log(p) if p > 0 else -math.inf
 
 
 def predict_batch(model_class: ModelClass, actions: Sequence[int], observations: Sequence[int] | None = None

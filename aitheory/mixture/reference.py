@@ -107,26 +107,27 @@ def reference_predictions(
         # The plain mixture first (MIX predicts with it).
         # Once xi_plain(h) = 0 the plain mixture predicts nothing (and MIX, its likelihood 0, has no posterior).
         plain_raw = [
-            sum((w * l * _prob(pl[t], a, k, []) for e, w, l, pl in zip(programs, weights, lik, plans, strict=True)
+            sum((w * lk * _prob(pl[t], a, k, []) for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True)
                  if isinstance(e, Plain)), Fraction(0)) / xi_plain_h if xi_plain_h else Fraction(0)
             for a in range(k)
         ]
         raw = [
-            sum((w * l * _prob(pl[t], a, k, plain_raw) for w, l, pl in zip(weights, lik, plans, strict=True)),
+            sum((w * lk * _prob(pl[t], a, k, plain_raw) for w, lk, pl in zip(weights, lik, plans, strict=True)),
                 Fraction(0)) / xi_h
             for a in range(k)
         ]
         missing: dict[str, Fraction] = {}
         plain_missing: dict[str, Fraction] = {}
-        for e, w, l, pl in zip(programs, weights, lik, plans, strict=True):
-            if isinstance(pl[t], str) and pl[t] != "MIX":
-                missing[pl[t]] = missing.get(pl[t], Fraction(0)) + w * l / xi_h
+        for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True):
+            status = pl[t]
+            if isinstance(status, str) and status != "MIX":
+                missing[status] = missing.get(status, Fraction(0)) + w * lk / xi_h
                 if isinstance(e, Plain) and xi_plain_h:
-                    plain_missing[pl[t]] = plain_missing.get(pl[t], Fraction(0)) + w * l / xi_plain_h
+                    plain_missing[status] = plain_missing.get(status, Fraction(0)) + w * lk / xi_plain_h
         if t == 0:
             plain_missing["not_enumerated"] = plain_not_enumerated / xi_plain_h
             missing["not_enumerated"] = not_enumerated
-        mix_post = sum((w * l / xi_h for w, l, pl in zip(weights, lik, plans, strict=True) if pl[t] == "MIX"),
+        mix_post = sum((w * lk / xi_h for w, lk, pl in zip(weights, lik, plans, strict=True) if pl[t] == "MIX"),
                        Fraction(0))
         for name, mass in plain_missing.items():
             missing[name] = missing.get(name, Fraction(0)) + mix_post * mass
@@ -136,7 +137,7 @@ def reference_predictions(
         a = actions[t]
         if raw[a] == 0:
             raise ValueError(f"argument actions: the class gives action {a} probability 0 at step {t + 1}")
-        lik = [l * _prob(pl[t], a, k, plain_raw) for l, pl in zip(lik, plans, strict=True)]
+        lik = [lk * _prob(pl[t], a, k, plain_raw) for lk, pl in zip(lik, plans, strict=True)]
         xi_h *= raw[a]
         xi_plain_h *= plain_raw[a]
     return out
