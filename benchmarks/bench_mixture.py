@@ -25,7 +25,7 @@ def _history(config: ClassConfig, length: int, seed: int) -> tuple[list[int], li
     """Random observations; actions from 'copy the last observation' with 10% noise (a learnable policy)."""
     rng = np.random.default_rng(seed)
     obs = [int(x) for x in rng.integers(0, config.k, size=length)]
-    actions = [0] + obs[:-1]
+    actions = [0, *obs[:-1]]
     actions = [a if rng.random() > 0.1 else int(rng.integers(config.k)) for a in actions]
     return actions, obs
 
