@@ -35,12 +35,14 @@ from typing import Literal
 
 import numpy as np
 
+from aitheory.ctw import CTW
 from aitheory.dsl import TILDE_ACTION, parse, run_reference
 from aitheory.mixture import ModelClass, OnlineMixture
 
 __all__ = [
     "TOP_SET_READINGS",
     "BayesianImitator",
+    "CTWImitator",
     "Episode",
     "ImitatorPrediction",
     "PessimisticImitator",
@@ -102,6 +104,32 @@ class BayesianImitator:
     def __call__(self, history: Sequence[int]) -> np.ndarray:
         step = self._replay.state(history).predict()
         return step.raw if self.predictor == "raw" else step.normalised
+
+
+class CTWImitator:
+    """A tractable baseline imitator: context tree weighting over the interleaved history (one tree for actions,
+    one for observations, ``roles=2``), as a policy with the same interface as :class:`BayesianImitator`.
+
+    It is the exact Bayes mixture over prediction suffix trees of depth at most ``depth`` (variable-order Markov
+    models) instead of over programs, so its predictions always sum to 1: a baseline with no missing mass.
+    """
+
+    def __init__(self, depth: int, k: int = 2) -> None:
+        self._root = CTW(depth, alphabet_size=k, roles=2)
+        self._cache: dict[History, CTW] = {(): self._root}
+
+    def __call__(self, history: Sequence[int]) -> np.ndarray:
+        _split(history)  # validates: a policy is asked after an observation
+        key: History = tuple(int(x) for x in history)
+        n = len(key)
+        while key[:n] not in self._cache:
+            n -= 1
+        model = self._cache[key[:n]]
+        for i in range(n, len(key)):
+            model = model.copy()
+            model.update(key[i])
+            self._cache[key[: i + 1]] = model
+        return model.predict()
 
 
 def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, reading: str) -> np.ndarray:

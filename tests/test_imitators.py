@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from aitheory.imitators import (
     TOP_SET_READINGS,
     BayesianImitator,
+    CTWImitator,
     PessimisticImitator,
     bernoulli_environment,
     markov_environment,
@@ -147,3 +148,19 @@ def test_errors_name_the_argument() -> None:
         BayesianImitator(mc())((1,))
     with pytest.raises(ValueError, match="argument predictor"):
         BayesianImitator(mc(), "soft")  # type: ignore[arg-type]
+
+
+def test_ctw_imitator_is_ctw_on_the_interleaved_history() -> None:
+    """CTWImitator(h) equals a fresh CTW(roles=2) fed h symbol by symbol; it is a proper measure (sums to 1)."""
+    from aitheory.ctw import CTW
+
+    imitator = CTWImitator(depth=4)
+    for seed in range(5):
+        h = random_history(seed, 4)
+        fresh = CTW(4, alphabet_size=2, roles=2)
+        for x in h:
+            fresh.update(x)
+        np.testing.assert_array_equal(imitator(h), fresh.predict())
+        assert imitator(h).sum() == pytest.approx(1.0, abs=1e-12)
+    always_one = program_policy("+[.]]")
+    assert 0 < tree_kl(always_one, imitator, n_actions=2, n_observations=2, horizon=3).value < np.inf
