@@ -43,11 +43,12 @@ import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from aitheory.dsl import blocks, enumerate_block, run_batch
-from aitheory.imitators import BayesianImitator, PessimisticImitator
+from aitheory.imitators import BayesianImitator, PessimisticImitator, top_set_mask
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.progress import progress
@@ -74,9 +75,11 @@ class Config:
     """SWITCH policies P of at most this many plain-code bits are in the class."""
     switch_steps: int = 3
     """m - t + 1: the switch policy plays 1 for this many steps; Definition 2 maximises over the observations."""
-    time_grid: tuple[int, ...] = (2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 28)
-    """Switch times t of the time world."""
-    k_grid: tuple[int, ...] = (1, 2, 4, 6, 8, 12, 16, 20, 24)
+    patterns: tuple[str, ...] = ("1", "11", "1001", "100001")
+    """Novel observation patterns of the pattern worlds (KL against K(E)): zeros, then the pattern, then the switch."""
+    pattern_k: int = 40
+    """Demonstrator steps k in the pattern worlds (large, so that random-action programs are priced out)."""
+    k_grid: tuple[int, ...] = (1, 2, 4, 8, 16, 24, 32, 40, 48)
     """Numbers of demonstrator steps k of the novel and precedented worlds."""
     period: int = 3
     """In the precedented world the observation 1 recurs every this many steps."""
@@ -90,8 +93,8 @@ class Config:
     def __post_init__(self) -> None:
         if self.switch_steps < 1:
             raise ValueError(f"argument switch_steps: must be >= 1, got {self.switch_steps}")
-        if not self.time_grid or min(self.time_grid) < 1:
-            raise ValueError(f"argument time_grid: needs switch times >= 1, got {self.time_grid}")
+        if not self.patterns or any(set(p) - {"0", "1"} or len(p) > self.pattern_k for p in self.patterns):
+            raise ValueError(f"argument patterns: need strings of 0/1 no longer than pattern_k, got {self.patterns}")
         if not self.k_grid or min(self.k_grid) < 1:
             raise ValueError(f"argument k_grid: needs k >= 1, got {self.k_grid}")
         if self.period < 1:
@@ -101,8 +104,8 @@ class Config:
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(max_bits=21, event_max_bits=21, policy_max_bits=15, switch_steps=2, time_grid=(2, 3, 4, 6),
-                   k_grid=(1, 3, 5), period=2)
+        return cls(max_bits=21, event_max_bits=21, policy_max_bits=15, switch_steps=2, patterns=("1", "11"),
+                   pattern_k=8, k_grid=(1, 3, 5), period=2)
 
     def class_config(self, horizon: int) -> ClassConfig:
         return ClassConfig(
@@ -136,6 +139,9 @@ class SwitchCost:
     """K(E): shortest detector (plain code) unprecedented at t on this history; inf if none up to the cap."""
     kl_pessimistic: dict[str, float] = field(default_factory=dict)
     """KL against the pessimistic imitator, per top-set reading."""
+    demonstrator_in_top_set: dict[str, bool] = field(default_factory=dict)
+    """Whether the demonstrator (the shortest always-0 program) is in the top set at t, per reading: Theorem 4's
+    guarantee (infinite KL for anything the demonstrator never does) applies only then."""
 
     @property
     def bound_length(self) -> float:
@@ -201,26 +207,32 @@ def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: in
     ratio = math.nan
     if best is not None:
         ratio = float(math.exp(state.log_likelihood_ratio()[best]))
-    pessimistic = {}
+    pessimistic, in_top = {}, {}
+    demonstrator = (mc.codes == 0).all(axis=(1, 2))
     for reading in ("absolute", "prior_relative"):
-        nu = PessimisticImitator(mc, config.alpha, reading, demo_steps=t - 1)  # type: ignore[arg-type]
-        pessimistic[reading] = tree_kl(switch, nu, n_actions=2, n_observations=2, horizon=config.switch_steps,
-                                       history=demo).value
+        nu = PessimisticImitator(mc, config.alpha, reading, demo_steps=t - 1)
+        pessimistic[reading] = float(tree_kl(switch, nu, n_actions=2, n_observations=2,
+                                             horizon=config.switch_steps, history=demo).value)
+        mask = top_set_mask(state.log_likelihood_ratio(), mc.rep_bits, config.alpha, reading)
+        in_top[reading] = bool((mask & demonstrator).any())
     return SwitchCost(
         world=world, t=t, k=t - 1, kl_bayes=float(kl.value), maximiser=tuple(kl.maximiser or ()),
         bound_posterior=bound_post, shortest_bits=int(mc.rep_bits[best]) if best is not None else 0,
         shortest_program=mc.rep_text[best] if best is not None else "", shortest_posterior_ratio=ratio,
-        event_bits=event_bits, kl_pessimistic=pessimistic,
+        event_bits=event_bits, kl_pessimistic=pessimistic, demonstrator_in_top_set=in_top,
     )
 
 
 def _worlds(config: Config) -> list[tuple[str, tuple[int, ...], int]]:
     """(world, observations o_1 .. o_{t-1}, t) for every point of the three experiments."""
-    points = [("time", (0,) * (t - 1), t) for t in config.time_grid]
+    points = []
+    for pattern in config.patterns:
+        obs = (0,) * (config.pattern_k - len(pattern)) + tuple(int(c) for c in pattern)
+        points.append((f"pattern {pattern}", obs, config.pattern_k + 1))
     for k in config.k_grid:
         # k demonstrator steps; the k-th observation is the novel (or recurring) 1; the agent switches at k + 1.
         points.append(("novel", (0,) * (k - 1) + (1,), k + 1))
-        occurrences = tuple(int((j + 1) % config.period == 0) for j in range(k - 1)) + (1,)
+        occurrences = (*(int((j + 1) % config.period == 0) for j in range(k - 1)), 1)
         points.append(("precedented", occurrences, k + 1))
     return points
 
@@ -244,7 +256,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         relation="<=", held=summary["held"], units="nats", details=summary, figures=figures,
         verdict=(f"novel event: KL to switch <= {summary['max_kl_novel']:.3f} nats for every k in "
                  f"{list(config.k_grid)} (bound {summary['novel_bound']:.3f} = {summary['novel_bound_bits']} bits "
-                 f"x ln 2, independent of k); time world slope {summary['slope_nats_per_bit']:.3f} nats/bit "
+                 f"x ln 2, independent of k); novel-pattern slope {summary['slope_nats_per_bit']:.3f} nats/bit "
                  f"(ln 2 = {LN2:.3f}); d = {summary['d_bits']} bits; against nu_alpha: inf"),
     )
 
@@ -266,7 +278,7 @@ def _common_event(points: list[tuple[tuple[int, ...], int]], max_bits: int, step
 
 def _policy_bits(config: Config) -> int:
     """K(P) for P = "always 1": the shortest plain program emitting 1 at every step (searched)."""
-    horizon = max(config.time_grid) + config.switch_steps
+    horizon = max(config.pattern_k, *config.k_grid) + 1 + config.switch_steps
     for block in blocks(config.policy_max_bits):
         codes = enumerate_block(block)
         res = run_batch(codes, None, 2, horizon, None, config.steps, record_steps=False)
@@ -283,6 +295,8 @@ def _rows(costs: list[SwitchCost]) -> list[dict[str, object]]:
          "shortest_posterior_ratio": c.shortest_posterior_ratio, "event_bits": c.event_bits,
          "kl_pessimistic_absolute": c.kl_pessimistic["absolute"],
          "kl_pessimistic_prior_relative": c.kl_pessimistic["prior_relative"],
+         "demonstrator_top_absolute": c.demonstrator_in_top_set["absolute"],
+         "demonstrator_top_prior_relative": c.demonstrator_in_top_set["prior_relative"],
          "maximiser": "".join(map(str, c.maximiser))}
         for c in costs
     ]
@@ -295,11 +309,12 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(x[keep], y[keep], 1)[0])
 
 
-def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[float, str]) -> dict[str, object]:
+def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[float, str]) -> dict[str, Any]:
     from aitheory.dsl import Mix, Plain, Switch, expr_bits
 
     tol = 1e-9
-    by_world = {w: [c for c in costs if c.world == w] for w in ("time", "novel", "precedented")}
+    by_world = {w: [c for c in costs if c.world == w] for w in ("novel", "precedented")}
+    patterns = [c for c in costs if c.world.startswith("pattern")]
     novel = by_world["novel"]
     novel_event, novel_event_text = common_event
     # d: what the construction costs beyond the plain-code lengths of E and P, as the class codes it.
@@ -312,9 +327,10 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     theorem_points = [c for c in costs if math.isfinite(c.event_bits)]
     theorem_ok = all(c.kl_bayes <= (c.event_bits + policy_bits + d_bits) * LN2 + tol for c in theorem_points)
     novel_ok = all(c.kl_bayes <= novel_bound + tol for c in novel)
-    pessimistic_inf = all(math.isinf(v) for c in costs for v in c.kl_pessimistic.values())
-    time = by_world["time"]
-    slope = _slope(np.array([c.event_bits for c in time]), np.array([c.kl_bayes for c in time]))
+    guaranteed = [(c, r) for c in costs for r, inside in c.demonstrator_in_top_set.items() if inside]
+    pessimistic_inf = bool(guaranteed) and all(math.isinf(c.kl_pessimistic[r]) for c, r in guaranteed)
+    points_per_reading = {r: sum(c.demonstrator_in_top_set[r] for c in costs) for r in ("absolute", "prior_relative")}
+    slope = _slope(np.array([c.event_bits for c in patterns]), np.array([c.kl_bayes for c in patterns]))
     ratios_sharp = [c.kl_bayes / ((c.event_bits + policy_bits + d_bits) * LN2) for c in theorem_points]
     ratios_printed = [c.kl_bayes / ((c.event_bits + policy_bits + d_bits) / LN2) for c in theorem_points]
     prec = by_world["precedented"]
@@ -322,6 +338,7 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
         "held": bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf),
         "posterior_bound_held": posterior_ok, "length_bound_held": length_ok, "theorem_bound_held": theorem_ok,
         "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
+        "points": len(costs), "demonstrator_in_top_set_points": points_per_reading,
         "max_kl_novel": max(c.kl_bayes for c in novel), "min_kl_novel": min(c.kl_bayes for c in novel),
         "novel_event_bits": novel_event, "novel_event": novel_event_text, "policy_bits": policy_bits,
         "d_bits": d_bits,
@@ -338,24 +355,26 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     }
 
 
-def _plot(costs: list[SwitchCost], summary: dict[str, object], out: Path) -> tuple[str, ...]:
+def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[str, ...]:
     from aitheory.plotting import pyplot, save_figure
 
     plt = pyplot()
-    policy_bits, d_bits = int(summary["policy_bits"]), int(summary["d_bits"])  # type: ignore[call-overload]
-    time = [c for c in costs if c.world == "time" and math.isfinite(c.event_bits)]
+    policy_bits, d_bits = int(summary["policy_bits"]), int(summary["d_bits"])
+    points = [c for c in costs if c.world.startswith("pattern") and math.isfinite(c.event_bits)]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    xs = np.array([c.event_bits for c in time])
-    ax.plot(xs, [c.kl_bayes for c in time], "o", color="C0", label=r"KL$(\pi^*\|\xi)$ to switch at t (Def. 2)")
-    for c in time:
-        ax.annotate(f"t={c.t}", (c.event_bits, c.kl_bayes), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    xs = np.array([c.event_bits for c in points])
+    ax.plot(xs, [c.kl_bayes for c in points], "o", color="C0", label=r"KL$(\pi^*\|\xi)$ to switch at t (Def. 2)")
+    for c in points:
+        ax.annotate(c.world.split()[1], (c.event_bits, c.kl_bayes), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
     grid = np.linspace(min(xs, default=0) - 1, max(xs, default=1) + 1, 50)
     ax.plot(grid, (grid + policy_bits + d_bits) * LN2, "k-", lw=1,
             label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={d_bits}")
     ax.plot(grid, (grid + policy_bits + d_bits) / LN2, "k:", lw=1, label=r"printed form $[\dots]/\ln 2$")
     ax.set_xlabel("K(E): bits of the shortest event unprecedented at t")
     ax.set_ylabel("KL needed (nats)")
-    ax.set_title(f"Theorem 1, time world: fitted slope {summary['slope_nats_per_bit']:.3f} nats/bit "
+    ax.set_title(f"Theorem 1, novel patterns after k={points[0].k if points else 0}: slope "
+                 f"{summary['slope_nats_per_bit']:.3f} nats/bit "
                  f"(ln 2 = {LN2:.3f})", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_kl_vs_event_bits")
@@ -365,7 +384,7 @@ def _plot(costs: list[SwitchCost], summary: dict[str, object], out: Path) -> tup
                                  ("precedented", "C3", "precedented (seen not switching)")):
         pts = [c for c in costs if c.world == world]
         ax.plot([c.k for c in pts], [c.kl_bayes for c in pts], "o-", color=colour, label=label)
-    ax.axhline(float(summary["novel_bound"]), color="k", lw=1,  # type: ignore[arg-type]
+    ax.axhline(float(summary["novel_bound"]), color="k", lw=1,
                label=f"bound for the novel event: {summary['novel_bound_bits']} bits x ln 2")
     ax.set_xlabel("k: demonstrator steps before the switch")
     ax.set_ylabel(r"KL$(\pi^*\|\xi)$ needed (nats)")
