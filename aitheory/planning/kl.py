@@ -158,7 +158,7 @@ def kl_optimal_policy_expected(
             "nats: beta is a semimeasure, or has no mass where a policy must act)"
         )
 
-    if eps <= least_kl:  # only beta (normalised) fits, up to rounding
+    if eps <= least_kl + _ROUNDING:  # only beta (normalised) fits, up to rounding
         return done(normalised, math.inf, None, "optimal")
 
     def kl_at(lam: float) -> tuple[float, list[np.ndarray]]:

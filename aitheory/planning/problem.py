@@ -134,7 +134,7 @@ class Environment:
         ``u``, action ``a`` emits ``o`` and moves to ``v`` with probability ``p``. The state must be a function
         of the history, so ``(u, a, o)`` may label at most one edge. ``sum_o`` of the probabilities of a state
         and action may be below 1 (a semimeasure) but not above. Observations never emitted from ``u`` under
-        ``a`` have probability 0.
+        ``a`` have probability 0, and histories through them (probability 0) get all-zero kernels.
         """
         nx_nodes = set(graph.nodes)
         if start not in nx_nodes:
@@ -161,14 +161,11 @@ class Environment:
             as_pmf(p, name=f"graph probabilities at state {u!r}, action {a}")
 
         states: dict[History, Hashable] = {(): start}
+        dead = object()  # after a transition of probability 0: every observation has probability 0
 
         def state_of(h: History) -> Hashable:
             if h not in states:
-                prev = state_of(h[:-2])
-                key = (prev, h[-2], h[-1])
-                if key not in step:
-                    raise ValueError(f"argument history: {h} leaves the graph (no edge for {key})")
-                states[h] = step[key]
+                states[h] = step.get((state_of(h[:-2]), h[-2], h[-1]), dead)
             return states[h]
 
         def kernel(h: History, a: int) -> np.ndarray:
