@@ -157,8 +157,8 @@ class Environment:
                                  "the next state must be a function of (state, action, observation)")
             step[(u, a, o)] = v
             probs.setdefault((u, a), np.zeros(n_observations))[o] += p
-        for (u, a), p in probs.items():
-            as_pmf(p, name=f"graph probabilities at state {u!r}, action {a}")
+        for (u, a), row in probs.items():
+            as_pmf(row, name=f"graph probabilities at state {u!r}, action {a}")
 
         states: dict[History, Hashable] = {(): start}
         dead = object()  # after a transition of probability 0: every observation has probability 0

@@ -43,7 +43,7 @@ __all__ = [
 #: Two Q-values closer than this are a tie (utilities are in [0, 1], so this is far above rounding error).
 DEFAULT_TIE_TOL = 1e-10
 
-Levels = tuple[np.ndarray, ...]
+Levels = Sequence[np.ndarray]
 
 
 def as_levels(problem: PlanningProblem, policy: Policy | Sequence[np.ndarray], name: str) -> Levels:
