@@ -28,6 +28,7 @@ version (one averaged constraint), which cross-checks the closed form.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -45,6 +46,7 @@ from aitheory.planning.solution import (
     expected_weights,
     finish,
     grouping,
+    pull_into_budget,
     recover_policy,
     value_coefficients,
 )
@@ -61,6 +63,8 @@ __all__ = [
 DEFAULT_MAX_CONES = 50_000
 
 _LAMBDA_MIN, _LAMBDA_MAX = 1e-250, 1e12
+#: Clarabel's stopping tolerances (its defaults are 1e-8); override with ``solver_options``.
+_CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
 #: Slack for rounding when comparing a budget with the least achievable KL (``-ln sum beta`` of a measure).
 _ROUNDING = 1e-12
 
@@ -273,11 +277,13 @@ def _solve_convex(
         cons.append(cp.sum(cp.hstack(terms)) <= eps)
     coef = value_coefficients(problem)[supports[n - 1]]
     prob = cp.Problem(cp.Maximize(coef @ z[n - 1]), cons)
-    options = {"solver": "CLARABEL", **(solver_options or {})}
-    try:
-        prob.solve(**options)
-    except cp.error.SolverError as exc:
-        raise PlanningError(f"cvxpy/{options['solver']} failed on the {constraint} programme: {exc}") from exc
+    options: dict[str, Any] = {"solver": "CLARABEL", **(solver_options or {})}
+    if options["solver"] == "CLARABEL":
+        options = {**_CLARABEL_TOLERANCES, **options}
+    _solve(cp, prob, options, constraint)
+    if prob.status == "optimal_inaccurate" and options["solver"] == "CLARABEL" and not solver_options:
+        options = {"solver": "CLARABEL"}  # the tight tolerances stalled: Clarabel's own defaults (1e-8)
+        _solve(cp, prob, options, constraint)
     if prob.status not in ("optimal", "optimal_inaccurate"):
         kind = InfeasibleBudgetError if prob.status.startswith("infeasible") else PlanningError
         raise kind(f"cvxpy/{options['solver']} returned status {prob.status!r} for the {constraint} programme "
@@ -286,9 +292,21 @@ def _solve_convex(
     if any(y is None for y in ys):
         raise PlanningError(f"cvxpy/{options['solver']} returned no point (status {prob.status!r})")
     levels = recover_policy(problem, ys, beta)  # type: ignore[arg-type]
+    levels, mixed = pull_into_budget(problem, levels, beta, eps, achieved_of, check_tol)
     return finish(problem, levels, beta, constraint=constraint, budget=eps, achieved_of=achieved_of,
                   status=prob.status, solver=f"cvxpy/{options['solver']}", objective=float(prob.value),
-                  check_tol=check_tol)
+                  check_tol=check_tol, mixed_toward_beta=mixed)
+
+
+def _solve(cp: Any, prob: Any, options: dict[str, Any], constraint: str) -> None:
+    """``prob.solve(**options)``; solver exceptions become :class:`PlanningError`. cvxpy's "may be
+    inaccurate" warning is silenced: the status is recorded and every point is re-checked exactly."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+            prob.solve(**options)
+    except cp.error.SolverError as exc:
+        raise PlanningError(f"cvxpy/{options['solver']} failed on the {constraint} programme: {exc}") from exc
 
 
 def _count_cones(supports: Sequence[np.ndarray], weights: Sequence[np.ndarray] | None) -> int:

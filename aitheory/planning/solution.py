@@ -61,6 +61,9 @@ class ConstrainedSolution:
         objective: the solver's optimal objective (equals ``value`` up to the solver tolerance).
         lagrange_multiplier: ``lambda`` of the closed form (``0`` in the limit, ``inf`` for ``pi = beta``).
         levels: ``policy`` as per-level arrays ``(N_s, K_a)`` (the problem's indexing).
+        mixed_toward_beta: the weight ``t`` of the sequence-form mixture ``(1 - t) y + t b`` applied to a solver
+            point that overshot the budget by solver tolerance (0 when none was needed; see
+            :func:`pull_into_budget`).
     """
 
     policy: TabularPolicy
@@ -74,6 +77,7 @@ class ConstrainedSolution:
     objective: float
     lagrange_multiplier: float | None = None
     levels: tuple[np.ndarray, ...] = field(default=(), repr=False)
+    mixed_toward_beta: float = 0.0
 
 
 def check_budget(eps: float, name: str = "eps") -> float:
@@ -101,6 +105,7 @@ def finish(
     check_tol: float,
     lagrange_multiplier: float | None = None,
     achieved: float | None = None,
+    mixed_toward_beta: float = 0.0,
 ) -> ConstrainedSolution:
     """Re-evaluate ``levels`` exactly, check the budget and objective, and package the result.
 
@@ -141,7 +146,45 @@ def finish(
         objective=float(objective),
         lagrange_multiplier=lagrange_multiplier,
         levels=tuple(frozen),
+        mixed_toward_beta=mixed_toward_beta,
     )
+
+
+def normalised_beta(beta: Levels) -> list[np.ndarray]:
+    """``beta`` normalised at every history (uniform where it has no mass): the least-divergence policy."""
+    out = []
+    for b in beta:
+        mass = np.asarray(b).sum(axis=1, keepdims=True)
+        out.append(np.where(mass > 0, b / np.where(mass > 0, mass, 1.0), 1.0 / b.shape[1]))
+    return out
+
+
+def pull_into_budget(
+    problem: PlanningProblem, levels: Levels, beta: Levels, budget: float, achieved_of: str, check_tol: float
+) -> tuple[list[np.ndarray], float]:
+    r"""Move a solver point that overshoots the budget by at most ``check_tol`` back inside it, exactly.
+
+    Every constrained divergence here (Definition-2 KL or TVD, expected KL) is convex in the sequence form
+    ``y``, and the value is linear, so the mixture ``y_t = (1 - t) y + t b*`` with ``b*`` the sequence form of
+    normalised ``beta`` (divergence ``D*``) has ``D(y_t) <= (1 - t) D(y) + t D*``: ``t = (D(y) - eps) / (D(y) - D*)``
+    meets the budget and costs at most ``t`` times the value gap (about the solver tolerance). Returns the
+    (possibly unchanged) policy levels and ``t``.
+    """
+    got = float(getattr(tree_divergence(problem, levels, beta), achieved_of))
+    if got <= budget or got > budget + check_tol:
+        return list(levels), 0.0
+    anchor = normalised_beta(beta)
+    floor = float(getattr(tree_divergence(problem, anchor, beta), achieved_of))
+    if not floor < budget:
+        return list(levels), 0.0
+    y, b = joint_levels(problem, levels), joint_levels(problem, anchor)
+    t = (got - budget) / (got - floor)
+    for _ in range(20):
+        mixed = recover_policy(problem, [(1 - t) * ys + t * bs for ys, bs in zip(y, b, strict=True)], beta)
+        if float(getattr(tree_divergence(problem, mixed, beta), achieved_of)) <= budget:
+            return mixed, t
+        t = min(1.0, 2 * t + 1e-15)  # rounding in the re-evaluation: a little more
+    return list(levels), 0.0
 
 
 # ----- sequence-form matrices -----

@@ -30,6 +30,7 @@ from aitheory.planning.solution import (
     consistency,
     finish,
     grouping,
+    pull_into_budget,
     recover_policy,
     value_coefficients,
 )
@@ -110,9 +111,10 @@ def tvd_optimal_policy(
     if res.status != 0 or res.x is None:
         raise PlanningError(f"scipy/highs failed on the TVD programme (status {res.status}): {res.message}")
     ys = [res.x[offsets[s]:offsets[s + 1]] for s in range(n)]
-    levels = recover_policy(problem, ys, bl)
+    levels, mixed = pull_into_budget(problem, recover_policy(problem, ys, bl), bl, eps, "tvd", check_tol)
     return finish(problem, levels, bl, constraint="tvd-definition2", budget=eps, achieved_of="tvd",
-                  status="optimal", solver="scipy/highs", objective=float(-res.fun), check_tol=check_tol)
+                  status="optimal", solver="scipy/highs", objective=float(-res.fun), check_tol=check_tol,
+                  mixed_toward_beta=mixed)
 
 
 def _step_row(b: np.ndarray, q: np.ndarray, eps: float, tie_tol: float) -> np.ndarray:
