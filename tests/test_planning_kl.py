@@ -162,7 +162,7 @@ def test_definition2_optimum(world: World, seed: int) -> None:
     for eps in (0.0, 0.05, 0.5):
         sol = kl_optimal_policy(problem, world.beta, eps)
         worst, _ = bf_definition2(world, sol.policy, world.beta)
-        assert sol.achieved <= eps, "solver overshoot is mixed back toward beta: the budget holds exactly"
+        assert sol.achieved <= eps + 1e-12, "overshoot is mixed back toward beta: the budget holds to rounding"
         assert worst <= eps + 1e-12
         assert sol.achieved == pytest.approx(worst, abs=1e-12)
         assert sol.value == pytest.approx(bf_value(world, sol.policy), abs=1e-12)

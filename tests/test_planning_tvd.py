@@ -61,7 +61,7 @@ def test_tvd_optimum(world: World, seed: int) -> None:
     for eps in (0.0, 0.1, 0.3, 1.0):
         sol = tvd_optimal_policy(problem, world.beta, eps)
         _, worst = bf_definition2(world, sol.policy, world.beta)
-        assert sol.achieved <= eps
+        assert sol.achieved <= eps + 1e-12  # to rounding (solver overshoot is mixed back toward beta)
         assert worst <= eps + 1e-12
         assert sol.achieved == pytest.approx(worst, abs=1e-12)
         assert sol.value == pytest.approx(bf_value(world, sol.policy), abs=1e-12)
