@@ -24,6 +24,8 @@ from aitheory.planning import (
     PlanningProblem,
     TabularPolicy,
     TreeTooLargeError,
+    non_optimal_probability,
+    off_support_probability,
     optimal_policy,
     q_star,
     solve_optimal,
@@ -407,3 +409,28 @@ def test_problem_locates_histories() -> None:
     for s in range(problem.steps + 1):
         for i, h in enumerate(problem.histories(s)):
             assert problem.locate(h) == (s, i)
+
+
+@settings(max_examples=15, deadline=None)
+@given(worlds(zero_beta=0.5, coarse_utility=True), st.integers(0, 2**32 - 1))
+def test_bad_action_probabilities_match_enumeration(world: World, seed: int) -> None:
+    """P(pi ever takes a non-V-optimal / an off-beta-support action) = sum over complete histories with one."""
+    pi = random_policy(world, seed, zero=0.3)
+    problem = world.problem()
+    sol = solve_optimal(problem, tie_tol=1e-7)
+
+    def flagged(h: History, bad: Callable[[History, int], bool]) -> bool:
+        rel = h[len(world.start):]
+        return any(bad(world.start + rel[: 2 * s], rel[2 * s]) for s in range(len(rel) // 2))
+
+    def non_optimal(h: History, a: int) -> bool:
+        return a not in sol.optimal_actions[h]
+
+    def off_support(h: History, a: int) -> bool:
+        return bool(world.beta(h)[a] == 0)
+
+    for bad, got in ((non_optimal, non_optimal_probability(problem, pi)),
+                     (off_support, off_support_probability(problem, pi, world.beta))):
+        want = math.fsum(pa * po for h, pa, po in complete_histories(world, pi) if flagged(h, bad))
+        assert got == pytest.approx(want, abs=1e-12)
+    assert non_optimal_probability(problem, sol.policy) == 0.0

@@ -29,6 +29,7 @@ from test_planning import (
 from aitheory.planning import (
     InfeasibleBudgetError,
     kl_optimal_policy,
+    off_support_probability,
     raised_actions,
     tvd_optimal_policy,
     tvd_optimal_policy_stepwise,
@@ -171,7 +172,8 @@ def test_bad_arguments_are_named() -> None:
 
 
 def _theorem2_counts(seeds: range) -> dict[str, int]:
-    counts = dict.fromkeys(("cases", "tvd_joint", "tvd_step", "kl_joint", "kl_step", "kl_zero_broken"), 0)
+    keys = ("cases", "tvd_joint", "tvd_step", "kl_joint", "kl_step", "kl_zero_broken", "tvd_off_support_cases")
+    counts = dict.fromkeys(keys, 0)
     shapes = [(2, 2, 3), (3, 2, 2), (2, 3, 2), (3, 1, 3)]
     for seed in seeds:
         ka, ko, m = shapes[seed % len(shapes)]
@@ -183,6 +185,7 @@ def _theorem2_counts(seeds: range) -> dict[str, int]:
             counts["tvd_joint"] += sum(not r.optimal for r in raised_actions(problem, t.policy, world.beta))
             counts["tvd_step"] += sum(not r.optimal for r in raised_actions(problem, t.policy, world.beta,
                                                                            reading="step"))
+            counts["tvd_off_support_cases"] += off_support_probability(problem, t.policy, world.beta) > 1e-9
             k = kl_optimal_policy(problem, world.beta, eps)
             counts["kl_joint"] += sum(not r.optimal for r in raised_actions(problem, k.policy, world.beta))
             counts["kl_step"] += sum(not r.optimal for r in raised_actions(problem, k.policy, world.beta,
@@ -190,6 +193,7 @@ def _theorem2_counts(seeds: range) -> dict[str, int]:
             counts["kl_zero_broken"] += sum(
                 int(np.any(k.policy(h)[np.asarray(world.beta(h)) == 0] > 0)) for h in problem.decision_histories()
             )
+            assert off_support_probability(problem, k.policy, world.beta) == 0.0
     return counts
 
 
@@ -203,3 +207,4 @@ def test_theorem2_tvd_raises_only_optimal_actions_and_kl_keeps_zeros(record_prop
     assert counts["tvd_joint"] == 0
     assert counts["kl_zero_broken"] == 0
     assert counts["kl_joint"] > 0, "KL spreads mass: it raises non-optimal actions (the contrast)"
+    assert counts["tvd_off_support_cases"] > 0, "TVD moves mass where beta has none (the contrast)"

@@ -30,7 +30,10 @@ __all__ = [
     "OptimalSolution",
     "RaisedAction",
     "TreeDivergence",
+    "bad_action_probability",
     "expected_kl",
+    "non_optimal_probability",
+    "off_support_probability",
     "optimal_policy",
     "q_star",
     "raised_actions",
@@ -291,6 +294,38 @@ def raised_actions(
             found.append(RaisedAction(h, int(a), reading, float(p[i, a]), float(b[i, a]),
                                       bool(q[s][i, a] >= v[s][i] - tie_tol)))
     return found
+
+
+def bad_action_probability(
+    problem: PlanningProblem, pi: Policy | Sequence[np.ndarray], bad: Sequence[np.ndarray]
+) -> float:
+    r"""``P_{pi,nu}(some a_s with bad[s][h_s, a_s])``: the probability of ever taking a flagged action.
+
+    Backward recursion ``F(h) = sum_a pi(a|h) [bad(h,a) + (1 - bad(h,a)) sum_o nu(o|h,a) F(hao)]``, ``F = 0`` on
+    complete histories; mass lost by a semimeasure ``nu`` or ``pi`` takes no further action.
+    """
+    pl = as_levels(problem, pi, "pi")
+    f = np.zeros(problem.level_size(problem.steps))
+    for s in range(problem.steps - 1, -1, -1):
+        flag = np.asarray(bad[s], dtype=bool)
+        f = (pl[s] * np.where(flag, 1.0, expand(problem, s, f))).sum(axis=1)
+    return float(f[0])
+
+
+def non_optimal_probability(
+    problem: PlanningProblem, pi: Policy | Sequence[np.ndarray], *, tie_tol: float = 1e-7
+) -> float:
+    """Probability that ``pi`` ever takes an action that is not V-optimal (``Q* < V* - tie_tol``) at its history."""
+    q, v = q_star_levels(problem)
+    return bad_action_probability(problem, pi, [qs < v[s][:, None] - tie_tol for s, qs in enumerate(q)])
+
+
+def off_support_probability(
+    problem: PlanningProblem, pi: Policy | Sequence[np.ndarray], beta: Policy | Sequence[np.ndarray]
+) -> float:
+    """Probability that ``pi`` ever takes an action ``beta`` gives probability 0 (0 for any finite-KL ``pi``)."""
+    bl = as_levels(problem, beta, "beta")
+    return bad_action_probability(problem, pi, [b == 0 for b in bl])
 
 
 def _history_at(problem: PlanningProblem, s: int, index: int) -> History:
