@@ -198,3 +198,14 @@ def test_definition2_is_stricter_when_observations_ignore_actions(seed: int) -> 
         ex = kl_optimal_policy_expected(problem, world.beta, eps)
         assert bf_expected_kl(world, d2.policy, world.beta) <= eps + 1e-6
         assert d2.value <= ex.value + 1e-6
+
+
+def test_beta_without_mass_makes_every_budget_infeasible() -> None:
+    """beta = 0 at every second-step history: every policy has KL = inf, whatever eps."""
+    world = make_world(0, 2, 2, 2)
+    beta = lambda h: np.zeros(2) if len(h) else np.array([0.5, 0.5])  # noqa: E731
+    problem = world.problem()
+    with pytest.raises(InfeasibleBudgetError, match="beta"):
+        kl_optimal_policy(problem, beta, 1.0)
+    with pytest.raises(InfeasibleBudgetError):
+        kl_optimal_policy_expected(problem, beta, 1.0)

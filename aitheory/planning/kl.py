@@ -252,6 +252,10 @@ def _solve_convex(
                          f"max_cones = {max_cones}; use a smaller tree or raise max_cones")
     if eps == 0.0:
         return _zero_budget(problem, beta, constraint, achieved_of)
+    empty = [s for s, idx in enumerate(supports) if idx.size == 0]
+    if empty:
+        raise InfeasibleBudgetError(f"argument beta: no action sequence has positive probability under beta at "
+                                    f"level {empty[0]}, so every policy has infinite KL")
 
     cp = require("cvxpy", "planning")
     z = [cp.Variable(len(idx), nonneg=True) for idx in supports]
