@@ -209,3 +209,18 @@ def test_beta_without_mass_makes_every_budget_infeasible() -> None:
         kl_optimal_policy(problem, beta, 1.0)
     with pytest.raises(InfeasibleBudgetError):
         kl_optimal_policy_expected(problem, beta, 1.0)
+
+
+def test_solutions_are_json_writable() -> None:
+    """A result goes through aitheory.results' JSON conventions (lambda = inf is written as "inf")."""
+    import json
+
+    from aitheory.results import to_jsonable
+
+    world = make_world(0, 2, 2, 2)
+    sol = kl_optimal_policy_expected(world.problem(), world.beta, 0.0)
+    assert sol.lagrange_multiplier == math.inf
+    data = json.loads(json.dumps(to_jsonable(sol), allow_nan=False))
+    assert data["lagrange_multiplier"] == "inf"
+    assert data["constraint"] == "kl-expected"
+    assert data["policy"]["table"]["()"] == pytest.approx(list(world.beta(())), abs=1e-15)
