@@ -118,7 +118,8 @@ def test_stepwise_greedy_row_is_the_lp_optimum(row: tuple[list[float], list[floa
     a_ub = np.block([[eye, -eye], [-eye, -eye], [np.zeros((1, k)), 0.5 * np.ones((1, k))]])
     b_ub = np.concatenate([b, -b, [eps]])
     a_eq = np.concatenate([np.ones(k), np.zeros(k)])[None, :]
-    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs")
+    tight = {"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10}
+    res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs", options=tight)
     assert res.status == 0
     assert p @ q == pytest.approx(-res.fun, abs=1e-9)
 
