@@ -206,3 +206,17 @@ def test_run_reports_failure_when_the_counters_are_cut_off(tmp_path: Path) -> No
     cfg = prop2.Config(horizon=300, max_bits=12, tape_bound=8, reference_checks=0, plot=False)
     result = prop2.run(cfg, RunFolder(tmp_path))
     assert not result.held and not result.details["held_mechanism"]
+
+
+def test_environments_experiment_quick(tmp_path: Path) -> None:
+    """The experiment script runs in quick mode; with rare 1s the late records read observations."""
+    pytest.importorskip("matplotlib")
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "prop2_environments.py"
+    module = runpy.run_path(str(script), run_name="prop2_environments")
+    assert module["main"](["--quick", "--out", str(tmp_path)]) == 0
+    rows = (tmp_path / "records.csv").read_text().splitlines()
+    rare = [r for r in rows if r.startswith("bernoulli:0.01")]
+    assert rare and rare[-1].split(",")[-1] == "False"  # the last record of the rare-1s stream reads observations
+    assert (tmp_path / "prop2_environments.png").stat().st_size > 1000

@@ -484,6 +484,8 @@ def plot_f(
         t, g_enum, f_enum, ell, u = t[keep], g_enum[keep], f_enum[keep], ell[keep], u[keep]
     fig, ax = plt.subplots(figsize=(7.2, 4.6))
     ax.plot(x, ell, ".", color="0.75", ms=1.5, label=r"$\ell(n)$: counter 'it is time n', at $t=n$")
+    simple = np.isfinite(ell) & np.isin(t, 2 ** np.arange(1, 40) + 2)
+    ax.plot(x[simple], ell[simple], "v", color="C0", ms=4, label=r"$\ell(n)$ at the simple times $n = 2^j + 2$")
     ax.step(x, u, where="post", color="C0", lw=1.4,
             label=r"$U(t)=\min_{n\geq t}\ell(n)$ (verified upper bound on $f$)")
     fin = np.isfinite(g_enum)
