@@ -220,3 +220,17 @@ def test_environments_experiment_quick(tmp_path: Path) -> None:
     rare = [r for r in rows if r.startswith("bernoulli:0.01")]
     assert rare and rare[-1].split(",")[-1] == "False"  # the last record of the rare-1s stream reads observations
     assert (tmp_path / "prop2_environments.png").stat().st_size > 1000
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``aitheory check prop2`` exits 0 when held, 1 when not (counters cut off by the tape), 2 on bad input."""
+    from aitheory.cli import main
+
+    assert main(["check", "prop2", "--quick", "--no-plot", "--out", str(tmp_path / "ok")]) == 0
+    assert "Proposition 2 HELD" in capsys.readouterr().out
+    assert main(["check", "prop2", "--quick", "--no-plot", "--tape-bound", "8", "--out", str(tmp_path / "no")]) == 1
+    assert "Proposition 2 FAILED" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "no" / "summary.json").read_text())
+    assert summary["held"] is False and summary["measured"] == "inf"
+    assert main(["check", "prop2", "--p", "2"]) == 2
+    assert "argument p" in capsys.readouterr().err
