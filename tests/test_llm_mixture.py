@@ -84,6 +84,7 @@ def test_gradcheck_full_mixture_log_x() -> None:
     kl_a = kl_to_base(log_a, log_beta)
     k = (kl_a * 0.4).requires_grad_(True)
     log_a = log_a.clone().requires_grad_(True)
+
     def log_x(la: torch.Tensor, kk: torch.Tensor) -> torch.Tensor:
         return kl_fixed_mixture(la, log_beta, kk).log_x
 
