@@ -108,12 +108,16 @@ class LLMConfig:
     """The transcript every episode starts from."""
     seed: int = 0
     """Seed of every random choice (sampling, initialisation of actor and critic)."""
+    threads: int | None = None
+    """torch CPU threads (``None``: torch's default); 1 is much faster for tiny models on a busy machine."""
     tiny_layers: int = 2
     """``tiny-gpt2`` only: transformer layers."""
     tiny_width: int = 32
     """``tiny-gpt2`` only: embedding width."""
-    tiny_vocab: int = 400
+    tiny_vocab: int = 600
     """``tiny-gpt2`` only: byte-level BPE vocabulary size (trained on a small built-in corpus)."""
+    tiny_train_steps: int = 30
+    """``tiny-gpt2`` only: Adam steps on the built-in chat corpus, so that it writes turn markers."""
 
     def __post_init__(self) -> None:
         checks = {
@@ -169,6 +173,7 @@ SMOKE = LLMConfig(
     reply_cutoff=6,
     reward="vader",
     update_tokens=150,
+    threads=1,
     epochs=2,
     minibatch=128,
     lr_actor=1e-3,

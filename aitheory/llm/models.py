@@ -126,18 +126,23 @@ def tiny_tokenizer(vocab_size: int) -> Any:
     tokenizers = require("tokenizers", "llm")
     transformers = require("transformers", "llm")
     tok = tokenizers.ByteLevelBPETokenizer()
-    tok.train_from_iterator(_TINY_CORPUS * 4, vocab_size=vocab_size, min_frequency=1, show_progress=False)
-    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok._tokenizer)
-    fast.eos_token = fast.convert_ids_to_tokens(0)
+    tok.train_from_iterator(
+        _TINY_CORPUS * 4,
+        vocab_size=vocab_size,
+        min_frequency=1,
+        show_progress=False,
+        special_tokens=["<|endoftext|>"],
+    )
+    fast = transformers.PreTrainedTokenizerFast(tokenizer_object=tok._tokenizer, eos_token="<|endoftext|>")
     return fast
 
 
-def _tiny_model(config: LLMConfig, vocab_size: int) -> Any:
+def _tiny_model(config: LLMConfig, tokenizer: Any) -> Any:
     torch = require("torch", "llm")
     transformers = require("transformers", "llm")
     gpt2 = transformers.GPT2Config(
-        vocab_size=vocab_size,
-        n_positions=max(1024, config.long_episode_tokens, config.episode_tokens),
+        vocab_size=len(tokenizer),
+        n_positions=max(config.long_episode_tokens, config.episode_tokens),
         n_embd=config.tiny_width,
         n_layer=max(2, config.tiny_layers),
         n_head=2,
@@ -147,7 +152,30 @@ def _tiny_model(config: LLMConfig, vocab_size: int) -> Any:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = transformers.GPT2LMHeadModel(gpt2)
+        if config.tiny_train_steps:
+            _fit_tiny(model, tokenizer, config.tiny_train_steps)
     return model
+
+
+def _fit_tiny(model: Any, tokenizer: Any, steps: int) -> None:
+    """A few deterministic Adam steps on the built-in chat corpus, so the tiny model writes turn markers."""
+    torch = require("torch", "llm")
+    text = "".join(_TINY_CORPUS[1:] * 3)
+    ids = torch.tensor(tokenizer(text, add_special_tokens=False)["input_ids"])
+    width = 48
+    windows = torch.stack([ids[i : i + width] for i in range(0, len(ids) - width, 24)])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        loss = model(input_ids=windows, labels=windows).loss
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+
+
+#: Tiny models built in this process (deterministic given the key; the base model is never modified).
+_TINY_CACHE: dict[tuple[int, ...], tuple[Any, Any]] = {}
 
 
 def load_base(config: LLMConfig) -> tuple[Any, Any]:
@@ -156,8 +184,12 @@ def load_base(config: LLMConfig) -> tuple[Any, Any]:
     torch = require("torch", "llm")
     args = load_arguments(config)
     if args.model == "tiny-gpt2":
-        tok = tiny_tokenizer(config.tiny_vocab)
-        model = _tiny_model(config, len(tok))
+        key = (config.seed, config.tiny_layers, config.tiny_width, config.tiny_vocab, config.tiny_train_steps)
+        key += (max(config.long_episode_tokens, config.episode_tokens),)
+        if key not in _TINY_CACHE:
+            tok = tiny_tokenizer(config.tiny_vocab)
+            _TINY_CACHE[key] = (_tiny_model(config, tok), tok)
+        model, tok = _TINY_CACHE[key]
     else:
         path = str(smollm2_folder()) if args.model == "smollm2" else args.model
         tok_path = str(smollm2_folder()) if args.tokenizer == "smollm2" else args.tokenizer
