@@ -26,7 +26,7 @@ def _one_thread() -> Any:
 
 
 class ScriptedLM(torch.nn.Module):
-    """A stand-in base model: after the prompt it predicts the token ids of ``script`` position by position."""
+    """A stand-in base model: after the prompt it predicts the ids of ``script``, position by position."""
 
     def __init__(self, vocab: int, prompt_len: int, script: list[int], hidden: int = 4) -> None:
         super().__init__()
@@ -107,7 +107,7 @@ def test_reply_cutoff_forces_the_teacher_marker(tok: Any) -> None:
 
 
 def test_budget_bookkeeping_with_a_trained_like_actor() -> None:
-    """B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)]) and E[log-ratio] = KL(x||beta) <= k_t <= B_t + 1e-6."""
+    """B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)]); E[log-ratio] = KL(x||beta) <= k_t <= B_t + 1e-6."""
     from aitheory.llm.config import get_config
     from aitheory.llm.models import load_base
 

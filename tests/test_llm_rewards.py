@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("vaderSentiment")
 
-from aitheory.llm.rewards import make_reward, pipeline_to_reward, vader_reward  # noqa: E402
+from aitheory.llm.rewards import make_reward, pipeline_to_reward, vader_reward
 
 
 def test_vader_empty_reply_is_neutral_and_sentiment_orders() -> None:
