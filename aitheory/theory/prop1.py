@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import brentq
@@ -133,3 +134,35 @@ def separating_policy(beta: np.ndarray | list[float], tau: np.ndarray | list[flo
         pi=pi, forbidden=tuple(int(i) for i in np.flatnonzero(zero)), mass_forbidden=float(pi[zero].sum()),
         kl_pi_beta=kl(pi, b), kl_pi_tau=kl(pi, t),
     )
+
+
+def plot_sweep(results: list[Prop1Result], stem: str | Path, highlight: Prop1Result | None = None) -> tuple[Path, Path]:
+    """Figure of the three KLs against eps (log axes), saved as ``stem.png`` and ``stem.svg``.
+
+    ``KL(tau||beta)`` and the bound ``eps`` share the main log-log panel; ``KL(pi||tau)`` is infinite, so it is
+    drawn in a strip above marked "∞" rather than at a made-up height; ``KL(pi||beta) = 0`` exactly, drawn in a
+    strip below (a log axis has no 0).
+    """
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    eps = np.array([r.eps for r in results])
+    fig, (top, main, bottom) = plt.subplots(
+        3, 1, sharex=True, figsize=(6.4, 5.2), gridspec_kw={"height_ratios": [1, 5, 1], "hspace": 0.08}
+    )
+    inf_mask = np.array([math.isinf(r.kl_pi_tau) for r in results])
+    top.plot(eps[inf_mask], np.ones(inf_mask.sum()), "^", color="C3", ms=4)
+    top.set_yticks([1.0], labels=[r"KL($\pi\|\tau$) = $\infty$"])
+    main.loglog(eps, eps, "k--", lw=1, label=r"bound $\varepsilon$")
+    main.loglog(eps, [r.kl_tau_beta for r in results], "C0-", label=r"KL($\tau\|\beta$) $= -\ln(1-p)$")
+    main.loglog(eps, [2 * r.p for r in results], "C0:", lw=1, label=r"$2p$ (proof's upper bound)")
+    if highlight is not None:
+        main.plot([highlight.eps], [highlight.kl_tau_beta], "o", color="C1", label=f"eps = {highlight.eps:g}")
+    main.set_ylabel("KL (nats)")
+    main.legend(fontsize=8)
+    zero_mask = np.array([r.kl_pi_beta == 0 for r in results])
+    bottom.plot(eps[zero_mask], np.zeros(zero_mask.sum()), "s", color="C2", ms=3)
+    bottom.set_yticks([0.0], labels=[r"KL($\pi\|\beta$) = 0"])
+    bottom.set_xlabel(r"$\varepsilon$ (nats)")
+    top.set_title("Proposition 1: no triangle inequality for KL")
+    return save_figure(fig, stem)
