@@ -117,7 +117,7 @@ def _budget_steps(min_kl: float, steps: int) -> list[float]:
         opt.zero_grad()
         loss.backward()
         opt.step()
-        out.append(float(step.k.mean()))
+        out.append(float(step.k.detach().mean()))
     return out
 
 

@@ -134,8 +134,7 @@ def run_episodes(
     prompt_ids = tokenizer(settings.prompt, add_special_tokens=False)["input_ids"]
     if len(prompt_ids) >= settings.episode_tokens:
         raise ValueError(
-            f"episode_tokens={settings.episode_tokens} leaves no room after the "
-            f"{len(prompt_ids)}-token prompt"
+            f"episode_tokens={settings.episode_tokens} leaves no room after the {len(prompt_ids)}-token prompt"
         )
     n = settings.n_envs
     forced_ids = tokenizer("\n\n" + settings.teacher_marker, add_special_tokens=False)["input_ids"]
@@ -158,9 +157,7 @@ def run_episodes(
         if agent_rows:
             rows = torch.tensor(agent_rows, device=device)
             budget = torch.tensor([states[i].budget for i in agent_rows], device=device)
-            _agent_step(
-                rows, budget, log_beta, hidden, settings, length, generator, actor, critic, new, states, steps
-            )
+            _agent_step(rows, budget, log_beta, hidden, settings, length, generator, actor, critic, new, states, steps)
             for i in agent_rows:
                 states[i].last_agent_step = len(rewards)
                 rewards.append(0.0)
@@ -287,9 +284,7 @@ def _advance(
     s.turn_start, s.turn_tokens, s.turn_kl = length + 1, [], 0.0
 
 
-def _episode_record(
-    tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings
-) -> dict[str, Any]:
+def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings) -> dict[str, Any]:
     turns = list(s.turns)
     if s.turn_tokens:
         turns.append(

@@ -57,11 +57,7 @@ def empty_fraction(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) 
 
 def empty_turn_kl(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> list[float]:
     """KL spent (nats) on the 1st, 2nd, ... empty teacher response of the episode."""
-    return [
-        float(t.get("kl_spent", 0.0))
-        for t in _completed_teacher_turns(episode)
-        if t["n_tokens"] <= max_tokens
-    ]
+    return [float(t.get("kl_spent", 0.0)) for t in _completed_teacher_turns(episode) if t["n_tokens"] <= max_tokens]
 
 
 def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str, Any]]:

@@ -205,9 +205,7 @@ def _save_checkpoint(run: RunFolder, state: TrainState) -> None:
     atomic_write_bytes(run.file(CHECKPOINT), buf.getvalue())
 
 
-def _write_transcripts(
-    run: RunFolder, iteration: int, agent_tokens: int, episodes: list[dict[str, Any]]
-) -> None:
+def _write_transcripts(run: RunFolder, iteration: int, agent_tokens: int, episodes: list[dict[str, Any]]) -> None:
     lines = [
         json.dumps(to_jsonable({"iteration": iteration, "agent_tokens": agent_tokens, **e}), allow_nan=False)
         for e in episodes
