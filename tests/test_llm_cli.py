@@ -52,6 +52,19 @@ def test_figures_writes_figures_2_to_4(run_dir: Path, tmp_path: Path) -> None:
     assert html.count("<span") > 50
 
 
+def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "control"
+    assert main(["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--out", str(out)]) == 0
+    episodes = [json.loads(x) for x in (out / "transcripts" / "iter_00001.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2 and all(e["kl_spent"] == 0.0 and e["budget"] == 0.0 for e in episodes)
+    capsys.readouterr()
+    assert main(["llm", "evaluate", str(run_dir), "--control", str(out)]) == 0
+    table = json.loads(capsys.readouterr().out)["comparison"]
+    assert set(table) == {"agent", "control"}
+    assert table["control"]["kl_spent_mean"] == 0.0
+    assert table["agent"]["teacher_nll_nats_per_token"] > 0
+
+
 def test_diagnose_tiny_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["llm", "diagnose", "--model", "tiny-gpt2", "--exchanges", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

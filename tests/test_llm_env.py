@@ -56,9 +56,7 @@ def _ids(tok: Any, text: str) -> list[int]:
 
 def _settings(tok: Any, script: list[int], **kw: Any) -> EpisodeSettings:
     prompt_len = len(_ids(tok, PAPER_PROMPT))
-    base = dict(
-        prompt=PAPER_PROMPT, n_envs=2, episode_tokens=prompt_len + len(script), budget=5.0, budget_scale=10.0
-    )
+    base = dict(prompt=PAPER_PROMPT, n_envs=2, episode_tokens=prompt_len + len(script), budget=5.0, budget_scale=10.0)
     base.update(kw)
     return EpisodeSettings(**base)
 
@@ -121,9 +119,7 @@ def test_budget_bookkeeping_with_a_trained_like_actor() -> None:
     settings = EpisodeSettings(
         prompt=cfg.prompt, n_envs=3, episode_tokens=cfg.episode_tokens, budget=2.0, budget_scale=2.0, topk=32
     )
-    out = run_episodes(
-        model, tok, settings, _constant_reward, torch.Generator().manual_seed(4), actor, Critic(98)
-    )
+    out = run_episodes(model, tok, settings, _constant_reward, torch.Generator().manual_seed(4), actor, Critic(98))
     spent_any = False
     for ep in out.episodes:
         budget = 2.0

@@ -84,3 +84,40 @@ def test_transcript_html_escapes_and_colours() -> None:
     page = transcript_html(ep)
     assert "&lt;b&gt;" in page and "<b>" not in page.split("</p>")[1]
     assert "#ff0000" in page and "#ffffff" in page
+
+
+def test_offline_measures_and_judge() -> None:
+    from aitheory.llm.evaluate import compare_runs, judge_preference, offline_measures
+
+    def ep(text: str, lb: float) -> dict[str, Any]:
+        turns = [{"role": "teacher", "n_tokens": len(text), "text": text, "kl_spent": 0.0}]
+        return {
+            "turns": turns,
+            "tokens": list(text),
+            "roles": ["teacher"] * len(text),
+            "log_beta": [lb] * len(text),
+            "reward": 0.0,
+            "kl_spent": 0.0,
+        }
+
+    repetitive = [ep("ab" * 200, -0.1)]
+    varied = [ep("".join(chr(33 + (i * 37) % 90) for i in range(400)), -3.0)]
+    r, v = offline_measures(repetitive), offline_measures(varied)
+    assert r["teacher_zlib_ratio"] < 0.1 < v["teacher_zlib_ratio"]
+    assert r["teacher_nll_nats_per_token"] == pytest.approx(0.1)
+    assert v["teacher_nll_nats_per_token"] == pytest.approx(3.0)
+
+    def longer(a: str, b: str) -> float:
+        return 1.0 if len(a) > len(b) else 0.0
+
+    short = [ep("hi", -1.0)]
+    assert judge_preference(repetitive, short, longer, pairs=5, seed=0) == 1.0
+    assert judge_preference(short, repetitive, longer, pairs=5, seed=0) == 0.0
+
+    def first(a: str, b: str) -> float:  # pure position bias cancels to 1/2
+        return 1.0
+
+    assert judge_preference(repetitive, short, first, pairs=3, seed=0) == 0.5
+    table = compare_runs(repetitive, varied, judge=longer, pairs=2)
+    assert table["judge_prefers_agent"] == 0.5  # equal lengths: neither is longer
+    assert table["agent"]["teacher_zlib_ratio"] == r["teacher_zlib_ratio"]

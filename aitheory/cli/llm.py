@@ -62,7 +62,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     evaluate.add_argument("run_dir", help="a run folder written by 'aitheory llm train'")
     evaluate.add_argument("--last", type=positive_int, default=1, help="use the last N transcript files (default 1)")
+    evaluate.add_argument(
+        "--control", default=None, help="a control run folder ('aitheory llm control') to compare with"
+    )
     evaluate.set_defaults(func=_evaluate)
+
+    ctrl = cmds.add_parser(
+        "control",
+        help="base-model transcripts (no agent) for comparison",
+        description=(
+            "Play episodes in which the teacher samples from the base model itself, and save their "
+            "transcripts in a run folder that 'evaluate' and 'figures' read like a training run."
+        ),
+    )
+    ctrl.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    ctrl.add_argument(
+        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
+    )
+    ctrl.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a field")
+    ctrl.add_argument("--rollouts", type=positive_int, default=1, help="rollouts of n_envs episodes (default 1)")
+    ctrl.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-control-<timestamp>)")
+    ctrl.set_defaults(func=_control, budget=None)
 
     figures = cmds.add_parser(
         "figures",
@@ -147,10 +167,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     from aitheory.llm.evaluate import evaluate_run
 
     try:
-        summary = evaluate_run(args.run_dir, last=args.last)
+        summary = evaluate_run(args.run_dir, last=args.last, control_dir=args.control)
     except FileNotFoundError as exc:
         raise UserInputError(str(exc)) from None
     print_json(summary)
+    return 0
+
+
+def _control(args: argparse.Namespace) -> int:
+    from aitheory.llm.ppo import control
+
+    print(control(_config(args), out=args.out, rollouts=args.rollouts))
     return 0
 
 

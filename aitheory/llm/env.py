@@ -13,7 +13,9 @@ Because every environment appends exactly one token per step, all transcripts ha
 step: the batch shares one KV cache with no padding.
 
 Budget bookkeeping (nats): the episode starts with budget ``B_0``; after the agent samples ``a_t`` from ``x``,
-``B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)])``. Observation: the base model's last three hidden layers
+``B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)])``. Each episode record keeps, per token, its role, the
+sampled log-ratio, ``KL(x || beta)`` of the step, the remaining budget before it and ``ln beta(token)`` (the base
+model at temperature 1; ``None`` on the prompt). Observation: the base model's last three hidden layers
 at the final position and the remaining fraction of the episode; the actor and the critic also get
 ``B_t / B_scale``.
 
@@ -87,6 +89,7 @@ class _EnvState:
     log_ratio: list[float] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)
     budget_before: list[float] = field(default_factory=list)
+    log_beta: list[float | None] = field(default_factory=list)
     turn_kl: float = 0.0
 
 
@@ -147,6 +150,7 @@ def run_episodes(
         s.roles = ["prompt"] * len(prompt_ids)
         s.log_ratio = [0.0] * len(prompt_ids)
         s.kl = [0.0] * len(prompt_ids)
+        s.log_beta = [None] * len(prompt_ids)
     steps: dict[str, list[Any]] = {k: [] for k in ("f", "lb", "ids", "a", "lp", "b", "v", "env")}
     rewards: list[float] = []
     length = len(prompt_ids)
@@ -171,6 +175,9 @@ def run_episodes(
                 s = states[i]
                 forced_now[i] = bool(s.forced)
                 new[i] = s.forced.pop(0) if s.forced else int(sampled[j])
+        token_lb = log_beta.gather(1, new.unsqueeze(1)).squeeze(1).tolist()
+        for i, s in enumerate(states):
+            s.log_beta.append(token_lb[i])
         finished: list[tuple[int, str]] = []
         for i, s in enumerate(states):
             _advance(s, i, int(new[i]), forced_now[i], length, tokenizer, settings, finished)
@@ -307,6 +314,7 @@ def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: Epis
         "roles": s.roles,
         "log_ratio": s.log_ratio,
         "kl": s.kl,
+        "log_beta": s.log_beta,
         "budget_before": s.budget_before,
         "turns": turns,
         "reward": float(sum(t.get("reward", 0.0) for t in s.turns)),

@@ -17,7 +17,9 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Iterable, Sequence
+import random
+import zlib
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,14 @@ from aitheory.results import write_json
 
 __all__ = [
     "EMPTY_MAX_TOKENS",
+    "Judge",
+    "compare_runs",
     "empty_fraction",
     "empty_turn_kl",
     "is_empty_teacher_turn",
+    "judge_preference",
     "load_episodes",
+    "offline_measures",
     "summarize",
 ]
 
@@ -121,9 +127,13 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def evaluate_run(run_dir: str | Path, last: int | None = None) -> dict[str, Any]:
-    """Summary of a run's transcripts, written to ``RUN_DIR/evaluation.json`` and returned."""
-    summary = summarize(load_episodes(run_dir, last=last))
+def evaluate_run(run_dir: str | Path, last: int | None = None, control_dir: str | Path | None = None) -> dict[str, Any]:
+    """Summary of a run's transcripts (and a comparison with control transcripts), to ``evaluation.json``."""
+    episodes = load_episodes(run_dir, last=last)
+    summary = summarize(episodes)
+    summary["offline"] = offline_measures(episodes)
+    if control_dir is not None:
+        summary["comparison"] = compare_runs(episodes, load_episodes(control_dir))
     write_json(Path(run_dir) / "evaluation.json", summary)
     return summary
 
@@ -154,3 +164,92 @@ def transcript_html(episode: dict[str, Any], vmax: float | None = None) -> str:
     )
     body = f'<pre style="white-space:pre-wrap;font-size:14px">{"".join(spans)}</pre>'
     return f"<html><body>{head}{body}</body></html>"
+
+
+#: A pairwise judge: ``judge(transcript_a, transcript_b)`` is the probability that ``a`` is better (for
+#: example an LLM asked "which teacher is better?"); plug in your own, none ships with aitheory.
+Judge = Callable[[str, str], float]
+
+
+def transcript_text(episode: dict[str, Any]) -> str:
+    """The episode's full text (prompt included)."""
+    return "".join(episode["tokens"])
+
+
+def teacher_text(episode: dict[str, Any]) -> str:
+    """Concatenated text of the episode's completed teacher turns (what the agent wrote)."""
+    return "".join(t["text"] for t in _completed_teacher_turns(episode))
+
+
+def _teacher_log_beta(episode: dict[str, Any]) -> list[float]:
+    lb = episode.get("log_beta") or []
+    roles = episode.get("roles") or []
+    return [float(v) for v, r in zip(lb, roles, strict=False) if r == "teacher" and v is not None]
+
+
+def offline_measures(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Offline stand-ins for the paper's Table 1 judgements, averaged over episodes.
+
+    * ``teacher_zlib_ratio``: zlib-compressed bytes / raw bytes of the teacher's text (complexity, higher =
+      less predictable by a generic compressor);
+    * ``teacher_nll_nats_per_token``: ``-mean ln beta(token)`` over the teacher's tokens under the base model
+      (unpredictability for the base model);
+    * ``teacher_tokens``: agent tokens per episode; ``teacher_chars``: characters of completed teacher turns.
+    """
+    ratios, nll, toks, chars = [], [], [], []
+    for e in episodes:
+        raw = teacher_text(e).encode("utf-8")
+        if raw:
+            ratios.append(len(zlib.compress(raw, 9)) / len(raw))
+        lb = _teacher_log_beta(e)
+        if lb:
+            nll.append(-sum(lb) / len(lb))
+        toks.append(sum(r == "teacher" for r in e.get("roles", [])))
+        chars.append(len(raw))
+
+    def mean(xs: list[float]) -> float:
+        return float(np.mean(xs)) if xs else math.nan
+
+    return {
+        "teacher_zlib_ratio": mean(ratios),
+        "teacher_nll_nats_per_token": mean(nll),
+        "teacher_tokens": mean(toks),
+        "teacher_chars": mean(chars),
+    }
+
+
+def judge_preference(
+    first: Sequence[dict[str, Any]], second: Sequence[dict[str, Any]], judge: Judge, pairs: int, seed: int
+) -> float:
+    """Mean ``judge(a, b)`` over ``pairs`` random pairs (a from ``first``, b from ``second``), order-balanced.
+
+    Each pair is judged both ways and scored ``(judge(a, b) + 1 - judge(b, a)) / 2`` to cancel position bias.
+    """
+    rng = random.Random(seed)
+    scores = []
+    for _ in range(pairs):
+        a, b = transcript_text(rng.choice(first)), transcript_text(rng.choice(second))
+        scores.append((judge(a, b) + 1.0 - judge(b, a)) / 2.0)
+    return float(np.mean(scores)) if scores else math.nan
+
+
+def compare_runs(
+    agent: Sequence[dict[str, Any]],
+    control: Sequence[dict[str, Any]],
+    judge: Judge | None = None,
+    pairs: int = 100,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Table 1 analogue: offline measures (and a judge's preference if given) for agent vs base transcripts."""
+    out: dict[str, Any] = {
+        "agent": {**offline_measures(agent), **_headline(agent)},
+        "control": {**offline_measures(control), **_headline(control)},
+    }
+    if judge is not None:
+        out["judge_prefers_agent"] = judge_preference(agent, control, judge, pairs, seed)
+    return out
+
+
+def _headline(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
+    s = summarize(episodes)
+    return {k: s[k] for k in ("reward_mean", "kl_spent_mean", "empty_fraction_mean", "empty_turns_mean")}

@@ -36,7 +36,7 @@ from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, r
 
 torch = require("torch", "llm")
 
-__all__ = ["TrainState", "discounted_returns", "ppo_update", "train"]
+__all__ = ["TrainState", "control", "discounted_returns", "ppo_update", "train"]
 
 CHECKPOINT = "checkpoints/latest.pt"
 
@@ -249,18 +249,7 @@ def train(
         phase = schedule(config, state.agent_tokens)
         while gathered < config.update_tokens:
             phase = schedule(config, state.agent_tokens + gathered)
-            settings = EpisodeSettings(
-                prompt=config.prompt,
-                n_envs=config.n_envs,
-                episode_tokens=phase.episode_tokens,
-                budget=phase.budget,
-                budget_scale=max(config.budget, 1e-6),
-                student_temperature=config.student_temperature,
-                reply_cutoff=config.reply_cutoff,
-                teacher_marker=config.teacher_marker,
-                student_marker=config.student_marker,
-                topk=config.topk if config.head == "topk" else None,
-            )
+            settings = _settings(config, phase.budget, phase.episode_tokens)
             r = run_episodes(model, tokenizer, settings, reward, state.generator, state.actor, state.critic)
             rollouts.append(r)
             gathered += r.n_steps
@@ -299,6 +288,52 @@ def train(
             "last": state.metrics[-1] if state.metrics else None,
         }
     )
+    return run.path
+
+
+def _settings(config: LLMConfig, budget: float, episode_tokens: int) -> EpisodeSettings:
+    return EpisodeSettings(
+        prompt=config.prompt,
+        n_envs=config.n_envs,
+        episode_tokens=episode_tokens,
+        budget=budget,
+        budget_scale=max(config.budget, 1e-6),
+        student_temperature=config.student_temperature,
+        reply_cutoff=config.reply_cutoff,
+        teacher_marker=config.teacher_marker,
+        student_marker=config.student_marker,
+        topk=config.topk if config.head == "topk" else None,
+    )
+
+
+def control(
+    config: LLMConfig,
+    out: str | Path | None = None,
+    rollouts: int = 1,
+    reward_fn: Callable[[Any], list[float]] | None = None,
+) -> Path:
+    """Base-model transcripts (the teacher samples from the base model itself): the control run.
+
+    Writes ``config.json``, ``transcripts/iter_NNNNN.jsonl`` (one file per rollout of ``n_envs`` episodes, budget
+    recorded as 0, nothing spent) and ``summary.json`` (:func:`aitheory.llm.evaluate.summarize`).
+    """
+    from aitheory.llm.evaluate import summarize
+    from aitheory.llm.models import load_base
+    from aitheory.llm.rewards import make_reward
+
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    run = RunFolder.create(out, f"llm-{config.name}-control")
+    run.write_config(config, seed=config.seed)
+    model, tokenizer = load_base(config)
+    reward = reward_fn or make_reward(config.reward)
+    generator = torch.Generator(device=config.device).manual_seed(config.seed)
+    episodes: list[dict[str, Any]] = []
+    for i in range(1, rollouts + 1):
+        r = run_episodes(model, tokenizer, _settings(config, 0.0, config.episode_tokens), reward, generator)
+        _write_transcripts(run, i, 0, r.episodes)
+        episodes += r.episodes
+    run.write_summary(summarize(episodes))
     return run.path
 
 
