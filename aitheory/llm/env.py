@@ -108,11 +108,12 @@ def n_features(model: Any) -> int:
     return 3 * int(model.config.hidden_size) + 2
 
 
-def _forward(model: Any, ids: Any, past: Any) -> tuple[Any, Any, Any]:
+def _forward(model: Any, ids: Any, past: Any, device: Any) -> tuple[Any, Any, Any]:
+    """Logits and the three last hidden layers at the final position (float32, on ``device``), and the cache."""
     out = model(input_ids=ids, past_key_values=past, use_cache=True, output_hidden_states=True)
     hs = out.hidden_states
     hidden = torch.cat([hs[-3][:, -1], hs[-2][:, -1], hs[-1][:, -1]], dim=-1).float()
-    return out.logits[:, -1].float(), hidden, out.past_key_values
+    return out.logits[:, -1].float().to(device), hidden.to(device), out.past_key_values
 
 
 def _student_logits(logits: Any, temperature: float, banned: Any) -> Any:
@@ -133,7 +134,8 @@ def run_episodes(
     critic: Critic | None = None,
 ) -> Rollout:
     """Play ``settings.n_envs`` episodes in lock-step; returns the agent's steps and the transcripts."""
-    device = next(model.parameters()).device
+    # the batch lives where the actor does (with a device map the model may span several devices)
+    device = next(actor.parameters()).device if actor is not None else next(model.parameters()).device
     prompt_ids = tokenizer(settings.prompt, add_special_tokens=False)["input_ids"]
     if len(prompt_ids) >= settings.episode_tokens:
         raise ValueError(
@@ -144,7 +146,7 @@ def run_episodes(
     special = sorted(set(getattr(tokenizer, "all_special_ids", []) or []))
     banned = torch.tensor(special, dtype=torch.long, device=device) if special else None
     tokens = torch.tensor([prompt_ids] * n, dtype=torch.long, device=device)
-    logits, hidden, past = _forward(model, tokens, None)
+    logits, hidden, past = _forward(model, tokens, None, device)
     states = [_EnvState(turn_start=len(prompt_ids), budget=float(settings.budget)) for _ in range(n)]
     for s in states:
         s.roles = ["prompt"] * len(prompt_ids)
@@ -192,7 +194,7 @@ def run_episodes(
         tokens = torch.cat([tokens, new.unsqueeze(1)], dim=1)
         length += 1
         if length < settings.episode_tokens:
-            logits, hidden, past = _forward(model, new.unsqueeze(1), past)
+            logits, hidden, past = _forward(model, new.unsqueeze(1), past, device)
     episodes = [_episode_record(tokenizer, tokens[i].tolist(), s, settings) for i, s in enumerate(states)]
     return _to_rollout(steps, rewards, episodes, device)
 
