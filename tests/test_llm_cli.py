@@ -37,6 +37,17 @@ def test_train_writes_the_run_folder(run_dir: Path) -> None:
     assert list((run_dir / "transcripts").glob("*.jsonl"))
 
 
+def test_train_resume_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["llm", "train", "--config", "smoke", "--set", "n_envs=2", "--out", str(out)]
+    assert main([*args, "--max-iterations", "1"]) == 0
+    assert len((out / "metrics.csv").read_text().splitlines()) == 2
+    assert main(["llm", "train", "--resume", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["finished"] is True and summary["iterations"] >= 2
+    assert json.loads((out / "config.json").read_text())["config"]["n_envs"] == 2
+
+
 def test_evaluate_prints_and_writes_summary(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["llm", "evaluate", str(run_dir)]) == 0
     printed = json.loads(capsys.readouterr().out)

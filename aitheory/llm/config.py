@@ -200,8 +200,9 @@ CPU = LLMConfig(
     reply_cutoff=48,
     reward="vader",
     minibatch=2048,
-    ramp_tokens=80_000,
-    full_tokens=80_000,
+    threads=1,
+    ramp_tokens=48_000,
+    full_tokens=48_000,
     long_tokens=0,
 )
 
