@@ -74,6 +74,22 @@ def test_resume_after_interruption_gives_the_same_state(smoke_run: Path, tmp_pat
     assert (out / "transcripts" / last).read_text() == (smoke_run / "transcripts" / last).read_text()
 
 
+def test_full_vocabulary_head_trains(tmp_path: Path) -> None:
+    """The paper's head (1 + V outputs, no tail atom) runs through the same training code."""
+    from aitheory.llm.config import with_overrides
+
+    cfg = with_overrides(get_config("smoke"), {"head": "full", "n_envs": 2, "long_tokens": 0, "full_tokens": 0})
+    run = train(cfg, out=tmp_path / "full")
+    state = torch.load(run / CHECKPOINT, weights_only=False)
+    weight = state["actor"]["linear.weight"]
+    from aitheory.llm.models import tiny_tokenizer
+
+    assert weight.shape[0] == 1 + len(tiny_tokenizer(cfg.tiny_vocab))  # budget neuron + one row per token
+    assert float(weight.abs().sum()) > 0  # the zero-initialised head moved
+    episode = json.loads(sorted((run / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()[0])
+    assert len(episode["token_ids"]) == cfg.episode_tokens
+
+
 def test_resume_without_checkpoint_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train(get_config("smoke"), out=tmp_path, resume=True)

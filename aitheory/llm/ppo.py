@@ -235,7 +235,7 @@ def train(
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     model, tokenizer = load_base(config)
-    reward = reward_fn or make_reward(config.reward)
+    reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     state = new_state(config, model, tokenizer)
     if resume:
         state.load_state_dict(torch.load(run.file(CHECKPOINT), weights_only=False))
@@ -326,7 +326,7 @@ def control(
     run = RunFolder.create(out, f"llm-{config.name}-control")
     run.write_config(config, seed=config.seed)
     model, tokenizer = load_base(config)
-    reward = reward_fn or make_reward(config.reward)
+    reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     episodes: list[dict[str, Any]] = []
     for i in range(1, rollouts + 1):
