@@ -33,7 +33,7 @@ from aitheory.llm.rewards import RewardFn
 
 torch = require("torch", "llm")
 
-__all__ = ["EpisodeSettings", "Rollout", "run_episodes"]
+__all__ = ["EpisodeSettings", "Rollout", "n_features", "run_episodes", "vocab_size"]
 
 TEACHER, STUDENT = "teacher", "student"
 
@@ -106,6 +106,12 @@ def _features(hidden: Any, remaining_frac: float, budget: Any, scale: float) -> 
 def n_features(model: Any) -> int:
     """Feature width for a base model: three hidden layers, remaining length, remaining budget."""
     return 3 * int(model.config.hidden_size) + 2
+
+
+def vocab_size(model: Any, tokenizer: Any) -> int:
+    """Width of the base model's logits (``config.vocab_size``; may exceed ``len(tokenizer)`` when padded)."""
+    size = getattr(model.config, "vocab_size", None)
+    return int(size) if size else len(tokenizer)
 
 
 def _forward(model: Any, ids: Any, past: Any, device: Any) -> tuple[Any, Any, Any]:

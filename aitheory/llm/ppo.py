@@ -30,7 +30,7 @@ from typing import Any
 from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
-from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes
+from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes, vocab_size
 from aitheory.llm.evaluate import empty_fraction
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
 
@@ -82,7 +82,7 @@ def new_state(config: LLMConfig, model: Any, tokenizer: Any) -> TrainState:
     nf = n_features(model)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        actor = Actor(nf, len(tokenizer), head=config.head)
+        actor = Actor(nf, vocab_size(model, tokenizer), head=config.head)
         critic = Critic(nf)
     device = config.device
     actor, critic = actor.to(device), critic.to(device)
