@@ -10,7 +10,9 @@ Submodules (torch and transformers are imported only when a submodule that needs
 * :mod:`aitheory.llm.env` -- the batched lock-step chat environment;
 * :mod:`aitheory.llm.rewards` -- sentiment rewards (VADER, or a transformers pipeline by model name);
 * :mod:`aitheory.llm.ppo` -- the PPO trainer, run folders, checkpoints and resume;
-* :mod:`aitheory.llm.evaluate` -- empty-response statistics and Figures 2-4 from saved transcripts.
+* :mod:`aitheory.llm.evaluate` -- empty-response statistics, offline Table 1 measures (no torch needed);
+* :mod:`aitheory.llm.figures` -- the paper's Figures 2-4 from saved transcripts (matplotlib);
+* :mod:`aitheory.llm.diagnose` -- a base model's credence in silence after the paper's prompt.
 
 Units: KL and budgets in nats.
 """

@@ -148,6 +148,11 @@ class Actor(nn.Module):
         return out[:, 0], out[:, 1:]
 
     def forward(self, features: Any, atoms: BaseAtoms, remaining_budget: Any) -> ActorStep:
+        """Budget target ``k_t`` (nats), proposal ``a = softmax(delta + log beta)`` and the KL fixed mixture ``x``.
+
+        ``features``: (N, n_features); ``atoms``: the base distribution on this head's atoms;
+        ``remaining_budget``: ``B_t`` (N,) in nats.
+        """
         if (atoms.ids is None) != (self.head == "full"):
             raise ValueError(f"a {self.head!r} head needs {'full' if self.head == 'full' else 'top-K'} atoms")
         z, delta = self.offsets(features, atoms)

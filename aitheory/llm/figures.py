@@ -42,7 +42,11 @@ def _sqrt_axis(ax: Any) -> None:
 
 
 def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
-    """Quantiles of the KL spent (nats) on the n-th empty response, for each run."""
+    """Quantiles of the KL spent (nats) on the n-th empty response, for each run.
+
+    The KL spent on a turn is its summed sampled log-ratio, which can be slightly negative; the square-root
+    axis shows negative quantiles at 0.
+    """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, episodes in runs.items():
@@ -53,6 +57,10 @@ def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
         ax.plot(n, [max(r["q50"], 0.0) for r in rows], marker="o", label=run_label(episodes, name))
         ax.fill_between(n, [max(r["q25"], 0.0) for r in rows], [max(r["q75"], 0.0) for r in rows], alpha=0.25)
     _sqrt_axis(ax)
+    ax.set_ylim(bottom=0)
+    max_n = max((line.get_xdata()[-1] for line in ax.get_lines()), default=1)
+    ax.set_xlim(0.5, max_n + 0.5)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, min_n_ticks=1))
     ax.set_xlabel("n (n-th empty teacher response in the episode)")
     ax.set_ylabel("KL spent on it (nats, sqrt scale)")
     ax.set_title("KL spent on the n-th empty response (median, 25-75%)")
