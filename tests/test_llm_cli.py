@@ -76,6 +76,14 @@ def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert table["agent"]["teacher_nll_nats_per_token"] > 0
 
 
+def test_paper_config_without_gpu_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["llm", "train", "--config", "paper", "--out", str(tmp_path / "paper")]) == 2
+    assert "needs a CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "paper").exists()  # nothing written before the model loads
+
+
 def test_diagnose_tiny_model(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["llm", "diagnose", "--model", "tiny-gpt2", "--exchanges", "3"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()

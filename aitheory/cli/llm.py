@@ -129,6 +129,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from aitheory.llm.models import ModelLoadError
     from aitheory.llm.ppo import CHECKPOINT, load_run_config, train
     from aitheory.progress import progress_enabled
 
@@ -155,7 +156,11 @@ def _train(args: argparse.Namespace) -> int:
             bar.refresh()
 
     try:
-        path = train(config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report)
+        path = train(
+            config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
+        )
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
     finally:
         if bar is not None:
             bar.close()
@@ -175,9 +180,13 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _control(args: argparse.Namespace) -> int:
+    from aitheory.llm.models import ModelLoadError
     from aitheory.llm.ppo import control
 
-    print(control(_config(args), out=args.out, rollouts=args.rollouts))
+    try:
+        print(control(_config(args), out=args.out, rollouts=args.rollouts))
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
     return 0
 
 
@@ -197,7 +206,7 @@ def _figures(args: argparse.Namespace) -> int:
 def _diagnose(args: argparse.Namespace) -> int:
     from aitheory.llm.config import get_config, with_overrides
     from aitheory.llm.diagnose import credence_in_silence
-    from aitheory.llm.models import load_base
+    from aitheory.llm.models import ModelLoadError, load_base
 
     if args.model == "smollm2":
         config = get_config("cpu")
@@ -207,8 +216,8 @@ def _diagnose(args: argparse.Namespace) -> int:
         config = with_overrides(get_config("cpu"), {"model": args.model, "tokenizer": None})
     try:
         model, tokenizer = load_base(config)
-    except (OSError, FileNotFoundError) as exc:
-        raise UserInputError(f"cannot load model {args.model!r}: {exc}") from None
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
     rows = credence_in_silence(model, tokenizer, config, exchanges=args.exchanges)
     temp = f"at T={config.student_temperature:g}"
     print(f"{'n':>3} {'teacher silence (nats)':>24} {'P(student empty)':>18} {temp:>12}")

@@ -26,7 +26,15 @@ from typing import Any
 from aitheory._optional import require
 from aitheory.llm.config import PAPER_PROMPT, LLMConfig
 
-__all__ = ["LoadArguments", "load_arguments", "load_base", "smollm2_folder", "smollm2_gguf", "tiny_tokenizer"]
+__all__ = [
+    "LoadArguments",
+    "ModelLoadError",
+    "load_arguments",
+    "load_base",
+    "smollm2_folder",
+    "smollm2_gguf",
+    "tiny_tokenizer",
+]
 
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -37,6 +45,10 @@ _TINY_CORPUS = [
     "Student: Thanks!\n\nTeacher: You're welcome.\n\nStudent: \n\nTeacher: \n\nStudent: Bye.\n\n",
     "Teacher: Do you know what a hypothesis is?\n\nStudent: Not really.\n\nTeacher: It is a guess.\n\n",
 ]
+
+
+class ModelLoadError(RuntimeError):
+    """The base model of a configuration cannot be loaded here (no GPU, no weights, no network, ...)."""
 
 
 @dataclass(frozen=True)
@@ -183,6 +195,10 @@ def load_base(config: LLMConfig) -> tuple[Any, Any]:
     transformers = require("transformers", "llm")
     torch = require("torch", "llm")
     args = load_arguments(config)
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ModelLoadError(
+            f"configuration {config.name!r} needs a CUDA GPU (device={config.device!r}); none is available here"
+        )
     if args.model == "tiny-gpt2":
         key = (config.seed, config.tiny_layers, config.tiny_width, config.tiny_vocab, config.tiny_train_steps)
         key += (max(config.long_episode_tokens, config.episode_tokens),)
@@ -191,16 +207,22 @@ def load_base(config: LLMConfig) -> tuple[Any, Any]:
             _TINY_CACHE[key] = (_tiny_model(config, tok), tok)
         model, tok = _TINY_CACHE[key]
     else:
-        path = str(smollm2_folder()) if args.model == "smollm2" else args.model
-        tok_path = str(smollm2_folder()) if args.tokenizer == "smollm2" else args.tokenizer
+        try:
+            path = str(smollm2_folder()) if args.model == "smollm2" else args.model
+            tok_path = str(smollm2_folder()) if args.tokenizer == "smollm2" else args.tokenizer
+        except FileNotFoundError as exc:
+            raise ModelLoadError(str(exc)) from exc
         kwargs = dict(args.model_kwargs)
         kwargs["dtype"] = getattr(torch, kwargs["dtype"])
         if args.quantization is not None:
             q = dict(args.quantization)
             q["bnb_4bit_compute_dtype"] = getattr(torch, q["bnb_4bit_compute_dtype"])
             kwargs["quantization_config"] = transformers.BitsAndBytesConfig(**q)
-        model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
-        tok = transformers.AutoTokenizer.from_pretrained(tok_path)
+        try:
+            model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
+            tok = transformers.AutoTokenizer.from_pretrained(tok_path)
+        except (OSError, ImportError, ValueError) as exc:
+            raise ModelLoadError(f"cannot load base model {path!r} / tokenizer {tok_path!r}: {exc}") from exc
         if config.device_map is None:
             model = model.to(config.device)
     model.eval()

@@ -225,17 +225,17 @@ def train(
     from aitheory.llm.models import load_base
     from aitheory.llm.rewards import make_reward
 
+    if resume and (out is None or not Path(out, CHECKPOINT).exists()):
+        raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT} in {out}")
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    model, tokenizer = load_base(config)  # before creating the folder: a model that cannot load leaves nothing
+    reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     if resume:
-        if out is None or not Path(out, CHECKPOINT).exists():
-            raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT} in {out}")
-        run = RunFolder(Path(out))
+        run = RunFolder(Path(out))  # type: ignore[arg-type]
     else:
         run = RunFolder.create(out, f"llm-{config.name}-b{config.budget:g}")
         run.write_config(config, seed=config.seed)
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
-    model, tokenizer = load_base(config)
-    reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     state = new_state(config, model, tokenizer)
     if resume:
         state.load_state_dict(torch.load(run.file(CHECKPOINT), weights_only=False))
