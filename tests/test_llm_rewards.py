@@ -25,3 +25,23 @@ def test_pipeline_mapping_is_the_papers() -> None:
 def test_unknown_reward_spec() -> None:
     with pytest.raises(ValueError, match="unknown reward 'bert'"):
         make_reward("bert")
+
+
+def test_hf_backend_maps_pipeline_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``hf:<model>`` builds a sentiment pipeline by name and maps its outputs as the paper does."""
+    transformers = pytest.importorskip("transformers")
+    calls: dict[str, object] = {}
+
+    def fake_pipeline(task: str, model: str, device: object = None) -> object:
+        calls.update(task=task, model=model)
+
+        def run(texts: list[str], truncation: bool = False) -> list[dict[str, object]]:
+            return [{"label": "POSITIVE" if "good" in t else "NEGATIVE", "score": 0.8} for t in texts]
+
+        return run
+
+    monkeypatch.setattr(transformers, "pipeline", fake_pipeline)
+    score = make_reward("hf:distilbert-base-uncased-finetuned-sst-2-english")
+    assert calls == {"task": "sentiment-analysis", "model": "distilbert-base-uncased-finetuned-sst-2-english"}
+    assert score(["good", "bad"]) == pytest.approx([0.9, 0.1])
+    assert score([]) == []
