@@ -27,9 +27,10 @@ def test_unknown_reward_spec() -> None:
         make_reward("bert")
 
 
-def test_hf_backend_maps_pipeline_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hf_backend_maps_pipeline_outputs() -> None:
     """``hf:<model>`` builds a sentiment pipeline by name and maps its outputs as the paper does."""
-    transformers = pytest.importorskip("transformers")
+    from aitheory.llm.rewards import hf_reward
+
     calls: dict[str, object] = {}
 
     def fake_pipeline(task: str, model: str, device: object = None) -> object:
@@ -40,8 +41,7 @@ def test_hf_backend_maps_pipeline_outputs(monkeypatch: pytest.MonkeyPatch) -> No
 
         return run
 
-    monkeypatch.setattr(transformers, "pipeline", fake_pipeline)
-    score = make_reward("hf:distilbert-base-uncased-finetuned-sst-2-english")
+    score = hf_reward("distilbert-base-uncased-finetuned-sst-2-english", pipeline_factory=fake_pipeline)
     assert calls == {"task": "sentiment-analysis", "model": "distilbert-base-uncased-finetuned-sst-2-english"}
     assert score(["good", "bad"]) == pytest.approx([0.9, 0.1])
     assert score([]) == []

@@ -42,10 +42,10 @@ def pipeline_to_reward(outputs: Sequence[dict[str, Any]]) -> list[float]:
     return rewards
 
 
-def hf_reward(model_name: str, device: Any = None) -> RewardFn:
+def hf_reward(model_name: str, device: Any = None, pipeline_factory: Callable[..., Any] | None = None) -> RewardFn:
     """A transformers sentiment pipeline by name (``distilbert-base-uncased-finetuned-sst-2-english``)."""
-    transformers = require("transformers", "llm")
-    pipe = transformers.pipeline("sentiment-analysis", model=model_name, device=device)
+    factory = pipeline_factory or require("transformers", "llm").pipeline
+    pipe = factory("sentiment-analysis", model=model_name, device=device)
 
     def score(replies: Sequence[str]) -> list[float]:
         return pipeline_to_reward(pipe(list(replies), truncation=True)) if replies else []
