@@ -41,6 +41,7 @@ def main() -> None:
         student_temperature=config.student_temperature,
         reply_cutoff=config.reply_cutoff,
         topk=config.topk if config.head == "topk" else None,
+        accounting=config.budget_accounting,
     )
     rollout = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
     t2 = time.perf_counter()

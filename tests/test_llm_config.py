@@ -39,6 +39,8 @@ def test_overrides_convert_types_and_name_bad_fields() -> None:
     cfg = with_overrides(get_config("cpu"), ["budget=20", "n_envs=8", "tokenizer=none", "head=full"])
     assert (cfg.budget, cfg.n_envs, cfg.tokenizer, cfg.head) == (20.0, 8, None, "full")
     assert get_config("cpu").budget == 10.0  # the original is untouched
+    assert with_overrides(cfg, ["budget_accounting=expected"]).budget_accounting == "expected"
+    assert get_config("paper").budget_accounting == "sampled"
     with pytest.raises(ValueError, match="unknown configuration field 'budjet'"):
         with_overrides(cfg, ["budjet=3"])
     with pytest.raises(ValueError, match="field n_envs: expected int"):

@@ -104,7 +104,8 @@ def test_reply_cutoff_forces_the_teacher_marker(tok: Any) -> None:
     assert ep["turns"][2]["role"] == "teacher"
 
 
-def test_budget_bookkeeping_with_a_trained_like_actor() -> None:
+@pytest.mark.parametrize("accounting", ["sampled", "expected"])
+def test_budget_bookkeeping_with_a_trained_like_actor(accounting: str) -> None:
     """B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)]); E[log-ratio] = KL(x||beta) <= k_t <= B_t + 1e-6."""
     from aitheory.llm.config import get_config
     from aitheory.llm.models import load_base
@@ -117,7 +118,13 @@ def test_budget_bookkeeping_with_a_trained_like_actor() -> None:
         actor.linear.weight.copy_(torch.randn(actor.linear.weight.shape, generator=g) * 0.5)
         actor.linear.bias[0] = 3.0
     settings = EpisodeSettings(
-        prompt=cfg.prompt, n_envs=3, episode_tokens=cfg.episode_tokens, budget=2.0, budget_scale=2.0, topk=32
+        prompt=cfg.prompt,
+        n_envs=3,
+        episode_tokens=cfg.episode_tokens,
+        budget=2.0,
+        budget_scale=2.0,
+        topk=32,
+        accounting=accounting,  # type: ignore[arg-type]
     )
     out = run_episodes(model, tok, settings, _constant_reward, torch.Generator().manual_seed(4), actor, Critic(98))
     spent_any = False
@@ -127,8 +134,11 @@ def test_budget_bookkeeping_with_a_trained_like_actor() -> None:
         for j, i in enumerate(teacher):
             assert ep["budget_before"][j] == pytest.approx(budget, abs=1e-6)
             assert ep["kl"][i] <= budget + 1e-6 + 1e-4
-            budget = max(0.0, budget - ep["log_ratio"][i])
+            charge = ep["log_ratio"][i] if accounting == "sampled" else ep["kl"][i]
+            budget = max(0.0, budget - charge)
         assert ep["budget_left"] == pytest.approx(budget, abs=1e-6)
+        if accounting == "expected":  # a hard cap on the summed per-step KL
+            assert sum(ep["kl"][i] for i in teacher) <= 2.0 + 1e-6 * len(teacher) + 1e-4
         assert all(not math.isnan(v) for v in ep["log_ratio"])
         spent_any |= ep["kl_spent"] > 0.1
     assert spent_any

@@ -94,6 +94,8 @@ class LLMConfig:
     """Weight of the budget term ``(KL(x||beta) - k_t)^2``."""
     budget_loss_min_kl: float = 1e-3
     """The budget term acts only where ``KL(a||beta) >= min_kl`` nats; 0 = the paper's literal term."""
+    budget_accounting: Literal["sampled", "expected"] = "sampled"
+    """Charge per agent token: the sampled log-ratio (the paper's) or the step's KL(x||beta) (a hard cap)."""
     ramp_tokens: int = 3_000_000
     """Agent tokens over which the budget ramps linearly from 0 to B."""
     full_tokens: int = 3_000_000

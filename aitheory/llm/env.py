@@ -13,11 +13,17 @@ Because every environment appends exactly one token per step, all transcripts ha
 step: the batch shares one KV cache with no padding.
 
 Budget bookkeeping (nats): the episode starts with budget ``B_0``; after the agent samples ``a_t`` from ``x``,
-``B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)])``. Each episode record keeps, per token, its role, the
-sampled log-ratio, ``KL(x || beta)`` of the step, the remaining budget before it and ``ln beta(token)`` (the base
-model at temperature 1; ``None`` on the prompt). Observation: the base model's last three hidden layers
-at the final position and the remaining fraction of the episode; the actor and the critic also get
-``B_t / B_scale``.
+``B_{t+1} = max(0, B_t - [ln x(a_t) - ln beta(a_t)])`` (``accounting="sampled"``, the paper's). This is not a
+hard cap on what an episode spends: a step whose expected KL is within ``B_t`` can still sample a token with a
+log-ratio far above ``B_t``, and the clamp at 0 forgives each such overshoot. With ``accounting="expected"``
+the charge is the step's ``KL(x_t || beta_t) <= k_t <= B_t + 1e-6`` instead, so that on every episode
+``sum_t KL(x_t || beta_t) <= B_0 + 1e-6 T``; by the chain rule its expectation is the KL of the agent's whole
+episode distribution from the base policy's (given the student's replies).
+
+Each episode record keeps, per token, its role, the sampled log-ratio, ``KL(x || beta)`` of the step, the
+remaining budget before it and ``ln beta(token)`` (the base model at temperature 1; ``None`` on the prompt).
+Observation: the base model's last three hidden layers at the final position and the remaining fraction of the
+episode; the actor and the critic also get ``B_t / B_scale``.
 
 With ``actor=None`` the teacher samples from the base model itself (temperature 1): the control transcripts.
 """
@@ -25,7 +31,7 @@ With ``actor=None`` the teacher samples from the base model itself (temperature 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aitheory._optional import require
 from aitheory.llm.actor import Actor, Critic, base_atoms, resolve_tail, sample_atoms
@@ -52,6 +58,7 @@ class EpisodeSettings:
     teacher_marker: str = "Teacher:"
     student_marker: str = "Student:"
     topk: int | None = None
+    accounting: Literal["sampled", "expected"] = "sampled"
 
 
 @dataclass
@@ -147,6 +154,8 @@ def run_episodes(
         raise ValueError(
             f"episode_tokens={settings.episode_tokens} leaves no room after the {len(prompt_ids)}-token prompt"
         )
+    if settings.accounting not in ("sampled", "expected"):
+        raise ValueError(f"accounting must be 'sampled' or 'expected', got {settings.accounting!r}")
     n = settings.n_envs
     forced_ids = tokenizer("\n\n" + settings.teacher_marker, add_special_tokens=False)["input_ids"]
     special = sorted(set(getattr(tokenizer, "all_special_ids", []) or []))
@@ -242,7 +251,8 @@ def _agent_step(
     for j, i in enumerate(rows.tolist()):
         s = states[i]
         s.budget_before.append(s.budget)
-        s.budget = max(0.0, s.budget - float(log_ratio[j]))
+        charge = float(log_ratio[j]) if settings.accounting == "sampled" else float(kl[j])
+        s.budget = max(0.0, s.budget - charge)
         s.log_ratio.append(float(log_ratio[j]))
         s.kl.append(float(kl[j]))
         s.turn_kl += float(log_ratio[j])

@@ -303,6 +303,7 @@ def _settings(config: LLMConfig, budget: float, episode_tokens: int) -> EpisodeS
         teacher_marker=config.teacher_marker,
         student_marker=config.student_marker,
         topk=config.topk if config.head == "topk" else None,
+        accounting=config.budget_accounting,
     )
 
 
