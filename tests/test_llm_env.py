@@ -137,6 +137,9 @@ def test_budget_bookkeeping_with_a_trained_like_actor(accounting: str) -> None:
             charge = ep["log_ratio"][i] if accounting == "sampled" else ep["kl"][i]
             budget = max(0.0, budget - charge)
         assert ep["budget_left"] == pytest.approx(budget, abs=1e-6)
+        # what the clamp forgave closes the books: charges = B_0 - B_T + forgiven
+        charges = sum(ep["log_ratio"][i] if accounting == "sampled" else ep["kl"][i] for i in teacher)
+        assert charges == pytest.approx(2.0 - ep["budget_left"] + ep["forgiven"], abs=1e-5)
         if accounting == "expected":  # a hard cap on the summed per-step KL
             assert sum(ep["kl"][i] for i in teacher) <= 2.0 + 1e-6 * len(teacher) + 1e-4
         assert all(not math.isnan(v) for v in ep["log_ratio"])

@@ -98,6 +98,7 @@ class _EnvState:
     budget_before: list[float] = field(default_factory=list)
     log_beta: list[float | None] = field(default_factory=list)
     turn_kl: float = 0.0
+    forgiven: float = 0.0
 
 
 def _ends_with(tokenizer: Any, tokens: list[int], marker: str) -> bool:
@@ -252,6 +253,7 @@ def _agent_step(
         s = states[i]
         s.budget_before.append(s.budget)
         charge = float(log_ratio[j]) if settings.accounting == "sampled" else float(kl[j])
+        s.forgiven += max(0.0, charge - s.budget)
         s.budget = max(0.0, s.budget - charge)
         s.log_ratio.append(float(log_ratio[j]))
         s.kl.append(float(kl[j]))
@@ -338,6 +340,7 @@ def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: Epis
         "reward": float(sum(t.get("reward", 0.0) for t in s.turns)),
         "kl_spent": float(sum(s.log_ratio)),
         "budget_left": s.budget,
+        "forgiven": s.forgiven,
     }
 
 

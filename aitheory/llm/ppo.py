@@ -192,6 +192,8 @@ def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
     return {
         "reward_mean": mean([e["reward"] for e in episodes]),
         "kl_spent_mean": mean([e["kl_spent"] for e in episodes]),
+        "forgiven_mean": mean([e.get("forgiven", 0.0) for e in episodes]),
+        "budget_left_mean": mean([e["budget_left"] for e in episodes]),
         "empty_fraction": mean(fracs),
         "student_turns_mean": mean(
             [sum(t["role"] == "student" and "reward" in t for t in e["turns"]) for e in episodes]
