@@ -146,6 +146,7 @@ def run_episodes(
     generator: Any,
     actor: Actor | None = None,
     critic: Critic | None = None,
+    show_progress: bool = False,
 ) -> Rollout:
     """Play ``settings.n_envs`` episodes in lock-step; returns the agent's steps and the transcripts."""
     # the batch lives where the actor does (with a device map the model may span several devices)
@@ -172,6 +173,11 @@ def run_episodes(
     steps: dict[str, list[Any]] = {k: [] for k in ("f", "lb", "ids", "a", "lp", "b", "v", "env")}
     rewards: list[float] = []
     length = len(prompt_ids)
+    bar = None
+    if show_progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=settings.episode_tokens - length, desc="rollout", unit="step", leave=False)
     while length < settings.episode_tokens:
         new = torch.zeros(n, dtype=torch.long, device=device)
         log_beta = torch.log_softmax(logits, dim=-1)
@@ -209,8 +215,12 @@ def run_episodes(
                     rewards[states[i].last_agent_step] += float(r)
         tokens = torch.cat([tokens, new.unsqueeze(1)], dim=1)
         length += 1
+        if bar is not None:
+            bar.update(1)
         if length < settings.episode_tokens:
             logits, hidden, past = _forward(model, new.unsqueeze(1), past, device)
+    if bar is not None:
+        bar.close()
     episodes = [_episode_record(tokenizer, tokens[i].tolist(), s, settings) for i, s in enumerate(states)]
     return _to_rollout(steps, rewards, episodes, device)
 

@@ -32,6 +32,7 @@ from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
 from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes, vocab_size
 from aitheory.llm.evaluate import empty_fraction
+from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
 
 torch = require("torch", "llm")
@@ -260,7 +261,16 @@ def train(
         while gathered < config.update_tokens:
             phase = schedule(config, state.agent_tokens + gathered)
             settings = _settings(config, phase.budget, phase.episode_tokens)
-            r = run_episodes(model, tokenizer, settings, reward, state.generator, state.actor, state.critic)
+            r = run_episodes(
+                model,
+                tokenizer,
+                settings,
+                reward,
+                state.generator,
+                state.actor,
+                state.critic,
+                show_progress=progress_enabled(),
+            )
             rollouts.append(r)
             gathered += r.n_steps
             if r.n_steps == 0:
