@@ -37,3 +37,18 @@ def print_json(obj: Any) -> None:
     """Print one JSON object on stdout (infinities as the string "inf")."""
     json.dump(to_jsonable(obj), sys.stdout, allow_nan=False)
     sys.stdout.write("\n")
+
+
+def parse_symbols(text: str | None, k: int, option: str) -> list[int] | None:
+    """``'0110'`` or ``'0,1,1,0'`` -> ``[0, 1, 1, 0]``; a ``UserInputError`` naming ``option`` and the bad symbol."""
+    from aitheory.cli import UserInputError
+
+    if text is None:
+        return None
+    parts = text.split(",") if "," in text else list(text)
+    out = []
+    for i, part in enumerate(parts):
+        if not part.strip().isdigit() or int(part) >= k:
+            raise UserInputError(f"{option}: symbol {i + 1} is {part!r}; expected a number in 0..{k - 1}")
+        out.append(int(part))
+    return out

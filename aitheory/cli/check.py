@@ -1,7 +1,8 @@
 """``aitheory check NAME``: run one of the paper's results as a computation with a verdict.
 
-Each check writes a run folder (``config.json``, ``summary.json``, ``metrics.csv``, figures as PNG and SVG),
-prints a one-line verdict, and exits 0 when the result held, 1 when it did not.
+The options of each check are generated from its ``Config`` dataclass (one ``--option`` per field, help from the
+field's docstring). Each check writes a run folder (``config.json``, ``summary.json``, ``metrics.csv``, figures
+as PNG and SVG), prints a one-line verdict, and exits 0 when the result held, 1 when it did not.
 """
 
 from __future__ import annotations
@@ -9,72 +10,52 @@ from __future__ import annotations
 import argparse
 import math
 
-from aitheory.cli._common import positive_float, positive_int
-
-DEFAULT_EPS = 0.01
+from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from aitheory.configs import add_arguments
+    from aitheory.theory.common import CHECKS, check_module
+
     check = sub.add_parser("check", help="check one of the paper's results and write a run folder")
     names = check.add_subparsers(dest="result", metavar="RESULT")
     names.required = True
-
-    prop1 = names.add_parser(
-        "prop1",
-        help="Proposition 1: KL has no triangle inequality",
-        description=(
-            "Build the witness of Proposition 1 (tau = Bern(0), pi = beta = Bern(min(eps,1)/2)) and check "
-            "KL(pi||beta) <= eps, KL(tau||beta) <= eps, KL(pi||tau) = inf. Also sweeps eps over a log grid "
-            "for metrics.csv and the figure."
-        ),
-    )
-    prop1.add_argument("--eps", type=positive_float, default=DEFAULT_EPS, help="the budget eps > 0 in nats "
-                       f"(default {DEFAULT_EPS})")
-    prop1.add_argument("--sweep-points", type=positive_int, default=61,
-                       help="number of eps values in the sweep from 1e-4 to 10 (default 61)")
-    prop1.add_argument("--out", default=None, help="run folder (default runs/prop1-<timestamp>)")
-    prop1.add_argument("--no-plot", action="store_true", help="skip the figure (no matplotlib needed)")
-    prop1.set_defaults(func=_run_prop1)
+    for name in CHECKS:
+        module = check_module(name)
+        parser = names.add_parser(name, help=module.STATEMENT, description=module.__doc__.strip().split("\n\n")[0]
+                                  if module.__doc__ else module.STATEMENT)
+        add_arguments(parser, module.Config)
+        parser.add_argument("--quick", action="store_true",
+                            help="start from the small configuration used by the tests (options still apply)")
+        parser.add_argument("--out", default=None, help=f"run folder (default runs/{name}-<timestamp>)")
+        parser.set_defaults(func=_run, check_name=name)
 
 
-def _run_prop1(args: argparse.Namespace) -> int:
-    import numpy as np
+def _format(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:.6g}"
 
-    from aitheory.results import RunFolder
-    from aitheory.theory import prop1
 
-    folder = RunFolder.create(args.out, "prop1")
-    config = {"eps": args.eps, "sweep": {"min": 1e-4, "max": 10.0, "points": args.sweep_points}}
-    folder.write_config(config)
-    grid = sorted({*np.logspace(-4, 1, args.sweep_points).tolist(), args.eps})
-    sweep = prop1.check(grid)
-    folder.write_metrics(
-        {"eps": r.eps, "p": r.p, "kl_pi_beta": r.kl_pi_beta, "kl_tau_beta": r.kl_tau_beta,
-         "kl_pi_tau": r.kl_pi_tau, "bound": r.bound, "held": r.held}
-        for r in sweep
-    )
-    result = prop1.witness(args.eps)
-    summary = {
-        "result": "Proposition 1 (no triangle inequality for KL)",
-        "eps": result.eps,
-        "p": result.p,
-        "kl_pi_beta": result.kl_pi_beta,
-        "kl_tau_beta": result.kl_tau_beta,
-        "kl_pi_tau": result.kl_pi_tau,
-        "bound": result.bound,
-        "held": result.held,
-        "held_on_sweep": all(r.held for r in sweep),
-        "sweep_points": len(sweep),
-        "units": "nats",
-    }
-    folder.write_summary(summary)
-    if not args.no_plot:
-        prop1.plot_sweep(sweep, folder.file("prop1_kl_vs_eps"), highlight=result)
-    held = result.held and summary["held_on_sweep"]
-    verdict = "HELD" if held else "FAILED"
-    inf = "inf" if math.isinf(result.kl_pi_tau) else f"{result.kl_pi_tau:.6g}"
-    print(
-        f"Proposition 1 {verdict} at eps={result.eps:g}: KL(pi||beta)={result.kl_pi_beta:.6g} <= eps, "
-        f"KL(tau||beta)={result.kl_tau_beta:.6g} <= eps, KL(pi||tau)={inf} nats  [{folder.path}]"
-    )
-    return 0 if held else 1
+def _run(args: argparse.Namespace) -> int:
+    from aitheory.configs import from_namespace
+    from aitheory.progress import progress_enabled
+    from aitheory.theory.common import check_module, run_check
+
+    module = check_module(args.check_name)
+    defaults = module.Config.quick() if args.quick else module.Config()
+    explicit = {k: v for k, v in vars(args).items() if k in module.Config.__dataclass_fields__}
+    try:
+        config = from_namespace(module.Config, argparse.Namespace(**_overrides(explicit, module.Config())),
+                                base=defaults)
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    result = run_check(args.check_name, config, args.out, show_progress=progress_enabled())
+    verdict = "HELD" if result.held else "FAILED"
+    line = result.verdict or (f"measured {_format(result.measured)} {result.relation} bound {_format(result.bound)} "
+                              f"{result.units}")
+    print(f"{result.statement.split(':')[0]} {verdict}: {line}  [{result.run_folder}]")
+    return EXIT_OK if result.held else EXIT_FAILED
+
+
+def _overrides(explicit: dict, defaults: object) -> dict:
+    """Only the options the user changed from the full configuration's defaults (so --quick keeps its values)."""
+    return {k: v for k, v in explicit.items() if v != getattr(defaults, k)}

@@ -37,8 +37,9 @@ from typing import Any, Literal
 from aitheory._optional import require
 from aitheory.llm.mixture import MixtureResult, kl_fixed_mixture
 
-torch = require("torch", "llm")
-nn = torch.nn
+require("torch", "llm")  # a clear install hint if the extra is missing
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 __all__ = [
     "BUDGET_FLOOR",

@@ -25,7 +25,8 @@ from typing import Any
 from aitheory._optional import require
 from aitheory.llm.config import LLMConfig
 
-torch = require("torch", "llm")
+require("torch", "llm")  # a clear install hint if the extra is missing
+import torch  # noqa: E402
 
 __all__ = ["SilenceRow", "credence_in_silence", "silence_context"]
 

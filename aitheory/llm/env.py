@@ -37,7 +37,8 @@ from aitheory._optional import require
 from aitheory.llm.actor import Actor, Critic, base_atoms, resolve_tail, sample_atoms
 from aitheory.llm.rewards import RewardFn
 
-torch = require("torch", "llm")
+require("torch", "llm")  # a clear install hint if the extra is missing
+import torch  # noqa: E402
 
 __all__ = ["EpisodeSettings", "Rollout", "n_features", "run_episodes", "vocab_size"]
 

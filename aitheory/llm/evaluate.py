@@ -73,7 +73,7 @@ def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str
         raise FileNotFoundError(f"no transcripts/*.jsonl in {run_dir}")
     if last is not None:
         files = files[-last:]
-    episodes = []
+    episodes: list[dict[str, Any]] = []
     for f in files:
         with open(f, encoding="utf-8") as fh:
             episodes.extend(json.loads(line) for line in fh if line.strip())
@@ -196,7 +196,10 @@ def offline_measures(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
       (unpredictability for the base model);
     * ``teacher_tokens``: agent tokens per episode; ``teacher_chars``: characters of completed teacher turns.
     """
-    ratios, nll, toks, chars = [], [], [], []
+    ratios: list[float] = []
+    nll: list[float] = []
+    toks: list[float] = []
+    chars: list[float] = []
     for e in episodes:
         raw = teacher_text(e).encode("utf-8")
         if raw:

@@ -37,7 +37,8 @@ from typing import Any
 
 from aitheory._optional import require
 
-torch = require("torch", "llm")
+require("torch", "llm")  # a clear install hint if the extra is missing
+import torch  # noqa: E402
 
 __all__ = ["MixtureResult", "kl_fixed_mixture", "kl_to_base", "mixture_alpha", "solve_alpha"]
 

@@ -200,8 +200,14 @@ def load_base(config: LLMConfig) -> tuple[Any, Any]:
             f"configuration {config.name!r} needs a CUDA GPU (device={config.device!r}); none is available here"
         )
     if args.model == "tiny-gpt2":
-        key = (config.seed, config.tiny_layers, config.tiny_width, config.tiny_vocab, config.tiny_train_steps)
-        key += (max(config.long_episode_tokens, config.episode_tokens),)
+        key = (
+            config.seed,
+            config.tiny_layers,
+            config.tiny_width,
+            config.tiny_vocab,
+            config.tiny_train_steps,
+            max(config.long_episode_tokens, config.episode_tokens),
+        )
         if key not in _TINY_CACHE:
             tok = tiny_tokenizer(config.tiny_vocab)
             _TINY_CACHE[key] = (_tiny_model(config, tok), tok)

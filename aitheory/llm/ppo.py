@@ -35,7 +35,8 @@ from aitheory.llm.evaluate import empty_fraction
 from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
 
-torch = require("torch", "llm")
+require("torch", "llm")  # a clear install hint if the extra is missing
+import torch  # noqa: E402
 
 __all__ = ["TrainState", "control", "discounted_returns", "ppo_update", "train"]
 
@@ -122,7 +123,7 @@ def _concat(rollouts: list[Rollout]) -> Rollout:
     for r in rollouts:
         offsets.append(r.env_index + total_envs)
         total_envs += len(r.episodes)
-    ids = None if rollouts[0].atom_ids is None else torch.cat([r.atom_ids for r in rollouts])
+    ids = None if rollouts[0].atom_ids is None else torch.cat([r.atom_ids for r in rollouts if r.atom_ids is not None])
     return Rollout(
         features=torch.cat([r.features for r in rollouts]),
         atom_log_beta=torch.cat([r.atom_log_beta for r in rollouts]),

@@ -1,4 +1,4 @@
-"""Information measures: pmf level (:mod:`aitheory.measures.pmf`) and tree level (:mod:`aitheory.measures.tree`).
+"""Information measures: pmf level (:mod:`aitheory.measures.pmf`), tree level (:mod:`aitheory.measures.tree`).
 
 All in nats unless ``base=`` is given; semimeasure-aware; ``inf`` where the support condition fails.
 """
@@ -13,14 +13,56 @@ from aitheory.measures.pmf import (
     kl_exact,
     tvd,
 )
+from aitheory.measures.tree import (
+    DEFAULT_MAX_NODES,
+    Environment,
+    History,
+    Policy,
+    TreeDivergence,
+    TreeReport,
+    TreeTooLargeError,
+    sequence_kl,
+    sequence_kl_exact,
+    sequence_tvd,
+    tree_kl,
+    tree_kl_adaptive,
+    tree_kl_brute_force,
+    tree_kl_expected,
+    tree_report,
+    tree_size,
+    tree_tvd,
+    tree_tvd_adaptive,
+    tree_tvd_brute_force,
+    tree_tvd_expected,
+)
 
 __all__ = [
+    "DEFAULT_MAX_NODES",
     "SUM_TOLERANCE",
+    "Environment",
     "ExactLogSum",
+    "History",
+    "Policy",
+    "TreeDivergence",
+    "TreeReport",
+    "TreeTooLargeError",
     "as_pmf",
     "cross_entropy",
     "entropy",
     "kl",
     "kl_exact",
+    "sequence_kl",
+    "sequence_kl_exact",
+    "sequence_tvd",
+    "tree_kl",
+    "tree_kl_adaptive",
+    "tree_kl_brute_force",
+    "tree_kl_expected",
+    "tree_report",
+    "tree_size",
+    "tree_tvd",
+    "tree_tvd_adaptive",
+    "tree_tvd_brute_force",
+    "tree_tvd_expected",
     "tvd",
 ]

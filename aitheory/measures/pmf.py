@@ -7,7 +7,8 @@ that deficit away: every measure is computed on the vectors exactly as given.
 Definitions (natural logarithms; pass ``base=2`` for bits):
 
 * ``kl(p, q) = sum_x p(x) ln(p(x)/q(x))`` with ``0 ln(0/q) = 0`` and ``p ln(p/0) = inf`` for ``p > 0``.
-  For a semimeasure ``q`` and a measure ``p`` it is still ``>= 0`` (Gibbs' inequality needs only ``sum q <= 1``).
+  For a semimeasure ``q`` and a measure ``p`` it is still ``>= 0`` (Gibbs' inequality needs only
+  ``sum q <= 1``).
   An infinite KL is ``math.inf``, never an epsilon-clipped number.
 * ``tvd(p, q) = (1/2) sum_x |p(x) - q(x)|`` (over the listed symbols; the deficits are not a symbol).
 * ``entropy(p) = -sum_x p(x) ln p(x)``; ``cross_entropy(p, q) = -sum_x p(x) ln q(x)``.
@@ -27,7 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 from scipy.special import rel_entr, xlogy
@@ -49,16 +50,23 @@ SUM_TOLERANCE = 1e-9
 PmfLike = Sequence[float] | Sequence[Fraction] | np.ndarray
 
 
-def _is_exact(values: Any) -> bool:
+def _is_exact(values: Any) -> TypeGuard[Sequence[Any]]:
+    """True for a non-empty sequence of Fractions/ints (not bools); False for arrays, scalars, floats."""
     return (
-        not isinstance(values, np.ndarray)
+        isinstance(values, Sequence)
+        and not isinstance(values, str)
         and len(values) > 0
         and all(isinstance(v, (Fraction, int)) and not isinstance(v, bool) for v in values)
     )
 
 
 def _check_exact(values: Sequence[Any], name: str) -> list[Fraction]:
-    out = [Fraction(v) for v in values]
+    out = []
+    for i, v in enumerate(values):
+        try:
+            out.append(Fraction(v))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"argument {name}: entry {i} ({v!r}) is not a finite rational number") from exc
     for i, v in enumerate(out):
         if v < 0:
             raise ValueError(f"argument {name}: entry {i} is negative ({v}); a (semi)measure is non-negative")
@@ -85,11 +93,14 @@ def as_pmf(values: PmfLike, name: str = "p", tol: float = SUM_TOLERANCE) -> np.n
         raise ValueError(f"argument {name}: entry {int(np.flatnonzero(np.isinf(arr))[0])} is infinite")
     if (arr < 0).any():
         i = int(np.flatnonzero(arr < 0)[0])
-        raise ValueError(f"argument {name}: entry {i} is negative ({arr[i]}); a (semi)measure is non-negative")
+        raise ValueError(
+            f"argument {name}: entry {i} is negative ({arr[i]}); a (semi)measure is non-negative"
+        )
     total = float(arr.sum())
     if total > 1 + tol:
         raise ValueError(
-            f"argument {name}: sums to {total:.12g} > 1 (tolerance {tol:g}); a (semi)measure sums to at most 1"
+            f"argument {name}: sums to {total:.12g} > 1 (tolerance {tol:g}); "
+            "a (semi)measure sums to at most 1"
         )
     return arr
 
@@ -97,14 +108,18 @@ def as_pmf(values: PmfLike, name: str = "p", tol: float = SUM_TOLERANCE) -> np.n
 def _pair(p: PmfLike, q: PmfLike, tol: float) -> tuple[np.ndarray, np.ndarray]:
     pa, qa = as_pmf(p, "p", tol), as_pmf(q, "q", tol)
     if pa.shape != qa.shape:
-        raise ValueError(f"arguments p and q: shapes differ ({pa.shape} vs {qa.shape}); both must be over one alphabet")
+        raise ValueError(
+            f"arguments p and q: shapes differ ({pa.shape} vs {qa.shape}); both must be over one alphabet"
+        )
     return pa, qa
 
 
-def _exact_pair(p: PmfLike, q: PmfLike) -> tuple[list[Fraction], list[Fraction]]:
+def _exact_pair(p: Sequence[Any], q: Sequence[Any]) -> tuple[list[Fraction], list[Fraction]]:
     pe, qe = _check_exact(p, "p"), _check_exact(q, "q")
     if len(pe) != len(qe):
-        raise ValueError(f"arguments p and q: lengths differ ({len(pe)} vs {len(qe)}); both must be over one alphabet")
+        raise ValueError(
+            f"arguments p and q: lengths differ ({len(pe)} vs {len(qe)}); both must be over one alphabet"
+        )
     return pe, qe
 
 
@@ -137,8 +152,12 @@ class ExactLogSum:
         sp = require("sympy", "proofs")
         if self.infinite:
             return sp.oo
-        return sp.Add(*[sp.Rational(c.numerator, c.denominator) * sp.log(sp.Rational(r.numerator, r.denominator))
-                        for c, r in self.terms])
+        return sp.Add(
+            *[
+                sp.Rational(c.numerator, c.denominator) * sp.log(sp.Rational(r.numerator, r.denominator))
+                for c, r in self.terms
+            ]
+        )
 
 
 def _log_fraction(r: Fraction) -> float:
@@ -166,7 +185,7 @@ def kl(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TO
     ``inf`` when some ``p(x) > 0`` has ``q(x) = 0``. Semimeasures are accepted as they are (no renormalising).
     """
     if _is_exact(p) and _is_exact(q):
-        return _scale(float(kl_exact(p, q)), base)  # type: ignore[arg-type]
+        return _scale(float(kl_exact(p, q)), base)
     pa, qa = _pair(p, q, tol)
     return _scale(float(math.fsum(rel_entr(pa, qa))), base)
 
@@ -174,7 +193,7 @@ def kl(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TO
 def tvd(p: PmfLike, q: PmfLike, *, tol: float = SUM_TOLERANCE) -> float | Fraction:
     """Total variation distance ``(1/2) sum_x |p(x) - q(x)|``; an exact Fraction for Fraction inputs."""
     if _is_exact(p) and _is_exact(q):
-        pe, qe = _exact_pair(p, q)  # type: ignore[arg-type]
+        pe, qe = _exact_pair(p, q)
         return sum((abs(a - b) for a, b in zip(pe, qe, strict=True)), Fraction(0)) / 2
     pa, qa = _pair(p, q, tol)
     return 0.5 * math.fsum(np.abs(pa - qa))
@@ -183,7 +202,7 @@ def tvd(p: PmfLike, q: PmfLike, *, tol: float = SUM_TOLERANCE) -> float | Fracti
 def entropy(p: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE) -> float:
     """Shannon entropy ``-sum_x p(x) log p(x)`` in nats (or ``base``); not renormalised for a semimeasure."""
     if _is_exact(p):
-        pe = _check_exact(p, "p")  # type: ignore[arg-type]
+        pe = _check_exact(p, "p")
         return _scale(-math.fsum(float(v) * _log_fraction(v) for v in pe if v > 0), base)
     pa = as_pmf(p, "p", tol)
     return _scale(-math.fsum(xlogy(pa, pa)), base)
@@ -192,9 +211,11 @@ def entropy(p: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE
 def cross_entropy(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE) -> float:
     """Cross-entropy ``-sum_x p(x) log q(x)`` in nats (or ``base``); ``inf`` if ``p(x) > 0 = q(x)``."""
     if _is_exact(p) and _is_exact(q):
-        pe, qe = _exact_pair(p, q)  # type: ignore[arg-type]
+        pe, qe = _exact_pair(p, q)
         if any(a > 0 and b == 0 for a, b in zip(pe, qe, strict=True)):
             return math.inf
-        return _scale(-math.fsum(float(a) * _log_fraction(b) for a, b in zip(pe, qe, strict=True) if a > 0), base)
+        return _scale(
+            -math.fsum(float(a) * _log_fraction(b) for a, b in zip(pe, qe, strict=True) if a > 0), base
+        )
     pa, qa = _pair(p, q, tol)
     return _scale(-math.fsum(xlogy(pa, qa)), base)

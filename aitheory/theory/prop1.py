@@ -31,8 +31,36 @@ import numpy as np
 from scipy.optimize import brentq
 
 from aitheory.measures import as_pmf, kl
+from aitheory.results import RunFolder
+from aitheory.theory.common import CheckResult
 
-__all__ = ["Prop1Result", "SeparatingPolicy", "check", "separating_policy", "witness"]
+__all__ = ["NAME", "STATEMENT", "Config", "Prop1Result", "SeparatingPolicy", "check", "run", "separating_policy",
+           "witness"]
+
+NAME = "prop1"
+STATEMENT = "Proposition 1: for every eps > 0, KL(pi||beta) <= eps and KL(tau||beta) <= eps but KL(pi||tau) = inf"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Proposition 1's check: the witness at one eps, and over a log grid of eps for the figure."""
+
+    eps: float = 0.01
+    """The budget eps > 0 in nats."""
+    sweep_points: int = 61
+    """Number of eps values in the sweep from 1e-4 to 10."""
+    plot: bool = True
+    """Draw the figure (needs matplotlib)."""
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.eps) and self.eps > 0):
+            raise ValueError(f"argument eps: must be a finite number > 0, got {self.eps!r}")
+        if self.sweep_points < 1:
+            raise ValueError(f"argument sweep_points: must be >= 1, got {self.sweep_points}")
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(sweep_points=13)
 
 
 @dataclass(frozen=True)
@@ -77,6 +105,34 @@ def witness(eps: float) -> Prop1Result:
     return Prop1Result(
         eps=float(eps), p=p, pi=pi, beta=beta, tau=tau, kl_pi_beta=kl_pi_beta, kl_tau_beta=kl_tau_beta,
         kl_pi_tau=kl_pi_tau, bound=float(eps), chain=chain, held=bool(held),
+    )
+
+
+def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
+    """The witness at ``config.eps`` and over the sweep; writes ``metrics.csv`` and the figure."""
+    grid = sorted({*np.logspace(-4, 1, config.sweep_points).tolist(), config.eps})
+    sweep = check(grid)
+    folder.write_metrics(
+        {"eps": r.eps, "p": r.p, "kl_pi_beta": r.kl_pi_beta, "kl_tau_beta": r.kl_tau_beta,
+         "kl_pi_tau": r.kl_pi_tau, "bound": r.bound, "held": r.held}
+        for r in sweep
+    )
+    result = witness(config.eps)
+    figures: tuple[str, ...] = ()
+    if config.plot:
+        plot_sweep(sweep, folder.file("prop1_kl_vs_eps"), highlight=result)
+        figures = ("prop1_kl_vs_eps",)
+    held_on_sweep = all(r.held for r in sweep)
+    return CheckResult(
+        name=NAME, statement=STATEMENT, measured=result.kl_pi_tau, bound=math.inf, relation="==",
+        held=result.held and held_on_sweep, units="nats",
+        details={"eps": result.eps, "p": result.p, "kl_pi_beta": result.kl_pi_beta,
+                 "kl_tau_beta": result.kl_tau_beta, "kl_pi_tau": result.kl_pi_tau, "held_at_eps": result.held,
+                 "held_on_sweep": held_on_sweep, "sweep_points": len(sweep)},
+        figures=figures,
+        verdict=(f"KL(pi||beta)={result.kl_pi_beta:.6g} <= eps, KL(tau||beta)={result.kl_tau_beta:.6g} <= eps, "
+                 f"KL(pi||tau)={'inf' if math.isinf(result.kl_pi_tau) else result.kl_pi_tau} nats at "
+                 f"eps={result.eps:g}; held on all {len(sweep)} eps of the sweep: {held_on_sweep}"),
     )
 
 

@@ -1,0 +1,149 @@
+"""``aitheory dsl``: run one BF-8 program, or enumerate all programs up to L bits and tabulate behaviours."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aitheory.cli import EXIT_OK, UserInputError
+from aitheory.cli._common import parse_symbols, positive_int, print_json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("dsl", help="the BF-8 language: run a program, enumerate all programs")
+    sub = parser.add_subparsers(dest="dsl_command", metavar="SUBCOMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run one plain program; prints {actions, status, steps} as JSON")
+    run.add_argument("program", help="plain BF-8 program, e.g. '+[,.+]]'")
+    _machine_args(run)
+    run.add_argument("--obs", default=None, help="observations o_1 o_2 ... as digits ('0110') or 0,1,1,0")
+    run.add_argument("--actions", type=positive_int, default=8, help="horizon H: actions to emit (default 8)")
+    run.set_defaults(func=_run)
+
+    count = sub.add_parser("count", help="exact number of programs and Kraft mass per length (no running)")
+    count.add_argument("--max-bits", type=positive_int, default=30, help="lengths up to this many bits")
+    count.set_defaults(func=_count)
+
+    enum = sub.add_parser("enumerate", help="run every plain program up to --max-bits bits; mass per status")
+    enum.add_argument("--max-bits", type=positive_int, default=24, help="enumerate programs of <= L bits")
+    _machine_args(enum)
+    enum.add_argument("--horizon", type=positive_int, default=16, help="actions per run (default 16)")
+    enum.add_argument("--obs", default=None, help="one observation history (default: all observations 0)")
+    enum.add_argument(
+        "--all-obs", action="store_true",
+        help="run on every observation sequence o_1..o_{H-1} (K^(H-1) histories; masses are for the first)",
+    )
+    enum.add_argument("--out", default=None, help="save the behaviour table (.npz, or .csv)")
+    enum.add_argument(
+        "--workers", type=positive_int, default=None,
+        help="local processes (default: 1 up to 27 bits, else all cores)",
+    )
+    enum.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    enum.set_defaults(func=_enumerate)
+
+
+def _machine_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--K", dest="k", type=int, default=2, help="alphabet size K >= 2 (default 2)")
+    p.add_argument("--steps", type=positive_int, default=1000, help="step budget T per emission (1000)")
+    p.add_argument(
+        "--tape-bound", type=int, default=None, help="head may visit cells -B..B (default 4096)"
+    )
+    p.add_argument("--no-cycles", action="store_true", help="turn off cycle detection (no proven_silent)")
+
+
+def parse_obs(text: str | None, k: int) -> list[int] | None:
+    """``'0110'`` or ``'0,1,1,0'`` -> [0, 1, 1, 0]; UserInputError naming the bad symbol."""
+    return parse_symbols(text, k, "--obs")
+
+
+def _check_k(k: int) -> None:
+    if not 2 <= k <= 127:
+        raise UserInputError(f"--K must be in 2..127, got {k}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from aitheory.dsl import DEFAULT_TAPE_BOUND, ParseError, parse
+    from aitheory.dsl.fast import pack_programs, run_batch
+
+    _check_k(args.k)
+    try:
+        program = parse(args.program)
+    except ParseError as exc:
+        raise UserInputError(str(exc)) from None
+    obs = parse_obs(args.obs, args.k)
+    horizon = args.actions
+    if obs is not None and len(obs) < horizon - 1:
+        horizon = len(obs) + 1
+        print(
+            f"note: --obs gives {len(obs)} observations, which determine at most {horizon} actions; "
+            f"running to {horizon}", file=sys.stderr,
+        )
+    bound = DEFAULT_TAPE_BOUND if args.tape_bound is None else args.tape_bound
+    if bound < 0:
+        raise UserInputError(f"--tape-bound must be >= 0, got {bound}")
+    codes, lengths = pack_programs([program.codes])
+    res = run_batch(codes, lengths, args.k, horizon, obs, args.steps, bound, not args.no_cycles)
+    e = int(res.n_emitted[0])
+    print_json(
+        {
+            "actions": ["~" if a == -1 else int(a) for a in res.actions[0, :e]],
+            "status": res.status_names()[0],
+            "steps": [int(s) for s in res.steps[0, :e]],
+        }
+    )
+    return EXIT_OK
+
+
+def _enumerate(args: argparse.Namespace) -> int:
+    from aitheory.dsl import DEFAULT_TAPE_BOUND
+    from aitheory.dsl.behaviour import EnumConfig, behaviour_table, save_table, table_summary
+    from aitheory.progress import progress_enabled
+
+    _check_k(args.k)
+    if args.max_bits < 3:
+        raise UserInputError(f"--max-bits must be >= 3 (one token is 3 bits), got {args.max_bits}")
+    if args.max_bits > 60:
+        raise UserInputError(f"--max-bits must be <= 60, got {args.max_bits}")
+    obs = parse_obs(args.obs, args.k)
+    if obs is not None and len(obs) < args.horizon - 1:
+        need = args.horizon - 1
+        raise UserInputError(f"--obs has {len(obs)} observations; --horizon {args.horizon} needs {need}")
+    bound = DEFAULT_TAPE_BOUND if args.tape_bound is None else args.tape_bound
+    if bound < 0:
+        raise UserInputError(f"--tape-bound must be >= 0, got {bound}")
+    if args.all_obs and (obs is not None or args.k ** (args.horizon - 1) > 1 << 16):
+        raise UserInputError("--all-obs: give no --obs, and keep K^(horizon-1) <= 65536")
+    config = EnumConfig(
+        max_bits=args.max_bits, k=args.k, horizon=args.horizon, steps=args.steps, tape_bound=bound,
+        histories=None if obs is None else (tuple(obs),), detect_cycles=not args.no_cycles,
+        all_histories=args.all_obs,
+    )
+    workers = args.workers
+    if workers is None and args.scheduler is None:
+        workers = 1 if args.max_bits <= 27 else None
+    show = progress_enabled()
+    table = behaviour_table(config, workers=workers, scheduler=args.scheduler, show_progress=show)
+    summary = table_summary(table)
+    if args.out:
+        summary["out"] = str(save_table(table, args.out))
+    print_json(summary)
+    return EXIT_OK
+
+
+def _count(args: argparse.Namespace) -> int:
+    from aitheory.dsl.codes import kraft_mass, program_count
+
+    if args.max_bits > 3000:
+        raise UserInputError(f"--max-bits must be <= 3000, got {args.max_bits}")
+    rows = []
+    total = 0
+    for n in range(1, args.max_bits // 3 + 1):
+        total += program_count(n)
+        mass = kraft_mass(n)
+        rows.append(
+            {"tokens": n, "bits": 3 * n, "programs": program_count(n), "programs_up_to": total,
+             "kraft_mass_up_to": float(mass), "kraft_mass_up_to_exact": str(mass)}
+        )
+    print_json({"lengths": rows, "total_prior": "1 (exactly, over all lengths)"})
+    return EXIT_OK

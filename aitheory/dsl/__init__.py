@@ -1,0 +1,102 @@
+"""BF-8: the tiny universal language behind the Solomonoff-style mixture (design.md section 2).
+
+Layer: bottom. Imports only numpy, numba and aitheory infrastructure (results, progress, parallel,
+_optional). Public API:
+
+- text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
+  :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
+- counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
+- running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
+  observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
+  :func:`event_holds` (combinators);
+- enumeration: :func:`blocks`, :func:`enumerate_block`, :func:`all_programs`, :func:`program_at`;
+- behaviour tables: :class:`EnumConfig`, :func:`behaviour_table`, :class:`BehaviourTable`,
+  :func:`save_table`, :func:`load_table`, :func:`table_summary`.
+"""
+
+from __future__ import annotations
+
+from aitheory.dsl.behaviour import (
+    BehaviourTable,
+    EnumConfig,
+    behaviour_table,
+    load_table,
+    save_table,
+    table_summary,
+)
+from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_count, program_count_bits
+from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
+from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, index_bits, program_at
+from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
+from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
+from aitheory.dsl.parser import (
+    Expr,
+    Mix,
+    ParseError,
+    Plain,
+    Switch,
+    decode_bits,
+    encode_bits,
+    expr_bits,
+    format_expr,
+    parse,
+    parse_expr,
+)
+from aitheory.dsl.reference import (
+    DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    STATUSES,
+    TILDE_ACTION,
+    RunResult,
+    run_reference,
+)
+from aitheory.dsl.tree import ObsTree, run_tree
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "DEFAULT_TAPE_BOUND",
+    "NO_ACTION",
+    "STATUSES",
+    "TILDE_ACTION",
+    "TOKENS",
+    "AllSequencesResult",
+    "BatchResult",
+    "BehaviourTable",
+    "Block",
+    "EnumConfig",
+    "Expr",
+    "Mix",
+    "ObsTree",
+    "ParseError",
+    "Plain",
+    "RunResult",
+    "Switch",
+    "all_programs",
+    "all_sequences",
+    "behaviour_table",
+    "blocks",
+    "decode_bits",
+    "encode_bits",
+    "enumerate_block",
+    "event_holds",
+    "expr_bits",
+    "format_expr",
+    "index_bits",
+    "kraft_mass",
+    "kraft_mass_bits",
+    "load_table",
+    "pack_programs",
+    "parse",
+    "parse_expr",
+    "predict",
+    "program_at",
+    "program_count",
+    "program_count_bits",
+    "run_batch",
+    "run_batch_all",
+    "run_reference",
+    "run_tree",
+    "save_table",
+    "table_summary",
+    "unprecedented_at",
+]

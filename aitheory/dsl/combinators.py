@@ -1,0 +1,91 @@
+"""Semantics of the combinators ``SWITCH(E, P, Q)`` and ``MIX`` as predictive semimeasures over actions.
+
+A plain program's prediction of ``a_t`` on a history is a vector over the K actions: one-hot on the value of
+its t-th emission if that is a ``.``, uniform ``1/K`` if it is a ``~``, and all 0 if the run stopped before
+emitting it (halted, timed out, out of tape, proven silent: that mass is lost, never renormalised).
+
+Events: E *holds at t* if the detector's t-th emitted symbol, on the same observations, is a ``.`` of a
+non-zero value (a ``~`` emission or no emission counts as not holding, so events stay deterministic: this is
+our reading of the contract, which speaks of "the emitted symbol"). E is *unprecedented at t* if it holds at t
+and at no earlier time.
+
+``SWITCH(E, P, Q)`` predicts ``a_t`` with P's prediction if E held at some ``t' <= t`` and with Q's otherwise;
+all three run from the start on the same history. ``MIX`` is the posterior mixture of all plain programs,
+computed by the mixture module; here it is supplied as a callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from aitheory.dsl.parser import Expr, Mix, Plain, Switch, parse_expr
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, run_reference
+
+__all__ = ["MixPredictor", "event_holds", "predict", "unprecedented_at"]
+
+#: ``mix(t, obs)`` -> length-K array: the mixture's prediction of ``a_{t+1}`` (0-based t) on observations obs.
+MixPredictor = Callable[[int, Sequence[int] | None], np.ndarray]
+
+
+def _plain_predictions(
+    p: Plain, k: int, horizon: int, obs: Sequence[int] | None, steps: int, tape_bound: int
+) -> np.ndarray:
+    run = run_reference(p, k, horizon, obs, steps, tape_bound)
+    out = np.zeros((horizon, k))
+    for t, a in enumerate(run.actions):
+        if a == TILDE_ACTION:
+            out[t, :] = 1.0 / k
+        else:
+            out[t, a] = 1.0
+    return out
+
+
+def event_holds(
+    event: Plain | str,
+    k: int,
+    horizon: int,
+    obs: Sequence[int] | None = None,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+) -> np.ndarray:
+    """Boolean array of length H: ``holds[t-1]`` is True iff event E holds at time t (1-based)."""
+    e = parse_expr(event) if isinstance(event, str) else event
+    if not isinstance(e, Plain):
+        raise ValueError(f"an event must be a plain program, got {e}")
+    run = run_reference(e, k, horizon, obs, steps, tape_bound)
+    holds = np.zeros(horizon, dtype=bool)
+    for t, a in enumerate(run.actions):
+        holds[t] = a not in (0, TILDE_ACTION)
+    return holds
+
+
+def unprecedented_at(holds: np.ndarray) -> int | None:
+    """The time t (1-based) at which the event first holds, i.e. where it is unprecedented; None if never."""
+    idx = np.flatnonzero(holds)
+    return int(idx[0]) + 1 if idx.size else None
+
+
+def predict(
+    expr: Expr | str,
+    k: int = 2,
+    horizon: int = 8,
+    obs: Sequence[int] | None = None,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    mix: MixPredictor | None = None,
+) -> np.ndarray:
+    """Predictions ``(H, K)``: row t-1 is the semimeasure's distribution of ``a_t`` (rows sum to <= 1)."""
+    e = parse_expr(expr) if isinstance(expr, str) else expr
+    if isinstance(e, Plain):
+        return _plain_predictions(e, k, horizon, obs, steps, tape_bound)
+    if isinstance(e, Mix):
+        if mix is None:
+            raise ValueError("MIX needs the mixture's predictor (pass mix=...); it is not a plain program")
+        return np.array([np.asarray(mix(t, obs), dtype=float) for t in range(horizon)])
+    assert isinstance(e, Switch)
+    switched = np.cumsum(event_holds(e.event, k, horizon, obs, steps, tape_bound)) > 0
+    after = _plain_predictions(e.after, k, horizon, obs, steps, tape_bound)
+    before = predict(e.before, k, horizon, obs, steps, tape_bound, mix)
+    return np.where(switched[:, None], after, before)

@@ -1,0 +1,265 @@
+"""Fast batch BF-8 interpreter (numba), with results identical to :mod:`aitheory.dsl.reference`.
+
+Programs come as a 2-D ``uint8`` array of token codes (one program per row, padded) and their lengths. Each
+program runs on the same observation sequence; outputs are arrays:
+
+- ``actions[i, t]``: the (t+1)-th emitted action (0..K-1), ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2)
+  after the run stopped;
+- ``steps[i, t]``: the global step (1-based) of that emission, 0 if none;
+- ``n_emitted[i]``; ``status[i]``: index into ``STATUSES``; ``total_steps[i]``: steps executed;
+- ``reads[i]``: a ``,`` ran after the first emission. If not, the run never looked at an observation, so it is
+  the same on every observation sequence.
+
+Semantics (statuses, step budget, tape bound, Brent cycle check at backward jumps) are exactly those of the
+reference interpreter; ``tests/test_dsl_fast.py`` checks equality on every program up to 18 bits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from aitheory.dsl.codes import CLOSE, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+
+__all__ = [
+    "NO_ACTION",
+    "ST_EMITTED",
+    "ST_HALTED",
+    "ST_OUT_OF_TAPE",
+    "ST_SILENT",
+    "ST_TIMED_OUT",
+    "BatchResult",
+    "pack_programs",
+    "run_batch",
+]
+
+NO_ACTION: int = -2
+ST_EMITTED, ST_HALTED, ST_TIMED_OUT, ST_OUT_OF_TAPE, ST_SILENT = range(5)
+assert STATUSES[ST_SILENT] == "proven_silent" and STATUSES[ST_OUT_OF_TAPE] == "out_of_tape"
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outputs of :func:`run_batch` for ``n`` programs and horizon ``H`` (see the module docstring)."""
+
+    actions: np.ndarray  # (n, H) int8
+    steps: np.ndarray  # (n, H) int64
+    n_emitted: np.ndarray  # (n,) int32
+    status: np.ndarray  # (n,) int8
+    total_steps: np.ndarray  # (n,) int64
+    reads: np.ndarray  # (n,) bool: a ',' ran after the first emission (else the run ignores observations)
+
+    def status_names(self) -> list[str]:
+        return [STATUSES[s] for s in self.status]
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _run_one(
+    prog: np.ndarray,
+    n: int,
+    k: int,
+    horizon: int,
+    budget: int,
+    bound: int,
+    obs: np.ndarray,
+    detect: bool,
+    match: np.ndarray,
+    stack: np.ndarray,
+    tape: np.ndarray,
+    saved: np.ndarray,
+    out_actions: np.ndarray,
+    out_steps: np.ndarray,
+) -> tuple[int, int, int, bool]:
+    """Run one program; fills ``out_actions``/``out_steps`` rows; returns (n_emitted, status, total_steps,
+    reads), ``reads`` True iff a ``,`` ran after the first emission (the run may depend on observations).
+
+    ``tape`` (length 2*bound+1, cell c at index c + bound) must be all zero on entry and is zero on exit.
+    """
+    # bracket matching: match[i] = index just past the partner bracket (the jump target)
+    sp = 0
+    for i in range(n):
+        c = prog[i]
+        if c == OPEN:
+            stack[sp] = i
+            sp += 1
+        elif c == CLOSE and sp > 0:
+            sp -= 1
+            j = stack[sp]
+            match[i] = j + 1
+            match[j] = i + 1
+    last = n - 1
+    head = bound
+    lo = bound
+    hi = bound
+    pc = 0
+    total = 0
+    since = 0
+    emitted = 0
+    jumps = 0
+    s_pc = -1
+    s_head = -1
+    s_lo = 0
+    s_hi = -1
+    status = ST_TIMED_OUT
+    cur_obs = 0
+    reads = False
+    while True:
+        if since == budget:
+            status = ST_TIMED_OUT
+            break
+        op = prog[pc]
+        total += 1
+        since += 1
+        pc += 1
+        if op == PLUS:
+            v = tape[head] + 1
+            tape[head] = 0 if v == k else v
+        elif op == RIGHT:
+            head += 1
+            if head > hi:
+                hi = head
+                if head > 2 * bound:
+                    status = ST_OUT_OF_TAPE
+                    hi -= 1
+                    break
+        elif op == LEFT:
+            head -= 1
+            if head < lo:
+                lo = head
+                if head < 0:
+                    status = ST_OUT_OF_TAPE
+                    lo += 1
+                    break
+        elif op == CLOSE:
+            if pc - 1 == last:
+                status = ST_HALTED
+                break
+            if tape[head] != 0:
+                pc = match[pc - 1]
+                if detect:
+                    jumps += 1
+                    if pc == s_pc and head == s_head:
+                        same = True
+                        for c in range(lo, hi + 1):
+                            sv = saved[c] if s_lo <= c <= s_hi else 0
+                            if tape[c] != sv:
+                                same = False
+                                break
+                        if same:
+                            status = ST_SILENT
+                            break
+                    if jumps & (jumps - 1) == 0:
+                        s_pc = pc
+                        s_head = head
+                        s_lo = lo
+                        s_hi = hi
+                        for c in range(lo, hi + 1):
+                            saved[c] = tape[c]
+        elif op == OPEN:
+            if tape[head] == 0:
+                pc = match[pc - 1]
+        elif op in (DOT, TILDE):
+            out_actions[emitted] = tape[head] if op == DOT else -1
+            out_steps[emitted] = total
+            emitted += 1
+            since = 0
+            jumps = 0
+            s_pc = -1
+            if emitted == horizon:
+                status = ST_EMITTED
+                break
+            cur_obs = obs[emitted - 1]
+        else:  # COMMA
+            tape[head] = cur_obs
+            if emitted > 0:
+                reads = True
+    for c in range(lo, hi + 1):
+        tape[c] = 0
+    return emitted, status, total, reads
+
+
+@numba.njit(cache=True, nogil=True)
+def _run_many(
+    codes: np.ndarray,
+    lengths: np.ndarray,
+    k: int,
+    horizon: int,
+    budget: int,
+    bound: int,
+    obs: np.ndarray,
+    detect: bool,
+    actions: np.ndarray,
+    steps: np.ndarray,
+    n_emitted: np.ndarray,
+    status: np.ndarray,
+    total_steps: np.ndarray,
+    reads: np.ndarray,
+) -> None:
+    width = codes.shape[1]
+    match = np.zeros(max(width, 1), dtype=np.int32)
+    stack = np.zeros(max(width, 1), dtype=np.int32)
+    tape = np.zeros(2 * bound + 1, dtype=np.uint8)
+    saved = np.zeros(2 * bound + 1, dtype=np.uint8)
+    record = steps.shape[0] == codes.shape[0]
+    for i in range(codes.shape[0]):
+        e, s, t, r = _run_one(
+            codes[i], lengths[i], k, horizon, budget, bound, obs, detect, match, stack, tape, saved,
+            actions[i], steps[i] if record else steps[0],
+        )
+        n_emitted[i] = e
+        status[i] = s
+        total_steps[i] = t
+        reads[i] = r
+
+
+def pack_programs(programs: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token-code rows of (possibly different-length) programs as a padded ``uint8`` array and lengths."""
+    lengths = np.array([len(p) for p in programs], dtype=np.int32)
+    codes = np.zeros((len(programs), int(lengths.max(initial=1))), dtype=np.uint8)
+    for i, p in enumerate(programs):
+        codes[i, : len(p)] = p
+    return codes, lengths
+
+
+def run_batch(
+    codes: np.ndarray,
+    lengths: np.ndarray | None = None,
+    k: int = 2,
+    horizon: int = 16,
+    obs: Sequence[int] | np.ndarray | None = None,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    detect_cycles: bool = True,
+    record_steps: bool = True,
+) -> BatchResult:
+    """Run every program (rows of ``codes``, each a valid plain program of ``lengths[i]`` tokens).
+
+    ``obs`` as in :func:`aitheory.dsl.reference.run_reference` (None: every observation is 0). With
+    ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves memory traffic).
+    """
+    codes = np.ascontiguousarray(codes, dtype=np.uint8)
+    if codes.ndim != 2:
+        raise ValueError(f"codes must be 2-D (programs x tokens), got shape {codes.shape}")
+    if lengths is None:
+        lengths = np.full(codes.shape[0], codes.shape[1], dtype=np.int32)
+    lengths = np.ascontiguousarray(lengths, dtype=np.int32)
+    check_run_args(k, horizon, steps, tape_bound, None if obs is None else [int(o) for o in obs])
+    obs_arr = np.zeros(horizon, dtype=np.uint8)
+    if obs is not None:
+        obs_arr[: horizon - 1] = np.asarray(obs, dtype=np.int64)[: horizon - 1]
+    n = codes.shape[0]
+    actions = np.full((n, horizon), NO_ACTION, dtype=np.int8)
+    emit_steps = np.zeros((n if record_steps else 1, horizon), dtype=np.int64)
+    n_emitted = np.zeros(n, dtype=np.int32)
+    status = np.zeros(n, dtype=np.int8)
+    total = np.zeros(n, dtype=np.int64)
+    reads = np.zeros(n, dtype=np.bool_)
+    _run_many(
+        codes, lengths, k, horizon, steps, tape_bound, obs_arr, detect_cycles, actions, emit_steps, n_emitted,
+        status, total, reads,
+    )
+    return BatchResult(actions, emit_steps, n_emitted, status, total, reads)

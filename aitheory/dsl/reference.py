@@ -1,0 +1,161 @@
+"""The reference BF-8 interpreter: short, plainly correct, one step at a time. The oracle for ``fast``.
+
+Semantics (design.md section 2). Tape cells hold integers mod K, all 0 at the start; the head starts at cell 0
+and may visit cells ``-tape_bound .. tape_bound``. One *step* is the execution of one token:
+
+- ``+`` adds 1 mod K; ``<`` / ``>`` move the head (leaving ``[-tape_bound, tape_bound]`` ends the run:
+  ``out_of_tape``);
+- ``[`` jumps past its matching ``]`` if the cell is 0; a matched ``]`` jumps back to just after its ``[``
+  if the cell is not 0 (a *backward jump*); the program's final ``]`` (its first unmatched one) halts:
+  ``halted``;
+- ``.`` emits the cell value; ``~`` emits a uniformly random action (reported as ``TILDE_ACTION`` = -1);
+- ``,`` loads the latest observation: ``o_{t-1}`` after ``t-1`` actions, 0 before the first action.
+
+Per-emission step budget T: at most T steps are executed after the previous emission (or the start) up to
+and including the next emission; a run that needs more is ``timed_out``. After H emissions the run stops:
+``emitted``.
+
+Cycle detection (``proven_silent``): within one emission interval the machine is deterministic (the loaded
+observation is fixed), so if its state ``(pc, head, tape)`` ever repeats the program will never emit, halt
+or leave the tape again. The state is examined right after every backward jump (every infinite run makes
+infinitely many): after the j-th backward jump of the interval it is compared with the saved state, and if
+j is a power of two it then becomes the saved state (Brent's scheme). A match, found within the budget, ends
+the run with status ``proven_silent``; every such program truly never emits again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
+from aitheory.dsl.parser import Plain, parse
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "DEFAULT_TAPE_BOUND",
+    "STATUSES",
+    "TILDE_ACTION",
+    "RunResult",
+    "bracket_matches",
+    "check_run_args",
+    "run_reference",
+]
+
+#: The five statuses, in the order of their integer codes in the fast interpreter.
+STATUSES: tuple[str, ...] = ("emitted", "halted", "timed_out", "out_of_tape", "proven_silent")
+#: Action value reported for a ``~`` emission (its probability is 1/K for each symbol).
+TILDE_ACTION: int = -1
+DEFAULT_STEPS: int = 1000
+DEFAULT_TAPE_BOUND: int = 4096
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One run: emitted ``actions`` (``TILDE_ACTION`` for ``~``), the global ``steps`` (1-based) of each
+    emission, the final ``status`` (one of ``STATUSES``) and ``total_steps`` executed."""
+
+    actions: tuple[int, ...]
+    steps: tuple[int, ...]
+    status: str
+    total_steps: int
+
+
+def bracket_matches(codes: Sequence[int]) -> list[int]:
+    """``match[i]``: index of the bracket matching the one at ``i`` (-1 elsewhere and for the final ``]``)."""
+    match = [-1] * len(codes)
+    stack: list[int] = []
+    for i, c in enumerate(codes):
+        if c == OPEN:
+            stack.append(i)
+        elif c == CLOSE and stack:
+            j = stack.pop()
+            match[i], match[j] = j, i
+    return match
+
+
+def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Sequence[int] | None) -> None:
+    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` is bad."""
+    if not 2 <= k <= 127:
+        raise ValueError(f"K must be in 2..127, got {k}")
+    if horizon < 1:
+        raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if steps < 1:
+        raise ValueError(f"steps (the per-emission budget T) must be >= 1, got {steps}")
+    if tape_bound < 0:
+        raise ValueError(f"tape_bound must be >= 0, got {tape_bound}")
+    if obs is not None:
+        if len(obs) < horizon - 1:
+            raise ValueError(f"obs has {len(obs)} observations; horizon {horizon} needs {horizon - 1}")
+        bad = [o for o in obs if not 0 <= int(o) < k]
+        if bad:
+            raise ValueError(f"observations must be in 0..{k - 1}, got {bad[0]}")
+
+
+def run_reference(
+    program: Plain | str | Sequence[int],
+    k: int = 2,
+    horizon: int = 16,
+    obs: Sequence[int] | None = None,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    detect_cycles: bool = True,
+) -> RunResult:
+    """Run one plain program for up to ``horizon`` emissions on observations ``obs`` (None: all 0).
+
+    ``obs[t-1]`` is ``o_t``, read by ``,`` after t actions; it needs ``len(obs) >= horizon - 1``.
+    """
+    if isinstance(program, str):
+        program = parse(program)
+    codes = list(program.codes) if isinstance(program, Plain) else [int(c) for c in program]
+    check_run_args(k, horizon, steps, tape_bound, obs)
+    match = bracket_matches(codes)
+    last = len(codes) - 1
+    tape: dict[int, int] = {}
+    head = pc = 0
+    actions: list[int] = []
+    emit_steps: list[int] = []
+    total = since = 0
+    saved: tuple[int, int, frozenset[tuple[int, int]]] | None = None
+    jumps = 0
+
+    def result(status: str) -> RunResult:
+        return RunResult(tuple(actions), tuple(emit_steps), status, total)
+
+    while True:
+        if since == steps:
+            return result("timed_out")
+        op = codes[pc]
+        total += 1
+        since += 1
+        pc += 1
+        if op == PLUS:
+            tape[head] = (tape.get(head, 0) + 1) % k
+        elif op in (LEFT, RIGHT):
+            head += 1 if op == RIGHT else -1
+            if abs(head) > tape_bound:
+                return result("out_of_tape")
+        elif op in (DOT, TILDE):
+            actions.append(tape.get(head, 0) if op == DOT else TILDE_ACTION)
+            emit_steps.append(total)
+            since, saved, jumps = 0, None, 0
+            if len(actions) == horizon:
+                return result("emitted")
+        elif op == COMMA:
+            t = len(actions)
+            tape[head] = 0 if t == 0 or obs is None else int(obs[t - 1])
+        elif op == OPEN:
+            if tape.get(head, 0) == 0:
+                pc = match[pc - 1] + 1
+        elif op == CLOSE:
+            if pc - 1 == last:
+                return result("halted")
+            if tape.get(head, 0) != 0:
+                pc = match[pc - 1] + 1
+                if detect_cycles:
+                    jumps += 1
+                    state = (pc, head, frozenset((c, v) for c, v in tape.items() if v))
+                    if state == saved:
+                        return result("proven_silent")
+                    if jumps & (jumps - 1) == 0:
+                        saved = state

@@ -1,0 +1,301 @@
+r"""Imitators of a trusted demonstrator built on the BF-8 mixture, and a demonstrator/environment harness.
+
+**Bayesian imitator** (the paper's base policy): ``beta(a | h) = xi(a | h)``, the mixture's prediction of the
+next action given the whole history, the agent's own actions included. :class:`BayesianImitator` is a policy
+(a function from an interleaved history ``(a_1, o_1, ..., a_{t-1}, o_{t-1})`` to a vector over actions) and can
+be passed to :mod:`aitheory.measures.tree` as a base policy. By default it returns the raw semimeasure (rows sum
+to at most 1; the deficit is mass the finite class cannot place), as the theory has it; ``predictor="normalised"``
+gives Solomonoff's normalisation instead.
+
+**Pessimistic imitator** (Definition 4, from Cohen, Hutter and Nanda's FGOIL): with a top set ``M^alpha_h`` of
+models that are still credible,
+
+``nu_alpha(a | h) = min_{nu in M^alpha_h} nu(a | h)``,
+
+a semimeasure whose deficit ``1 - sum_a nu_alpha(a | h)`` is the probability of **asking for help** (deferring to
+the demonstrator). It never gives an action more probability than any credible model does, and gives 0 to any
+action that some credible model rules out: "don't do anything I mightn't do". Two readings of the top set
+(paper notes, section 2; the paper's exact wording is unconfirmed, so both are implemented and named):
+
+* ``"absolute"``: ``M = {nu : w(nu | h) >= alpha}`` (at most ``1/alpha`` programs);
+* ``"prior_relative"``: ``M = {nu : w(nu | h) >= alpha * w(nu)}``, i.e. ``nu(h) / xi(h) >= alpha``.
+
+Membership is decided per program; a behaviour row is in the top set if any of its programs is (for the absolute
+reading, its shortest program, which has the largest prior). An empty top set (possible in the absolute reading)
+means the imitator knows nothing credible and asks for help with probability 1. By default the posterior learns
+only from the demonstrator's actions (the first ``demo_steps`` actions), not from the agent's
+(``learn_from_agent=False``); the predictions ``nu(a | h)`` always condition on the whole history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from aitheory.ctw import CTW
+from aitheory.dsl import TILDE_ACTION, parse, run_reference
+from aitheory.mixture import ModelClass, OnlineMixture
+
+__all__ = [
+    "TOP_SET_READINGS",
+    "BayesianImitator",
+    "CTWImitator",
+    "Episode",
+    "ImitatorPrediction",
+    "PessimisticImitator",
+    "bernoulli_environment",
+    "markov_environment",
+    "pessimistic_min",
+    "program_policy",
+    "run_episode",
+    "top_set_mask",
+]
+
+History = tuple[int, ...]
+Policy = Callable[[History], np.ndarray]
+#: An environment maps a history ending with an action ``(..., a_t)`` to a distribution over ``o_t``.
+Environment = Callable[[History], np.ndarray]
+TopSetReading = Literal["absolute", "prior_relative"]
+TOP_SET_READINGS: tuple[str, ...] = ("absolute", "prior_relative")
+
+
+def _split(history: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Interleaved ``(a_1, o_1, ..., a_n, o_n)`` -> (actions, observations)."""
+    if len(history) % 2:
+        raise ValueError(f"argument history: a policy is asked after an observation, so the history has even "
+                         f"length (a_1, o_1, ..., a_n, o_n); got length {len(history)}")
+    return [int(x) for x in history[0::2]], [int(x) for x in history[1::2]]
+
+
+class _Replay:
+    """Replays histories into an :class:`OnlineMixture`, caching the state after every prefix."""
+
+    def __init__(self, model_class: ModelClass, learn: Callable[[int], bool]) -> None:
+        self.mc = model_class
+        self.learn = learn
+        self._cache: dict[History, OnlineMixture] = {(): OnlineMixture(model_class)}
+
+    def state(self, history: Sequence[int]) -> OnlineMixture:
+        actions, observations = _split(history)
+        key: History = tuple(int(x) for x in history)
+        n = len(actions)
+        while key[: 2 * n] not in self._cache:
+            n -= 1
+        state = self._cache[key[: 2 * n]]
+        for s in range(n, len(actions)):
+            state = state.copy()
+            state.update(actions[s], observations[s], learn=self.learn(s))
+            self._cache[key[: 2 * (s + 1)]] = state
+        return state
+
+
+class BayesianImitator:
+    """``beta(a | h) = xi(a | h)`` as a policy over interleaved histories (cached by prefix)."""
+
+    def __init__(self, model_class: ModelClass, predictor: Literal["raw", "normalised"] = "raw") -> None:
+        if predictor not in ("raw", "normalised"):
+            raise ValueError(f"argument predictor: must be 'raw' or 'normalised', got {predictor!r}")
+        self.predictor = predictor
+        self._replay = _Replay(model_class, learn=lambda s: True)
+
+    def __call__(self, history: Sequence[int]) -> np.ndarray:
+        step = self._replay.state(history).predict()
+        return step.raw if self.predictor == "raw" else step.normalised
+
+
+class CTWImitator:
+    """A tractable baseline imitator: context tree weighting over the interleaved history (one tree for actions,
+    one for observations, ``roles=2``), as a policy with the same interface as :class:`BayesianImitator`.
+
+    It is the exact Bayes mixture over prediction suffix trees of depth at most ``depth`` (variable-order Markov
+    models) instead of over programs, so its predictions always sum to 1: a baseline with no missing mass.
+    """
+
+    def __init__(self, depth: int, k: int = 2) -> None:
+        self._root = CTW(depth, alphabet_size=k, roles=2)
+        self._cache: dict[History, CTW] = {(): self._root}
+
+    def __call__(self, history: Sequence[int]) -> np.ndarray:
+        _split(history)  # validates: a policy is asked after an observation
+        key: History = tuple(int(x) for x in history)
+        n = len(key)
+        while key[:n] not in self._cache:
+            n -= 1
+        model = self._cache[key[:n]]
+        for i in range(n, len(key)):
+            model = model.copy()
+            model.update(key[i])
+            self._cache[key[: i + 1]] = model
+        return model.predict()
+
+
+def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, reading: str) -> np.ndarray:
+    """Rows in the top set, from ``ln(nu(h)/xi(h))`` per row and the bits of each row's shortest program.
+
+    ``prior_relative``: ``w(nu|h) / w(nu) = nu(h)/xi(h) >= alpha``. ``absolute``: ``w(nu|h) =
+    2^-bits * nu(h)/xi(h) >= alpha`` for the row's shortest program.
+    """
+    if not 0 < alpha <= 1:
+        raise ValueError(f"argument alpha: must be in (0, 1], got {alpha}")
+    if reading == "prior_relative":
+        return log_ratio >= np.log(alpha)
+    if reading == "absolute":
+        return log_ratio - rep_bits * np.log(2.0) >= np.log(alpha)
+    raise ValueError(f"argument reading: must be one of {TOP_SET_READINGS}, got {reading!r}")
+
+
+def pessimistic_min(row_predictions: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``min`` over the rows in ``mask`` of their predictions, per action; all 0 for an empty top set."""
+    if not mask.any():
+        return np.zeros(row_predictions.shape[1])
+    return row_predictions[mask].min(axis=0)
+
+
+@dataclass(frozen=True)
+class ImitatorPrediction:
+    """The pessimistic imitator's prediction of the next action."""
+
+    probs: np.ndarray
+    """``nu_alpha(a | h)`` per action (a semimeasure)."""
+    help: float
+    """Probability of asking for help: ``1 - sum_a nu_alpha(a | h)``."""
+    top_set_rows: int
+    """Number of behaviour rows in the top set."""
+    top_set_posterior: float
+    """Posterior mass of the top set's rows."""
+
+
+class PessimisticImitator:
+    """``nu_alpha`` of Definition 4 over a :class:`~aitheory.mixture.ModelClass`, as a policy and step by step.
+
+    ``demo_steps``: the first this many actions are the demonstrator's; with ``learn_from_agent=False`` (the
+    default) the posterior ignores later actions (the agent's).
+    """
+
+    def __init__(self, model_class: ModelClass, alpha: float, reading: TopSetReading = "absolute",
+                 demo_steps: int | None = None, learn_from_agent: bool = False) -> None:
+        top_set_mask(np.zeros(1), np.zeros(1), alpha, reading)  # validates alpha and reading
+        self.mc, self.alpha, self.reading = model_class, float(alpha), reading
+        self.demo_steps = demo_steps
+        self.learn_from_agent = learn_from_agent
+        self._replay = _Replay(model_class, learn=self._learns)
+
+    def _learns(self, step: int) -> bool:
+        return self.learn_from_agent or self.demo_steps is None or step < self.demo_steps
+
+    def predict(self, history: Sequence[int]) -> ImitatorPrediction:
+        state = self._replay.state(history)
+        mask = top_set_mask(state.log_likelihood_ratio(), self.mc.rep_bits, self.alpha, self.reading)
+        probs = pessimistic_min(state.row_predictions(), mask)
+        return ImitatorPrediction(probs=probs, help=float(1.0 - probs.sum()), top_set_rows=int(mask.sum()),
+                                  top_set_posterior=float(state.posterior()[mask].sum()))
+
+    def __call__(self, history: Sequence[int]) -> np.ndarray:
+        return self.predict(history).probs
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Demonstrators, environments and episodes
+
+
+def program_policy(program: str, k: int = 2, steps: int = 1000) -> Policy:
+    """A plain BF-8 program as a policy: 1 on its next ``.``, ``1/K`` each for a ``~``, all 0 once it stopped.
+
+    BF-8 programs read only observations, so the history's actions do not change its predictions.
+    """
+    plain = parse(program)
+
+    def policy(history: Sequence[int]) -> np.ndarray:
+        _, obs = _split(history)
+        t = len(obs)
+        run = run_reference(plain, k, t + 1, obs, steps)
+        out = np.zeros(k)
+        if len(run.actions) > t:
+            a = run.actions[t]
+            if a == TILDE_ACTION:
+                out[:] = 1.0 / k
+            else:
+                out[a] = 1.0
+        return out
+
+    return policy
+
+
+def bernoulli_environment(p: float, k: int = 2) -> Environment:
+    """Observations i.i.d.: symbol 1 with probability ``p``, symbol 0 otherwise (other symbols 0)."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"argument p: must be a probability, got {p}")
+    dist = np.zeros(k)
+    dist[0], dist[1] = 1 - p, p
+    return lambda history: dist
+
+
+def markov_environment(transition: np.ndarray, initial: int = 0) -> Environment:
+    """Observations from a Markov chain: ``P(o_t = j | o_{t-1} = i) = transition[i, j]`` (``o_0 = initial``)."""
+    matrix = np.asarray(transition, dtype=float)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or (matrix < 0).any():
+        raise ValueError("argument transition: must be a square non-negative matrix")
+    if not np.allclose(matrix.sum(axis=1), 1.0):
+        raise ValueError("argument transition: rows must sum to 1")
+
+    def env(history: Sequence[int]) -> np.ndarray:
+        previous = history[-2] if len(history) >= 2 else initial
+        return matrix[previous]
+
+    return env
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A run of demonstrator then agent: ``actors[t]`` is "demonstrator", "agent" or "help" (the agent asked
+    for help and the demonstrator acted); ``stopped`` says why the episode ended early, if it did."""
+
+    actions: tuple[int, ...]
+    observations: tuple[int, ...]
+    actors: tuple[str, ...]
+    stopped: str | None = None
+
+    @property
+    def history(self) -> History:
+        return tuple(x for pair in zip(self.actions, self.observations, strict=True) for x in pair)
+
+
+def _sample(dist: np.ndarray, rng: np.random.Generator) -> int | None:
+    """A symbol drawn from a (semi)measure, or None with the missing probability."""
+    u = rng.random()
+    cdf = np.cumsum(dist)
+    idx = int(np.searchsorted(cdf, u, side="right"))
+    return idx if idx < len(dist) else None
+
+
+def run_episode(demonstrator: Policy, environment: Environment, demo_steps: int, total_steps: int,
+                rng: np.random.Generator, agent: Policy | None = None) -> Episode:
+    """``demo_steps`` steps of the demonstrator, then the agent (if any) until ``total_steps``.
+
+    When the agent's distribution sums to less than 1 (a pessimistic imitator), the missing probability is the
+    chance that it asks for help: the demonstrator then acts (recorded as "help"). When the acting policy is the
+    demonstrator and its distribution sums to less than 1, the episode may stop ("demonstrator stopped").
+    """
+    actions: list[int] = []
+    observations: list[int] = []
+    actors: list[str] = []
+    for t in range(total_steps):
+        history = tuple(x for pair in zip(actions, observations, strict=True) for x in pair)
+        acting = demonstrator if agent is None or t < demo_steps else agent
+        actor = "demonstrator" if acting is demonstrator else "agent"
+        a = _sample(np.asarray(acting(history)), rng)
+        if a is None and actor == "agent":
+            actor = "help"
+            a = _sample(np.asarray(demonstrator(history)), rng)
+        if a is None:
+            return Episode(tuple(actions), tuple(observations), tuple(actors), stopped="demonstrator stopped")
+        o = _sample(np.asarray(environment((*history, a))), rng)
+        if o is None:
+            return Episode(tuple(actions), tuple(observations), tuple(actors), stopped="environment stopped")
+        actions.append(a)
+        observations.append(o)
+        actors.append(actor)
+    return Episode(tuple(actions), tuple(observations), tuple(actors))

@@ -1,0 +1,22 @@
+"""The Bayesian mixture ``xi`` over BF-8 programs: a finite, computable stand-in for Solomonoff induction.
+
+- :mod:`aitheory.mixture.classes`: the model class (plain programs up to L bits, SWITCH, MIX) as behaviour rows;
+- :mod:`aitheory.mixture.engine`: posterior, predictions and missing-mass buckets, online and in batch;
+- :mod:`aitheory.mixture.reference`: a brute-force mixture in exact arithmetic, the oracle for the tests.
+"""
+
+from aitheory.mixture.classes import KINDS, ClassConfig, ModelClass, build_class
+from aitheory.mixture.engine import BUCKETS, MixtureTrace, OnlineMixture, Step, TopProgram, predict_batch
+
+__all__ = [
+    "BUCKETS",
+    "KINDS",
+    "ClassConfig",
+    "MixtureTrace",
+    "ModelClass",
+    "OnlineMixture",
+    "Step",
+    "TopProgram",
+    "build_class",
+    "predict_batch",
+]

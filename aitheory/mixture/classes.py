@@ -1,0 +1,441 @@
+r"""The model class of the mixture: every plain BF-8 program up to L bits, SWITCH combinators and MIX.
+
+**Programs and prior.** The class is coded in the full BF-8 grammar (design notes, section 2): a plain program
+of n tokens has ``1 + 3n`` bits (leading ``0``), ``SWITCH E P Q`` has ``2 + len(E) + len(P) + len(Q)`` bits
+(leading ``10``), ``MIX`` has 2 bits (``11``). The prior of a program of ``l`` bits is ``2^-l``; over the whole
+grammar it sums to exactly 1 (plain programs 1/2, SWITCH programs 1/4, MIX 1/4).
+
+With ``max_bits = L`` the class holds every plain program of at most L bits *in the plain code* (``3n <= L``,
+as ``aitheory dsl enumerate --max-bits`` counts), i.e. of at most ``L + 1`` bits in the full grammar, and every
+SWITCH program of at most ``L + 1`` full-grammar bits (optionally capped further by ``switch_max_bits``), and
+MIX. The prior mass of everything longer is **not enumerated**; it is reported, never renormalised away.
+
+**Behaviour rows.** On a fixed list of G observation sequences (histories), two programs that make the same
+predictions at every step are indistinguishable to the mixture, so they are collapsed into one row carrying
+their total prior (exact integers in units of ``2^-(L+1)``), split by program kind. A row's behaviour is a code
+per history and step:
+
+* ``0 .. K-1``: a ``.`` emission of that action (probability 1);
+* :data:`CODE_TILDE` (-1): a ``~`` emission (probability ``1/K`` for each action);
+* :data:`CODE_MIX` (-3): predicts with the plain-program mixture's raw conditional ``xi_plain(a | h)``;
+* ``CODE_LOST_BASE - s`` (-10 - s): the row's run has stopped with status ``STATUSES[s]`` (halted, timed out,
+  out of tape, proven silent) and predicts nothing: its mass is lost from this step on.
+
+SWITCH E P Q (E, P plain; Q plain or MIX): E *holds at t* if the detector's t-th emission is a ``.`` of a
+non-zero value on the same observations; at step t the row uses P's code if E held at some ``t' <= t``, else
+Q's code (``aitheory.dsl.combinators``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from aitheory.dsl import (
+    DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    STATUSES,
+    EnumConfig,
+    all_sequences,
+    behaviour_table,
+    blocks,
+    enumerate_block,
+    program_at,
+    run_batch,
+    run_batch_all,
+)
+from aitheory.dsl.fast import NO_ACTION
+
+__all__ = [
+    "CODE_LOST_BASE",
+    "CODE_MIX",
+    "CODE_TILDE",
+    "KINDS",
+    "ClassConfig",
+    "ModelClass",
+    "build_class",
+    "lost_status",
+]
+
+CODE_TILDE = -1
+CODE_MIX = -3
+CODE_LOST_BASE = -10
+#: Program kinds, in the column order of :attr:`ModelClass.weight_by_kind`.
+KINDS: tuple[str, ...] = ("plain", "switch", "mix")
+_PLAIN, _SWITCH, _MIX = 0, 1, 2
+#: Statuses that lose mass (every status but "emitted").
+LOSS_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "emitted")
+#: Refuse to materialise more SWITCH behaviour cells than this in one length combination (int8 each).
+MAX_SWITCH_CELLS = 1 << 30
+
+
+def lost_status(code: int) -> str | None:
+    """The status name of a lost-mass code, or None for an emission / MIX code."""
+    return STATUSES[CODE_LOST_BASE - code] if code <= CODE_LOST_BASE else None
+
+
+@dataclass(frozen=True)
+class ClassConfig:
+    """Which programs are in the class and how they are run."""
+
+    max_bits: int = 24
+    """L: plain programs of at most L bits in the plain code (3 per token); L + 1 bits in the full grammar."""
+    k: int = 2
+    """Alphabet size K of actions and observations."""
+    horizon: int = 16
+    """H: predictions are available for steps 1..H (a history of up to H - 1 actions, then one more)."""
+    steps: int = DEFAULT_STEPS
+    """T: step budget per emission."""
+    tape_bound: int = DEFAULT_TAPE_BOUND
+    """Tape cells -B..B."""
+    switch: bool = True
+    """Include ``SWITCH E P Q`` programs (E, P plain; Q plain or MIX) of at most L + 1 full-grammar bits."""
+    switch_max_bits: int | None = None
+    """Full-grammar length bound of SWITCH programs (None: L + 1, the plain programs' bound). It may exceed
+    L + 1 so that constructions with longer parts are in the class; then cap the parts with the next two."""
+    switch_event_max_bits: int | None = None
+    """Cap on the plain-code length (3 per token) of the event E in SWITCH programs (None: no extra cap)."""
+    switch_policy_max_bits: int | None = None
+    """Cap on the plain-code length of P (the behaviour after the event) in SWITCH programs (None: no extra cap)."""
+    switch_plain_before: bool = True
+    """Include SWITCH programs whose Q (the behaviour before the event) is plain; otherwise Q is always MIX."""
+    mix: bool = True
+    """Include ``MIX`` (2 bits: prior 1/4), which predicts with the plain programs' posterior mixture."""
+    detect_cycles: bool = True
+    """Cycle detection in the interpreter (status proven_silent)."""
+
+    def __post_init__(self) -> None:
+        if not 3 <= self.max_bits <= 57:
+            raise ValueError(f"argument max_bits: must be between 3 and 57, got {self.max_bits}")
+        if self.k < 2:
+            raise ValueError(f"argument k: the alphabet needs at least 2 symbols, got {self.k}")
+        if self.horizon < 1:
+            raise ValueError(f"argument horizon: must be >= 1, got {self.horizon}")
+        if self.switch and self.switch_max_bits is not None and not 10 <= self.switch_max_bits <= 62:
+            raise ValueError(f"argument switch_max_bits: must be between 10 and 62, got {self.switch_max_bits}")
+
+    @property
+    def full_bits(self) -> int:
+        """The length bound in full-grammar bits, ``L + 1``; weights are integers in units of ``2^-(L+1)``."""
+        return self.max_bits + 1
+
+    @property
+    def switch_bits(self) -> int:
+        """Full-grammar length bound of SWITCH programs."""
+        return self.full_bits if self.switch_max_bits is None else self.switch_max_bits
+
+    @property
+    def unit_bits(self) -> int:
+        """Weights are integers in units of ``2^-unit_bits``: the longest program's length."""
+        return max(self.full_bits, self.switch_bits if self.switch else 0)
+
+    def part_tokens(self, role: str) -> int:
+        """Largest number of tokens of a SWITCH part (``"event"``, ``"policy"`` or ``"before"``)."""
+        rest = {"event": 2 + 4 + (2 if self.mix else 4), "policy": 2 + 4 + (2 if self.mix else 4),
+                "before": 2 + 4 + 4}[role]
+        tokens = (self.switch_bits - rest - 1) // 3
+        cap = {"event": self.switch_event_max_bits, "policy": self.switch_policy_max_bits, "before": None}[role]
+        if role == "before" and not self.switch_plain_before:
+            return 0
+        return max(0, tokens if cap is None else min(tokens, cap // 3))
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    """Behaviour rows of the class on G histories (see the module docstring for the codes).
+
+    Shapes: ``codes (R, G, H) int8``; ``weight_by_kind (R, 3) int64`` in units of ``2^-(L+1)`` (columns
+    :data:`KINDS`); ``rep_bits (R,)`` full-grammar length of the row's shortest program and ``rep_text`` its text;
+    ``histories (G, H-1)`` the observation sequences.
+    """
+
+    config: ClassConfig
+    codes: np.ndarray
+    weight_by_kind: np.ndarray
+    rep_bits: np.ndarray
+    rep_text: tuple[str, ...]
+    histories: np.ndarray
+    programs_by_kind: dict[str, int] = field(default_factory=dict)
+    """How many programs of each kind the rows stand for."""
+
+    @property
+    def rows(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def unit(self) -> int:
+        """Weights are integers in units of ``1 / unit`` (``unit = 2^unit_bits``)."""
+        return 1 << self.config.unit_bits
+
+    def prior(self) -> np.ndarray:
+        """``(R,)`` prior probability of each row (all kinds)."""
+        return self.weight_by_kind.sum(axis=1).astype(np.float64) / self.unit
+
+    def prior_plain(self) -> np.ndarray:
+        """``(R,)`` prior probability of each row's plain programs only."""
+        return self.weight_by_kind[:, _PLAIN].astype(np.float64) / self.unit
+
+    def enumerated_mass(self) -> dict[str, Fraction]:
+        """Exact prior mass enumerated, per kind."""
+        return {kind: Fraction(int(self.weight_by_kind[:, i].sum()), self.unit) for i, kind in enumerate(KINDS)}
+
+    def not_enumerated_mass(self) -> Fraction:
+        """Exact prior mass of the programs beyond the length bound (the whole grammar sums to 1)."""
+        return 1 - sum(self.enumerated_mass().values(), Fraction(0))
+
+    def plain_not_enumerated_mass(self) -> Fraction:
+        """Exact prior mass of plain programs beyond L bits (plain programs sum to 1/2 in the full grammar)."""
+        return Fraction(1, 2) - self.enumerated_mass()["plain"]
+
+    def history_index(self, observations: tuple[int, ...] | list[int]) -> int:
+        """Index g of a history whose first ``len(observations)`` observations are ``observations``.
+
+        Raises ``ValueError`` naming the argument when no history of the class starts that way.
+        """
+        obs = np.asarray(observations, dtype=np.int64)
+        n = min(len(obs), self.histories.shape[1])
+        if len(obs) > self.histories.shape[1] + 1:
+            raise ValueError(
+                f"argument observations: {len(obs)} observations, but the class covers histories of at most "
+                f"{self.histories.shape[1]} (horizon {self.config.horizon}); build it with a larger horizon"
+            )
+        match = np.flatnonzero((self.histories[:, :n] == obs[:n]).all(axis=1))
+        if match.size == 0:
+            raise ValueError(
+                f"argument observations: {list(map(int, obs))} is not a prefix of any history the class was built "
+                "on; build the class on these observations (or on all histories)"
+            )
+        return int(match[0])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Building
+
+
+def _codes_from_runs(actions: np.ndarray, status: np.ndarray) -> np.ndarray:
+    """Turn interpreter output (``NO_ACTION`` after the run stopped, plus a status) into behaviour codes."""
+    codes = actions.astype(np.int8, copy=True)
+    lost = actions == NO_ACTION
+    lost_code = (CODE_LOST_BASE - status.astype(np.int16)).astype(np.int8)
+    codes[lost] = np.broadcast_to(lost_code[..., None], actions.shape)[lost]
+    return codes
+
+
+def _histories(config: ClassConfig, observations: list[tuple[int, ...]] | None, all_histories: bool) -> np.ndarray:
+    width = config.horizon - 1
+    if all_histories:
+        return all_sequences(config.k, config.horizon)
+    if not observations:
+        return np.zeros((1, width), dtype=np.int64)
+    out = np.zeros((len(observations), width), dtype=np.int64)
+    for g, obs in enumerate(observations):
+        for j, o in enumerate(obs[:width]):
+            if not 0 <= int(o) < config.k:
+                raise ValueError(f"argument observations: history {g} has symbol {o} at position {j}, "
+                                 f"outside 0..{config.k - 1}")
+            out[g, j] = int(o)
+    return out
+
+
+def _run_programs(codes: np.ndarray, lengths: np.ndarray, config: ClassConfig, histories: np.ndarray,
+                  all_histories: bool) -> np.ndarray:
+    """Behaviour codes ``(n, G, H)`` of explicit programs on the histories."""
+    if all_histories:
+        every = run_batch_all(codes, lengths, config.k, config.horizon, config.steps, config.tape_bound,
+                              config.detect_cycles)
+        return _codes_from_runs(every.actions, every.status)
+    out = np.empty((codes.shape[0], histories.shape[0], config.horizon), dtype=np.int8)
+    for g, obs in enumerate(histories):
+        res = run_batch(codes, lengths, config.k, config.horizon, obs, config.steps, config.tape_bound,
+                        config.detect_cycles, record_steps=False)
+        out[:, g, :] = _codes_from_runs(res.actions, res.status)
+    return out
+
+
+@dataclass(frozen=True)
+class _Group:
+    """Programs of one length grouped by behaviour: codes ``(B, G, H)``, counts, first canonical index."""
+
+    tokens: int
+    codes: np.ndarray
+    count: np.ndarray
+    first: np.ndarray
+
+
+def _short_groups(config: ClassConfig, histories: np.ndarray, all_histories: bool, max_tokens: int) -> list[_Group]:
+    """Every plain program of 1..max_tokens tokens, run and grouped by behaviour, one group list per length."""
+    groups = []
+    for n in range(1, max_tokens + 1):
+        parts = [b for b in blocks(3 * n, min_bits=3 * (n - 1))]
+        codes = np.concatenate([enumerate_block(b) for b in parts])
+        start = parts[0].start
+        lengths = np.full(codes.shape[0], n, dtype=np.int32)
+        behaviour = _run_programs(codes, lengths, config, histories, all_histories)
+        flat = behaviour.reshape(behaviour.shape[0], -1)
+        uniq, first_pos, inverse, count = np.unique(flat, axis=0, return_index=True, return_inverse=True,
+                                                    return_counts=True)
+        del inverse
+        groups.append(_Group(n, uniq.reshape(-1, *behaviour.shape[1:]), count.astype(np.int64),
+                             start + first_pos.astype(np.int64)))
+    return groups
+
+
+def _first_hold(codes: np.ndarray) -> np.ndarray:
+    """``(B, G)``: 0-based first step at which each detector emits a non-zero ``.`` (H if never)."""
+    holds = codes >= 1
+    horizon = codes.shape[-1]
+    return np.where(holds.any(axis=-1), holds.argmax(axis=-1), horizon)
+
+
+@dataclass
+class _Rows:
+    codes: list[np.ndarray] = field(default_factory=list)
+    weight: list[np.ndarray] = field(default_factory=list)
+    bits: list[np.ndarray] = field(default_factory=list)
+    text: list[list[str | int]] = field(default_factory=list)
+
+    def add(self, codes: np.ndarray, weight: np.ndarray, bits: np.ndarray, text: list[str | int]) -> None:
+        self.codes.append(codes)
+        self.weight.append(weight)
+        self.bits.append(bits)
+        self.text.append(text)
+
+
+def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows) -> int:
+    """Add every SWITCH E P Q of at most ``config.switch_bits`` bits; return the number of programs."""
+    budget = config.switch_bits
+    by_len = {g.tokens: g for g in groups}
+    horizon = config.horizon
+    steps = np.arange(horizon)
+    n_programs = 0
+    q_options: list[tuple[int | None, int]] = [(None, 2)] if config.mix else []
+    q_options += [(n, 1 + 3 * n) for n in by_len if n <= config.part_tokens("before")]
+    event_lengths = [n for n in by_len if n <= config.part_tokens("event")]
+    policy_lengths = [n for n in by_len if n <= config.part_tokens("policy")]
+    for n_e, n_p in itertools.product(event_lengths, policy_lengths):
+        for n_q, q_bits in q_options:
+            bits = 2 + (1 + 3 * n_e) + (1 + 3 * n_p) + q_bits
+            if bits > budget:
+                continue
+            e, p = by_len[n_e], by_len[n_p]
+            tau_all = _first_hold(e.codes)  # (Be, G)
+            taus, tau_inv = np.unique(tau_all, axis=0, return_inverse=True)
+            tau_inv = tau_inv.reshape(-1)
+            e_count = np.array([e.count[tau_inv == i].sum() for i in range(len(taus))], dtype=np.int64)
+            e_first = np.array([e.first[tau_inv == i].min() for i in range(len(taus))], dtype=np.int64)
+            if n_q is None:
+                q_codes = np.full((1, *p.codes.shape[1:]), CODE_MIX, dtype=np.int8)
+                q_count, q_first = np.ones(1, dtype=np.int64), np.array([-1], dtype=np.int64)
+            else:
+                q = by_len[n_q]
+                q_codes, q_count, q_first = q.codes, q.count, q.first
+            size = len(taus) * len(p.count) * len(q_count) * int(np.prod(p.codes.shape[1:]))
+            if size > MAX_SWITCH_CELLS:
+                raise ValueError(
+                    f"SWITCH programs of {bits} bits need {size:,} behaviour cells (limit {MAX_SWITCH_CELLS:,}); "
+                    "lower switch_max_bits, or use fewer histories"
+                )
+            after = steps[None, None, :] >= taus[:, :, None]  # (Bt, G, H)
+            combined = np.where(after[:, None, None], p.codes[None, :, None], q_codes[None, None, :])
+            shape = combined.shape[:3]
+            count = e_count[:, None, None] * p.count[None, :, None] * q_count[None, None, :]
+            unit_weight = 1 << (config.unit_bits - bits)
+            n_programs += int(count.sum())
+            idx = np.indices(shape).reshape(3, -1).T
+            texts: list[str | int] = []
+            for ie, ip, iq in idx:
+                q_text = "MIX" if n_q is None else program_at(int(q_first[iq]))
+                texts.append(f"SWITCH({program_at(int(e_first[ie]))}, {program_at(int(p.first[ip]))}, {q_text})")
+            rows.add(combined.reshape(-1, *combined.shape[3:]), count.reshape(-1) * unit_weight,
+                     np.full(len(texts), bits, dtype=np.int64), texts)
+    return n_programs
+
+
+def _kind_weights(weight: np.ndarray, kind: int) -> np.ndarray:
+    out = np.zeros((len(weight), len(KINDS)), dtype=np.int64)
+    out[:, kind] = weight
+    return out
+
+
+def build_class(
+    config: ClassConfig,
+    observations: list[tuple[int, ...]] | None = None,
+    all_histories: bool = False,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    show_progress: bool = False,
+) -> ModelClass:
+    """Enumerate, run and collapse the class on the given histories.
+
+    ``observations``: a list of observation sequences (each padded with 0 to ``H - 1``); None: one history of
+    all-0 observations; ``all_histories=True``: every sequence of ``K^(H-1)``. ``workers``/``scheduler`` as in
+    :func:`aitheory.dsl.behaviour_table` (plain programs are enumerated in parallel blocks).
+    """
+    histories = _histories(config, observations, all_histories)
+    table = behaviour_table(
+        EnumConfig(max_bits=config.max_bits, k=config.k, horizon=config.horizon, steps=config.steps,
+                   tape_bound=config.tape_bound, detect_cycles=config.detect_cycles,
+                   histories=None if all_histories else tuple(tuple(int(o) for o in h) for h in histories),
+                   all_histories=all_histories),
+        workers=workers, scheduler=scheduler, show_progress=show_progress,
+    )
+    rows = _Rows()
+    # Plain rows: table weights are in units of 2^-L for 3n-bit programs; in the full grammar each program has
+    # one more bit, so the same integers are the weights in units of 2^-(L+1).
+    scale = 1 << (config.unit_bits - config.full_bits)
+    rows.add(_codes_from_runs(table.actions, table.status), _kind_weights(table.weight * scale, _PLAIN),
+             1 + table.shortest_bits(), [int(f) for f in table.first])
+    programs = {"plain": table.programs, "switch": 0, "mix": 0}
+    if config.mix:
+        mix_codes = np.full((1, histories.shape[0], config.horizon), CODE_MIX, dtype=np.int8)
+        rows.add(mix_codes, _kind_weights(np.array([1 << (config.unit_bits - 2)]), _MIX),
+                 np.array([2]), ["MIX"])
+        programs["mix"] = 1
+    if config.switch:
+        max_tokens = max(config.part_tokens(role) for role in ("event", "policy", "before"))
+        if max_tokens >= 1:
+            groups = _short_groups(config, histories, all_histories, max_tokens)
+            before = len(rows.codes)
+            programs["switch"] = _switch_rows(config, groups, rows)
+            for i in range(before, len(rows.codes)):
+                rows.weight[i] = _kind_weights(rows.weight[i], _SWITCH)
+    return _collapse(config, rows, histories, programs)
+
+
+def _text(item: str | int) -> str:
+    """A row label: program text, or the canonical index of a plain program."""
+    return item if isinstance(item, str) else program_at(item)
+
+
+def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
+    codes = np.concatenate(rows.codes)
+    weight = np.concatenate(rows.weight)
+    bits = np.concatenate(rows.bits)
+    text: list[str | int] = [t for part in rows.text for t in part]
+    flat = codes.reshape(codes.shape[0], -1)
+    uniq, inverse = np.unique(flat, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    merged = np.zeros((len(uniq), len(KINDS)), dtype=np.int64)
+    np.add.at(merged, inverse, weight)
+    # Representative: the shortest program of the row (ties: the first added, i.e. plain before MIX/SWITCH).
+    order = np.lexsort((np.arange(len(bits)), bits))
+    rep = np.full(len(uniq), -1, dtype=np.int64)
+    for i in order[::-1]:
+        rep[inverse[i]] = i
+    rep_text = tuple(_text(text[i]) for i in rep)
+    # Rows sorted by the length of their shortest program, then by code, for a stable canonical order.
+    keep = merged.sum(axis=1) > 0
+    final_order = np.lexsort((np.arange(len(uniq)), bits[rep]))
+    final_order = final_order[keep[final_order]]
+    return ModelClass(
+        config=config,
+        codes=np.ascontiguousarray(uniq[final_order].reshape(-1, *codes.shape[1:])),
+        weight_by_kind=merged[final_order],
+        rep_bits=bits[rep][final_order],
+        rep_text=tuple(rep_text[i] for i in final_order),
+        histories=histories,
+        programs_by_kind=programs,
+    )
