@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_planning import (
+
+from aitheory.planning import (
+    InfeasibleBudgetError,
+    PlanningProblem,
+    kl_optimal_policy,
+    kl_optimal_policy_expected,
+)
+from tests.test_planning import (
     World,
     bf_definition2,
     bf_expected_kl,
@@ -24,13 +31,6 @@ from test_planning import (
     random_policy,
     support_of,
     worlds,
-)
-
-from aitheory.planning import (
-    InfeasibleBudgetError,
-    PlanningProblem,
-    kl_optimal_policy,
-    kl_optimal_policy_expected,
 )
 
 BUDGETS = [0.0, 0.01, 0.1, 0.5, 2.0]

@@ -15,16 +15,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-from test_planning import (
-    World,
-    bf_definition2,
-    bf_v_star,
-    bf_value,
-    decision_histories,
-    make_world,
-    random_policy,
-    worlds,
-)
 
 from aitheory.planning import (
     InfeasibleBudgetError,
@@ -35,6 +25,16 @@ from aitheory.planning import (
     tvd_optimal_policy_stepwise,
 )
 from aitheory.planning.tvd import _step_row
+from tests.test_planning import (
+    World,
+    bf_definition2,
+    bf_v_star,
+    bf_value,
+    decision_histories,
+    make_world,
+    random_policy,
+    worlds,
+)
 
 
 def _feasible_random_values(world: World, eps: float, seed: int, tries: int = 12) -> list[float]:

@@ -47,7 +47,7 @@ def test_quick_check_holds_and_writes_its_folder(quick_run: Path) -> None:
         assert (quick_run / f"{stem}.png").stat().st_size > 1000
     rows = (quick_run / "metrics.csv").read_text().splitlines()
     assert rows[0].startswith("world,t,k,kl_bayes")
-    assert len(rows) == 1 + 4 + 2 * 3
+    assert len(rows) == 1 + 2 + 2 * 3  # two pattern worlds, then novel and precedented at three k
 
 
 def test_kl_is_the_log_loss_along_the_worst_observations() -> None:

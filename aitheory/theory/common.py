@@ -23,6 +23,7 @@ __all__ = ["CHECKS", "CheckResult", "check_module", "run_check"]
 CHECKS: dict[str, str] = {
     "prop1": "aitheory.theory.prop1",
     "theorem1": "aitheory.theory.theorem1",
+    "prop2": "aitheory.theory.prop2",
 }
 
 

@@ -21,8 +21,10 @@ open-loop observation sequences o_t .. o_{m-1}) with :func:`aitheory.measures.tr
 
 Three worlds:
 
-* **time** (KL against the length of E): observations all 0; switching at t for t on a grid. K(E_t) is the length
-  of the shortest detector first holding at t (searched over all detectors up to ``event_max_bits``).
+* **pattern** (KL against the length of E): observations 0, then a novel pattern ending at step k, then the
+  switch at t = k + 1; K(E) is the length of the shortest detector first holding at t (searched over every
+  detector up to ``event_max_bits``). k is large, so that programs emitting random actions (whose posterior halves
+  with every demonstrator step) are priced out and the event route is the cheapest.
 * **novel** (KL against k, unprecedented): observations 0 for k steps, then a novel 1; the event "the last
   observation was 1" is unprecedented at t = k + 2.
 * **precedented** (KL against k, precedented): the observation 1 recurs every ``period`` steps and the
@@ -69,17 +71,17 @@ class Config:
 
     max_bits: int = 24
     """Plain programs of at most this many bits (3 per token) are in the class."""
-    event_max_bits: int = 21
+    event_max_bits: int = 24
     """SWITCH events E of at most this many plain-code bits are in the class (and searched as detectors)."""
     policy_max_bits: int = 15
     """SWITCH policies P of at most this many plain-code bits are in the class."""
-    switch_steps: int = 3
+    switch_steps: int = 2
     """m - t + 1: the switch policy plays 1 for this many steps; Definition 2 maximises over the observations."""
     patterns: tuple[str, ...] = ("1", "11", "1001", "100001")
     """Novel observation patterns of the pattern worlds (KL against K(E)): zeros, then the pattern, then the switch."""
-    pattern_k: int = 40
+    pattern_k: int = 56
     """Demonstrator steps k in the pattern worlds (large, so that random-action programs are priced out)."""
-    k_grid: tuple[int, ...] = (1, 2, 4, 8, 16, 24, 32, 40, 48)
+    k_grid: tuple[int, ...] = (1, 4, 8, 16, 32, 48, 56, 64)
     """Numbers of demonstrator steps k of the novel and precedented worlds."""
     period: int = 3
     """In the precedented world the observation 1 recurs every this many steps."""
@@ -370,7 +372,11 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
     grid = np.linspace(min(xs, default=0) - 1, max(xs, default=1) + 1, 50)
     ax.plot(grid, (grid + policy_bits + d_bits) * LN2, "k-", lw=1,
             label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={d_bits}")
-    ax.plot(grid, (grid + policy_bits + d_bits) / LN2, "k:", lw=1, label=r"printed form $[\dots]/\ln 2$")
+    printed = (grid + policy_bits + d_bits) / LN2
+    ax.plot([], [], "k:", lw=1, label=rf"printed form $[\dots]/\ln 2$: {printed.min():.0f}-{printed.max():.0f} nats, "
+            "above the chart")
+    top = float(((grid + policy_bits + d_bits) * LN2).max())
+    ax.set_ylim(min((c.kl_bayes for c in points), default=0.0) - 2, top + 2)
     ax.set_xlabel("K(E): bits of the shortest event unprecedented at t")
     ax.set_ylabel("KL needed (nats)")
     ax.set_title(f"Theorem 1, novel patterns after k={points[0].k if points else 0}: slope "
