@@ -22,6 +22,7 @@ __all__ = ["CHECKS", "CheckResult", "check_module", "run_check"]
 #: Result name -> module, in the order the report lists them.
 CHECKS: dict[str, str] = {
     "prop1": "aitheory.theory.prop1",
+    "pessimistic": "aitheory.theory.pessimistic",
 }
 
 
