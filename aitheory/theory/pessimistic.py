@@ -423,9 +423,9 @@ def mu_in_top_set(log_mu_over_xi: np.ndarray, mu_log_prior: float, alpha: float,
     ``absolute``: ``ln w(mu) + ln(mu(h)/xi(h)) >= ln alpha``; ``prior_relative``: ``ln(mu(h)/xi(h)) >= ln alpha``.
     """
     if reading == "absolute":
-        return mu_log_prior + log_mu_over_xi >= math.log(alpha)
+        return np.asarray(mu_log_prior + log_mu_over_xi >= math.log(alpha))
     if reading == "prior_relative":
-        return log_mu_over_xi >= math.log(alpha)
+        return np.asarray(log_mu_over_xi >= math.log(alpha))
     raise ValueError(f"argument reading: must be one of {TOP_SET_READINGS}, got {reading!r}")
 
 
@@ -511,6 +511,14 @@ def comparison_policies(mu: np.ndarray) -> dict[str, np.ndarray]:
             "mu_tilted": tilted / total if total > 0 else tilted, "uniform": uniform}
 
 
+def _kl_or_nan(p: np.ndarray, q: np.ndarray) -> float:
+    """``KL(p || q)`` in nats, or NaN when ``q`` is not a semimeasure (sums above 1: a broken imitator)."""
+    try:
+        return kl(p, q)
+    except ValueError:
+        return math.nan
+
+
 def dominance_violations(nu: np.ndarray, mu_probs: np.ndarray, selected: np.ndarray,
                          cache: dict[tuple[bytes, bytes], dict[str, tuple[float, float]]] | None = None,
                          ) -> DominanceCount:
@@ -533,9 +541,10 @@ def dominance_violations(nu: np.ndarray, mu_probs: np.ndarray, selected: np.ndar
         nu_h, mu_h = row[:k], row[k:]
         key = (nu_h.tobytes(), mu_h.tobytes())
         if key not in cache:
-            cache[key] = {name: (kl(pi, nu_h), kl(pi, mu_h)) for name, pi in comparison_policies(mu_h).items()}
+            cache[key] = {name: (_kl_or_nan(pi, nu_h), kl(pi, mu_h)) for name, pi in comparison_policies(mu_h).items()}
         for name, (kl_nu, kl_mu) in cache[key].items():
             count.kl_checks += int(n)
+            # NaN (nu_alpha is not a semimeasure) counts as a violation
             bad = not (kl_nu >= kl_mu or (math.isfinite(kl_mu) and kl_nu >= kl_mu - 1e-12 * max(1.0, abs(kl_mu))))
             count.kl[name] = count.kl.get(name, 0) + (int(n) if bad else 0)
             count.kl_infinite[name] = count.kl_infinite.get(name, 0) + (int(n) if math.isinf(kl_nu) else 0)
@@ -568,7 +577,7 @@ def exploit_policy(demonstrator: str, k: int, demo_steps: int) -> Callable[[Sequ
     mu = program_policy(demonstrator, k)
 
     def pi(history: Sequence[int]) -> np.ndarray:
-        probs = np.asarray(mu(history), dtype=np.float64)
+        probs = np.asarray(mu(tuple(int(x) for x in history)), dtype=np.float64)
         if len(history) // 2 < demo_steps:
             return probs
         zero = np.flatnonzero(probs == 0)
@@ -588,13 +597,13 @@ def exploit(mc: ModelClass, config: Config, history: tuple[int, ...]) -> Exploit
     k = mc.config.k
     steps = config.horizon - config.demo_steps
     pi = exploit_policy(config.demonstrator, k, config.demo_steps)
-    shape = {"n_actions": k, "n_observations": k, "horizon": steps, "history": history}
-    against_xi = tree_kl(pi, BayesianImitator(mc), **shape)
+    against_xi = tree_kl(pi, BayesianImitator(mc), n_actions=k, n_observations=k, horizon=steps, history=history)
     kl_nu = {}
     for reading, alpha in (("absolute", config.alpha_absolute), ("prior_relative", config.alpha)):
         imitator = PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
                                        demo_steps=config.demo_steps)
-        kl_nu[reading] = float(tree_kl(pi, imitator, **shape).value)
+        kl_nu[reading] = float(tree_kl(pi, imitator, n_actions=k, n_observations=k, horizon=steps,
+                                       history=history).value)
     mu = program_policy(config.demonstrator, k)
     switches = 0
     if against_xi.maximiser is not None:
@@ -657,7 +666,7 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
     for i, reading in enumerate(READINGS):
         in_top = mu_in_top_set(log_mu_over_xi, mu.log_prior, alphas[reading], reading)
         acc.bookkeeping += int((in_top & ~trace.row_in_top[:, i]).sum())
-        stays = in_top.all(axis=1)
+        stays = np.asarray(in_top.all(axis=1))
         nu = trace.nu[:, i]
         acc.stays.setdefault(reading, []).append(stays)
         acc.in_top.setdefault(reading, []).append(in_top)
@@ -668,7 +677,7 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
     return trace
 
 
-def _interleave(actions: Sequence[int], observations: Sequence[int]) -> tuple[int, ...]:
+def _interleave(actions: Sequence[int] | np.ndarray, observations: Sequence[int] | np.ndarray) -> tuple[int, ...]:
     return tuple(int(x) for pair in zip(actions, observations, strict=True) for x in pair)
 
 
