@@ -74,6 +74,7 @@ def test_hand_case_membership_and_ville_bookkeeping() -> None:
     # nu_alpha at h_1 = (a=1): top set {mu, "always 1"} in both readings -> min((1/2, 1/2), (0, 1)) = (0, 1/2)
     np.testing.assert_allclose(trace.nu[0, :, 1], [[0, 0.5], [0, 0.5]])
     assert trace.sizes[0, :, 1].tolist() == [2, 2]
+    assert not trace.stopping.any()  # no row of the hand class ever stops
     # at the empty history w(nu|h) = w(nu): only mu (1/4) passes alpha = 0.21 in the absolute reading, so
     # nu_alpha = mu; every row has nu(h)/xi(h) = 1 >= 0.9 in the prior-relative one: nu_alpha = (0, 0), help 1
     np.testing.assert_allclose(trace.nu[0, :, 0], [[0.5, 0.5], [0, 0]])
@@ -119,6 +120,9 @@ def test_engine_equals_the_step_by_step_imitator() -> None:
         config = P.Config(demonstrator="+[~]]", max_bits=15, horizon=6, alpha=alphas[1], alpha_absolute=alphas[0],
                           demo_steps=3)
         assert P.cross_check(mc, config, runs, 12) == 0
+    # "]" (halts at once) is in the prior-relative top set at the empty history: help is 1 there
+    trace = P.mixture_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
+    assert trace.stopping[:, 1, 0].all() and (trace.nu[:, 1, 0] == 0).all()
 
 
 def test_simulated_runs_follow_the_demonstrator() -> None:

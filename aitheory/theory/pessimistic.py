@@ -49,13 +49,13 @@ from aitheory.dsl import TILDE_ACTION, parse, run_reference
 from aitheory.imitators import TOP_SET_READINGS, BayesianImitator, PessimisticImitator, program_policy, top_set_mask
 from aitheory.measures import kl, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, build_class
-from aitheory.mixture.classes import CODE_MIX, CODE_TILDE
+from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE
 from aitheory.progress import progress
 from aitheory.results import RunFolder
 from aitheory.theory.common import CheckResult
 
-if (CODE_TILDE, CODE_MIX) != (-1, -3):  # pragma: no cover - the compiled kernel spells them out
-    raise ImportError("aitheory.theory.pessimistic: the kernel assumes CODE_TILDE = -1 and CODE_MIX = -3")
+if (CODE_TILDE, CODE_MIX, CODE_LOST_BASE) != (-1, -3, -10):  # pragma: no cover - the kernel spells them out
+    raise ImportError("aitheory.theory.pessimistic: the kernel assumes the codes -1 (~), -3 (MIX), <= -10 (lost)")
 
 __all__ = [
     "NAME",
@@ -263,6 +263,9 @@ class BatchTrace:
     """``(B, 2, H, K)``: ``nu_alpha(a | h_t)`` for the readings of :data:`READINGS` (absolute, prior-relative)."""
     sizes: np.ndarray
     """``(B, 2, H)``: number of behaviour rows in each top set."""
+    stopping: np.ndarray
+    """``(B, 2, H)``: whether some row of the top set stops at this step (halts, times out...): it predicts
+    nothing, so ``nu_alpha = 0`` for every action and the imitator asks for help with probability 1."""
     row_log_lik: np.ndarray
     """``(B, H + 1)``: ``ln nu_r(h_t)`` of the demonstrator's row."""
     row_in_top: np.ndarray
@@ -290,8 +293,8 @@ def _logsumexp(x: np.ndarray) -> float:  # pragma: no cover - compiled
 @numba.njit(cache=True, nogil=True)
 def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_bits: np.ndarray, g: np.ndarray,
             actions: np.ndarray, k: int, log_alpha: np.ndarray, use_max: bool, mu_row: int,
-            log_z: np.ndarray, xi: np.ndarray, nu: np.ndarray, sizes: np.ndarray, row_ll: np.ndarray,
-            row_in: np.ndarray) -> None:  # pragma: no cover - compiled; checked against PessimisticImitator
+            log_z: np.ndarray, xi: np.ndarray, nu: np.ndarray, sizes: np.ndarray, stopping: np.ndarray,
+            row_ll: np.ndarray, row_in: np.ndarray) -> None:  # pragma: no cover - compiled; checked against PessimisticImitator
     n_rows, _, horizon = codes.shape
     ln2 = math.log(2.0)
     ll = np.empty(n_rows)
@@ -331,6 +334,7 @@ def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_b
             xi[b, t, :] = 0.0
             for i in range(2):
                 sizes[b, i, t] = 0
+                stopping[b, i, t] = False
                 for a in range(k):
                     nu[b, i, t, a] = -np.inf if use_max else np.inf
             for r in range(n_rows):
@@ -354,6 +358,8 @@ def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_b
                     extra = rep_bits[r] * ln2 if i == 0 else 0.0
                     if ll[r] - lz - extra >= log_alpha[i]:
                         sizes[b, i, t] += 1
+                        if c <= -10:
+                            stopping[b, i, t] = True
                         for a in range(k):
                             if use_max:
                                 nu[b, i, t, a] = max(nu[b, i, t, a], pred[r, a])
@@ -398,10 +404,11 @@ def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tu
     n = len(g)
     out = BatchTrace(log_z=np.empty((n, horizon + 1)), xi=np.empty((n, horizon, k)),
                      nu=np.empty((n, 2, horizon, k)), sizes=np.empty((n, 2, horizon), dtype=np.int64),
+                     stopping=np.empty((n, 2, horizon), dtype=np.bool_),
                      row_log_lik=np.empty((n, horizon + 1)), row_in_top=np.empty((n, 2, horizon + 1), dtype=bool))
     _kernel(mc.codes, _log(prior.sum(axis=1)), _log(prior[:, 0]), mc.rep_bits.astype(np.float64), g, acts, k,
             np.log(np.asarray(alphas, dtype=np.float64)), combine == "max", mu_row, out.log_z, out.xi, out.nu,
-            out.sizes, out.row_log_lik, out.row_in_top)
+            out.sizes, out.stopping, out.row_log_lik, out.row_in_top)
     return out
 
 
@@ -637,6 +644,7 @@ class _Accumulated:
     in_top: dict[str, list[np.ndarray]] = field(default_factory=dict)
     help: dict[str, list[np.ndarray]] = field(default_factory=dict)
     sizes: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    stopping: dict[str, list[np.ndarray]] = field(default_factory=dict)
     dominance: dict[str, DominanceCount] = field(default_factory=dict)
     bookkeeping: int = 0
     """Histories where mu is in the top set but its behaviour row is not (must be 0: rep_bits <= bits(mu))."""
@@ -672,6 +680,7 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
         acc.in_top.setdefault(reading, []).append(in_top)
         acc.help.setdefault(reading, []).append(1.0 - nu.sum(axis=2))
         acc.sizes.setdefault(reading, []).append(trace.sizes[:, i])
+        acc.stopping.setdefault(reading, []).append(trace.stopping[:, i])
         acc.dominance.setdefault(reading, DominanceCount()).add(
             dominance_violations(nu, mu_probs, stays, cache.setdefault(reading, {})))
     return trace
@@ -712,11 +721,13 @@ def _help_rows(acc: _Accumulated, config: Config) -> list[dict[str, object]]:
         help_ = acc.cat("help", reading)
         sizes = acc.cat("sizes", reading)
         in_top = acc.cat("in_top", reading)
+        stopping = acc.cat("stopping", reading)
         for t in range(config.horizon):
             q = np.quantile(help_[:, t], QUANTILES)
             rows.append({"reading": reading, "alpha": alpha, "step": t + 1, "help_mean": float(help_[:, t].mean()),
                          **{f"help_q{int(100 * p)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
                          "top_set_rows_mean": float(sizes[:, t].mean()),
+                         "stopping_row_in_top_set": float(stopping[:, t].mean()),
                          "mu_in_top_set": float(in_top[:, t].mean())})
     return rows
 
@@ -850,7 +861,7 @@ def plot_ville(rows: list[dict[str, float]], estimates: dict[str, StayEstimate],
     ax.step(c, np.where(ex > 0, ex, np.nan), "C0-", where="post",
             label=r"measured $P(\max_{t\geq1}\ \xi(h_t)/\mu(h_t) \geq c)$")
     ax.axhline(1.0 / runs, color="0.6", lw=0.6)
-    ax.text(c[0], 1.15 / runs, "1 run", fontsize=7, color="0.4")
+    ax.text(c[-1], 1.15 / runs, "1 run", fontsize=7, color="0.4", ha="right")
     for i, (reading, e) in enumerate(estimates.items()):
         threshold = math.exp(mu.log_prior) / e.alpha if reading == "absolute" else 1.0 / e.alpha
         ax.axvline(threshold, color=f"C{i + 1}", lw=1.2, ls="-.",
@@ -883,6 +894,7 @@ def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -
         ax.fill_between(t, col("help_q25"), col("help_q75"), color="C0", alpha=0.3, label="25-75%")
         ax.plot(t, col("help_q50"), "C0-", label="median")
         ax.plot(t, col("help_mean"), "k.--", lw=1, label="mean")
+        ax.plot(t, col("stopping_row_in_top_set"), "C3x:", lw=1, label="runs with a stopping program in the top set")
         ax.set_title(f"{reading} (alpha = {alpha:.3g})", fontsize=9)
         ax.set_xlabel("step t")
         ax.set_ylim(-0.02, 1.02)
