@@ -60,15 +60,18 @@ if (CODE_TILDE, CODE_MIX, CODE_LOST_BASE) != (-1, -3, -10):  # pragma: no cover 
 __all__ = [
     "NAME",
     "STATEMENT",
+    "Accumulated",
     "BatchTrace",
     "Config",
     "Demonstrator",
     "DominanceCount",
     "ExploitResult",
     "StayEstimate",
+    "collect",
     "demonstrator_in_class",
     "dominance_violations",
     "exploit",
+    "help_rows",
     "history_index",
     "mixture_batch",
     "run",
@@ -294,7 +297,7 @@ def _logsumexp(x: np.ndarray) -> float:  # pragma: no cover - compiled
 def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_bits: np.ndarray, g: np.ndarray,
             actions: np.ndarray, k: int, log_alpha: np.ndarray, use_max: bool, mu_row: int,
             log_z: np.ndarray, xi: np.ndarray, nu: np.ndarray, sizes: np.ndarray, stopping: np.ndarray,
-            row_ll: np.ndarray, row_in: np.ndarray) -> None:  # pragma: no cover - compiled; checked against PessimisticImitator
+            row_ll: np.ndarray, row_in: np.ndarray) -> None:  # pragma: no cover - compiled
     n_rows, _, horizon = codes.shape
     ln2 = math.log(2.0)
     ll = np.empty(n_rows)
@@ -633,7 +636,7 @@ QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 
 
 @dataclass
-class _Accumulated:
+class Accumulated:
     """Per-run results of every batch, per reading."""
 
     max_log_xi_over_mu: list[np.ndarray] = field(default_factory=list)
@@ -660,7 +663,7 @@ def _alphas(config: Config) -> dict[str, float]:
 
 
 def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarray, actions: np.ndarray,
-                   acc: _Accumulated, cache: dict, combine: Combine = "min") -> BatchTrace:
+                   acc: Accumulated, cache: dict, combine: Combine = "min") -> BatchTrace:
     k = mc.config.k
     alphas = _alphas(config)
     trace = mixture_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine)
@@ -684,6 +687,18 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
         acc.dominance.setdefault(reading, DominanceCount()).add(
             dominance_violations(nu, mu_probs, stays, cache.setdefault(reading, {})))
     return trace
+
+
+def collect(mc: ModelClass, mu: Demonstrator, config: Config, runs: Runs, show_progress: bool = False,
+            combine: Combine = "min") -> Accumulated:
+    """Run the engine over all runs in batches of ``config.batch`` and accumulate the bookkeeping."""
+    acc = Accumulated()
+    cache: dict = {}
+    starts = range(0, len(runs.g), config.batch)
+    for start in progress(starts, desc="demonstrator runs", unit="batch", disable=not show_progress):
+        sl = slice(start, start + config.batch)
+        _process_batch(mc, mu, config, runs.g[sl], runs.actions[sl], acc, cache, combine)
+    return acc
 
 
 def _interleave(actions: Sequence[int] | np.ndarray, observations: Sequence[int] | np.ndarray) -> tuple[int, ...]:
@@ -715,7 +730,7 @@ def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Com
     return mismatches
 
 
-def _help_rows(acc: _Accumulated, config: Config) -> list[dict[str, object]]:
+def help_rows(acc: Accumulated, config: Config) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     for reading, alpha in _alphas(config).items():
         help_ = acc.cat("help", reading)
@@ -758,12 +773,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     mu = demonstrator_in_class(mc, config.demonstrator)
     rng = np.random.default_rng(config.seed)
     runs = simulate(mu, mc, config.runs, config.p_one, rng)
-    acc = _Accumulated()
-    cache: dict = {}
-    starts = range(0, config.runs, config.batch)
-    for start in progress(starts, desc="demonstrator runs", unit="batch", disable=not show_progress):
-        sl = slice(start, start + config.batch)
-        _process_batch(mc, mu, config, runs.g[sl], runs.actions[sl], acc, cache, combine)
+    acc = collect(mc, mu, config, runs, show_progress, combine)
     mismatches = cross_check(mc, config, runs, config.cross_check_runs, combine)
     alphas = _alphas(config)
     estimates = {
@@ -777,8 +787,8 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
                                         mc.histories[runs.g[b]][:config.demo_steps]))
         for b in np.flatnonzero(both)[:config.exploit_runs]
     ]
-    help_rows = _help_rows(acc, config)
-    folder.write_metrics(help_rows)
+    per_step = help_rows(acc, config)
+    folder.write_metrics(per_step)
     max_log = np.concatenate(acc.max_log_xi_over_mu)
     first = mixture_batch(mc, runs.g[:1], runs.actions[:1], (1.0, 1.0), mu.row)
     ville_rows = _ville_rows(max_log, first.xi[0, 0], mu.probs(runs.g[:1], 0, mc.config.k)[0])
@@ -788,13 +798,13 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     figures: tuple[str, ...] = ()
     if config.plot:
         plot_ville(ville_rows, estimates, mu, folder.file("pessimistic_ville"))
-        plot_help(help_rows, config, folder.file("pessimistic_help"))
+        plot_help(per_step, config, folder.file("pessimistic_help"))
         figures = ("pessimistic_ville", "pessimistic_help")
     return _result(config, mu, mc, estimates, acc, exploits, mismatches, figures, ville_rows)
 
 
 def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
-            acc: _Accumulated, exploits: list[ExploitResult], mismatches: int, figures: tuple[str, ...],
+            acc: Accumulated, exploits: list[ExploitResult], mismatches: int, figures: tuple[str, ...],
             ville_rows: list[dict[str, float]]) -> CheckResult:
     worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
     dominance = sum(acc.dominance[r].dominance for r in estimates)
