@@ -195,3 +195,18 @@ def test_pessimistic_imitator_matches_hand_class_prediction() -> None:
     mc, _ = hand_class()
     imitator = PessimisticImitator(mc, alpha=0.9, reading="prior_relative")
     np.testing.assert_allclose(imitator((1, 0)), [0.0, 0.5])
+
+
+def test_help_experiment_runs(tmp_path) -> None:
+    """experiments/pessimistic_help.py --quick writes its metrics and figure."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "pessimistic_help.py"
+    spec = importlib.util.spec_from_file_location("pessimistic_help", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--quick", "--out", str(tmp_path / "help")]) == 0
+    assert (tmp_path / "help" / "metrics.csv").exists()
+    assert (tmp_path / "help" / "pessimistic_help_long.png").exists()

@@ -888,7 +888,8 @@ def plot_ville(rows: list[dict[str, float]], estimates: dict[str, StayEstimate],
 
 
 def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
-    """The help probability ``1 - sum_a nu_alpha(a|h_t)`` by step: mean, median, 10-90% and 25-75% bands."""
+    """The help probability ``1 - sum_a nu_alpha(a|h_t)`` by step: mean, median, 10-90% and 25-75% ranges, and
+    how often a program that stops at that step is in the top set (then the help probability is 1)."""
     from aitheory.plotting import pyplot, save_figure
 
     plt = pyplot()
@@ -900,11 +901,12 @@ def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -
         def col(name: str, sel: list[dict[str, object]] = sel) -> np.ndarray:
             return np.array([r[name] for r in sel], dtype=float)
 
-        ax.fill_between(t, col("help_q10"), col("help_q90"), color="C0", alpha=0.15, label="10-90%")
-        ax.fill_between(t, col("help_q25"), col("help_q75"), color="C0", alpha=0.3, label="25-75%")
-        ax.plot(t, col("help_q50"), "C0-", label="median")
-        ax.plot(t, col("help_mean"), "k.--", lw=1, label="mean")
-        ax.plot(t, col("stopping_row_in_top_set"), "C3x:", lw=1, label="runs with a stopping program in the top set")
+        ax.vlines(t, col("help_q10"), col("help_q90"), color="C0", alpha=0.3, lw=5, label="10-90% of runs")
+        ax.vlines(t, col("help_q25"), col("help_q75"), color="C0", alpha=0.6, lw=5, label="25-75%")
+        ax.plot(t, col("help_q50"), "_", color="C0", ms=9, mew=2, label="median")
+        ax.plot(t, col("help_mean"), "ko", ms=3, label="mean")
+        ax.plot(t, col("stopping_row_in_top_set"), "C3x", ms=4,
+                label="fraction of runs with a program\nthat stops now in the top set")
         ax.set_title(f"{reading} (alpha = {alpha:.3g})", fontsize=9)
         ax.set_xlabel("step t")
         ax.set_ylim(-0.02, 1.02)
