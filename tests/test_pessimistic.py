@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -197,7 +198,7 @@ def test_pessimistic_imitator_matches_hand_class_prediction() -> None:
     np.testing.assert_allclose(imitator((1, 0)), [0.0, 0.5])
 
 
-def test_help_experiment_runs(tmp_path) -> None:
+def test_help_experiment_runs(tmp_path, monkeypatch) -> None:
     """experiments/pessimistic_help.py --quick writes its metrics and figure."""
     import importlib.util
     from pathlib import Path
@@ -206,6 +207,7 @@ def test_help_experiment_runs(tmp_path) -> None:
     spec = importlib.util.spec_from_file_location("pessimistic_help", script)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "pessimistic_help", module)  # dataclasses look the module up
     spec.loader.exec_module(module)
     assert module.main(["--quick", "--out", str(tmp_path / "help")]) == 0
     assert (tmp_path / "help" / "metrics.csv").exists()
