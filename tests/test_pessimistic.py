@@ -212,3 +212,20 @@ def test_help_experiment_runs(tmp_path, monkeypatch) -> None:
     assert module.main(["--quick", "--out", str(tmp_path / "help")]) == 0
     assert (tmp_path / "help" / "metrics.csv").exists()
     assert (tmp_path / "help" / "pessimistic_help_long.png").exists()
+
+
+def test_cli_runs_the_check_and_rejects_bad_input(tmp_path, capsys) -> None:
+    """``aitheory check pessimistic --quick``: exit 0 with one HELD line; a bad --alpha: exit 2 naming alpha."""
+    from aitheory.cli import main
+
+    code = main(["check", "pessimistic", "--quick", "--runs", "100", "--no-plot", "--out", str(tmp_path / "cli")])
+    out = capsys.readouterr().out.strip()
+    assert code == 0 and "HELD" in out and out.count("\n") == 0
+    assert read_json(tmp_path / "cli" / "summary.json")["runs"] == 100
+    try:
+        code = main(["check", "pessimistic", "--quick", "--alpha", "0"])
+    except SystemExit as exc:
+        code = int(str(exc.code))
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "alpha" in err and "Traceback" not in err
