@@ -6,6 +6,10 @@ can be long: the demonstrator's own ``~`` is the only randomness. Same demonstra
 check; writes ``metrics.csv`` (help probability per step and reading: mean and quantiles, top-set size, fraction
 of runs where a program that stops at that step is in the top set) and ``pessimistic_help_long.png``/``.svg``.
 
+It also runs the exploit of Theorem 1 once the imitator has stopped asking for help with probability 1: after
+``demo_steps`` demonstrator steps, Definition 2's KL (over the single observation sequence) of the exploit and,
+as the control, of ``mu`` itself, against ``xi`` and ``nu_alpha`` (``exploit.json``).
+
     PYTHONPATH=. python experiments/pessimistic_help.py --out runs/pessimistic-help
     PYTHONPATH=. python experiments/pessimistic_help.py --quick
 """
@@ -19,7 +23,7 @@ import numpy as np
 
 from aitheory.configs import add_arguments, from_namespace
 from aitheory.mixture import ClassConfig, build_class
-from aitheory.results import RunFolder
+from aitheory.results import RunFolder, write_json
 from aitheory.theory import pessimistic as P
 
 
@@ -41,10 +45,16 @@ class Config:
     """Absolute threshold."""
     seed: int = 0
     """Seed of the runs."""
+    demo_steps: int = 20
+    """Exploit: demonstrator steps before the exploit policy acts."""
+    exploit_steps: int = 4
+    """Exploit: agent steps (Definition 2's horizon)."""
+    exploit_runs: int = 3
+    """Exploit: number of demonstrator histories to start from."""
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(max_bits=18, horizon=12, runs=50)
+        return cls(max_bits=18, horizon=12, runs=50, demo_steps=8, exploit_steps=2, exploit_runs=1)
 
     def check_config(self) -> P.Config:
         return P.Config(demonstrator=self.demonstrator, max_bits=self.max_bits, horizon=self.horizon,
@@ -62,6 +72,16 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
     rows = P.help_rows(acc, check)
     folder.write_metrics(rows)
     P.plot_help(rows, check, folder.file("pessimistic_help_long"))
+    exploit_config = P.Config(demonstrator=config.demonstrator, max_bits=config.max_bits,
+                              horizon=config.demo_steps + config.exploit_steps, alpha=config.alpha,
+                              alpha_absolute=config.alpha_absolute, demo_steps=config.demo_steps)
+    histories = [tuple(int(x) for a in runs.actions[b, :config.demo_steps] for x in (a, 0))
+                 for b in range(config.exploit_runs)]
+    exploits = [P.exploit(mc, exploit_config, h, n_observations=1) for h in histories]
+    write_json(folder.file("exploit.json"), exploits)
+    for e in exploits:
+        print(f"exploit from t = {config.demo_steps + 1}: KL(pi||xi) = {e.kl_xi:.4g}, KL(pi||nu_alpha) = {e.kl_nu}; "
+              f"control KL(mu||.) = {e.control}; switch blocked: {e.switch_blocked}")
     return rows
 
 

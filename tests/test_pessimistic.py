@@ -174,6 +174,10 @@ def test_quick_run_holds_and_writes_its_folder(tmp_path) -> None:
     for e in summary["exploit"]:
         assert e["kl_nu"] == {"absolute": "inf", "prior_relative": "inf"}
         assert math.isfinite(e["kl_xi"]) and e["kl_xi"] > 0 and e["switch_steps"] >= 1
+        assert e["switch_blocked"] is True
+        for step in e["per_step"]:
+            if step["switch"]:  # the mechanism: nu_alpha gives the switched-to action 0, xi does not
+                assert step["nu_of_action"] == {"absolute": 0.0, "prior_relative": 0.0} and step["xi_of_action"] > 0
     for name in ("config.json", "metrics.csv", "ville.csv", "pessimistic_ville.png", "pessimistic_ville.svg",
                  "pessimistic_help.png", "pessimistic_help.svg"):
         assert (tmp_path / "run" / name).exists(), name
@@ -212,6 +216,8 @@ def test_help_experiment_runs(tmp_path, monkeypatch) -> None:
     assert module.main(["--quick", "--out", str(tmp_path / "help")]) == 0
     assert (tmp_path / "help" / "metrics.csv").exists()
     assert (tmp_path / "help" / "pessimistic_help_long.png").exists()
+    exploits = read_json(tmp_path / "help" / "exploit.json")
+    assert exploits and all(e["kl_nu"]["absolute"] == "inf" and e["switch_blocked"] for e in exploits)
 
 
 def test_cli_runs_the_check_and_rejects_bad_input(tmp_path, capsys) -> None:

@@ -587,6 +587,15 @@ class ExploitResult:
     kl_xi_maximiser: tuple[int, ...] | None
     switch_steps: int
     """Agent steps (on the maximising observation sequence) at which ``pi`` takes an action ``mu`` never takes."""
+    switch_blocked: bool = False
+    """At every switch step (there is at least one), ``nu_alpha`` gives the switched-to action probability 0 in
+    both readings while ``xi`` gives it more than 0: the mechanism of the infinite KL."""
+    control: dict[str, float] = field(default_factory=dict)
+    """The same KLs for ``pi = mu`` (no switch): against ``"xi"`` and each reading. Where the imitator still asks
+    for help with probability 1 at some reachable history, this is ``inf`` too."""
+    per_step: tuple[dict[str, object], ...] = ()
+    """Along the maximising observation sequence and ``pi``'s most likely actions: per agent step t, ``pi``,
+    ``mu``, whether ``pi`` switched, and the per-step KL (nats) against ``xi`` and ``nu_alpha``."""
 
 
 def exploit_policy(demonstrator: str, k: int, demo_steps: int) -> Callable[[Sequence[int]], np.ndarray]:
@@ -609,31 +618,55 @@ def exploit_policy(demonstrator: str, k: int, demo_steps: int) -> Callable[[Sequ
     return pi
 
 
-def exploit(mc: ModelClass, config: Config, history: tuple[int, ...]) -> ExploitResult:
-    """Definition 2's KL of :func:`exploit_policy` from ``history`` over the remaining ``H - demo_steps`` steps,
-    against the Bayesian imitator and the pessimistic imitator (both readings; learning from the demonstrator's
-    steps only)."""
+def exploit(mc: ModelClass, config: Config, history: tuple[int, ...], n_observations: int | None = None
+            ) -> ExploitResult:
+    """Definition 2's KL of :func:`exploit_policy`, and of ``mu`` itself (the control), from ``history`` over the
+    remaining ``H - demo_steps`` steps, against the Bayesian imitator and the pessimistic imitator (both readings;
+    learning from the demonstrator's steps only). ``n_observations``: the observation alphabet the worst case
+    ranges over (default K; 1 for a class built on the all-0 stream only)."""
     k = mc.config.k
+    n_obs = k if n_observations is None else n_observations
     steps = config.horizon - config.demo_steps
     pi = exploit_policy(config.demonstrator, k, config.demo_steps)
-    against_xi = tree_kl(pi, BayesianImitator(mc), n_actions=k, n_observations=k, horizon=steps, history=history)
-    kl_nu = {}
-    for reading, alpha in (("absolute", config.alpha_absolute), ("prior_relative", config.alpha)):
-        imitator = PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
-                                       demo_steps=config.demo_steps)
-        kl_nu[reading] = float(tree_kl(pi, imitator, n_actions=k, n_observations=k, horizon=steps,
-                                       history=history).value)
     mu = program_policy(config.demonstrator, k)
+    bayes = BayesianImitator(mc)
+    pessimists = {reading: PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
+                                               demo_steps=config.demo_steps)
+                  for reading, alpha in (("absolute", config.alpha_absolute), ("prior_relative", config.alpha))}
+
+    def tkl(policy: Callable[..., np.ndarray], base: Callable[..., np.ndarray]
+            ) -> tuple[float, tuple[int, ...] | None]:
+        out = tree_kl(policy, base, n_actions=k, n_observations=n_obs, horizon=steps, history=history)
+        return float(out.value), out.maximiser
+
+    kl_xi, maximiser = tkl(pi, bayes)
+    kl_nu = {r: tkl(pi, imitator)[0] for r, imitator in pessimists.items()}
+    control = {"xi": tkl(mu, bayes)[0], **{r: tkl(mu, imitator)[0] for r, imitator in pessimists.items()}}
     switches = 0
-    if against_xi.maximiser is not None:
-        obs = list(against_xi.maximiser)
-        h = list(history)
-        for s in range(steps):
-            a = int(np.argmax(pi(tuple(h))))
-            switches += int(mu(tuple(h))[a] == 0)
-            h += [a, obs[s] if s < len(obs) else 0]
-    return ExploitResult(history=history, kl_xi=float(against_xi.value), kl_nu=kl_nu,
-                         kl_xi_maximiser=against_xi.maximiser, switch_steps=switches)
+    blocked = True
+    per_step: list[dict[str, object]] = []
+    obs = list(maximiser or ())
+    h = list(history)
+    for s in range(steps):
+        here = tuple(h)
+        probs, mu_here = pi(here), np.asarray(mu(here))
+        a = int(np.argmax(probs))
+        switched = bool(mu_here[a] == 0)
+        switches += int(switched)
+        nu_of_action = {r: float(imitator(here)[a]) for r, imitator in pessimists.items()}
+        xi_of_action = float(bayes(here)[a])
+        if switched:
+            blocked = blocked and xi_of_action > 0 and all(v == 0 for v in nu_of_action.values())
+        per_step.append({"t": len(h) // 2 + 1, "pi": probs.tolist(), "mu": mu_here.tolist(), "switch": switched,
+                         "action": a, "xi_of_action": xi_of_action, "nu_of_action": nu_of_action,
+                         "help": {r: float(1 - imitator(here).sum()) for r, imitator in pessimists.items()},
+                         "kl_xi": kl(probs, bayes(here)),
+                         **{f"kl_nu_{r}": kl(probs, imitator(here)) for r, imitator in pessimists.items()},
+                         **{f"kl_mu_nu_{r}": kl(mu_here, imitator(here)) for r, imitator in pessimists.items()}})
+        h += [a, obs[s] if s < len(obs) else 0]
+    return ExploitResult(history=history, kl_xi=kl_xi, kl_nu=kl_nu, kl_xi_maximiser=maximiser,
+                         switch_steps=switches, switch_blocked=blocked and switches > 0, control=control,
+                         per_step=tuple(per_step))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -819,7 +852,8 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
     dominance = sum(acc.dominance[r].dominance for r in estimates)
     kl_violations = sum(acc.dominance[r].kl_violations for r in estimates)
     exploit_ok = bool(exploits) and all(
-        math.isfinite(e.kl_xi) and all(math.isinf(v) and v > 0 for v in e.kl_nu.values()) for e in exploits)
+        math.isfinite(e.kl_xi) and all(math.isinf(v) and v > 0 for v in e.kl_nu.values()) and e.switch_blocked
+        for e in exploits)
     consistent = all(e.consistent for e in estimates.values())
     held = (consistent and dominance == 0 and kl_violations == 0 and exploit_ok and mismatches == 0
             and acc.bookkeeping == 0 and acc.row_mismatch <= 1e-9)
@@ -841,9 +875,13 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         "kl_nu_infinite": {r: dict(acc.dominance[r].kl_infinite) for r in estimates},
         "help_mean_first_last_step": help_first_last,
         "exploit": [{"history": list(e.history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
-                     "maximiser": list(e.kl_xi_maximiser or ()), "switch_steps": e.switch_steps} for e in exploits],
+                     "maximiser": list(e.kl_xi_maximiser or ()), "switch_steps": e.switch_steps,
+                     "switch_blocked": e.switch_blocked,
+                     "control_mu": e.control, "per_step": list(e.per_step)} for e in exploits],
         "exploit_kl_xi_max": max(kl_xi) if kl_xi else math.nan,
         "exploit_held": exploit_ok,
+        "exploit_control_mu_kl_nu_infinite": sum(
+            all(math.isinf(v) for k, v in e.control.items() if k != "xi") for e in exploits),
         "engine_mismatches": mismatches, "bookkeeping_inconsistencies": acc.bookkeeping,
         "mu_row_likelihood_gap": acc.row_mismatch,
         "max_xi_over_mu_after_step1": float(np.exp(np.concatenate(acc.max_log_xi_over_mu).max())),
