@@ -161,6 +161,10 @@ def test_exploit_policy_takes_what_mu_never_does() -> None:
 def test_config_errors_name_the_argument(field: str, value: float) -> None:
     with pytest.raises(ValueError, match=f"argument {field}"):
         P.Config(**{field: value})
+    with pytest.raises(ValueError, match="argument demonstrator"):
+        P.Config(demonstrator="+[~.]]", max_bits=15)
+    with pytest.raises(ValueError, match="position"):
+        P.Config(demonstrator="+[~.")
 
 
 def test_quick_run_holds_and_writes_its_folder(tmp_path) -> None:

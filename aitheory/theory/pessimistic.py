@@ -116,7 +116,8 @@ class Config:
     demo_steps: int = 6
     """Exploit: the demonstrator acts for this many steps, then the exploit policy to the horizon."""
     exploit_runs: int = 5
-    """Exploit: number of demonstrator histories (runs on which mu stayed in both top sets) to start from."""
+    """Exploit: number of demonstrator histories (runs on which mu stayed in both top sets) to start from; 0 skips
+    the exploit (and leaves it out of the verdict)."""
     confidence: float = 0.99
     """Two-sided confidence level of the Clopper-Pearson interval on the stay frequency."""
     cross_check_runs: int = 5
@@ -146,7 +147,10 @@ class Config:
         for name in ("exploit_runs", "cross_check_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"argument {name}: must be >= 0, got {getattr(self, name)}")
-        parse(self.demonstrator)  # ParseError (a ValueError) with the position if malformed
+        tokens = len(parse(self.demonstrator).codes)  # ParseError (a ValueError) with the position if malformed
+        if 3 * tokens > self.max_bits:
+            raise ValueError(f"argument demonstrator: {self.demonstrator!r} has {3 * tokens} plain bits, more than "
+                             f"max_bits = {self.max_bits}: it would not be in the class")
 
     @classmethod
     def quick(cls) -> Config:
@@ -851,7 +855,7 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
     worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
     dominance = sum(acc.dominance[r].dominance for r in estimates)
     kl_violations = sum(acc.dominance[r].kl_violations for r in estimates)
-    exploit_ok = bool(exploits) and all(
+    exploit_ok = (config.exploit_runs == 0 or bool(exploits)) and all(
         math.isfinite(e.kl_xi) and all(math.isinf(v) and v > 0 for v in e.kl_nu.values()) and e.switch_blocked
         for e in exploits)
     consistent = all(e.consistent for e in estimates.values())
