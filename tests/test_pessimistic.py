@@ -239,3 +239,19 @@ def test_cli_runs_the_check_and_rejects_bad_input(tmp_path, capsys) -> None:
     assert code == 2
     err = capsys.readouterr().err
     assert "alpha" in err and "Traceback" not in err
+
+
+def test_runs_are_reproducible_from_the_seed() -> None:
+    """Same seed: the same runs and the same bookkeeping; another seed: other runs."""
+    mc = small_class()
+    mu = P.demonstrator_in_class(mc, "+[~]]")
+    config = P.Config(demonstrator="+[~]]", max_bits=15, horizon=6, demo_steps=3, batch=7)
+    a = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(11))
+    b = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(11))
+    c = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(12))
+    assert (a.g == b.g).all() and (a.actions == b.actions).all()
+    assert not ((a.g == c.g).all() and (a.actions == c.actions).all())
+    acc_a, acc_b = P.collect(mc, mu, config, a), P.collect(mc, mu, config, b)
+    for reading in P.READINGS:
+        np.testing.assert_array_equal(acc_a.cat("help", reading), acc_b.cat("help", reading))
+        np.testing.assert_array_equal(acc_a.cat("stays", reading), acc_b.cat("stays", reading))
