@@ -101,7 +101,7 @@ def test_core_import_pulls_in_no_optional_extra() -> None:
         f"for m in {core!r}:\n"
         "    if m.endswith('__main__'): continue\n"
         "    importlib.import_module(m)\n"
-        "heavy = sorted({'torch', 'transformers', 'matplotlib', 'sympy', 'hypothesis'} & set(sys.modules))\n"
+        "heavy = sorted({'torch', 'transformers', 'matplotlib', 'sympy', 'hypothesis', 'cvxpy'} & set(sys.modules))\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -216,3 +216,30 @@ def test_errors_name_the_argument() -> None:
     one = build_class(ClassConfig(max_bits=9, horizon=3), observations=[(0, 0)])
     with pytest.raises(ValueError, match="argument observations"):
         predict_batch(one, [0, 0], [1, 1])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(max_bits=12, k=2, horizon=4, switch_max_bits=22, switch_event_max_bits=6, switch_policy_max_bits=6,
+             switch_plain_before=False),
+        dict(max_bits=12, k=2, horizon=4, switch_max_bits=19, switch_event_max_bits=3),
+    ],
+)
+def test_switch_programs_longer_than_plain_ones(params: dict) -> None:
+    """SWITCH bounds beyond L + 1 (with capped parts): contents and predictions still equal the explicit class."""
+    cfg = ClassConfig(**params)
+    mc = build_class(cfg, all_histories=True)
+    programs = class_programs(cfg)
+    from aitheory.dsl import expr_bits
+
+    assert mc.programs_by_kind["switch"] == sum(isinstance(p, Switch) for p in programs) > 0
+    assert mc.enumerated_mass()["switch"] == sum(Fraction(1, 2 ** expr_bits(p)) for p in programs
+                                                 if isinstance(p, Switch))
+    assert mc.enumerated_mass()["plain"] == kraft_mass_bits(cfg.max_bits) / 2
+    for seed in range(3):
+        actions, obs = sample_history(mc, np.random.default_rng(seed), cfg.horizon - 1)
+        ref = reference_predictions(cfg, actions, obs)
+        trace = predict_batch(mc, actions, obs)
+        for t, r in enumerate(ref):
+            np.testing.assert_allclose(trace.raw[t], [float(x) for x in r.raw], rtol=1e-10, atol=1e-14)

@@ -94,7 +94,14 @@ class ClassConfig:
     switch: bool = True
     """Include ``SWITCH E P Q`` programs (E, P plain; Q plain or MIX) of at most L + 1 full-grammar bits."""
     switch_max_bits: int | None = None
-    """Further cap on the full-grammar length of SWITCH programs (None: L + 1)."""
+    """Full-grammar length bound of SWITCH programs (None: L + 1, the plain programs' bound). It may exceed
+    L + 1 so that constructions with longer parts are in the class; then cap the parts with the next two."""
+    switch_event_max_bits: int | None = None
+    """Cap on the plain-code length (3 per token) of the event E in SWITCH programs (None: no extra cap)."""
+    switch_policy_max_bits: int | None = None
+    """Cap on the plain-code length of P (the behaviour after the event) in SWITCH programs (None: no extra cap)."""
+    switch_plain_before: bool = True
+    """Include SWITCH programs whose Q (the behaviour before the event) is plain; otherwise Q is always MIX."""
     mix: bool = True
     """Include ``MIX`` (2 bits: prior 1/4), which predicts with the plain programs' posterior mixture."""
     detect_cycles: bool = True
@@ -107,6 +114,8 @@ class ClassConfig:
             raise ValueError(f"argument k: the alphabet needs at least 2 symbols, got {self.k}")
         if self.horizon < 1:
             raise ValueError(f"argument horizon: must be >= 1, got {self.horizon}")
+        if self.switch and self.switch_max_bits is not None and not 10 <= self.switch_max_bits <= 62:
+            raise ValueError(f"argument switch_max_bits: must be between 10 and 62, got {self.switch_max_bits}")
 
     @property
     def full_bits(self) -> int:
@@ -115,7 +124,23 @@ class ClassConfig:
 
     @property
     def switch_bits(self) -> int:
-        return self.full_bits if self.switch_max_bits is None else min(self.switch_max_bits, self.full_bits)
+        """Full-grammar length bound of SWITCH programs."""
+        return self.full_bits if self.switch_max_bits is None else self.switch_max_bits
+
+    @property
+    def unit_bits(self) -> int:
+        """Weights are integers in units of ``2^-unit_bits``: the longest program's length."""
+        return max(self.full_bits, self.switch_bits if self.switch else 0)
+
+    def part_tokens(self, role: str) -> int:
+        """Largest number of tokens of a SWITCH part (``"event"``, ``"policy"`` or ``"before"``)."""
+        rest = {"event": 2 + 4 + (2 if self.mix else 4), "policy": 2 + 4 + (2 if self.mix else 4),
+                "before": 2 + 4 + 4}[role]
+        tokens = (self.switch_bits - rest - 1) // 3
+        cap = {"event": self.switch_event_max_bits, "policy": self.switch_policy_max_bits, "before": None}[role]
+        if role == "before" and not self.switch_plain_before:
+            return 0
+        return max(0, tokens if cap is None else min(tokens, cap // 3))
 
 
 @dataclass(frozen=True)
@@ -142,8 +167,8 @@ class ModelClass:
 
     @property
     def unit(self) -> int:
-        """Weights are integers in units of ``1 / unit`` (``unit = 2^(L+1)``)."""
-        return 1 << self.config.full_bits
+        """Weights are integers in units of ``1 / unit`` (``unit = 2^unit_bits``)."""
+        return 1 << self.config.unit_bits
 
     def prior(self) -> np.ndarray:
         """``(R,)`` prior probability of each row (all kinds)."""
@@ -287,8 +312,10 @@ def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows) -> int:
     steps = np.arange(horizon)
     n_programs = 0
     q_options: list[tuple[int | None, int]] = [(None, 2)] if config.mix else []
-    q_options += [(n, 1 + 3 * n) for n in by_len]
-    for n_e, n_p in itertools.product(by_len, repeat=2):
+    q_options += [(n, 1 + 3 * n) for n in by_len if n <= config.part_tokens("before")]
+    event_lengths = [n for n in by_len if n <= config.part_tokens("event")]
+    policy_lengths = [n for n in by_len if n <= config.part_tokens("policy")]
+    for n_e, n_p in itertools.product(event_lengths, policy_lengths):
         for n_q, q_bits in q_options:
             bits = 2 + (1 + 3 * n_e) + (1 + 3 * n_p) + q_bits
             if bits > budget:
@@ -315,7 +342,7 @@ def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows) -> int:
             combined = np.where(after[:, None, None], p.codes[None, :, None], q_codes[None, None, :])
             shape = combined.shape[:3]
             count = e_count[:, None, None] * p.count[None, :, None] * q_count[None, None, :]
-            unit_weight = 1 << (config.full_bits - bits)
+            unit_weight = 1 << (config.unit_bits - bits)
             n_programs += int(count.sum())
             idx = np.indices(shape).reshape(3, -1).T
             texts: list[str | int] = []
@@ -358,17 +385,17 @@ def build_class(
     rows = _Rows()
     # Plain rows: table weights are in units of 2^-L for 3n-bit programs; in the full grammar each program has
     # one more bit, so the same integers are the weights in units of 2^-(L+1).
-    rows.add(_codes_from_runs(table.actions, table.status), _kind_weights(table.weight, _PLAIN),
+    scale = 1 << (config.unit_bits - config.full_bits)
+    rows.add(_codes_from_runs(table.actions, table.status), _kind_weights(table.weight * scale, _PLAIN),
              1 + table.shortest_bits(), [int(f) for f in table.first])
     programs = {"plain": table.programs, "switch": 0, "mix": 0}
     if config.mix:
         mix_codes = np.full((1, histories.shape[0], config.horizon), CODE_MIX, dtype=np.int8)
-        rows.add(mix_codes, _kind_weights(np.array([1 << (config.full_bits - 2)]), _MIX),
+        rows.add(mix_codes, _kind_weights(np.array([1 << (config.unit_bits - 2)]), _MIX),
                  np.array([2]), ["MIX"])
         programs["mix"] = 1
     if config.switch:
-        # SWITCH E P Q has at least 2 + 4 + 4 + (2 or 4) bits; components are at most budget - 10 bits long.
-        max_tokens = max(0, (config.switch_bits - 2 - 4 - 2 - 1) // 3)
+        max_tokens = max(config.part_tokens(role) for role in ("event", "policy", "before"))
         if max_tokens >= 1:
             groups = _short_groups(config, histories, all_histories, max_tokens)
             before = len(rows.codes)

@@ -23,14 +23,17 @@ __all__ = ["ReferenceStep", "class_programs", "reference_predictions"]
 
 def class_programs(config: ClassConfig) -> list[Expr]:
     """Every program of the class described by ``config``, listed explicitly."""
-    plain = [Plain(p) for p in all_programs(config.max_bits)]
-    out: list[Expr] = list(plain)
+    parts = max(config.part_tokens(r) for r in ("event", "policy", "before")) if config.switch else 0
+    every = [Plain(p) for p in all_programs(max(config.max_bits, 3 * parts))]
+    out: list[Expr] = [p for p in every if p.bits <= config.max_bits]
     if config.mix:
         out.append(Mix())
     if config.switch:
-        short = [p for p in plain if 1 + p.bits <= config.switch_bits - 8]  # the rest needs >= 8 bits
-        befores: list[Plain | Mix] = [*short, *([Mix()] if config.mix else [])]
-        for e, p, q in itertools.product(short, short, befores):
+        events = [p for p in every if p.n_tokens <= config.part_tokens("event")]
+        policies = [p for p in every if p.n_tokens <= config.part_tokens("policy")]
+        befores: list[Plain | Mix] = [p for p in every if p.n_tokens <= config.part_tokens("before")]
+        befores += [Mix()] if config.mix else []
+        for e, p, q in itertools.product(events, policies, befores):
             s = Switch(e, p, q)
             if expr_bits(s) <= config.switch_bits:
                 out.append(s)

@@ -22,6 +22,8 @@ __all__ = ["CHECKS", "CheckResult", "check_module", "run_check"]
 #: Result name -> module, in the order the report lists them.
 CHECKS: dict[str, str] = {
     "prop1": "aitheory.theory.prop1",
+    "theorem1": "aitheory.theory.theorem1",
+    "prop2": "aitheory.theory.prop2",
     "pessimistic": "aitheory.theory.pessimistic",
 }
 

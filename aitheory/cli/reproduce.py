@@ -1,0 +1,46 @@
+"""``aitheory reproduce``: every check of the paper's results, in parallel, with a report."""
+
+from __future__ import annotations
+
+import argparse
+
+from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
+from aitheory.cli._common import positive_int
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from aitheory.theory.common import CHECKS
+
+    parser = subparsers.add_parser(
+        "reproduce", help="run every check and write a report (Markdown and HTML)",
+        description=(
+            "Runs every check (" + ", ".join(CHECKS) + ") at its default scale, in parallel on local processes "
+            "(or a Dask cluster), each into OUT/<name>/, then writes OUT/report.md, OUT/report.html (figures "
+            "embedded) and OUT/report.json. Checks already finished in OUT with the same configuration are "
+            "not run again (resume). Exit code 0 if every result held, 1 otherwise."
+        ),
+    )
+    parser.add_argument("--quick", action="store_true", help="small configurations (about a minute)")
+    parser.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
+    parser.add_argument("--only", default=None, help="comma-separated subset of the checks")
+    parser.add_argument("--workers", type=positive_int, default=None, help="local processes (default: all cores)")
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--force", action="store_true", help="rerun checks even if finished results exist")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from aitheory.progress import progress_enabled
+    from aitheory.theory.reproduce import reproduce
+
+    only = tuple(x.strip() for x in args.only.split(",") if x.strip()) if args.only else ()
+    try:
+        result = reproduce(args.out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
+                           force=args.force, show_progress=progress_enabled())
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    for name, s in result.summaries.items():
+        mark = "held" if s.get("held") is True else "NOT HELD"
+        print(f"{name:12s} {mark:9s} {s.get('verdict', '')}")
+    print(f"report: {result.out / 'report.html'} ({result.seconds:.1f} s; all held: {result.held})")
+    return EXIT_OK if result.held else EXIT_FAILED

@@ -1,0 +1,505 @@
+r"""Proposition 2 (frequency of simple unprecedented events).
+
+**Statement.** In any environment, the complexity of the simplest event that is unprecedented at some future
+time, ``f(t) = min{ K(E) : E unprecedented at some t' >= t }``, grows slower than every computable unbounded
+function. Reason: "it is time n" is an event unprecedented exactly at n with ``K <= K(n) + O(1)``, and
+``min_{n >= t} K(n)`` grows slower than any computable unbounded function. So more data never makes the
+``K(E)`` term of Theorem 1 large.
+
+**What is computed** (all lengths in bits, 3 per BF-8 token, plain code). A real history: ``N - 1``
+observations ``o_1 .. o_{N-1}`` of a seeded stochastic environment (i.i.d. Bernoulli(p), or a two-state Markov
+chain). Events are plain BF-8 detectors run on that stream (``aitheory.dsl.events``): E holds at t if its t-th
+emission is a non-zero ``.``, and is unprecedented at t if it first holds at t.
+
+- ``g_L(t)``: the length of the shortest detector of at most ``L`` bits whose first-hold time is exactly t
+  (``inf`` if none), from *every* program up to L bits (streamed in blocks; per program only its first-hold time
+  is kept). ``f_L(t) = min_{t <= t' <= N} g_L(t')``. Where ``f_L(t)`` is finite it equals the history's
+  ``f_N(t)`` (the simplest event first holding in ``[t, N]``) exactly, since every shorter program was run;
+  where it is ``inf``, ``f_N(t) > L``.
+- The proof's mechanism, constructed explicitly: :func:`counter_detector` ``C_n`` is a detector that holds
+  first at exactly n on every observation stream ("it is time n"): it writes ``x = n - 2`` in binary on the
+  tape and decrements it once per emission, emitting 0, until the borrow runs past the top bit, then emits 1.
+  Its length ``l(n) = 3 (20 + 3 m + popcount(x) + [x odd] - [x even])`` bits (``m`` the bit length of x) is
+  ``O(log n)``, shortest at ``n = 2^j + 2``. Every ``C_n``, ``3 <= n <= N``, is run on the real stream to
+  verify that it first holds at n (and a sample with the reference interpreter). ``U(t) = min_{t <= n <= N}
+  l(n)`` is then a verified upper bound on ``f_N(t)`` at every t, computed independently of the enumeration.
+- ``F(t) = min(f_L(t), U(t))``: the best certified upper bound on ``f_N(t)`` (exact where ``<= L``).
+
+**held** (what could come out false):
+
+1. *mechanism*: every ``C_n`` first holds at exactly n on the real history (fast path, all n; reference
+   interpreter, a sample including every n achieving ``U``), and its measured length equals ``l(n)``;
+2. *consistency*: ``f_L(t) <= U(t)`` wherever ``f_L(t)`` is finite; ``f_L <= f_L^blind`` (the same minimum over
+   observation-blind detectors only); and ``g_L(n) <= l(n)`` for every counter short enough to be enumerated
+   (``l(n) <= L``), i.e. the enumeration misses nothing the construction exhibits;
+3. *logarithmic growth*: a line ``c + b log2 t`` fitted on the first half of the ``log2 t`` range
+   (``t <= sqrt(N)``; ``b`` the least-squares slope of F's step corners on ``log2 t``, ``c`` the largest
+   residual so the line is an upper envelope there; see :func:`fit_log_envelope`) still bounds ``F(t)`` on the
+   second half (``sqrt(N) < t <= N``). The
+   headline measured value is the largest excess ``max_t F(t) - (c + b log2 t)`` over the second half (bits);
+   held needs it ``<= 0`` (up to a float tolerance of 1e-9 bits).
+
+A finite history cannot test an asymptotic statement about all computable functions; see
+``docs/theory/prop2.md`` for what these checks do and do not show.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from aitheory.dsl.codes import BITS_PER_TOKEN
+from aitheory.dsl.combinators import event_holds, unprecedented_at
+from aitheory.dsl.enumerate import blocks, enumerate_block, program_at
+from aitheory.dsl.events import EVENT_STATUSES, first_hold_times
+from aitheory.dsl.fast import pack_programs
+from aitheory.dsl.parser import parse
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND
+from aitheory.progress import progress
+from aitheory.results import RunFolder, write_csv
+from aitheory.theory.common import CheckResult
+
+__all__ = [
+    "NAME",
+    "STATEMENT",
+    "Config",
+    "Enumerated",
+    "GrowthFit",
+    "counter_bits",
+    "counter_detector",
+    "enumerate_first_holds",
+    "fit_log_envelope",
+    "observations",
+    "run",
+    "suffix_min",
+]
+
+NAME = "prop2"
+STATEMENT = ("Proposition 2: f(t), the length of the simplest event unprecedented at some t' >= t, grows slower "
+             "than every computable unbounded function")
+
+#: Alphabet size: BF-8 detectors on binary observations, as in the rest of aitheory.
+K = 2
+#: Smallest n for which :func:`counter_detector` is defined.
+COUNTER_MIN_N = 3
+
+
+@dataclass(frozen=True)
+class Config:
+    """Proposition 2's check: a real history, every detector up to ``max_bits``, and the proof's counters."""
+
+    horizon: int = 10_000
+    """N: the number of time steps (emissions) of the history; observations o_1..o_{N-1} are drawn."""
+    max_bits: int = 27
+    """L: every plain detector of at most this many bits (3 per token) is run; 27 bits = 3,710,009 programs."""
+    environment: Literal["bernoulli", "markov"] = "bernoulli"
+    """The stochastic environment: i.i.d. Bernoulli(p), or a two-state Markov chain that flips with probability p."""
+    p: float = 0.5
+    """Bernoulli: P(o_t = 1); Markov: P(o_t != o_{t-1}) (o_1 ~ Bernoulli(1/2))."""
+    seed: int = 0
+    """Seed of the numpy Generator that draws the observations."""
+    steps: int = DEFAULT_STEPS
+    """T: per-emission step budget of every detector (a detector that needs more never holds)."""
+    tape_bound: int = DEFAULT_TAPE_BOUND
+    """B: detectors may use cells -B..B."""
+    reference_checks: int = 8
+    """How many counter detectors C_n, besides those achieving the envelope, are also run with the reference
+    interpreter (randomly chosen n)."""
+    plot: bool = True
+    """Draw the figures (needs matplotlib)."""
+
+    def __post_init__(self) -> None:
+        if self.horizon < 2 * COUNTER_MIN_N:
+            raise ValueError(f"argument horizon: must be >= {2 * COUNTER_MIN_N}, got {self.horizon}")
+        if not BITS_PER_TOKEN <= self.max_bits <= 33:
+            raise ValueError(f"argument max_bits: must be in 3..33 (33 bits = 2e8 programs), got {self.max_bits}")
+        if self.environment not in ("bernoulli", "markov"):
+            raise ValueError(f"argument environment: must be 'bernoulli' or 'markov', got {self.environment!r}")
+        if not (math.isfinite(self.p) and 0.0 <= self.p <= 1.0):
+            raise ValueError(f"argument p: must be a probability in [0, 1], got {self.p!r}")
+        if self.steps < 1:
+            raise ValueError(f"argument steps: must be >= 1, got {self.steps}")
+        if self.tape_bound < 1:
+            raise ValueError(f"argument tape_bound: must be >= 1, got {self.tape_bound}")
+        if self.reference_checks < 0:
+            raise ValueError(f"argument reference_checks: must be >= 0, got {self.reference_checks}")
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(horizon=600, max_bits=18, reference_checks=2)
+
+
+def observations(config: Config) -> np.ndarray:
+    """The history's observations ``o_1 .. o_{N-1}`` (``int8`` in {0, 1}) from ``config``'s environment and seed."""
+    rng = np.random.default_rng(config.seed)
+    n = config.horizon - 1
+    if config.environment == "bernoulli":
+        return (rng.random(n) < config.p).astype(np.int8)
+    flips = rng.random(n) < config.p
+    first = int(rng.random() < 0.5)
+    return ((first + np.cumsum(flips) - flips[0]) % 2).astype(np.int8)
+
+
+# -- the proof's mechanism: "it is time n" ------------------------------------------------------------------------
+
+
+def counter_detector(n: int) -> str:
+    """A detector (text) that first holds at exactly t = n on every observation stream, ``n >= 3``.
+
+    With ``x = n - 2`` of ``m`` bits, the tape holds, from cell 0 rightwards: a top marker 1, then for each bit
+    of x from the most significant down a *rail* cell 1 and the bit; then a 0 sentinel. The loop
+    ``[>>[>]<+[<<+].<]`` walks to the sentinel, decrements x (flip the lowest bit; while the flip gave 1, i.e.
+    a borrow, move two cells left and flip), emits the 0 it stopped on, and steps left onto that bit's rail
+    (1: go on). When x was 0 the borrow reaches the top marker, and the cell left of it is 0: the loop exits
+    after x + 1 emissions of 0, and ``+.`` emits 1 at t = x + 2 = n. (For even x the lowest bit is 0 and need
+    not be written, saving the ``>`` and the ``<``.) Never reads an observation.
+    """
+    if int(n) != n or n < COUNTER_MIN_N:
+        raise ValueError(f"argument n: must be an integer >= {COUNTER_MIN_N}, got {n!r}")
+    x = int(n) - 2
+    m = x.bit_length()
+    init = "+" + "".join(">+>" + ("+" if (x >> i) & 1 else "") for i in range(m - 1, -1, -1))
+    init = init[:-1] if x % 2 == 0 else init + "<"  # end on the lowest bit's rail
+    return init + "[>>[>]<+[<<+].<]" + "+.]"
+
+
+def counter_bits(n: np.ndarray | int) -> np.ndarray:
+    """``l(n)``: length in bits of :func:`counter_detector` (n), by its formula (vectorised over n >= 3)."""
+    x = np.asarray(n, dtype=np.int64) - 2
+    if (x < 1).any():
+        raise ValueError(f"argument n: every n must be >= {COUNTER_MIN_N}")
+    m = np.floor(np.log2(x)).astype(np.int64) + 1
+    pop = np.zeros_like(x)
+    y = x.copy()
+    while (y > 0).any():
+        pop += y & 1
+        y >>= 1
+    tokens = 20 + 3 * m + pop + np.where(x % 2 == 1, 1, -1)
+    return BITS_PER_TOKEN * tokens
+
+
+@dataclass(frozen=True)
+class CounterCheck:
+    """The construction run on the real history: lengths per n and whether each fired exactly at n."""
+
+    n: np.ndarray
+    """The times n = 3..N."""
+    bits: np.ndarray
+    """``l(n)`` in bits (measured from the detector text; equals :func:`counter_bits`)."""
+    first: np.ndarray
+    """Measured first-hold time of ``C_n`` (fast interpreter)."""
+    reference_n: tuple[int, ...]
+    """The n also run with the reference interpreter."""
+    reference_first: tuple[int, ...]
+    """Their first-hold times from the reference interpreter (0 = never)."""
+
+    @property
+    def verified(self) -> bool:
+        return bool((self.first == self.n).all()) and self.reference_n == self.reference_first
+
+
+def check_counters(obs: np.ndarray, config: Config, rng: np.random.Generator) -> CounterCheck:
+    """Run every ``C_n``, ``3 <= n <= N``, on ``obs`` (fast), and some with the reference interpreter."""
+    n = np.arange(COUNTER_MIN_N, config.horizon + 1, dtype=np.int64)
+    programs = [parse(counter_detector(int(v))).codes for v in n]
+    codes, lengths = pack_programs(programs)
+    bits = BITS_PER_TOKEN * lengths.astype(np.int64)
+    got = first_hold_times(codes, lengths, K, config.horizon, obs, config.steps, config.tape_bound)
+    envelope_n = _suffix_argmin(bits, n)
+    extra = rng.choice(n, size=min(config.reference_checks, n.size), replace=False).tolist()
+    ref_n = tuple(sorted({*envelope_n, *(int(v) for v in extra)}))
+    ref_first = tuple(
+        unprecedented_at(event_holds(counter_detector(v), K, config.horizon, obs.tolist(), config.steps,
+                                     config.tape_bound)) or 0
+        for v in ref_n
+    )
+    return CounterCheck(n=n, bits=bits, first=got.first, reference_n=ref_n, reference_first=ref_first)
+
+
+def _suffix_argmin(values: np.ndarray, times: np.ndarray) -> list[int]:
+    """The times achieving the suffix minimum of ``values`` (the record-setters read from the right)."""
+    out: list[int] = []
+    best = math.inf
+    for v, t in zip(values[::-1], times[::-1], strict=True):
+        if v < best:
+            best = v
+            out.append(int(t))
+    return sorted(out)
+
+
+# -- exhaustive enumeration -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Enumerated:
+    """First-hold statistics of every detector up to ``max_bits`` on one history (index t = 0..N; t = 0 unused).
+
+    ``g[t]``: bits of the shortest detector first holding at t (``inf`` if none); ``first_index[t]``: canonical
+    index of the first such detector (-1 if none); ``blind[t]``: that detector is observation-blind;
+    ``g_blind[t]``: the same minimum over observation-blind detectors only; ``count[t]``: how many detectors
+    first hold at t; ``status_count``: programs per final status (``EVENT_STATUSES``).
+    """
+
+    max_bits: int
+    programs: int
+    g: np.ndarray
+    first_index: np.ndarray
+    blind: np.ndarray
+    g_blind: np.ndarray
+    count: np.ndarray
+    status_count: dict[str, int] = field(default_factory=dict)
+
+
+def enumerate_first_holds(
+    max_bits: int,
+    horizon: int,
+    obs: np.ndarray,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    show_progress: bool = False,
+) -> Enumerated:
+    """Run every plain detector of at most ``max_bits`` bits on ``obs`` to its first hold, block by block.
+
+    Memory is bounded by one block (about 131k programs) plus O(N) arrays: no programs-by-time array is formed.
+    """
+    g = np.full(horizon + 1, math.inf)
+    g_blind = np.full(horizon + 1, math.inf)
+    first_index = np.full(horizon + 1, -1, dtype=np.int64)
+    blind = np.zeros(horizon + 1, dtype=bool)
+    count = np.zeros(horizon + 1, dtype=np.int64)
+    status = np.zeros(len(EVENT_STATUSES), dtype=np.int64)
+    programs = 0
+    all_blocks = list(blocks(max_bits))
+    for block in progress(all_blocks, desc=f"detectors <= {max_bits} bits", unit="block",
+                          disable=not show_progress):
+        codes = enumerate_block(block)
+        r = first_hold_times(codes, None, K, horizon, obs, steps, tape_bound)
+        programs += codes.shape[0]
+        status += np.bincount(r.status, minlength=len(EVENT_STATUSES))
+        held = np.flatnonzero(r.first > 0)
+        count += np.bincount(r.first[held], minlength=horizon + 1)
+        times, at = np.unique(r.first[held], return_index=True)
+        new = g[times] > block.bits
+        g[times[new]] = block.bits
+        first_index[times[new]] = block.start + held[at[new]]
+        blind[times[new]] = ~r.reads[held[at[new]]]
+        held_blind = held[~r.reads[held]]
+        times_b = np.unique(r.first[held_blind])
+        g_blind[times_b] = np.minimum(g_blind[times_b], block.bits)
+    return Enumerated(
+        max_bits=max_bits, programs=programs, g=g, first_index=first_index, blind=blind, g_blind=g_blind,
+        count=count, status_count={s: int(c) for s, c in zip(EVENT_STATUSES, status, strict=True)},
+    )
+
+
+def suffix_min(g: np.ndarray) -> np.ndarray:
+    """``f(t) = min_{t' >= t} g(t')`` over the array (non-decreasing by construction)."""
+    return np.minimum.accumulate(np.asarray(g, dtype=float)[::-1])[::-1]
+
+
+# -- the growth test -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GrowthFit:
+    """A line ``c + b log2 t`` fitted on ``t <= split`` as an upper envelope, tested on ``t > split`` (bits)."""
+
+    slope: float
+    """b, bits per doubling of t: the least-squares slope through the first half's step corners (or fixed)."""
+    intercept: float
+    """c, the largest residual ``F(t) - b log2 t`` on the first half, so the line bounds F there."""
+    split: int
+    excess: float
+    """``max_{t > split} F(t) - (c + b log2 t)``: <= 0 when the line still bounds F on the second half."""
+    worst_t: int
+    """The t of the largest excess."""
+
+    @property
+    def held(self) -> bool:
+        return self.excess <= GROWTH_TOLERANCE_BITS
+
+
+#: Float tolerance of the growth test (bits): the line is fitted in floating point.
+GROWTH_TOLERANCE_BITS = 1e-9
+
+
+def fit_log_envelope(t: np.ndarray, values: np.ndarray, split: int, slope: float | None = None) -> GrowthFit:
+    """Fit ``c + b log2 t`` to the staircase ``values`` on ``t <= split`` and test it on ``t > split``.
+
+    ``b`` is the least-squares slope, against ``log2 t``, of the first half's *step corners* (the first point
+    and every t where the value changes): a least-squares fit to all points of a staircase depends on where
+    the window cuts the last step and can come out below the staircase's true rate (a perfect
+    ``a + 9 floor(log2 t)`` gives 8.7 on ``t <= 100``), which would then fail on the second half for no reason;
+    the corners of ``a + b floor(log2 t)`` lie exactly on ``a + b log2 t``. ``c`` is the largest residual on
+    the first half. If ``values`` is not finite on the first half, nothing can be fitted and the excess is
+    ``inf`` (a failure); an infinite value on the second half is an infinite excess.
+    """
+    t = np.asarray(t, dtype=float)
+    values = np.asarray(values, dtype=float)
+    first = t <= split
+    if first.sum() < 2 or (~first).sum() < 1:
+        raise ValueError(f"argument split: needs >= 2 points at or below and >= 1 above it, got split={split}")
+    if not np.isfinite(values[first]).all():
+        return GrowthFit(slope=math.nan, intercept=math.nan, split=int(split), excess=math.inf,
+                         worst_t=int(t[first][~np.isfinite(values[first])][0]))
+    x = np.log2(t)
+    xf, vf = x[first], values[first]
+    corner = np.r_[True, vf[1:] != vf[:-1]]
+    if slope is not None:
+        b = float(slope)
+    elif corner.sum() >= 2:
+        b = float(np.polyfit(xf[corner], vf[corner], 1)[0])
+    else:
+        b = 0.0
+    c = float(np.max(vf - b * xf))
+    excess_all = values[~first] - (c + b * x[~first])
+    i = int(np.argmax(excess_all))
+    return GrowthFit(slope=b, intercept=c, split=int(split), excess=float(excess_all[i]),
+                     worst_t=int(t[~first][i]))
+
+
+# -- the check ------------------------------------------------------------------------------------------------------
+
+
+def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
+    """Enumerate, construct, compare; write ``metrics.csv`` (one row per t) and the figures."""
+    rng = np.random.default_rng(config.seed)
+    obs = observations(config)
+    n_max = config.horizon
+    enum = enumerate_first_holds(config.max_bits, n_max, obs, config.steps, config.tape_bound, show_progress)
+    counters = check_counters(obs, config, np.random.default_rng(rng.integers(2**63)))
+    mechanism = counters.verified and bool((counters.bits == counter_bits(counters.n)).all())
+
+    t = np.arange(1, n_max + 1)
+    g_enum = enum.g[1:]
+    f_enum = suffix_min(g_enum)
+    f_blind = suffix_min(enum.g_blind[1:])
+    ell = np.full(n_max, math.inf)  # l(n) at t = n, for the counters verified to fire at n
+    ok = counters.first == counters.n
+    ell[counters.n[ok] - 1] = counters.bits[ok]
+    u = suffix_min(ell)
+    big_g = np.minimum(g_enum, ell)
+    big_f = np.minimum(f_enum, u)
+    finite = np.isfinite(f_enum)
+    consistent = (bool((f_enum[finite] <= u[finite]).all()) and bool((f_enum <= f_blind).all())
+                  and bool(((ell > config.max_bits) | (g_enum <= ell)).all()))
+    split = math.isqrt(n_max)
+    fit = fit_log_envelope(t, big_f, split)
+    fit_one = fit_log_envelope(t, big_f, split, slope=1.0)
+    held = mechanism and consistent and fit.held
+
+    records = _records(t, g_enum, f_enum, enum)
+    last_enum = int(t[finite][-1]) if finite.any() else 0
+    folder.write_metrics(
+        {"t": int(ti), "log2_t": math.log2(ti), "obs_prev": int(obs[ti - 2]) if ti >= 2 else 0,
+         "g_enum_bits": g_enum[i], "f_enum_bits": f_enum[i], "f_blind_bits": f_blind[i],
+         "detectors_first_holding": int(enum.count[ti]), "counter_bits": ell[i], "counter_envelope_bits": u[i],
+         "g_bits": big_g[i], "f_bits": big_f[i], "envelope_line_bits": fit.intercept + fit.slope * math.log2(ti)}
+        for i, ti in enumerate(t.tolist())
+    )
+    figures: tuple[str, ...] = ()
+    if config.plot:
+        plot_f(t, g_enum, f_enum, ell, u, fit, config, folder.file("prop2_f_vs_log2_t"), loglog=False)
+        plot_f(t, g_enum, f_enum, ell, u, fit, config, folder.file("prop2_f_vs_log2log2_t"), loglog=True)
+        figures = ("prop2_f_vs_log2_t", "prop2_f_vs_log2log2_t")
+    envelope_n = _suffix_argmin(ell[COUNTER_MIN_N - 1:], counters.n)
+    write_csv(folder.file("records.csv"), [
+        *({"t": r["t"], "bits": r["bits"], "source": "enumeration", "observation_blind": r["blind"],
+           "program": r["program"]} for r in records),
+        *({"t": v, "bits": int(ell[v - 1]), "source": "counter", "observation_blind": True,
+           "program": counter_detector(v)} for v in envelope_n),
+    ], fieldnames=["t", "bits", "source", "observation_blind", "program"])
+    counter_part = t > last_enum
+    slope_u = float(np.polyfit(np.log2(t[counter_part]), u[counter_part], 1)[0]) if np.isfinite(
+        u[counter_part]).all() and counter_part.sum() > 1 else math.nan
+    details = {
+        "horizon": n_max, "max_bits": config.max_bits, "environment": config.environment, "p": config.p,
+        "ones_fraction": float(obs.mean()), "programs": enum.programs, "status_count": enum.status_count,
+        "distinct_first_hold_times_enum": int(np.isfinite(g_enum).sum()),
+        "last_first_hold_time_enum": last_enum,
+        "records_enum": records,
+        "record_setters_observation_dependent": sum(1 for r in records if not r["blind"]),
+        "counter_n_checked": int(counters.n.size), "counter_all_fire_at_n": bool((counters.first == counters.n).all()),
+        "counter_reference_n": list(counters.reference_n), "counter_reference_agrees": counters.reference_n ==
+        counters.reference_first,
+        "counter_envelope_times": envelope_n,
+        "counter_envelope_bits": [int(ell[v - 1]) for v in envelope_n],
+        "counter_envelope_slope_bits_per_doubling": slope_u,
+        "counter_detector_at_horizon": counter_detector(n_max),
+        "f_at_1": float(big_f[0]), "f_at_split": float(big_f[split - 1]), "f_at_horizon": float(big_f[-1]),
+        "f_exact_up_to_t": last_enum,
+        "growth_split_t": split, "growth_slope_bits_per_doubling": fit.slope, "growth_intercept_bits": fit.intercept,
+        "growth_excess_bits": fit.excess, "growth_worst_t": fit.worst_t,
+        "slope_one_intercept_bits": fit_one.intercept, "slope_one_excess_bits": fit_one.excess,
+        "held_mechanism": mechanism, "held_consistency": consistent, "held_growth": fit.held,
+        "held_slope_one": fit_one.held,
+    }
+    verdict = (
+        f"enumerated {enum.programs:,} detectors <= {config.max_bits} bits: f exact for t <= {last_enum} "
+        f"(f({last_enum}) = {f_enum[last_enum - 1] if last_enum else math.inf:g} bits); time-n counters "
+        f"verified for n = 3..{n_max}: {mechanism}; f(t) <= {fit.intercept:.1f} + {fit.slope:.2f} log2 t "
+        f"(fitted on t <= {split}) on t in ({split}, {n_max}]: excess {fit.excess:.1f} bits"
+    )
+    return CheckResult(
+        name=NAME, statement=STATEMENT, measured=fit.excess, bound=0.0, relation="<=", held=held, units="bits",
+        details=details, figures=figures, verdict=verdict,
+    )
+
+
+def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> list[dict[str, object]]:
+    """The enumerated events that set f: at each t where ``g(t) = f(t) < inf`` and f jumps after t."""
+    out: list[dict[str, object]] = []
+    for i in np.flatnonzero(np.isfinite(g) & (g == f)):
+        ti = int(t[i])
+        if i + 1 < len(f) and f[i + 1] == f[i]:
+            continue  # a later t has the same length: that one sets the record
+        out.append({"t": ti, "bits": int(g[i]), "program": program_at(int(enum.first_index[ti])),
+                    "blind": bool(enum.blind[ti])})
+    return out
+
+
+def plot_f(
+    t: np.ndarray,
+    g_enum: np.ndarray,
+    f_enum: np.ndarray,
+    ell: np.ndarray,
+    u: np.ndarray,
+    fit: GrowthFit,
+    config: Config,
+    stem: str | Path,
+    loglog: bool,
+) -> tuple[Path, Path]:
+    """g and f against ``log2 t`` (or ``log2 log2 t``): enumerated values, the counters' lengths and envelope."""
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    x = np.log2(t.astype(float))
+    if loglog:
+        keep = t >= 2
+        x = np.log2(x[keep])
+        t, g_enum, f_enum, ell, u = t[keep], g_enum[keep], f_enum[keep], ell[keep], u[keep]
+    fig, ax = plt.subplots(figsize=(7.2, 4.6))
+    ax.plot(x, ell, ".", color="0.75", ms=1.5, label=r"$\ell(n)$: counter 'it is time n', at $t=n$")
+    simple = np.isfinite(ell) & np.isin(t, 2 ** np.arange(1, 40) + 2)
+    ax.plot(x[simple], ell[simple], "v", color="C0", ms=4, label=r"$\ell(n)$ at the simple times $n = 2^j + 2$")
+    ax.step(x, u, where="post", color="C0", lw=1.4,
+            label=r"$U(t)=\min_{n\geq t}\ell(n)$ (verified upper bound on $f$)")
+    fin = np.isfinite(g_enum)
+    ax.plot(x[fin], g_enum[fin], "o", color="C3", ms=5, label=rf"$g(t)$, every detector $\leq {config.max_bits}$ bits")
+    ff = np.isfinite(f_enum)
+    ax.step(x[ff], f_enum[ff], where="post", color="C3", lw=1.4, label=r"$f(t)=\min_{t'\geq t} g(t')$ (exact)")
+    ax.axhline(config.max_bits, color="C3", ls=":", lw=1, label=rf"$L$ = {config.max_bits} bits: $f > L$ beyond")
+    tl = t.astype(float)
+    ax.plot(x, fit.intercept + fit.slope * np.log2(tl), "k--", lw=1,
+            label=rf"${fit.intercept:.0f} + {fit.slope:.1f}\,\log_2 t$ (fitted on $t\leq {fit.split}$)")
+    ax.axvline(np.log2(np.log2(fit.split)) if loglog else np.log2(fit.split), color="0.5", lw=0.8, ls="-.")
+    ax.set_xlabel(r"$\log_2\log_2 t$" if loglog else r"$\log_2 t$")
+    ax.set_ylabel("length (bits)")
+    ax.set_title(f"Proposition 2 on {config.horizon:,} steps ({config.environment}, p={config.p:g}, "
+                 f"seed {config.seed})", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    return save_figure(fig, stem)

@@ -1,0 +1,256 @@
+"""Proposition 2: first-hold times of detectors (fast == reference), f as a suffix minimum, the time-n counters,
+and the check's run folder."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aitheory.dsl import blocks, enumerate_block, event_holds, parse, unprecedented_at
+from aitheory.dsl.codes import codes_to_text
+from aitheory.dsl.events import EVENT_STATUSES, NEVER, first_hold_times
+from aitheory.results import RunFolder
+from aitheory.theory import prop2
+from aitheory.theory.common import CHECKS, run_check
+
+
+def _reference_first(text: str, horizon: int, obs: list[int] | None, steps: int, k: int = 2) -> int:
+    return unprecedented_at(event_holds(text, k, horizon, obs, steps)) or NEVER
+
+
+@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("periodic", [True, False])
+def test_first_hold_equals_reference_on_every_program_up_to_15_bits(k: int, seed: int, periodic: bool) -> None:
+    """For every detector of <= 15 bits (1,792 programs) and a random stream over K symbols: the fast first-hold
+    time is the reference interpreter's ``unprecedented_at(event_holds(...))``, with and without the
+    periodicity shortcut, under small step budgets (so some runs time out)."""
+    rng = np.random.default_rng(seed)
+    horizon = 40
+    obs = rng.integers(0, k, horizon - 1)
+    steps = [50, 1000, 7][seed]
+    checked = 0
+    for block in blocks(15):
+        codes = enumerate_block(block)
+        fast = first_hold_times(codes, None, k, horizon, obs, steps, detect_periodic=periodic)
+        for row, got in zip(codes, fast.first, strict=True):
+            text = codes_to_text(list(row))
+            assert got == _reference_first(text, horizon, obs.tolist(), steps, k), text
+            checked += 1
+    assert checked == 1792
+
+
+def test_first_hold_equals_reference_on_sampled_longer_programs() -> None:
+    """600 random detectors of 24-27 bits on a random stream, horizon 300 (the periodic shortcut fires on some)."""
+    rng = np.random.default_rng(5)
+    horizon = 300
+    obs = rng.integers(0, 2, horizon - 1)
+    sample = []
+    for block in list(blocks(27, min_bits=21))[::2]:
+        codes = enumerate_block(block)
+        sample.extend(codes[rng.choice(codes.shape[0], size=min(40, codes.shape[0]), replace=False)])
+    sample = sample[:600]
+    from aitheory.dsl.fast import pack_programs
+
+    codes, lengths = pack_programs([list(r) for r in sample])
+    fast = first_hold_times(codes, lengths, 2, horizon, obs)
+    slow = first_hold_times(codes, lengths, 2, horizon, obs, detect_periodic=False)
+    statuses = set(fast.status_names())
+    for row, n, got in zip(codes, lengths, fast.first, strict=True):
+        text = codes_to_text(list(row[:n]))
+        assert got == _reference_first(text, horizon, obs.tolist(), 1000), text
+    assert (fast.first == slow.first).all()
+    assert len(sample) == 600 and {"halted", "emitted", "periodic"} <= statuses
+
+
+def test_periodic_shortcut_is_sound_on_a_hand_case() -> None:
+    """``+[>.<]]`` emits 0 forever without reading: the shortcut ends it early as ``periodic``, never holding;
+    without the shortcut it runs to the horizon (status ``emitted``) with the same answer."""
+    codes, lengths = np.array([parse("+[>.<]]").codes], dtype=np.uint8), None
+    on = first_hold_times(codes, lengths, 2, 5000, None)
+    off = first_hold_times(codes, lengths, 2, 5000, None, detect_periodic=False)
+    assert on.first[0] == off.first[0] == NEVER
+    assert on.status_names() == ["periodic"] and off.status_names() == ["emitted"]
+    assert on.total_steps[0] < 100 < off.total_steps[0]
+    assert EVENT_STATUSES[-1] == "periodic"
+
+
+def test_hand_checkable_detectors_fire_at_four() -> None:
+    """With all-zero observations ``+~~~.]`` holds first at t = 4 (``~`` never counts as holding), and it is the
+    shortest such detector: 18 bits. ``+[>,.<]]`` emits o_{t-1}; on a stream whose first 1 is o_3 it first holds
+    at t = 4 and reads observations; the counter ``C_4`` fires at 4 on any stream."""
+    zeros = np.zeros(99, dtype=np.int8)
+    enum = prop2.enumerate_first_holds(18, 100, zeros)
+    assert enum.g[4] == 18 and enum.g[1] == 9 and enum.g[2] == 12 and enum.g[3] == 15
+    assert math.isinf(enum.g[5]) and math.isinf(enum.g[100])
+    from aitheory.dsl import program_at
+
+    assert program_at(int(enum.first_index[4])) == "+~~~.]" and enum.blind[4]
+    obs = np.array([0, 0, 1, 0, 1] + [0] * 94, dtype=np.int8)
+    reader = first_hold_times(np.array([parse("+[>,.<]]").codes], dtype=np.uint8), None, 2, 100, obs)
+    assert reader.first[0] == 4 and reader.reads[0]
+    assert _reference_first("+[>,.<]]", 100, obs.tolist(), 1000) == 4
+    c4 = prop2.counter_detector(4)
+    for stream in (zeros, obs):
+        assert _reference_first(c4, 100, stream.tolist(), 1000) == 4
+
+
+def test_blind_detectors_have_the_same_first_hold_time_on_every_stream() -> None:
+    """A detector that ran no ``,`` after its first emission (``reads`` False) is observation-blind."""
+    rng = np.random.default_rng(3)
+    a, b = rng.integers(0, 2, 199), rng.integers(0, 2, 199)
+    for block in blocks(18):
+        codes = enumerate_block(block)
+        ra = first_hold_times(codes, None, 2, 200, a)
+        rb = first_hold_times(codes, None, 2, 200, b)
+        blind = ~ra.reads
+        assert (ra.first[blind] == rb.first[blind]).all()
+        assert (~rb.reads == blind).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_f_is_the_running_min_of_g_from_the_right(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    g = rng.integers(3, 40, 200).astype(float)
+    g[rng.random(200) < 0.5] = math.inf
+    f = prop2.suffix_min(g)
+    naive = [min(g[i:]) for i in range(len(g))]
+    assert f.tolist() == naive
+    assert all(a <= b for a, b in itertools.pairwise(f))
+
+
+def test_counter_detectors_fire_exactly_at_n_and_have_the_formula_length() -> None:
+    """``C_n`` first holds at exactly n on random streams (reference interpreter), for n = 3..150 and some larger
+    n; its length in bits is ``counter_bits(n)``; the shortest lengths are at n = 2^j + 2."""
+    rng = np.random.default_rng(11)
+    ns = [*range(3, 151), 257, 258, 1000, 1025]
+    for n in ns:
+        text = prop2.counter_detector(n)
+        obs = rng.integers(0, 2, n + 9).tolist()
+        assert _reference_first(text, n + 10, obs, 1000) == n, (n, text)
+        assert 3 * len(parse(text).codes) == int(prop2.counter_bits(n))
+    bits = prop2.counter_bits(np.arange(3, 1027))
+    u = prop2.suffix_min(bits)
+    # U's record setters (where U jumps just after) are n = 2^j + 2
+    jumps = np.flatnonzero(np.diff(u) > 0) + 3
+    assert {2**j + 2 for j in range(1, 10)} <= set(jumps.tolist())
+    with pytest.raises(ValueError, match="argument n"):
+        prop2.counter_detector(2)
+
+
+def test_growth_fit_fails_on_super_logarithmic_growth_and_passes_on_logarithmic() -> None:
+    t = np.arange(1, 10_001)
+    log_growth = 30 + 9 * np.floor(np.log2(t))
+    assert prop2.fit_log_envelope(t, log_growth, 100).held
+    unary = 3.0 * t
+    fit = prop2.fit_log_envelope(t, unary, 100)
+    assert not fit.held and fit.excess > 1000 and fit.worst_t == 10_000
+    with_inf = log_growth.copy()
+    with_inf[5000:] = math.inf
+    assert math.isinf(prop2.fit_log_envelope(t, with_inf, 100).excess)
+
+
+@pytest.mark.parametrize(("field", "value"), [("horizon", 3), ("max_bits", 2), ("max_bits", 40), ("p", 1.5),
+                                              ("p", math.nan), ("environment", "coin"), ("steps", 0),
+                                              ("tape_bound", 0), ("reference_checks", -1)])
+def test_config_rejects_bad_values_naming_the_argument(field: str, value: object) -> None:
+    with pytest.raises(ValueError, match=f"argument {field}"):
+        prop2.Config(**{field: value})  # type: ignore[arg-type]
+
+
+def test_markov_environment_flips_at_rate_p() -> None:
+    obs = prop2.observations(prop2.Config(environment="markov", p=0.1, seed=4, horizon=20_001))
+    flips = np.mean(obs[1:] != obs[:-1])
+    assert obs.shape == (20_000,) and 0.08 < flips < 0.12
+    bern = prop2.observations(prop2.Config(p=0.2, seed=4, horizon=20_001))
+    assert 0.18 < bern.mean() < 0.22
+
+
+def test_quick_run_writes_summary_metrics_and_figures(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    result = run_check("prop2", prop2.Config.quick(), tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["held"] is True and result.held
+    assert summary["held_mechanism"] and summary["held_consistency"] and summary["held_growth"]
+    assert summary["counter_all_fire_at_n"] and summary["counter_reference_agrees"]
+    assert summary["measured"] <= 0 and summary["bound"] == 0
+    records = summary["records_enum"]
+    assert [r["program"] for r in records][:2] == ["+.]", "+~.]"]
+    lines = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert len(lines) == prop2.Config.quick().horizon + 1
+    header = lines[0].split(",")
+    f = [float(row.split(",")[header.index("f_bits")]) for row in lines[1:]]
+    assert all(a <= b for a, b in itertools.pairwise(f))
+    assert (tmp_path / "records.csv").is_file()
+    for stem in result.figures:
+        for ext in ("png", "svg"):
+            assert (tmp_path / f"{stem}.{ext}").stat().st_size > 1000
+
+
+def test_check_is_registered() -> None:
+    from aitheory.cli import build_parser
+
+    assert CHECKS["prop2"] == "aitheory.theory.prop2"
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    help_text = sub.choices["check"].format_help()
+    assert "prop2" in help_text
+
+
+def test_run_reports_failure_when_the_counters_are_cut_off(tmp_path: Path) -> None:
+    """With a tape bound too small for the counters of large n, those detectors run out of tape and never hold:
+    the mechanism check reports it (held is False), rather than passing silently."""
+    cfg = prop2.Config(horizon=300, max_bits=12, tape_bound=8, reference_checks=0, plot=False)
+    result = prop2.run(cfg, RunFolder(tmp_path))
+    assert not result.held and not result.details["held_mechanism"]
+
+
+def test_environments_experiment_quick(tmp_path: Path) -> None:
+    """The experiment script runs in quick mode; with rare 1s the late records read observations."""
+    pytest.importorskip("matplotlib")
+    import runpy
+
+    script = Path(__file__).resolve().parents[1] / "experiments" / "prop2_environments.py"
+    module = runpy.run_path(str(script), run_name="prop2_environments")
+    assert module["main"](["--quick", "--out", str(tmp_path)]) == 0
+    rows = (tmp_path / "records.csv").read_text().splitlines()
+    rare = [r for r in rows if r.startswith("bernoulli:0.01")]
+    assert rare and rare[-1].split(",")[-1] == "False"  # the last record of the rare-1s stream reads observations
+    assert (tmp_path / "prop2_environments.png").stat().st_size > 1000
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``aitheory check prop2`` exits 0 when held, 1 when not (counters cut off by the tape), 2 on bad input."""
+    from aitheory.cli import main
+
+    assert main(["check", "prop2", "--quick", "--no-plot", "--out", str(tmp_path / "ok")]) == 0
+    assert "Proposition 2 HELD" in capsys.readouterr().out
+    assert main(["check", "prop2", "--quick", "--no-plot", "--tape-bound", "8", "--out", str(tmp_path / "no")]) == 1
+    assert "Proposition 2 FAILED" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "no" / "summary.json").read_text())
+    assert summary["held"] is False and summary["measured"] == "inf"
+    assert main(["check", "prop2", "--p", "2"]) == 2
+    assert "argument p" in capsys.readouterr().err
+
+
+def test_periodic_shortcut_changes_no_first_hold_time_up_to_21_bits() -> None:
+    """Over all 78,969 detectors of <= 21 bits on a random stream of 3,000 steps, the first-hold times with and
+    without the periodicity shortcut are identical (the shortcut only ends runs that can never hold)."""
+    rng = np.random.default_rng(9)
+    obs = rng.integers(0, 2, 2999)
+    periodic = 0
+    for block in blocks(21):
+        codes = enumerate_block(block)
+        on = first_hold_times(codes, None, 2, 3000, obs)
+        off = first_hold_times(codes, None, 2, 3000, obs, detect_periodic=False)
+        assert (on.first == off.first).all()
+        ended = on.status == EVENT_STATUSES.index("periodic")
+        assert (off.first[ended] == NEVER).all()
+        periodic += int(ended.sum())
+    assert periodic > 100
