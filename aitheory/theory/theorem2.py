@@ -62,8 +62,8 @@ from aitheory.planning import (
     off_support_probability,
     raised_actions,
     tvd_optimal_policy,
-    value,
     v_star,
+    value,
 )
 from aitheory.planning.values import joint_levels
 from aitheory.progress import progress
@@ -220,7 +220,7 @@ def random_tree(
     for s in range(problem.steps):
         rows = rng.dirichlet(np.ones(n_actions), size=problem.level_size(s))
         zero = rng.random(rows.shape[0]) < zero_beta
-        which = rng.integers(n_actions, size=rows.shape[0])
+        which = np.asarray(rng.integers(n_actions, size=rows.shape[0]))
         rows[zero, which[zero]] = 0.0
         rows /= rows.sum(axis=1, keepdims=True)
         beta.append(rows)
@@ -427,7 +427,8 @@ def _summarise(config: Config, trees: Sequence[RandomTree], cases: Sequence[Case
         "kl_step_non_optimal_raises": _total(cases, "kl", "step_non_optimal"),
         "kl_max_off_support_probability": max((c.violations.off_support_probability for c in cases
                                                if c.method == "kl" and c.violations), default=math.nan),
-        "mean_non_optimal_probability_beta": float(np.mean([b.non_optimal_probability for b in beta_counts])),
+        "mean_non_optimal_probability_beta": (float(np.mean([b.non_optimal_probability for b in beta_counts]))
+                                              if beta_counts else math.nan),
         "mean_non_optimal_probability_tvd": _per_budget(cases, config.budgets, "tvd", "non_optimal_probability"),
         "mean_non_optimal_probability_kl": _per_budget(cases, config.budgets, "kl", "non_optimal_probability"),
         "mean_off_support_probability_tvd": _per_budget(cases, config.budgets, "tvd", "off_support_probability"),
