@@ -226,7 +226,9 @@ def kl_optimal_policy(
     <= eps``. Solved as a convex programme in sequence form with cvxpy + Clarabel (needs the ``planning``
     extra). The returned policy is re-checked exactly: a :class:`PlanningError` is raised if its
     Definition-2 KL exceeds ``eps + check_tol`` or its value falls short of the solver's objective by more than
-    ``check_tol``. ``eps = 0`` with a measure ``beta`` returns ``beta`` (the only feasible point).
+    ``check_tol``. ``eps = 0`` with a measure ``beta`` returns ``beta`` (the only feasible point). Without
+    ``solver_options``, a Clarabel run that is inaccurate or fails is retried with Clarabel's own tolerances and
+    then with SCS (``solver`` names the one used).
     """
     eps = check_budget(eps)
     bl = as_levels(problem, beta, "beta")
