@@ -19,6 +19,7 @@ from aitheory.planning import (
     PlanningError,
     PlanningProblem,
     kl_optimal_policy,
+    raised_actions,
     solve_optimal,
     tvd_optimal_policy,
 )
@@ -59,6 +60,21 @@ def minimal_instance() -> tuple[PlanningProblem, tuple[np.ndarray, ...]]:
     problem = PlanningProblem.build(env, lambda h: UTILITY[order[h]], m=3)
     beta = problem.tabulate(lambda h: np.array([BETA0[h], 1 - BETA0[h]]), "beta")
     return problem, beta
+
+
+def test_hand_made_witness_fails_per_step_but_not_jointly() -> None:
+    """The hand-made tree (one observation, three steps, uniform beta): the unique TVD optimum at 0.1 moves 0.1
+    from leaf (0,0,0) to leaf (1,0,0); after a_1 = 0 the non-optimal a_2 = 1 rises from 1/2 to 0.25/0.4."""
+    problem, beta, eps = theorem2.per_step_witness()
+    sol = tvd_optimal_policy(problem, beta, eps)
+    assert sol.value == pytest.approx(sum(theorem2.WITNESS_LEAVES.values()) / 8 + eps * (1.0 - 0.0), abs=1e-9)
+    assert sol.levels[0][0] == pytest.approx([0.4, 0.6], abs=1e-9)
+    assert sol.levels[1][0] == pytest.approx([0.375, 0.625], abs=1e-9)  # history (a_1, o_1) = (0, 0)
+    found = theorem2.count_violations(problem, sol.levels, beta)
+    assert found.step_non_optimal == 1 and found.joint_non_optimal == 0 and found.joint_raised > 0
+    (bad,) = [r for r in raised_actions(problem, sol.levels, beta, reading="step") if not r.optimal]
+    assert (bad.history, bad.action) == ((0, 0), 1)
+    assert bad.pi_probability == pytest.approx(0.625, abs=1e-9)
 
 
 def test_per_step_reading_fails_where_the_joint_reading_holds() -> None:
@@ -128,6 +144,7 @@ def test_quick_check_holds_and_writes_its_folder(quick_run: Path) -> None:
     summary = json.loads((quick_run / "summary.json").read_text())
     config = theorem2.Config.quick()
     assert summary["held"] is True and summary["measured"] == 0 and summary["bound"] == 0
+    assert summary["per_step_witness_step_violations"] == 1 and summary["per_step_witness_joint_violations"] == 0
     assert summary["solver_failures"] == 0
     assert summary["trees"] == config.trees
     assert summary["tvd_joint_raised"] > 0  # the check looked at real raises, not an empty set

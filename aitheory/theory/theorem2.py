@@ -79,6 +79,7 @@ __all__ = [
     "Violations",
     "check_tree",
     "count_violations",
+    "per_step_witness",
     "random_tree",
     "run",
     "support_violations",
@@ -369,6 +370,41 @@ def check_tree(tree: RandomTree, budgets: Sequence[float], *, raise_tol: float =
     return cases
 
 
+# ----- the per-step reading fails: a hand-made witness -----
+
+#: Utilities of the witness tree's 8 leaves, keyed by the actions ``(a_1, a_2, a_3)`` (one observation symbol).
+WITNESS_LEAVES: dict[tuple[int, int, int], float] = {
+    (0, 0, 0): 0.0, (0, 0, 1): 0.9, (0, 1, 0): 0.5, (0, 1, 1): 0.5,
+    (1, 0, 0): 1.0, (1, 0, 1): 0.6, (1, 1, 0): 0.6, (1, 1, 1): 0.6,
+}
+#: The witness's TVD budget (below the worst leaf's base mass 1/8, so the optimum is unique).
+WITNESS_EPS = 0.1
+
+
+def per_step_witness() -> tuple[PlanningProblem, tuple[np.ndarray, ...], float]:
+    r"""A minimal tree on which the per-step reading of Theorem 2 fails and the joint reading holds.
+
+    ``K_a = 2``, one observation symbol, three steps, uniform ``beta`` (each leaf has base mass 1/8), leaf
+    utilities :data:`WITNESS_LEAVES`. With one observation sequence the TVD programme is a distribution over the
+    8 leaves, and its unique optimum at ``eps = 0.1`` moves 0.1 from the worst leaf ``(0, 0, 0)`` (utility 0) to
+    the best ``(1, 0, 0)`` (utility 1). That shrinks the prefix ``a_1 = 0`` to 0.4 and ``(0, 0)`` to 0.15, while
+    ``(0, 1)`` keeps its 0.25. So after ``a_1 = 0`` the conditional of ``a_2 = 1`` rises from 1/2 to
+    ``0.25 / 0.4 = 0.625`` although ``Q*(a_2 = 1) = 0.5 < V* = 0.9``. Its joint probability stays at
+    ``beta``'s 0.25. Two steps are not enough: there an action's value is its leaf, and swapping a reduction from
+    the optimal leaf to the non-optimal one keeps the TVD and raises the value.
+    """
+    env = Environment(2, 1, lambda h, a: [1.0])
+    problem = PlanningProblem.build(env, lambda h: WITNESS_LEAVES[(h[0], h[2], h[4])], (), m=3)
+    beta = tuple(np.full((problem.level_size(s), 2), 0.5) for s in range(problem.steps))
+    return problem, beta, WITNESS_EPS
+
+
+def _witness_counts(raise_tol: float, tie_tol: float) -> Violations:
+    problem, beta, eps = per_step_witness()
+    sol = _solver("tvd")(problem, beta, eps)
+    return count_violations(problem, sol.levels, beta, raise_tol=raise_tol, tie_tol=tie_tol)
+
+
 # ----- the check -----
 
 
@@ -481,6 +517,9 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
                                             tie_tol=config.tie_tol))
     folder.write_metrics([_row(c) for c in cases])
     summary = _summarise(config, trees, cases, beta_counts)
+    witness = _witness_counts(config.raise_tol, config.tie_tol)
+    summary["per_step_witness_step_violations"] = witness.step_non_optimal
+    summary["per_step_witness_joint_violations"] = witness.joint_non_optimal
     figures: tuple[str, ...] = ()
     if config.plot:
         figures = (plot_mass(config, summary, cases, folder.path / "theorem2_mass_vs_budget"),)
@@ -494,7 +533,9 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
                  f"non-optimal (bound 0); KL optimum put mass outside beta's support "
                  f"{summary['kl_support_violations']} times (bound 0); per-step reading: "
                  f"{summary['tvd_step_violations']} non-optimal raises in "
-                 f"{summary['tvd_cases_with_step_violation']} TVD cases (expected, not asserted); KL raised "
+                 f"{summary['tvd_cases_with_step_violation']} TVD cases and "
+                 f"{summary['per_step_witness_step_violations']} on the hand-made witness (expected, not "
+                 f"asserted); KL raised "
                  f"{summary['kl_joint_non_optimal_raises']} non-optimal joint prefixes; solver failures "
                  f"{failures}" + (f" (> max_failures = {config.max_failures}: inconclusive)"
                                   if failures > config.max_failures else "")),
