@@ -65,11 +65,8 @@ DEFAULT_MAX_CONES = 50_000
 _LAMBDA_MIN, _LAMBDA_MAX = 1e-250, 1e12
 #: Clarabel's stopping tolerances (its defaults are 1e-8); override with ``solver_options``.
 _CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
-#: Tried in order when Clarabel at the tolerances above fails or is inaccurate (and no ``solver_options``).
-_FALLBACKS: tuple[dict[str, Any], ...] = (
-    {"solver": "CLARABEL"},
-    {"solver": "SCS", "eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 200_000},
-)
+#: The last resort when Clarabel fails outright at both its tolerances (and no ``solver_options``).
+_SCS_FALLBACK: dict[str, Any] = {"solver": "SCS", "eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 200_000}
 #: Slack for rounding when comparing a budget with the least achievable KL (``-ln sum beta`` of a measure).
 _ROUNDING = 1e-12
 
@@ -227,8 +224,8 @@ def kl_optimal_policy(
     extra). The returned policy is re-checked exactly: a :class:`PlanningError` is raised if its
     Definition-2 KL exceeds ``eps + check_tol`` or its value falls short of the solver's objective by more than
     ``check_tol``. ``eps = 0`` with a measure ``beta`` returns ``beta`` (the only feasible point). Without
-    ``solver_options``, a Clarabel run that is inaccurate or fails is retried with Clarabel's own tolerances and
-    then with SCS (``solver`` names the one used).
+    ``solver_options``, a Clarabel run that is inaccurate or fails is retried with Clarabel's own tolerances; if
+    that fails outright too, with SCS (``solver`` names the one used).
     """
     eps = check_budget(eps)
     bl = as_levels(problem, beta, "beta")
@@ -291,13 +288,16 @@ def _solve_convex(
     options: dict[str, Any] = {"solver": "CLARABEL", **(solver_options or {})}
     if options["solver"] == "CLARABEL":
         options = {**_CLARABEL_TOLERANCES, **options}
-    # Without solver_options: if the tight tolerances stall (inaccurate) or Clarabel fails outright (e.g.
-    # "InsufficientProgress" on badly scaled trees), retry with Clarabel's own defaults (1e-8), then with SCS.
-    fallbacks = [] if solver_options or options["solver"] != "CLARABEL" else list(_FALLBACKS)
-    error = _solve(cp, prob, options, constraint, raise_error=not fallbacks)
-    while (error is not None or prob.status != "optimal") and fallbacks:
-        options = fallbacks.pop(0)
-        error = _solve(cp, prob, options, constraint, raise_error=not fallbacks)
+    # Without solver_options: if the tight tolerances stall (inaccurate) or Clarabel fails outright, retry with
+    # Clarabel's own defaults (1e-8); if Clarabel fails outright there too (e.g. "InsufficientProgress" on a
+    # badly scaled tree), with SCS. Whatever is returned passes the exact re-check below.
+    fallback = not solver_options and options["solver"] == "CLARABEL"
+    error = _solve(cp, prob, options, constraint, raise_error=not fallback)
+    if fallback and (error is not None or prob.status == "optimal_inaccurate"):
+        options = {"solver": "CLARABEL"}
+        if _solve(cp, prob, options, constraint, raise_error=False) is not None:
+            options = dict(_SCS_FALLBACK)
+            _solve(cp, prob, options, constraint)
     if prob.status not in ("optimal", "optimal_inaccurate"):
         kind = InfeasibleBudgetError if prob.status.startswith("infeasible") else PlanningError
         raise kind(f"cvxpy/{options['solver']} returned status {prob.status!r} for the {constraint} programme "
