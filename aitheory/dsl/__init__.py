@@ -6,6 +6,7 @@ _optional). Public API:
 - text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
   :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
+- events: :func:`first_hold_times` (numba: the first step at which each detector holds);
 - running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
   observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
   :func:`event_holds` (combinators);
@@ -27,6 +28,7 @@ from aitheory.dsl.behaviour import (
 from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_count, program_count_bits
 from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
 from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, index_bits, program_at
+from aitheory.dsl.events import FirstHolds, first_hold_times
 from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.parser import (
@@ -65,6 +67,7 @@ __all__ = [
     "Block",
     "EnumConfig",
     "Expr",
+    "FirstHolds",
     "Mix",
     "ObsTree",
     "ParseError",
@@ -80,6 +83,7 @@ __all__ = [
     "enumerate_block",
     "event_holds",
     "expr_bits",
+    "first_hold_times",
     "format_expr",
     "index_bits",
     "kraft_mass",

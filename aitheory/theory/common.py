@@ -24,6 +24,7 @@ CHECKS: dict[str, str] = {
     "prop1": "aitheory.theory.prop1",
     "theorem1": "aitheory.theory.theorem1",
     "prop2": "aitheory.theory.prop2",
+    "pessimistic": "aitheory.theory.pessimistic",
     "theorem2": "aitheory.theory.theorem2",
 }
 

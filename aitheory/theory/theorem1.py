@@ -41,6 +41,7 @@ against the pessimistic imitator is infinite.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from aitheory.dsl import blocks, enumerate_block, run_batch
+from aitheory.dsl.events import first_hold_times
 from aitheory.imitators import BayesianImitator, PessimisticImitator, top_set_mask
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
@@ -75,9 +77,9 @@ class Config:
     """SWITCH events E of at most this many plain-code bits are in the class (and searched as detectors)."""
     policy_max_bits: int = 15
     """SWITCH policies P of at most this many plain-code bits are in the class."""
-    switch_steps: int = 2
+    switch_steps: int = 3
     """m - t + 1: the switch policy plays 1 for this many steps; Definition 2 maximises over the observations."""
-    patterns: tuple[str, ...] = ("1", "11", "1001", "100001")
+    patterns: tuple[str, ...] = ("1", "11", "1001")
     """Novel observation patterns of the pattern worlds (KL against K(E)): zeros, then the pattern, then the switch."""
     pattern_k: int = 56
     """Demonstrator steps k in the pattern worlds (large, so that random-action programs are priced out)."""
@@ -155,13 +157,8 @@ def detector_first_holds(observations: tuple[int, ...], max_bits: int, steps: in
     """``(n_detectors,)`` first step (1-based) at which each detector up to ``max_bits`` holds, 0 if never within
     ``len(observations) + 1`` steps, in canonical order; E holds at t if its t-th emission is a non-zero ``.``."""
     horizon = len(observations) + 1
-    out = []
-    for block in blocks(max_bits):
-        codes = enumerate_block(block)
-        res = run_batch(codes, None, 2, horizon, observations, steps, record_steps=False)
-        holds = res.actions >= 1
-        first = np.where(holds.any(axis=1), holds.argmax(axis=1) + 1, 0)
-        out.append(first)
+    out = [first_hold_times(enumerate_block(block), None, 2, horizon, observations, steps).first
+           for block in blocks(max_bits)]
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
@@ -242,9 +239,11 @@ def _worlds(config: Config) -> list[tuple[str, tuple[int, ...], int]]:
 def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
     points = _worlds(config)
     costs: list[SwitchCost] = []
+    done: dict[tuple[tuple[int, ...], int], SwitchCost] = {}  # the same history in two worlds is computed once
     for world, obs, t in progress(points, desc="theorem1", unit="point", disable=not show_progress):
-        bits = _event_bits(obs, t, config.event_max_bits, config.steps)
-        costs.append(switch_cost(config, world, obs, t, bits))
+        if (obs, t) not in done:
+            done[obs, t] = switch_cost(config, world, obs, t, _event_bits(obs, t, config.event_max_bits, config.steps))
+        costs.append(dataclasses.replace(done[obs, t], world=world))
     folder.write_metrics(_rows(costs))
     policy_bits = _policy_bits(config)
     novel_points = [(obs, t) for world, obs, t in points if world == "novel"]

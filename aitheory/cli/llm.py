@@ -1,0 +1,231 @@
+"""``aitheory llm ...``: the paper's LLM experiment (KL-budgeted PPO on a teacher/student chat).
+
+Subcommands: ``train`` (a run folder with config, metrics, transcripts, checkpoints; ``--resume``),
+``evaluate RUN_DIR`` (empty-response statistics from the transcripts), ``figures RUN_DIR...`` (Figures 2-4),
+``diagnose --model M`` (the base model's credence in silence). torch and transformers are imported only
+inside the commands, so ``aitheory --help`` works without the ``llm`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from aitheory.cli import UserInputError
+from aitheory.cli._common import positive_float, positive_int, print_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    llm = sub.add_parser(
+        "llm",
+        help="the paper's LLM experiment: KL-budgeted PPO on a teacher/student chat",
+        description="Train, evaluate and plot the paper's KL-budgeted chat agent (needs the llm extra).",
+    )
+    cmds = llm.add_subparsers(dest="llm_command", metavar="COMMAND")
+    cmds.required = True
+
+    train = cmds.add_parser(
+        "train",
+        help="train the budgeted agent with PPO and write a run folder",
+        description=(
+            "Train the actor head and critic with PPO on the teacher/student chat. Writes config.json, "
+            "metrics.csv, transcripts/iter_NNNNN.jsonl and checkpoints/latest.pt into the run folder."
+        ),
+    )
+    train.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    train.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
+    train.add_argument(
+        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
+    )
+    train.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any configuration field (repeatable), e.g. --set n_envs=8",
+    )
+    train.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-b<B>-<timestamp>)")
+    train.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint (its saved config)"
+    )
+    train.add_argument("--max-iterations", type=positive_int, default=None, help="stop after this many PPO updates")
+    train.set_defaults(func=_train)
+
+    evaluate = cmds.add_parser(
+        "evaluate",
+        help="empty-response statistics of a run's transcripts",
+        description=(
+            "Summarise a run's transcripts: reward, KL spent, fraction of empty teacher turns (<= 4 tokens), "
+            "KL spent on the n-th empty response. Writes RUN_DIR/evaluation.json and prints it."
+        ),
+    )
+    evaluate.add_argument("run_dir", help="a run folder written by 'aitheory llm train'")
+    evaluate.add_argument("--last", type=positive_int, default=1, help="use the last N transcript files (default 1)")
+    evaluate.add_argument(
+        "--control", default=None, help="a control run folder ('aitheory llm control') to compare with"
+    )
+    evaluate.set_defaults(func=_evaluate)
+
+    ctrl = cmds.add_parser(
+        "control",
+        help="base-model transcripts (no agent) for comparison",
+        description=(
+            "Play episodes in which the teacher samples from the base model itself, and save their "
+            "transcripts in a run folder that 'evaluate' and 'figures' read like a training run."
+        ),
+    )
+    ctrl.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    ctrl.add_argument(
+        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
+    )
+    ctrl.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a field")
+    ctrl.add_argument("--rollouts", type=positive_int, default=1, help="rollouts of n_envs episodes (default 1)")
+    ctrl.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-control-<timestamp>)")
+    ctrl.set_defaults(func=_control, budget=None)
+
+    figures = cmds.add_parser(
+        "figures",
+        help="Figures 2-4 from saved transcripts",
+        description=(
+            "Figure 2 (transcript coloured by per-token KL, HTML and PNG), Figure 3 (KL spent on the n-th "
+            "empty response, quantiles), Figure 4 (fraction of empty teacher turns per episode)."
+        ),
+    )
+    figures.add_argument("run_dirs", nargs="+", help="run folders (one curve/histogram each)")
+    figures.add_argument("--out", default=None, help="output folder (default: the first run folder)")
+    figures.add_argument(
+        "--last", type=positive_int, default=1, help="use each run's last N transcript files (default 1)"
+    )
+    figures.set_defaults(func=_figures)
+
+    diagnose = cmds.add_parser(
+        "diagnose",
+        help="the base model's credence in silence after the paper's prompt",
+        description=(
+            "For n silent exchanges after the paper's prompt: the KL cost (nats) of a silent teacher turn "
+            "and the student's probability of an empty reply, under the base model."
+        ),
+    )
+    diagnose.add_argument("--model", default="smollm2", help="smollm2, tiny-gpt2 or a transformers model id/path")
+    diagnose.add_argument("--exchanges", type=positive_int, default=6, help="silent exchanges (default 6)")
+    diagnose.set_defaults(func=_diagnose)
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from aitheory.llm.config import get_config, with_overrides
+
+    try:
+        config = get_config(args.config)
+        overrides: dict[str, Any] = {}
+        if args.budget is not None:
+            overrides["budget"] = args.budget
+        if args.episode_tokens is not None:
+            overrides["episode_tokens"] = args.episode_tokens
+        config = with_overrides(config, overrides)
+        return with_overrides(config, args.set)
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+
+
+def _train(args: argparse.Namespace) -> int:
+    from aitheory.llm.models import ModelLoadError
+    from aitheory.llm.ppo import CHECKPOINT, load_run_config, train
+    from aitheory.progress import progress_enabled
+
+    if args.resume:
+        if args.out is None or not Path(args.out, CHECKPOINT).exists():
+            raise UserInputError(f"--resume needs --out pointing at a run folder with {CHECKPOINT}")
+        config = load_run_config(args.out)
+    else:
+        config = _config(args)
+    bar = None
+    if progress_enabled():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.total_tokens, unit="tok", dynamic_ncols=True, desc=f"llm {config.name}")
+
+    def report(row: dict[str, Any]) -> None:
+        if bar is not None:
+            bar.n = min(int(row["agent_tokens"]), config.total_tokens)
+            bar.set_postfix(
+                reward=f"{row['reward_mean']:.2f}",
+                kl=f"{row['kl_spent_mean']:.2f}",
+                empty=f"{row['empty_fraction']:.2f}",
+            )
+            bar.refresh()
+
+    try:
+        path = train(
+            config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
+        )
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+    finally:
+        if bar is not None:
+            bar.close()
+    print(path)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from aitheory.llm.evaluate import evaluate_run
+
+    try:
+        summary = evaluate_run(args.run_dir, last=args.last, control_dir=args.control)
+    except FileNotFoundError as exc:
+        raise UserInputError(str(exc)) from None
+    print_json(summary)
+    return 0
+
+
+def _control(args: argparse.Namespace) -> int:
+    from aitheory.llm.models import ModelLoadError
+    from aitheory.llm.ppo import control
+
+    try:
+        print(control(_config(args), out=args.out, rollouts=args.rollouts))
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+    return 0
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from aitheory.llm.figures import make_figures
+
+    out = Path(args.out) if args.out else Path(args.run_dirs[0])
+    try:
+        paths = make_figures(args.run_dirs, out, last=args.last)
+    except FileNotFoundError as exc:
+        raise UserInputError(str(exc)) from None
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from aitheory.llm.config import get_config, with_overrides
+    from aitheory.llm.diagnose import credence_in_silence
+    from aitheory.llm.models import ModelLoadError, load_base
+
+    if args.model == "smollm2":
+        config = get_config("cpu")
+    elif args.model == "tiny-gpt2":
+        config = get_config("smoke")
+    else:
+        config = with_overrides(get_config("cpu"), {"model": args.model, "tokenizer": None})
+    try:
+        model, tokenizer = load_base(config)
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+    rows = credence_in_silence(model, tokenizer, config, exchanges=args.exchanges)
+    temp = f"at T={config.student_temperature:g}"
+    print(f"{'n':>3} {'teacher silence (nats)':>24} {'P(student empty)':>18} {temp:>12}")
+    for r in rows:
+        print(
+            f"{r.n:>3} {r.teacher_silence_nats:>24.3f} {r.student_silence_prob:>18.4f} "
+            f"{r.student_silence_prob_t:>12.4f}"
+        )
+    total = sum(r.teacher_silence_nats for r in rows)
+    print(f"total: {total:.3f} nats for {len(rows)} silent teacher turns")
+    return 0

@@ -1,0 +1,168 @@
+"""The paper's Figures 2-4 from saved transcripts (matplotlib, the ``plots`` extra; no torch needed).
+
+* Figure 2: one transcript coloured by per-token KL (sampled log-ratio, nats), as HTML and PNG.
+* Figure 3: 25/50/75% quantiles of the KL spent on the n-th empty teacher response, square-root y axis.
+* Figure 4: per episode, the fraction of teacher turns that are empty; one histogram per run (budget and
+  episode length), percentiles in the legend; runs with the same per-token budget ``B / episode_tokens`` are
+  marked with the same symbol (the paper's budget-10/256 vs budget-20/512 comparison).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from aitheory.llm.evaluate import (
+    empty_fraction,
+    empty_turn_kl,
+    kl_quantiles_by_index,
+    load_episodes,
+    transcript_html,
+)
+from aitheory.plotting import pyplot, save_figure
+from aitheory.results import atomic_write_text
+
+__all__ = ["figure2", "figure3", "figure4", "make_figures", "run_label"]
+
+
+def run_label(episodes: Sequence[dict[str, Any]], name: str) -> str:
+    """``name: B=<budget> nats, L=<episode tokens>`` from the episodes' own records."""
+    budgets = sorted({float(e.get("budget", math.nan)) for e in episodes})
+    lengths = sorted({int(e.get("episode_tokens", 0)) for e in episodes})
+    b = "/".join(f"{x:g}" for x in budgets)
+    return f"{name}: B={b} nats, L={'/'.join(map(str, lengths))}"
+
+
+def _sqrt_axis(ax: Any) -> None:
+    ax.set_yscale("function", functions=(lambda y: np.sqrt(np.clip(y, 0, None)), lambda y: np.square(y)))
+
+
+def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
+    """Quantiles of the KL spent (nats) on the n-th empty response, for each run.
+
+    The KL spent on a turn is its summed sampled log-ratio, which can be slightly negative; the square-root
+    axis shows negative quantiles at 0.
+    """
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, episodes in runs.items():
+        rows = kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10))
+        if not rows:
+            continue
+        n = [r["n"] for r in rows]
+        ax.plot(n, [max(r["q50"], 0.0) for r in rows], marker="o", label=run_label(episodes, name))
+        ax.fill_between(n, [max(r["q25"], 0.0) for r in rows], [max(r["q75"], 0.0) for r in rows], alpha=0.25)
+    _sqrt_axis(ax)
+    ax.set_ylim(bottom=0)
+    max_n = max((line.get_xdata()[-1] for line in ax.get_lines()), default=1)
+    ax.set_xlim(0.5, max_n + 0.5)
+    ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, min_n_ticks=1))
+    ax.set_xlabel("n (n-th empty teacher response in the episode)")
+    ax.set_ylabel("KL spent on it (nats, sqrt scale)")
+    ax.set_title("KL spent on the n-th empty response (median, 25-75%)")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    return save_figure(fig, stem)
+
+
+def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
+    """Histograms of the per-episode fraction of empty teacher turns, one per run."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ratios: dict[float, str] = {}
+    symbols = iter("*+x^v")
+    bins = np.linspace(0, 1, 21)
+    for name, episodes in runs.items():
+        fr = np.array([empty_fraction(e) for e in episodes], dtype=float)
+        fr = fr[~np.isnan(fr)]
+        if fr.size == 0:
+            continue
+        per_token = round(float(np.mean([e["budget"] / e["episode_tokens"] for e in episodes])), 6)  # nats per token
+        mark = ratios.setdefault(per_token, next(symbols, "o"))
+        p = np.percentile(fr, [25, 50, 75])
+        label = f"{mark} {run_label(episodes, name)}; p25/50/75 = {p[0]:.2f}/{p[1]:.2f}/{p[2]:.2f}"
+        ax.hist(fr, bins=bins, alpha=0.5, label=label)
+    ax.set_xlabel("fraction of teacher turns that are empty (per episode)")
+    ax.set_ylabel("episodes")
+    ax.set_title("Empty teacher turns per episode (same symbol = same budget per token)")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6)
+    return save_figure(fig, stem)
+
+
+def pick_transcript(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The episode with the most empty teacher responses (ties: the first)."""
+    return max(episodes, key=lambda e: len(empty_turn_kl(e)))
+
+
+def figure2(episode: dict[str, Any], stem: Path, width: int = 110) -> tuple[Path, Path, Path]:
+    """A transcript coloured by per-token KL: ``stem.html`` and ``stem.png``/``stem.svg``.
+
+    The colour of a token is its sampled log-ratio ``ln x(a) - ln beta(a)`` (white at 0 or below, dark red
+    at the transcript's maximum, at least 1 nat); ``width`` is the line length in characters.
+    """
+    html_path = atomic_write_text(stem.with_suffix(".html"), transcript_html(episode))
+    plt = pyplot()
+    lr = [float(v) for v in episode["log_ratio"]]
+    vmax = max([1.0, *lr])
+    cmap = plt.get_cmap("Reds")
+    lines: list[list[tuple[str, float, str]]] = [[]]
+    col = 0
+    for tok, role, v in zip(episode["tokens"], episode["roles"], lr, strict=True):
+        for k, part in enumerate(tok.split("\n")):
+            if k and (lines[-1] or (len(lines) > 1 and lines[-2])):
+                lines.append([])
+                col = 0
+            if col + len(part) > width:
+                lines.append([])
+                col = 0
+            if part:
+                lines[-1].append((part, v, role))
+                col += len(part)
+    fontsize = 8.0
+    char_in = 0.6 * fontsize / 72  # monospace advance, inches
+    fig_w = width * char_in + 0.4
+    line_in = 1.5 * fontsize / 72
+    fig_h = len(lines) * line_in + 0.6
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.axis("off")
+    for row, segs in enumerate(lines):
+        x = 0.2 / fig_w
+        y = 1 - (0.45 + (row + 1) * line_in) / fig_h
+        for text, v, role in segs:
+            colour = "#1f4e9a" if role in ("student", "forced") else ("#777777" if role == "prompt" else "black")
+            face = "white" if v <= 0 else cmap(min(v / vmax, 1.0))
+            ax.text(
+                x,
+                y,
+                text,
+                family="monospace",
+                fontsize=fontsize,
+                color=colour,
+                bbox={"facecolor": face, "edgecolor": "none", "pad": 0.3},
+            )
+            x += len(text) * char_in / fig_w
+    title = (
+        f"per-token KL, 0 to {vmax:.2f} nats (sampled log-ratio); budget {episode['budget']:g} nats, "
+        f"spent {episode['kl_spent']:.2f}; blue = student, grey = prompt"
+    )
+    ax.text(0.2 / fig_w, 1 - 0.25 / fig_h, title, fontsize=fontsize, family="sans-serif")
+    png, svg = save_figure(fig, stem)
+    return html_path, png, svg
+
+
+def make_figures(run_dirs: Sequence[str | Path], out: str | Path, last: int = 1) -> list[Path]:
+    """Figures 2-4 for the runs (episodes of each run's last ``last`` transcript files) into ``out``."""
+    out = Path(out)
+    runs = {Path(d).name: load_episodes(d, last=last) for d in run_dirs}
+    written: list[Path] = []
+    written += figure3(runs, out / "figure3_kl_per_empty_response")
+    written += figure4(runs, out / "figure4_empty_fraction")
+    for name, episodes in runs.items():
+        written += figure2(pick_transcript(episodes), out / f"figure2_transcript_{name}")
+    return written

@@ -1,0 +1,968 @@
+r"""The pessimistic imitator (Definitions 3-4; FGOIL's Theorems 2-3, the paper's "pessimistic imitator results").
+
+**Statement.** Let ``mu`` be the demonstrator, a model of the class with prior ``w(mu)``. With the top set
+``M^alpha_h`` and ``nu_alpha(a | h) = min_{nu in M^alpha_h} nu(a | h)``:
+
+1. (Ville) ``P_mu(mu in M^alpha_h for every h on the run) >= 1 - alpha / w(mu)`` for the *absolute* reading
+   ``M = {nu : w(nu | h) >= alpha}``, and ``>= 1 - alpha`` for the *prior-relative* reading
+   ``M = {nu : w(nu | h) >= alpha w(nu)}``. Both come from Ville's inequality for the non-negative
+   supermartingale ``xi(h) / mu(h)`` (it starts at ``xi(empty)/mu(empty) = 1``): ``P(sup_h xi(h)/mu(h) >= c)
+   <= 1/c``, and ``w(mu | h) = w(mu) mu(h) / xi(h)``, so ``mu`` leaves the absolute top set only if
+   ``xi/mu > w(mu)/alpha`` and the prior-relative one only if ``xi/mu > 1/alpha``.
+2. On that event, ``nu_alpha(a | h) <= mu(a | h)`` for every action and every history on the run, hence
+   ``KL(pi || nu_alpha) >= KL(pi || mu)`` for every policy ``pi`` (nats, per step); anything ``mu`` never does
+   gets probability 0 from ``nu_alpha``.
+3. So the exploit of Theorem 1 (after an unprecedented event, switch to an action ``mu`` never takes) costs finite
+   KL against the Bayesian imitator ``xi`` and **infinite** KL against ``nu_alpha``.
+4. (FGOIL) the help probability ``1 - sum_a nu_alpha(a | h)`` shrinks over time (no constant is claimed here: it
+   is measured).
+
+**How it is checked.** The class is every BF-8 program up to ``L`` bits (with SWITCH and MIX), built once on all
+``2^(H-1)`` observation sequences (:func:`aitheory.mixture.build_class` with ``all_histories=True``). The
+demonstrator ``mu`` is a plain program of the class (default ``+[~.]]``: a random action, then action 1,
+repeated; ``w(mu) = 2^-19``: 6 tokens, ``1 + 3*6`` bits in the full grammar), run ``runs`` times against a
+stochastic environment (observations i.i.d., 1 with probability ``p_one``). A vectorised engine
+(:func:`mixture_batch`, checked against :class:`~aitheory.imitators.PessimisticImitator` on the first runs of
+every check) gives ``xi(h)``, every row's posterior and ``nu_alpha`` at every visited history. Membership of
+``mu`` is decided for the program ``mu`` itself from ``ln w(mu) + ln mu(h) - ln xi(h)`` (``mu(h)`` from its own
+behaviour, not from its row), at every history ``h_{<t}``, ``t = 1 .. H + 1``. The stay frequency gets a
+Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed; the
+exploit's KL is Definition 2's worst case over observation sequences (:func:`aitheory.measures.tree_kl`) from a
+demonstrator history of ``demo_steps`` steps to the horizon.
+
+All KL in nats; program lengths in bits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numba
+import numpy as np
+from scipy.stats import beta as beta_dist
+
+from aitheory.dsl import TILDE_ACTION, parse, run_reference
+from aitheory.imitators import TOP_SET_READINGS, BayesianImitator, PessimisticImitator, program_policy, top_set_mask
+from aitheory.measures import kl, tree_kl
+from aitheory.mixture import ClassConfig, ModelClass, build_class
+from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE
+from aitheory.progress import progress
+from aitheory.results import RunFolder
+from aitheory.theory.common import CheckResult
+
+if (CODE_TILDE, CODE_MIX, CODE_LOST_BASE) != (-1, -3, -10):  # pragma: no cover - the kernel spells them out
+    raise ImportError("aitheory.theory.pessimistic: the kernel assumes the codes -1 (~), -3 (MIX), <= -10 (lost)")
+
+__all__ = [
+    "NAME",
+    "STATEMENT",
+    "Accumulated",
+    "BatchTrace",
+    "Config",
+    "Demonstrator",
+    "DominanceCount",
+    "ExploitResult",
+    "Runs",
+    "StayEstimate",
+    "collect",
+    "comparison_policies",
+    "cross_check",
+    "demonstrator_in_class",
+    "dominance_violations",
+    "exploit",
+    "exploit_policy",
+    "help_rows",
+    "history_index",
+    "mixture_batch",
+    "mu_in_top_set",
+    "mu_log_likelihood",
+    "plot_help",
+    "plot_ville",
+    "run",
+    "simulate",
+    "stay_estimate",
+    "ville_bound",
+]
+
+NAME = "pessimistic"
+STATEMENT = ("Pessimistic imitator: mu stays in the top set w.p. >= 1 - alpha/w(mu) (absolute) or 1 - alpha "
+             "(prior-relative); there nu_alpha <= mu, and the Theorem 1 exploit costs infinite KL")
+
+Combine = Literal["min", "max"]
+
+
+@dataclass(frozen=True)
+class Config:
+    """The pessimistic imitator's check: demonstrator runs, the top-set bookkeeping, and the exploit."""
+
+    demonstrator: str = "+[~.]]"
+    """The demonstrator mu: a plain BF-8 program of at most max_bits plain bits that never loses mass."""
+    max_bits: int = 24
+    """L: the class holds every plain program of at most L bits (plain code), SWITCH programs and MIX."""
+    horizon: int = 10
+    """H: action steps per demonstrator run (the class is built on all 2^(H-1) observation sequences)."""
+    runs: int = 10_000
+    """Number of seeded demonstrator runs."""
+    alpha: float = 0.1
+    """Top-set threshold of the prior-relative reading: w(nu|h) >= alpha * w(nu); Ville bound 1 - alpha."""
+    alpha_absolute: float = 2.0**-20
+    """Top-set threshold of the absolute reading: w(nu|h) >= alpha_absolute; Ville bound 1 - alpha_absolute/w(mu)."""
+    p_one: float = 0.5
+    """The environment: observations i.i.d., 1 with this probability (0 otherwise)."""
+    demo_steps: int = 6
+    """Exploit: the demonstrator acts for this many steps, then the exploit policy to the horizon."""
+    exploit_runs: int = 5
+    """Exploit: number of demonstrator histories (runs on which mu stayed in both top sets) to start from; 0 skips
+    the exploit (and leaves it out of the verdict)."""
+    confidence: float = 0.99
+    """Two-sided confidence level of the Clopper-Pearson interval on the stay frequency."""
+    cross_check_runs: int = 5
+    """Runs re-computed with PessimisticImitator (the step-by-step implementation) to check the engine."""
+    batch: int = 200
+    """Runs per call of the compiled engine (and per progress-bar tick)."""
+    seed: int = 0
+    """Seed of the runs (numpy Generator)."""
+    plot: bool = True
+    """Draw the figures (needs matplotlib)."""
+
+    def __post_init__(self) -> None:
+        for name in ("horizon", "runs", "batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"argument {name}: must be >= 1, got {getattr(self, name)}")
+        for name in ("alpha", "alpha_absolute"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0 < value <= 1):
+                raise ValueError(f"argument {name}: must be in (0, 1], got {value!r}")
+        if not 0 <= self.p_one <= 1:
+            raise ValueError(f"argument p_one: must be a probability, got {self.p_one!r}")
+        if not 1 <= self.demo_steps < self.horizon:
+            raise ValueError(f"argument demo_steps: must be in 1..horizon-1 = 1..{self.horizon - 1}, "
+                             f"got {self.demo_steps}")
+        if not 0 < self.confidence < 1:
+            raise ValueError(f"argument confidence: must be in (0, 1), got {self.confidence!r}")
+        for name in ("exploit_runs", "cross_check_runs"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"argument {name}: must be >= 0, got {getattr(self, name)}")
+        tokens = len(parse(self.demonstrator).codes)  # ParseError (a ValueError) with the position if malformed
+        if 3 * tokens > self.max_bits:
+            raise ValueError(f"argument demonstrator: {self.demonstrator!r} has {3 * tokens} plain bits, more than "
+                             f"max_bits = {self.max_bits}: it would not be in the class")
+
+    @classmethod
+    def quick(cls) -> Config:
+        return cls(max_bits=18, horizon=6, runs=400, demo_steps=4, exploit_runs=2, cross_check_runs=3,
+                   plot=True)
+
+    def class_config(self) -> ClassConfig:
+        return ClassConfig(max_bits=self.max_bits, horizon=self.horizon)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The demonstrator
+
+
+@dataclass(frozen=True)
+class Demonstrator:
+    """The demonstrator ``mu``: a plain program of the class, with its own behaviour on every history."""
+
+    text: str
+    bits: int
+    """Full-grammar length ``1 + 3n``; the prior is ``w(mu) = 2^-bits``."""
+    row: int
+    """The behaviour row of the class holding ``mu`` (its shortest program may be shorter than ``mu``)."""
+    codes: np.ndarray
+    """``(G, H)``: ``mu``'s behaviour code on every history (an action, or ``CODE_TILDE``), from the reference
+    interpreter."""
+
+    @property
+    def log_prior(self) -> float:
+        """``ln w(mu) = -bits ln 2``."""
+        return -self.bits * math.log(2.0)
+
+    def probs(self, g: np.ndarray, t: np.ndarray | int, k: int) -> np.ndarray:
+        """``mu(. | h)`` at step ``t`` (0-based) of histories ``g``: ``(..., K)``."""
+        return _onehot(self.codes[g, t], k)
+
+
+def demonstrator_in_class(mc: ModelClass, text: str) -> Demonstrator:
+    """Run ``text`` with the reference interpreter on every history of ``mc`` and find its behaviour row.
+
+    ``ValueError`` naming the argument if it is not a plain program of the class, or if it loses mass (halts,
+    times out) on some history before the horizon: a demonstrator that stops has no runs to the horizon.
+    """
+    program = parse(text)
+    n = len(program.codes)
+    if 3 * n > mc.config.max_bits:
+        raise ValueError(f"argument demonstrator: {text!r} has {3 * n} plain bits, more than the class's "
+                         f"max_bits = {mc.config.max_bits}")
+    horizon, k = mc.config.horizon, mc.config.k
+    codes = np.empty((mc.histories.shape[0], horizon), dtype=np.int8)
+    for g, obs in enumerate(mc.histories):
+        res = run_reference(program, k, horizon, [int(o) for o in obs], mc.config.steps, mc.config.tape_bound,
+                            mc.config.detect_cycles)
+        if len(res.actions) < horizon:
+            raise ValueError(f"argument demonstrator: {text!r} stops ({res.status}) after {len(res.actions)} "
+                             f"actions on observations {list(map(int, obs))}; it must act for {horizon} steps")
+        codes[g] = [CODE_TILDE if a == TILDE_ACTION else a for a in res.actions[:horizon]]
+    match = np.flatnonzero((mc.codes == codes[None]).all(axis=(1, 2)))
+    if match.size != 1:
+        raise ValueError(f"argument demonstrator: {text!r} matches {match.size} rows of the class, expected 1")
+    return Demonstrator(text=text, bits=1 + 3 * n, row=int(match[0]), codes=codes)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Runs
+
+
+def history_index(observations: np.ndarray, k: int) -> np.ndarray:
+    """``(N,)`` index g of each observation sequence ``(N, H-1)`` in :func:`aitheory.dsl.all_sequences` order
+    (``o_1`` most significant: ``g = sum_j o_j K^(H-2-j)``)."""
+    obs = np.asarray(observations, dtype=np.int64)
+    weights = k ** np.arange(obs.shape[1] - 1, -1, -1, dtype=np.int64)
+    return obs @ weights
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Demonstrator runs: history index ``g (N,)`` and actions ``(N, H)`` (observations are ``mc.histories[g]``)."""
+
+    g: np.ndarray
+    actions: np.ndarray
+
+
+def simulate(mu: Demonstrator, mc: ModelClass, runs: int, p_one: float, rng: np.random.Generator) -> Runs:
+    """``runs`` demonstrator runs to the class's horizon: ``o_t ~ Bern(p_one)`` i.i.d., ``a_t ~ mu(. | h_{<t})``.
+
+    The environment ignores the actions, so the whole observation sequence is drawn first; ``mu``'s action at
+    step t depends only on ``o_1 .. o_{t-1}`` (programs are causal), so its code on history g at step t is its
+    action there.
+    """
+    k, horizon = mc.config.k, mc.config.horizon
+    obs = (rng.random((runs, horizon - 1)) < p_one).astype(np.int64)
+    g = history_index(obs, k)
+    codes = mu.codes[g]  # (N, H)
+    random_actions = rng.integers(k, size=(runs, horizon))
+    actions = np.where(codes == CODE_TILDE, random_actions, codes).astype(np.int64)
+    return Runs(g=g, actions=actions)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The vectorised mixture and imitator
+
+
+def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
+    """``(..., K)``: 1 on a ``.`` of that action, ``1/K`` everywhere for ``~``, 0 otherwise (MIX handled apart)."""
+    out = (codes[..., None] == np.arange(k)).astype(np.float64)
+    out[codes == CODE_TILDE] = 1.0 / k
+    return out
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+@dataclass(frozen=True)
+class BatchTrace:
+    """The mixture and the pessimistic imitator along B runs (H steps, K actions); ``h_t`` is the history before
+    action ``t + 1`` (``t = 0 .. H``)."""
+
+    log_z: np.ndarray
+    """``(B, H + 1)``: ``ln xi(h_t)`` (``xi(empty) = 1``)."""
+    xi: np.ndarray
+    """``(B, H, K)``: ``xi(a | h_t)``, the Bayesian imitator."""
+    nu: np.ndarray
+    """``(B, 2, H, K)``: ``nu_alpha(a | h_t)`` for the readings of :data:`READINGS` (absolute, prior-relative)."""
+    sizes: np.ndarray
+    """``(B, 2, H)``: number of behaviour rows in each top set."""
+    stopping: np.ndarray
+    """``(B, 2, H)``: whether some row of the top set stops at this step (halts, times out...): it predicts
+    nothing, so ``nu_alpha = 0`` for every action and the imitator asks for help with probability 1."""
+    row_log_lik: np.ndarray
+    """``(B, H + 1)``: ``ln nu_r(h_t)`` of the demonstrator's row."""
+    row_in_top: np.ndarray
+    """``(B, 2, H + 1)``: whether the demonstrator's row is in each top set."""
+
+
+#: Readings in the order of :class:`BatchTrace`'s reading axis.
+READINGS: tuple[str, str] = ("absolute", "prior_relative")
+
+
+@numba.njit(cache=True, nogil=True)
+def _logsumexp(x: np.ndarray) -> float:  # pragma: no cover - compiled
+    m = -np.inf
+    for v in x:
+        if v > m:
+            m = v
+    if m == -np.inf:
+        return -np.inf
+    total = 0.0
+    for v in x:
+        total += math.exp(v - m)
+    return m + math.log(total)
+
+
+@numba.njit(cache=True, nogil=True)
+def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_bits: np.ndarray, g: np.ndarray,
+            actions: np.ndarray, k: int, log_alpha: np.ndarray, use_max: bool, mu_row: int,
+            log_z: np.ndarray, xi: np.ndarray, nu: np.ndarray, sizes: np.ndarray, stopping: np.ndarray,
+            row_ll: np.ndarray, row_in: np.ndarray) -> None:  # pragma: no cover - compiled
+    n_rows, _, horizon = codes.shape
+    ln2 = math.log(2.0)
+    ll = np.empty(n_rows)
+    joint = np.empty(n_rows)
+    pred = np.empty((n_rows, k))
+    xi_plain = np.empty(k)
+    for b in range(g.shape[0]):
+        gb = g[b]
+        ll[:] = 0.0
+        for t in range(horizon + 1):
+            for r in range(n_rows):
+                joint[r] = log_w[r] + ll[r]
+            lz = 0.0 if t == 0 else _logsumexp(joint)
+            log_z[b, t] = lz
+            row_ll[b, t] = ll[mu_row]
+            for i in range(2):
+                extra = rep_bits[mu_row] * ln2 if i == 0 else 0.0
+                row_in[b, i, t] = ll[mu_row] - lz - extra >= log_alpha[i]
+            if t == horizon:
+                break
+            # the plain mixture (what MIX predicts with)
+            for r in range(n_rows):
+                joint[r] = log_w_plain[r] + ll[r]
+            lzp = math.log(0.5) if t == 0 else _logsumexp(joint)
+            xi_plain[:] = 0.0
+            if lzp > -np.inf:
+                for r in range(n_rows):
+                    if joint[r] > -np.inf:
+                        c = codes[r, gb, t]
+                        p = math.exp(joint[r] - lzp)
+                        if c == -1:
+                            for a in range(k):
+                                xi_plain[a] += p / k
+                        elif c >= 0:
+                            xi_plain[c] += p
+            # every row's prediction, xi, and the top sets
+            xi[b, t, :] = 0.0
+            for i in range(2):
+                sizes[b, i, t] = 0
+                stopping[b, i, t] = False
+                for a in range(k):
+                    nu[b, i, t, a] = -np.inf if use_max else np.inf
+            for r in range(n_rows):
+                c = codes[r, gb, t]
+                for a in range(k):
+                    pred[r, a] = 0.0
+                if c == -1:
+                    for a in range(k):
+                        pred[r, a] = 1.0 / k
+                elif c == -3:
+                    for a in range(k):
+                        pred[r, a] = xi_plain[a]
+                elif c >= 0:
+                    pred[r, c] = 1.0
+                if ll[r] == -np.inf:
+                    continue
+                post = math.exp(log_w[r] + ll[r] - lz)
+                for a in range(k):
+                    xi[b, t, a] += post * pred[r, a]
+                for i in range(2):
+                    extra = rep_bits[r] * ln2 if i == 0 else 0.0
+                    if ll[r] - lz - extra >= log_alpha[i]:
+                        sizes[b, i, t] += 1
+                        if c <= -10:
+                            stopping[b, i, t] = True
+                        for a in range(k):
+                            if use_max:
+                                nu[b, i, t, a] = max(nu[b, i, t, a], pred[r, a])
+                            else:
+                                nu[b, i, t, a] = min(nu[b, i, t, a], pred[r, a])
+            for i in range(2):
+                for a in range(k):
+                    if not math.isfinite(nu[b, i, t, a]):
+                        nu[b, i, t, a] = 0.0
+            act = actions[b, t]
+            for r in range(n_rows):
+                p = pred[r, act]
+                ll[r] = ll[r] + math.log(p) if p > 0 else -np.inf
+
+
+def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tuple[float, float],
+                  mu_row: int, combine: Combine = "min") -> BatchTrace:
+    """The mixture of :mod:`aitheory.mixture.engine` and the pessimistic imitator of
+    :class:`~aitheory.imitators.PessimisticImitator` along B runs (compiled; one pass over the rows per step).
+
+    ``ln nu_r(h_t) = sum_{s<t} ln nu_r(a_s | h_s)`` with ``nu_r(a | h) = 1`` for a ``.`` of ``a``, ``1/K`` for
+    ``~``, 0 once stopped, and ``xi_plain(a | h)`` for a MIX code; ``xi(h_t) = sum_r w_r nu_r(h_t)`` for
+    ``t >= 1`` and ``xi(empty) = 1`` (the not-enumerated prior is lost at the first step, as in
+    :class:`~aitheory.mixture.OnlineMixture`); ``xi_plain`` likewise over the plain weights with
+    ``xi_plain(empty) = 1/2``. Row r is in a top set when its shortest program is
+    (:func:`aitheory.imitators.top_set_mask`; ``alphas`` for :data:`READINGS`); ``nu_alpha`` is the minimum
+    over those rows of their predictions, 0 for an empty top set. ``combine="max"`` is a deliberately wrong
+    imitator (the most optimistic model), used to show that the check can fail.
+    """
+    if combine not in ("min", "max"):
+        raise ValueError(f"argument combine: must be 'min' or 'max', got {combine!r}")
+    for alpha in alphas:
+        top_set_mask(np.zeros(1), np.zeros(1), alpha, "absolute")  # validates alpha
+    k, horizon = mc.config.k, mc.config.horizon
+    g = np.ascontiguousarray(g, dtype=np.int64)
+    acts = np.ascontiguousarray(actions, dtype=np.int64)
+    if acts.shape != (len(g), horizon):
+        raise ValueError(f"argument actions: shape {acts.shape}, expected {(len(g), horizon)}")
+    if acts.size and (acts.min() < 0 or acts.max() >= k):
+        raise ValueError(f"argument actions: every action must be in 0..{k - 1}")
+    prior = mc.weight_by_kind.astype(np.float64) / mc.unit
+    n = len(g)
+    out = BatchTrace(log_z=np.empty((n, horizon + 1)), xi=np.empty((n, horizon, k)),
+                     nu=np.empty((n, 2, horizon, k)), sizes=np.empty((n, 2, horizon), dtype=np.int64),
+                     stopping=np.empty((n, 2, horizon), dtype=np.bool_),
+                     row_log_lik=np.empty((n, horizon + 1)), row_in_top=np.empty((n, 2, horizon + 1), dtype=bool))
+    _kernel(mc.codes, _log(prior.sum(axis=1)), _log(prior[:, 0]), mc.rep_bits.astype(np.float64), g, acts, k,
+            np.log(np.asarray(alphas, dtype=np.float64)), combine == "max", mu_row, out.log_z, out.xi, out.nu,
+            out.sizes, out.stopping, out.row_log_lik, out.row_in_top)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bookkeeping: membership, Ville, dominance, KL
+
+
+def mu_log_likelihood(mu: Demonstrator, g: np.ndarray, actions: np.ndarray, k: int) -> np.ndarray:
+    """``(B, H + 1)``: ``ln mu(h_t)`` from ``mu``'s own behaviour (independent of the class's rows)."""
+    horizon = actions.shape[1]
+    probs = mu.probs(g[:, None], np.arange(horizon)[None, :], k)  # (B, H, K)
+    taken = np.take_along_axis(probs, actions[:, :, None], axis=2)[:, :, 0]
+    return np.concatenate([np.zeros((len(g), 1)), np.cumsum(_log(taken), axis=1)], axis=1)
+
+
+def mu_in_top_set(log_mu_over_xi: np.ndarray, mu_log_prior: float, alpha: float, reading: str) -> np.ndarray:
+    """Whether the program ``mu`` is in the top set: ``w(mu|h) = w(mu) mu(h)/xi(h)``.
+
+    ``absolute``: ``ln w(mu) + ln(mu(h)/xi(h)) >= ln alpha``; ``prior_relative``: ``ln(mu(h)/xi(h)) >= ln alpha``.
+    """
+    if reading == "absolute":
+        return np.asarray(mu_log_prior + log_mu_over_xi >= math.log(alpha))
+    if reading == "prior_relative":
+        return np.asarray(log_mu_over_xi >= math.log(alpha))
+    raise ValueError(f"argument reading: must be one of {TOP_SET_READINGS}, got {reading!r}")
+
+
+def ville_bound(alpha: float, mu_log_prior: float, reading: str) -> float:
+    """``1 - alpha / w(mu)`` (absolute) or ``1 - alpha`` (prior-relative); may be negative (vacuous)."""
+    if reading == "absolute":
+        return 1.0 - alpha / math.exp(mu_log_prior)
+    if reading == "prior_relative":
+        return 1.0 - alpha
+    raise ValueError(f"argument reading: must be one of {TOP_SET_READINGS}, got {reading!r}")
+
+
+@dataclass(frozen=True)
+class StayEstimate:
+    """How often ``mu`` stayed in the top set at every step, against the Ville bound."""
+
+    reading: str
+    alpha: float
+    stays: int
+    runs: int
+    frequency: float
+    lower: float
+    """Clopper-Pearson lower limit (two-sided, at ``confidence``)."""
+    upper: float
+    bound: float
+    confidence: float
+    consistent: bool
+    """``upper >= bound``: the data do not contradict the bound at this confidence."""
+    established: bool
+    """``lower >= bound``: the data show the bound holds at this confidence."""
+
+
+def stay_estimate(stays: int, runs: int, bound: float, confidence: float, reading: str = "",
+                  alpha: float = math.nan) -> StayEstimate:
+    """The stay frequency with its exact (Clopper-Pearson) interval, compared with ``bound``."""
+    if not 0 <= stays <= runs or runs < 1:
+        raise ValueError(f"argument stays: must be in 0..runs with runs >= 1, got {stays} of {runs}")
+    tail = (1.0 - confidence) / 2
+    lower = 0.0 if stays == 0 else float(beta_dist.ppf(tail, stays, runs - stays + 1))
+    upper = 1.0 if stays == runs else float(beta_dist.ppf(1 - tail, stays + 1, runs - stays))
+    return StayEstimate(reading=reading, alpha=alpha, stays=stays, runs=runs, frequency=stays / runs,
+                        lower=lower, upper=upper, bound=bound, confidence=confidence,
+                        consistent=upper >= bound, established=lower >= bound)
+
+
+@dataclass
+class DominanceCount:
+    """Violations of ``nu_alpha <= mu`` and of ``KL(pi||nu_alpha) >= KL(pi||mu)`` on the runs where mu stayed."""
+
+    histories: int = 0
+    """Visited histories checked (run x step)."""
+    dominance: int = 0
+    """Histories where ``nu_alpha(a|h) > mu(a|h)`` for some action."""
+    kl_checks: int = 0
+    kl: dict[str, int] = field(default_factory=dict)
+    """Per policy pi: histories where ``KL(pi||nu_alpha) < KL(pi||mu)`` (beyond rounding)."""
+    kl_infinite: dict[str, int] = field(default_factory=dict)
+    """Per policy pi: histories where ``KL(pi||nu_alpha) = inf``."""
+
+    def add(self, other: DominanceCount) -> None:
+        self.histories += other.histories
+        self.dominance += other.dominance
+        self.kl_checks += other.kl_checks
+        for name, v in other.kl.items():
+            self.kl[name] = self.kl.get(name, 0) + v
+        for name, v in other.kl_infinite.items():
+            self.kl_infinite[name] = self.kl_infinite.get(name, 0) + v
+
+    @property
+    def kl_violations(self) -> int:
+        return sum(self.kl.values())
+
+
+def comparison_policies(mu: np.ndarray) -> dict[str, np.ndarray]:
+    """Policies ``pi`` for the KL comparison at one history, from ``mu(. | h)``: ``mu`` itself, ``mu`` mixed with
+    10% uniform (puts mass where ``mu`` has none), ``mu`` tilted towards higher actions within its support
+    (``pi(a) ~ mu(a) e^{a/2}``), and uniform."""
+    k = len(mu)
+    uniform = np.full(k, 1.0 / k)
+    tilted = mu * np.exp(0.5 * np.arange(k))
+    total = tilted.sum()
+    return {"mu": mu, "mu_plus_uniform": 0.9 * mu + 0.1 * uniform,
+            "mu_tilted": tilted / total if total > 0 else tilted, "uniform": uniform}
+
+
+def _kl_or_nan(p: np.ndarray, q: np.ndarray) -> float:
+    """``KL(p || q)`` in nats, or NaN when ``q`` is not a semimeasure (sums above 1: a broken imitator)."""
+    try:
+        return kl(p, q)
+    except ValueError:
+        return math.nan
+
+
+def dominance_violations(nu: np.ndarray, mu_probs: np.ndarray, selected: np.ndarray,
+                         cache: dict[tuple[bytes, bytes], dict[str, tuple[float, float]]] | None = None,
+                         ) -> DominanceCount:
+    """Count, over runs ``selected`` (B,) and every step, the histories with ``nu_alpha(a|h) > mu(a|h)`` for some
+    a (an exact comparison: the minimum is exact), and, per policy of :func:`comparison_policies`, those with
+    ``KL(pi||nu_alpha) < KL(pi||mu)`` beyond ``1e-12`` relative rounding (KL by :func:`aitheory.measures.kl`;
+    ``inf >= inf`` holds). Distinct ``(nu_alpha, mu)`` pairs are computed once (``cache``)."""
+    cache = {} if cache is None else cache
+    count = DominanceCount()
+    sel_nu, sel_mu = nu[selected], mu_probs[selected]  # (S, H, K)
+    count.histories = int(sel_nu.shape[0] * sel_nu.shape[1])
+    count.dominance = int((sel_nu > sel_mu).any(axis=2).sum())
+    flat_nu = sel_nu.reshape(-1, sel_nu.shape[2])
+    flat_mu = sel_mu.reshape(-1, sel_mu.shape[2])
+    pairs = np.concatenate([flat_nu, flat_mu], axis=1)
+    uniq, counts = (np.unique(pairs, axis=0, return_counts=True) if len(pairs)
+                    else (pairs, np.zeros(0, dtype=np.int64)))
+    k = nu.shape[2]
+    for row, n in zip(uniq, counts, strict=True):
+        nu_h, mu_h = row[:k], row[k:]
+        key = (nu_h.tobytes(), mu_h.tobytes())
+        if key not in cache:
+            cache[key] = {name: (_kl_or_nan(pi, nu_h), kl(pi, mu_h)) for name, pi in comparison_policies(mu_h).items()}
+        for name, (kl_nu, kl_mu) in cache[key].items():
+            count.kl_checks += int(n)
+            # NaN (nu_alpha is not a semimeasure) counts as a violation
+            bad = not (kl_nu >= kl_mu or (math.isfinite(kl_mu) and kl_nu >= kl_mu - 1e-12 * max(1.0, abs(kl_mu))))
+            count.kl[name] = count.kl.get(name, 0) + (int(n) if bad else 0)
+            count.kl_infinite[name] = count.kl_infinite.get(name, 0) + (int(n) if math.isinf(kl_nu) else 0)
+    return count
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The exploit of Theorem 1
+
+
+@dataclass(frozen=True)
+class ExploitResult:
+    """KL (Definition 2, nats) of the exploit policy from one demonstrator history, against each base policy."""
+
+    history: tuple[int, ...]
+    """The demonstrator history ``x_{<2k}`` (interleaved actions and observations)."""
+    kl_xi: float
+    """``KL_{x<2k,H}(pi || xi)``: finite (every action keeps positive mass under ``xi``)."""
+    kl_nu: dict[str, float]
+    """``KL_{x<2k,H}(pi || nu_alpha)`` per top-set reading: ``inf`` when ``mu`` is in the top set."""
+    kl_xi_maximiser: tuple[int, ...] | None
+    switch_steps: int
+    """Agent steps (on the maximising observation sequence) at which ``pi`` takes an action ``mu`` never takes."""
+    switch_blocked: bool = False
+    """At every switch step (there is at least one), ``nu_alpha`` gives the switched-to action probability 0 in
+    both readings while ``xi`` gives it more than 0: the mechanism of the infinite KL."""
+    control: dict[str, float] = field(default_factory=dict)
+    """The same KLs for ``pi = mu`` (no switch): against ``"xi"`` and each reading. Where the imitator still asks
+    for help with probability 1 at some reachable history, this is ``inf`` too."""
+    per_step: tuple[dict[str, object], ...] = ()
+    """Along the maximising observation sequence and ``pi``'s most likely actions: per agent step t, ``pi``,
+    ``mu``, whether ``pi`` switched, and the per-step KL (nats) against ``xi`` and ``nu_alpha``."""
+
+
+def exploit_policy(demonstrator: str, k: int, demo_steps: int) -> Callable[[Sequence[int]], np.ndarray]:
+    """The exploit: act like ``mu`` while ``t <= demo_steps``; from then on (the event "it is at least time
+    ``demo_steps + 1``", unprecedented at that time) take the first action to which ``mu`` gives probability 0
+    wherever there is one, and act like ``mu`` elsewhere."""
+    mu = program_policy(demonstrator, k)
+
+    def pi(history: Sequence[int]) -> np.ndarray:
+        probs = np.asarray(mu(tuple(int(x) for x in history)), dtype=np.float64)
+        if len(history) // 2 < demo_steps:
+            return probs
+        zero = np.flatnonzero(probs == 0)
+        if zero.size == 0:
+            return probs
+        out = np.zeros(k)
+        out[zero[0]] = 1.0
+        return out
+
+    return pi
+
+
+def exploit(mc: ModelClass, config: Config, history: tuple[int, ...], n_observations: int | None = None
+            ) -> ExploitResult:
+    """Definition 2's KL of :func:`exploit_policy`, and of ``mu`` itself (the control), from ``history`` over the
+    remaining ``H - demo_steps`` steps, against the Bayesian imitator and the pessimistic imitator (both readings;
+    learning from the demonstrator's steps only). ``n_observations``: the observation alphabet the worst case
+    ranges over (default K; 1 for a class built on the all-0 stream only)."""
+    k = mc.config.k
+    n_obs = k if n_observations is None else n_observations
+    steps = config.horizon - config.demo_steps
+    pi = exploit_policy(config.demonstrator, k, config.demo_steps)
+    mu = program_policy(config.demonstrator, k)
+    bayes = BayesianImitator(mc)
+    pessimists = {reading: PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
+                                               demo_steps=config.demo_steps)
+                  for reading, alpha in (("absolute", config.alpha_absolute), ("prior_relative", config.alpha))}
+
+    def tkl(policy: Callable[..., np.ndarray], base: Callable[..., np.ndarray]
+            ) -> tuple[float, tuple[int, ...] | None]:
+        out = tree_kl(policy, base, n_actions=k, n_observations=n_obs, horizon=steps, history=history)
+        return float(out.value), out.maximiser
+
+    kl_xi, maximiser = tkl(pi, bayes)
+    kl_nu = {r: tkl(pi, imitator)[0] for r, imitator in pessimists.items()}
+    control = {"xi": tkl(mu, bayes)[0], **{r: tkl(mu, imitator)[0] for r, imitator in pessimists.items()}}
+    switches = 0
+    blocked = True
+    per_step: list[dict[str, object]] = []
+    obs = list(maximiser or ())
+    h = list(history)
+    for s in range(steps):
+        here = tuple(h)
+        probs, mu_here = pi(here), np.asarray(mu(here))
+        a = int(np.argmax(probs))
+        switched = bool(mu_here[a] == 0)
+        switches += int(switched)
+        nu_of_action = {r: float(imitator(here)[a]) for r, imitator in pessimists.items()}
+        xi_of_action = float(bayes(here)[a])
+        if switched:
+            blocked = blocked and xi_of_action > 0 and all(v == 0 for v in nu_of_action.values())
+        per_step.append({"t": len(h) // 2 + 1, "pi": probs.tolist(), "mu": mu_here.tolist(), "switch": switched,
+                         "action": a, "xi_of_action": xi_of_action, "nu_of_action": nu_of_action,
+                         "help": {r: float(1 - imitator(here).sum()) for r, imitator in pessimists.items()},
+                         "kl_xi": kl(probs, bayes(here)),
+                         **{f"kl_nu_{r}": kl(probs, imitator(here)) for r, imitator in pessimists.items()},
+                         **{f"kl_mu_nu_{r}": kl(mu_here, imitator(here)) for r, imitator in pessimists.items()}})
+        h += [a, obs[s] if s < len(obs) else 0]
+    return ExploitResult(history=history, kl_xi=kl_xi, kl_nu=kl_nu, kl_xi_maximiser=maximiser,
+                         switch_steps=switches, switch_blocked=blocked and switches > 0, control=control,
+                         per_step=tuple(per_step))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The check
+
+
+READING_ALPHA = (("absolute", "alpha_absolute"), ("prior_relative", "alpha"))
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+@dataclass
+class Accumulated:
+    """Per-run results of every batch, per reading."""
+
+    max_log_xi_over_mu: list[np.ndarray] = field(default_factory=list)
+    """Per run: ``max_{t >= 1} ln(xi(h_t)/mu(h_t))`` (``t = 0`` has ratio 1)."""
+    first_ratio: list[np.ndarray] = field(default_factory=list)
+    """Per run: ``xi(h_1)/mu(h_1) = xi(a_1)/mu(a_1)``."""
+    stays: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    in_top: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    help: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    sizes: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    stopping: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    dominance: dict[str, DominanceCount] = field(default_factory=dict)
+    bookkeeping: int = 0
+    """Histories where mu is in the top set but its behaviour row is not (must be 0: rep_bits <= bits(mu))."""
+    row_mismatch: float = 0.0
+    """Largest |ln nu_row(h) - ln mu(h)| over the runs (mu's row and mu must agree)."""
+
+    def cat(self, name: str, reading: str) -> np.ndarray:
+        return np.concatenate(getattr(self, name)[reading])
+
+
+def _alphas(config: Config) -> dict[str, float]:
+    return {reading: float(getattr(config, attr)) for reading, attr in READING_ALPHA}
+
+
+def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarray, actions: np.ndarray,
+                   acc: Accumulated, cache: dict, combine: Combine = "min") -> BatchTrace:
+    k = mc.config.k
+    alphas = _alphas(config)
+    trace = mixture_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine)
+    log_mu = mu_log_likelihood(mu, g, actions, k)
+    log_mu_over_xi = log_mu - trace.log_z
+    acc.max_log_xi_over_mu.append((-log_mu_over_xi[:, 1:]).max(axis=1))
+    acc.first_ratio.append(np.exp(-log_mu_over_xi[:, 1]))
+    gap = np.abs(np.where(np.isfinite(log_mu), trace.row_log_lik - log_mu, np.inf))
+    acc.row_mismatch = max(acc.row_mismatch, float(gap.max()))
+    mu_probs = mu.probs(g[:, None], np.arange(actions.shape[1])[None, :], k)
+    for i, reading in enumerate(READINGS):
+        in_top = mu_in_top_set(log_mu_over_xi, mu.log_prior, alphas[reading], reading)
+        acc.bookkeeping += int((in_top & ~trace.row_in_top[:, i]).sum())
+        stays = np.asarray(in_top.all(axis=1))
+        nu = trace.nu[:, i]
+        acc.stays.setdefault(reading, []).append(stays)
+        acc.in_top.setdefault(reading, []).append(in_top)
+        acc.help.setdefault(reading, []).append(1.0 - nu.sum(axis=2))
+        acc.sizes.setdefault(reading, []).append(trace.sizes[:, i])
+        acc.stopping.setdefault(reading, []).append(trace.stopping[:, i])
+        acc.dominance.setdefault(reading, DominanceCount()).add(
+            dominance_violations(nu, mu_probs, stays, cache.setdefault(reading, {})))
+    return trace
+
+
+def collect(mc: ModelClass, mu: Demonstrator, config: Config, runs: Runs, show_progress: bool = False,
+            combine: Combine = "min") -> Accumulated:
+    """Run the engine over all runs in batches of ``config.batch`` and accumulate the bookkeeping."""
+    acc = Accumulated()
+    cache: dict = {}
+    starts = range(0, len(runs.g), config.batch)
+    for start in progress(starts, desc="demonstrator runs", unit="batch", disable=not show_progress):
+        sl = slice(start, start + config.batch)
+        _process_batch(mc, mu, config, runs.g[sl], runs.actions[sl], acc, cache, combine)
+    return acc
+
+
+def _interleave(actions: Sequence[int] | np.ndarray, observations: Sequence[int] | np.ndarray) -> tuple[int, ...]:
+    return tuple(int(x) for pair in zip(actions, observations, strict=True) for x in pair)
+
+
+def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Combine = "min") -> int:
+    """Re-compute ``xi`` and ``nu_alpha`` along the first ``n`` runs with the step-by-step implementations
+    (:class:`~aitheory.imitators.BayesianImitator`, :class:`~aitheory.imitators.PessimisticImitator`) and return
+    the number of (run, step, predictor) disagreements beyond ``1e-9``."""
+    n = min(n, len(runs.g))
+    if n == 0:
+        return 0
+    alphas = _alphas(config)
+    trace = mixture_batch(mc, runs.g[:n], runs.actions[:n], (alphas["absolute"], alphas["prior_relative"]), 0,
+                          combine)
+    mismatches = 0
+    bayes = BayesianImitator(mc)
+    for i, (reading, alpha) in enumerate(alphas.items()):
+        nu = trace.nu[:, i]
+        imitator = PessimisticImitator(mc, alpha=alpha, reading=reading)  # type: ignore[arg-type]
+        for b in range(n):
+            obs = mc.histories[runs.g[b]]
+            for t in range(config.horizon):
+                h = _interleave(runs.actions[b, :t], obs[:t])
+                mismatches += int(not np.allclose(imitator(h), nu[b, t], rtol=1e-9, atol=1e-12))
+                if reading == "absolute":
+                    mismatches += int(not np.allclose(bayes(h), trace.xi[b, t], rtol=1e-9, atol=1e-12))
+    return mismatches
+
+
+def help_rows(acc: Accumulated, config: Config) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for reading, alpha in _alphas(config).items():
+        help_ = acc.cat("help", reading)
+        sizes = acc.cat("sizes", reading)
+        in_top = acc.cat("in_top", reading)
+        stopping = acc.cat("stopping", reading)
+        for t in range(config.horizon):
+            q = np.quantile(help_[:, t], QUANTILES)
+            rows.append({"reading": reading, "alpha": alpha, "step": t + 1, "help_mean": float(help_[:, t].mean()),
+                         **{f"help_q{int(100 * p)}": float(v) for p, v in zip(QUANTILES, q, strict=True)},
+                         "top_set_rows_mean": float(sizes[:, t].mean()),
+                         "stopping_row_in_top_set": float(stopping[:, t].mean()),
+                         "mu_in_top_set": float(in_top[:, t].mean())})
+    return rows
+
+
+def _ville_rows(max_log: np.ndarray, xi_first: np.ndarray, mu_first: np.ndarray, points: int = 81
+                ) -> list[dict[str, float]]:
+    """Over a log grid of c: the measured ``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)``, Ville's bound from the start
+    ``min(1, 1/c)`` (the ratio is 1 at ``t = 0``), and Ville's bound from step 1,
+    ``E[min(1, X_1/c)] = sum_a mu(a) min(1, xi(a)/(mu(a) c))`` with ``X_1 = xi(a_1)/mu(a_1)``, computed exactly
+    from the first predictions ``xi(.|empty)`` and ``mu(.|empty)``."""
+    grid = np.logspace(-4, 1, points)
+    rows = []
+    support = mu_first > 0
+    for c in grid:
+        from_step1 = float((mu_first[support] * np.minimum(1.0, xi_first[support] / (mu_first[support] * c))).sum())
+        rows.append({"c": float(c), "exceedance": float((max_log >= math.log(c)).mean()),
+                     "ville": float(min(1.0, 1 / c)), "ville_from_step1": from_step1})
+    return rows
+
+
+def run(config: Config, folder: RunFolder, show_progress: bool = False, combine: Combine = "min") -> CheckResult:
+    """Build the class, run the demonstrator ``config.runs`` times, do the bookkeeping, the exploit, the figures.
+
+    ``combine="max"`` swaps the imitator's minimum for a maximum (a deliberately wrong imitator: the check then
+    fails); it is for tests, not a reading of the paper.
+    """
+    mc = build_class(config.class_config(), all_histories=True, show_progress=show_progress)
+    mu = demonstrator_in_class(mc, config.demonstrator)
+    rng = np.random.default_rng(config.seed)
+    runs = simulate(mu, mc, config.runs, config.p_one, rng)
+    acc = collect(mc, mu, config, runs, show_progress, combine)
+    mismatches = cross_check(mc, config, runs, config.cross_check_runs, combine)
+    alphas = _alphas(config)
+    estimates = {
+        reading: stay_estimate(int(acc.cat("stays", reading).sum()), config.runs,
+                               ville_bound(alpha, mu.log_prior, reading), config.confidence, reading, alpha)
+        for reading, alpha in alphas.items()
+    }
+    both = acc.cat("stays", "absolute") & acc.cat("stays", "prior_relative")
+    exploits = [
+        exploit(mc, config, _interleave(runs.actions[b, :config.demo_steps],
+                                        mc.histories[runs.g[b]][:config.demo_steps]))
+        for b in np.flatnonzero(both)[:config.exploit_runs]
+    ]
+    per_step = help_rows(acc, config)
+    folder.write_metrics(per_step)
+    max_log = np.concatenate(acc.max_log_xi_over_mu)
+    first = mixture_batch(mc, runs.g[:1], runs.actions[:1], (1.0, 1.0), mu.row)
+    ville_rows = _ville_rows(max_log, first.xi[0, 0], mu.probs(runs.g[:1], 0, mc.config.k)[0])
+    from aitheory.results import write_csv
+
+    write_csv(folder.file("ville.csv"), ville_rows)
+    figures: tuple[str, ...] = ()
+    if config.plot:
+        plot_ville(ville_rows, estimates, mu, folder.file("pessimistic_ville"))
+        plot_help(per_step, config, folder.file("pessimistic_help"))
+        figures = ("pessimistic_ville", "pessimistic_help")
+    return _result(config, mu, mc, estimates, acc, exploits, mismatches, figures, ville_rows)
+
+
+def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
+            acc: Accumulated, exploits: list[ExploitResult], mismatches: int, figures: tuple[str, ...],
+            ville_rows: list[dict[str, float]]) -> CheckResult:
+    worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
+    dominance = sum(acc.dominance[r].dominance for r in estimates)
+    kl_violations = sum(acc.dominance[r].kl_violations for r in estimates)
+    exploit_ok = (config.exploit_runs == 0 or bool(exploits)) and all(
+        math.isfinite(e.kl_xi) and all(math.isinf(v) and v > 0 for v in e.kl_nu.values()) and e.switch_blocked
+        for e in exploits)
+    consistent = all(e.consistent for e in estimates.values())
+    held = (consistent and dominance == 0 and kl_violations == 0 and exploit_ok and mismatches == 0
+            and acc.bookkeeping == 0 and acc.row_mismatch <= 1e-9)
+    help_first_last = {
+        reading: (float(acc.cat("help", reading)[:, 0].mean()), float(acc.cat("help", reading)[:, -1].mean()))
+        for reading in estimates
+    }
+    kl_xi = [e.kl_xi for e in exploits]
+    details = {
+        "demonstrator": mu.text, "demonstrator_bits": mu.bits, "w_mu": math.exp(mu.log_prior),
+        "demonstrator_row": mc.rep_text[mu.row], "class_rows": mc.rows, "class_programs": mc.programs_by_kind,
+        "runs": config.runs, "horizon": config.horizon,
+        "worst_reading": worst.reading,
+        "stay": {r: {k: v for k, v in vars(e).items()} for r, e in estimates.items()},
+        "dominance_violations": {r: acc.dominance[r].dominance for r in estimates},
+        "dominance_histories": {r: acc.dominance[r].histories for r in estimates},
+        "kl_violations": {r: dict(acc.dominance[r].kl) for r in estimates},
+        "kl_checks": {r: acc.dominance[r].kl_checks for r in estimates},
+        "kl_nu_infinite": {r: dict(acc.dominance[r].kl_infinite) for r in estimates},
+        "help_mean_first_last_step": help_first_last,
+        "exploit": [{"history": list(e.history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
+                     "maximiser": list(e.kl_xi_maximiser or ()), "switch_steps": e.switch_steps,
+                     "switch_blocked": e.switch_blocked,
+                     "control_mu": e.control, "per_step": list(e.per_step)} for e in exploits],
+        "exploit_kl_xi_max": max(kl_xi) if kl_xi else math.nan,
+        "exploit_held": exploit_ok,
+        "exploit_control_mu_kl_nu_infinite": sum(
+            all(math.isinf(v) for k, v in e.control.items() if k != "xi") for e in exploits),
+        "engine_mismatches": mismatches, "bookkeeping_inconsistencies": acc.bookkeeping,
+        "mu_row_likelihood_gap": acc.row_mismatch,
+        "max_xi_over_mu_after_step1": float(np.exp(np.concatenate(acc.max_log_xi_over_mu).max())),
+        "mean_xi_over_mu_at_step1": float(np.concatenate(acc.first_ratio).mean()),
+        "ville_from_step1_worst_excess": max(r["exceedance"] - r["ville_from_step1"] for r in ville_rows),
+    }
+    parts = [f"{r}: stayed {e.stays}/{e.runs} = {e.frequency:.4f} (CI {e.lower:.4f}-{e.upper:.4f}) vs bound "
+             f"{e.bound:.4f}" for r, e in estimates.items()]
+    verdict = ("; ".join(parts) + f"; nu_alpha > mu at {dominance} histories, KL order broken at {kl_violations}; "
+               f"exploit KL vs xi max {max(kl_xi) if kl_xi else float('nan'):.4g} nats, vs nu_alpha "
+               f"{'inf' if exploit_ok else 'NOT inf'} ({len(exploits)} histories)")
+    return CheckResult(name=NAME, statement=STATEMENT, measured=worst.frequency, bound=worst.bound, relation=">=",
+                       held=bool(held), units="probability", details=details, figures=figures, verdict=verdict)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Figures
+
+
+def plot_ville(rows: list[dict[str, float]], estimates: dict[str, StayEstimate], mu: Demonstrator,
+               stem: str | Path) -> tuple[Path, Path]:
+    """``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` against ``c`` (log axes) with Ville's ``1/c`` (from the start) and
+    Ville's bound from step 1, and each reading's threshold (``c = w(mu)/alpha`` absolute, ``1/alpha``
+    prior-relative): ``mu`` leaves a top set exactly when the ratio exceeds the threshold."""
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    c = np.array([r["c"] for r in rows])
+    ex = np.array([r["exceedance"] for r in rows])
+    runs = next(iter(estimates.values())).runs
+    ax.plot(c, [r["ville"] for r in rows], "k--", lw=1, label="Ville from the start: min(1, 1/c)")
+    ax.plot(c, [r["ville_from_step1"] for r in rows], "k:", lw=1.2, label=r"Ville from step 1: E[min(1, $X_1$/c)]")
+    ax.step(c, np.where(ex > 0, ex, np.nan), "C0-", where="post",
+            label=r"measured $P(\max_{t\geq1}\ \xi(h_t)/\mu(h_t) \geq c)$")
+    ax.axhline(1.0 / runs, color="0.6", lw=0.6)
+    ax.text(c[-1], 1.15 / runs, "1 run", fontsize=7, color="0.4", ha="right")
+    for i, (reading, e) in enumerate(estimates.items()):
+        threshold = math.exp(mu.log_prior) / e.alpha if reading == "absolute" else 1.0 / e.alpha
+        ax.axvline(threshold, color=f"C{i + 1}", lw=1.2, ls="-.",
+                   label=f"{reading} threshold c = {threshold:.3g}: left in {e.runs - e.stays} runs "
+                         f"(bound {1 - e.bound:.3g})")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(0.3 / runs, 1.5)
+    ax.set_xlabel(r"threshold $c$ on $\xi(h)/\mu(h) = w(\mu)/w(\mu\mid h)$")
+    ax.set_ylabel("fraction of runs")
+    ax.set_title(f"Ville's inequality: demonstrator {mu.text}, {runs} runs", fontsize=10)
+    ax.legend(fontsize=7, loc="lower left")
+    return save_figure(fig, stem)
+
+
+def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
+    """The help probability ``1 - sum_a nu_alpha(a|h_t)`` by step: mean, median, 10-90% and 25-75% ranges, and
+    how often a program that stops at that step is in the top set (then the help probability is 1)."""
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.8), sharey=True)
+    for ax, (reading, alpha) in zip(axes, _alphas(config).items(), strict=True):
+        sel = [r for r in rows if r["reading"] == reading]
+        t = np.array([r["step"] for r in sel], dtype=float)
+
+        def col(name: str, sel: list[dict[str, object]] = sel) -> np.ndarray:
+            return np.array([r[name] for r in sel], dtype=float)
+
+        ax.vlines(t, col("help_q10"), col("help_q90"), color="C0", alpha=0.3, lw=5, label="10-90% of runs")
+        ax.vlines(t, col("help_q25"), col("help_q75"), color="C0", alpha=0.6, lw=5, label="25-75%")
+        ax.plot(t, col("help_q50"), "_", color="C0", ms=9, mew=2, label="median")
+        ax.plot(t, col("help_mean"), "ko", ms=3, label="mean")
+        ax.plot(t, col("stopping_row_in_top_set"), "C3x", ms=4,
+                label="fraction of runs with a program\nthat stops now in the top set")
+        ax.set_title(f"{reading} (alpha = {alpha:.3g})", fontsize=9)
+        ax.set_xlabel("step t")
+        ax.set_ylim(-0.02, 1.02)
+    axes[0].set_ylabel(r"help probability $1 - \sum_a \nu_\alpha(a\mid h_{<t})$")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Pessimistic imitator asking for help, demonstrator {config.demonstrator}, {config.runs} runs",
+                 fontsize=10)
+    return save_figure(fig, stem)

@@ -1,0 +1,57 @@
+"""Timing probe of one PPO iteration of an LLM configuration (rollout, then update), without a run folder.
+
+Usage: ``python experiments/llm_timing.py --config cpu [--set n_envs=16 ...]``. Prints seconds for loading,
+one rollout (``n_envs`` episodes) and one PPO update on it, and the agent tokens per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from aitheory.llm.config import get_config, schedule, with_overrides
+from aitheory.llm.env import EpisodeSettings, run_episodes
+from aitheory.llm.models import load_base
+from aitheory.llm.ppo import new_state, ppo_update
+from aitheory.llm.rewards import make_reward
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--config", default="cpu")
+    parser.add_argument("--set", action="append", default=[])
+    args = parser.parse_args()
+    config = with_overrides(get_config(args.config), args.set)
+    if config.threads is not None:
+        torch.set_num_threads(config.threads)
+    t0 = time.perf_counter()
+    model, tok = load_base(config)
+    state = new_state(config, model, tok)
+    reward = make_reward(config.reward)
+    t1 = time.perf_counter()
+    phase = schedule(config, config.ramp_tokens)  # full budget
+    settings = EpisodeSettings(
+        prompt=config.prompt,
+        n_envs=config.n_envs,
+        episode_tokens=phase.episode_tokens,
+        budget=phase.budget,
+        budget_scale=config.budget,
+        student_temperature=config.student_temperature,
+        reply_cutoff=config.reply_cutoff,
+        topk=config.topk if config.head == "topk" else None,
+        accounting=config.budget_accounting,
+    )
+    rollout = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
+    t2 = time.perf_counter()
+    losses = ppo_update(state, rollout, config)
+    t3 = time.perf_counter()
+    tokens = config.n_envs * (phase.episode_tokens - rollout.episodes[0]["prompt_tokens"])
+    print(f"load {t1 - t0:.1f} s; rollout {t2 - t1:.1f} s ({tokens / (t2 - t1):.0f} generated tokens/s, "
+          f"{rollout.n_steps} agent tokens); update {t3 - t2:.1f} s; threads {torch.get_num_threads()}")
+    print({k: round(v, 4) for k, v in losses.items()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""``aitheory llm``: train, evaluate, figures and diagnose on the smoke configuration; bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("vaderSentiment")
+pytest.importorskip("matplotlib")
+
+from aitheory.cli import main  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _restore_threads() -> Any:
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "run"
+    assert main(["llm", "train", "--config", "smoke", "--budget", "4", "--set", "n_envs=3", "--out", str(out)]) == 0
+    return out
+
+
+def test_train_writes_the_run_folder(run_dir: Path) -> None:
+    config = json.loads((run_dir / "config.json").read_text())["config"]
+    assert config["budget"] == 4.0 and config["n_envs"] == 3
+    assert (run_dir / "metrics.csv").exists() and (run_dir / "checkpoints" / "latest.pt").exists()
+    assert list((run_dir / "transcripts").glob("*.jsonl"))
+
+
+def test_train_resume_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["llm", "train", "--config", "smoke", "--set", "n_envs=2", "--out", str(out)]
+    assert main([*args, "--max-iterations", "1"]) == 0
+    assert len((out / "metrics.csv").read_text().splitlines()) == 2
+    assert main(["llm", "train", "--resume", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["finished"] is True and summary["iterations"] >= 2
+    assert json.loads((out / "config.json").read_text())["config"]["n_envs"] == 2
+
+
+def test_evaluate_prints_and_writes_summary(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["llm", "evaluate", str(run_dir)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["episodes"] == json.loads((run_dir / "evaluation.json").read_text())["episodes"] > 0
+    assert printed["reward_mean"] >= 0.0
+
+
+def test_figures_writes_figures_2_to_4(run_dir: Path, tmp_path: Path) -> None:
+    assert main(["llm", "figures", str(run_dir), "--out", str(tmp_path)]) == 0
+    for stem in ("figure3_kl_per_empty_response", "figure4_empty_fraction", f"figure2_transcript_{run_dir.name}"):
+        assert (tmp_path / f"{stem}.png").stat().st_size > 1000, stem
+    html = (tmp_path / f"figure2_transcript_{run_dir.name}.html").read_text()
+    assert html.count("<span") > 50
+
+
+def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "control"
+    assert main(["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--out", str(out)]) == 0
+    episodes = [json.loads(x) for x in (out / "transcripts" / "iter_00001.jsonl").read_text().splitlines()]
+    assert len(episodes) == 2 and all(e["kl_spent"] == 0.0 and e["budget"] == 0.0 for e in episodes)
+    capsys.readouterr()
+    assert main(["llm", "evaluate", str(run_dir), "--control", str(out)]) == 0
+    table = json.loads(capsys.readouterr().out)["comparison"]
+    assert set(table) == {"agent", "control"}
+    assert table["control"]["kl_spent_mean"] == 0.0
+    assert table["agent"]["teacher_nll_nats_per_token"] > 0
+
+
+def test_paper_config_without_gpu_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    assert main(["llm", "train", "--config", "paper", "--out", str(tmp_path / "paper")]) == 2
+    assert "needs a CUDA GPU" in capsys.readouterr().err
+    assert not (tmp_path / "paper").exists()  # nothing written before the model loads
+
+
+def test_diagnose_tiny_model(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["llm", "diagnose", "--model", "tiny-gpt2", "--exchanges", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1 + 3 + 1
+    costs = [float(line.split()[1]) for line in lines[1:4]]
+    assert all(c > 0 for c in costs)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["llm", "train", "--config", "huge"],
+        ["llm", "train", "--set", "n_envs=lots"],
+        ["llm", "train", "--set", "nope=1"],
+        ["llm", "train", "--resume"],
+        ["llm", "evaluate", "/nonexistent/run"],
+    ],
+)
+def test_bad_input_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("aitheory: error:") and err.count("\n") == 1

@@ -1,0 +1,95 @@
+"""Smoke training: a run folder with config, metrics, transcripts and a checkpoint; resume is exact."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+pytest.importorskip("vaderSentiment")
+
+from aitheory.llm.config import get_config  # noqa: E402
+from aitheory.llm.ppo import CHECKPOINT, discounted_returns, train  # noqa: E402
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Any:
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_discounted_returns_per_environment() -> None:
+    rewards = torch.tensor([0.0, 1.0, 0.0, 0.5, 2.0])
+    env = torch.tensor([0, 1, 0, 1, 0])
+    assert discounted_returns(rewards, env, 1.0).tolist() == [2.0, 1.5, 2.0, 0.5, 2.0]
+    assert discounted_returns(rewards, env, 0.5).tolist() == [0.5, 1.25, 1.0, 0.5, 2.0]
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train(get_config("smoke"), out=tmp_path_factory.mktemp("smoke") / "run")
+
+
+def test_smoke_run_writes_its_folder(smoke_run: Path) -> None:
+    config = json.loads((smoke_run / "config.json").read_text())
+    assert config["config"]["name"] == "smoke" and config["provenance"]["seed"] == 0
+    rows = list(csv.DictReader((smoke_run / "metrics.csv").open()))
+    cfg = get_config("smoke")
+    assert len(rows) >= 2 and int(rows[-1]["agent_tokens"]) >= cfg.total_tokens
+    assert float(rows[0]["budget"]) < cfg.budget  # ramp
+    transcripts = sorted((smoke_run / "transcripts").glob("*.jsonl"))
+    assert len(transcripts) == len(rows)
+    episode = json.loads(transcripts[0].read_text().splitlines()[0])
+    assert len(episode["token_ids"]) == episode["episode_tokens"]
+    assert (smoke_run / CHECKPOINT).exists()
+    summary = json.loads((smoke_run / "summary.json").read_text())
+    assert summary["finished"] is True
+
+
+def test_resume_after_interruption_gives_the_same_state(smoke_run: Path, tmp_path: Path) -> None:
+    cfg = get_config("smoke")
+    out = tmp_path / "interrupted"
+    train(cfg, out=out, max_iterations=1)
+    first = list(csv.DictReader((out / "metrics.csv").open()))
+    assert len(first) == 1
+    train(cfg, out=out, resume=True)
+    a = torch.load(smoke_run / CHECKPOINT, weights_only=False)
+    b = torch.load(out / CHECKPOINT, weights_only=False)
+    assert a["iteration"] == b["iteration"] and a["agent_tokens"] == b["agent_tokens"]
+    for key in ("actor", "critic"):
+        for name, value in a[key].items():
+            assert torch.equal(value, b[key][name]), f"{key}.{name} differs after resume"
+    assert torch.equal(a["generator"], b["generator"])
+    drop = {"seconds"}
+    assert [{k: v for k, v in r.items() if k not in drop} for r in a["metrics"]] == [
+        {k: v for k, v in r.items() if k not in drop} for r in b["metrics"]
+    ]
+    last = sorted((out / "transcripts").glob("*.jsonl"))[-1].name
+    assert (out / "transcripts" / last).read_text() == (smoke_run / "transcripts" / last).read_text()
+
+
+def test_full_vocabulary_head_trains(tmp_path: Path) -> None:
+    """The paper's head (1 + V outputs, no tail atom) runs through the same training code."""
+    from aitheory.llm.config import with_overrides
+
+    cfg = with_overrides(get_config("smoke"), {"head": "full", "n_envs": 2, "long_tokens": 0, "full_tokens": 0})
+    run = train(cfg, out=tmp_path / "full")
+    state = torch.load(run / CHECKPOINT, weights_only=False)
+    weight = state["actor"]["linear.weight"]
+    from aitheory.llm.models import tiny_tokenizer
+
+    assert weight.shape[0] == 1 + len(tiny_tokenizer(cfg.tiny_vocab))  # budget neuron + one row per token
+    assert float(weight.abs().sum()) > 0  # the zero-initialised head moved
+    episode = json.loads(sorted((run / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()[0])
+    assert len(episode["token_ids"]) == cfg.episode_tokens
+
+
+def test_resume_without_checkpoint_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nothing to resume"):
+        train(get_config("smoke"), out=tmp_path, resume=True)
