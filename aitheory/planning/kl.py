@@ -65,6 +65,8 @@ DEFAULT_MAX_CONES = 50_000
 _LAMBDA_MIN, _LAMBDA_MAX = 1e-250, 1e12
 #: Clarabel's stopping tolerances (its defaults are 1e-8); override with ``solver_options``.
 _CLARABEL_TOLERANCES = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}
+#: The last resort when Clarabel fails outright at both its tolerances (and no ``solver_options``).
+_SCS_FALLBACK: dict[str, Any] = {"solver": "SCS", "eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 200_000}
 #: Slack for rounding when comparing a budget with the least achievable KL (``-ln sum beta`` of a measure).
 _ROUNDING = 1e-12
 
@@ -221,7 +223,9 @@ def kl_optimal_policy(
     <= eps``. Solved as a convex programme in sequence form with cvxpy + Clarabel (needs the ``planning``
     extra). The returned policy is re-checked exactly: a :class:`PlanningError` is raised if its
     Definition-2 KL exceeds ``eps + check_tol`` or its value falls short of the solver's objective by more than
-    ``check_tol``. ``eps = 0`` with a measure ``beta`` returns ``beta`` (the only feasible point).
+    ``check_tol``. ``eps = 0`` with a measure ``beta`` returns ``beta`` (the only feasible point). Without
+    ``solver_options``, a Clarabel run that is inaccurate or fails is retried with Clarabel's own tolerances; if
+    that fails outright too, with SCS (``solver`` names the one used).
     """
     eps = check_budget(eps)
     bl = as_levels(problem, beta, "beta")
@@ -284,10 +288,16 @@ def _solve_convex(
     options: dict[str, Any] = {"solver": "CLARABEL", **(solver_options or {})}
     if options["solver"] == "CLARABEL":
         options = {**_CLARABEL_TOLERANCES, **options}
-    _solve(cp, prob, options, constraint)
-    if prob.status == "optimal_inaccurate" and options["solver"] == "CLARABEL" and not solver_options:
-        options = {"solver": "CLARABEL"}  # the tight tolerances stalled: Clarabel's own defaults (1e-8)
-        _solve(cp, prob, options, constraint)
+    # Without solver_options: if the tight tolerances stall (inaccurate) or Clarabel fails outright, retry with
+    # Clarabel's own defaults (1e-8); if Clarabel fails outright there too (e.g. "InsufficientProgress" on a
+    # badly scaled tree), with SCS. Whatever is returned passes the exact re-check below.
+    fallback = not solver_options and options["solver"] == "CLARABEL"
+    error = _solve(cp, prob, options, constraint, raise_error=not fallback)
+    if fallback and (error is not None or prob.status == "optimal_inaccurate"):
+        options = {"solver": "CLARABEL"}
+        if _solve(cp, prob, options, constraint, raise_error=False) is not None:
+            options = dict(_SCS_FALLBACK)
+            _solve(cp, prob, options, constraint)
     if prob.status not in ("optimal", "optimal_inaccurate"):
         kind = InfeasibleBudgetError if prob.status.startswith("infeasible") else PlanningError
         raise kind(f"cvxpy/{options['solver']} returned status {prob.status!r} for the {constraint} programme "
@@ -302,15 +312,21 @@ def _solve_convex(
                   check_tol=check_tol, mixed_toward_beta=mixed)
 
 
-def _solve(cp: Any, prob: Any, options: dict[str, Any], constraint: str) -> None:
-    """``prob.solve(**options)``; solver exceptions become :class:`PlanningError`. cvxpy's "may be
-    inaccurate" warning is silenced: the status is recorded and every point is re-checked exactly."""
+def _solve(cp: Any, prob: Any, options: dict[str, Any], constraint: str,
+           raise_error: bool = True) -> PlanningError | None:
+    """``prob.solve(**options)``; a solver exception becomes :class:`PlanningError` (raised, or returned when
+    ``raise_error`` is false so that a fallback can be tried). cvxpy's "may be inaccurate" warning is silenced:
+    the status is recorded and every point is re-checked exactly."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Solution may be inaccurate")
             prob.solve(**options)
     except cp.error.SolverError as exc:
-        raise PlanningError(f"cvxpy/{options['solver']} failed on the {constraint} programme: {exc}") from exc
+        error = PlanningError(f"cvxpy/{options['solver']} failed on the {constraint} programme: {exc}")
+        if raise_error:
+            raise error from exc
+        return error
+    return None
 
 
 def _count_cones(supports: Sequence[np.ndarray], weights: Sequence[np.ndarray] | None) -> int:

@@ -25,6 +25,7 @@ CHECKS: dict[str, str] = {
     "theorem1": "aitheory.theory.theorem1",
     "prop2": "aitheory.theory.prop2",
     "pessimistic": "aitheory.theory.pessimistic",
+    "theorem2": "aitheory.theory.theorem2",
 }
 
 
