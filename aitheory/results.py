@@ -124,12 +124,15 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 def write_csv(
     path: str | os.PathLike[str], rows: Iterable[Mapping[str, Any]], fieldnames: Sequence[str] | None = None
 ) -> Path:
-    """Write ``rows`` (dicts) as CSV, atomically; infinities as ``inf``. Columns: ``fieldnames`` or first row's."""
+    """Write ``rows`` (dicts) as CSV, atomically; infinities as ``inf``.
+
+    Columns: ``fieldnames``, or every key of every row in first-seen order (a row without a column leaves it empty).
+    """
     rows = list(rows)
     if fieldnames is None:
-        fieldnames = list(rows[0].keys()) if rows else []
+        fieldnames = list(dict.fromkeys(key for row in rows for key in row))
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fieldnames), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=list(fieldnames), lineterminator="\n", restval="")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: to_jsonable(v) for k, v in row.items()})

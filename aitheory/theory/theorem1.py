@@ -89,6 +89,8 @@ class Config:
     """In the precedented world the observation 1 recurs every this many steps."""
     alpha: float = 0.01
     """Top-set threshold of the pessimistic imitator."""
+    budgets: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
+    """KL budgets (nats) of the budgeted agent whose value is reported against k (novel and precedented worlds)."""
     steps: int = 1000
     """Step budget T per emission of the interpreter."""
     plot: bool = True
@@ -109,7 +111,7 @@ class Config:
     @classmethod
     def quick(cls) -> Config:
         return cls(max_bits=21, event_max_bits=21, policy_max_bits=15, switch_steps=2, patterns=("1", "11"),
-                   pattern_k=8, k_grid=(1, 3, 5), period=2)
+                   pattern_k=8, k_grid=(1, 3, 5), period=2, budgets=(2.0, 8.0))
 
     def class_config(self, horizon: int) -> ClassConfig:
         return ClassConfig(
@@ -143,6 +145,10 @@ class SwitchCost:
     """K(E): shortest detector (plain code) unprecedented at t on this history; inf if none up to the cap."""
     kl_pessimistic: dict[str, float] = field(default_factory=dict)
     """KL against the pessimistic imitator, per top-set reading."""
+    budgeted_value: dict[str, dict[float, float]] = field(default_factory=dict)
+    """Value (expected fraction of 1s over the switch steps) of the Definition-2 KL-constrained optimal agent,
+    per base policy and budget: "bayes" is xi itself (a semimeasure: NaN where even its missing mass costs more than
+    the budget), "pessimistic" is nu_alpha whose help probability goes to the demonstrator, as when it asks."""
     demonstrator_in_top_set: dict[str, bool] = field(default_factory=dict)
     """Whether the demonstrator (the shortest always-0 program) is in the top set at t, per reading: Theorem 4's
     guarantee (infinite KL for anything the demonstrator never does) applies only then."""
@@ -214,12 +220,48 @@ def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: in
                                              horizon=config.switch_steps, history=demo).value)
         mask = top_set_mask(state.log_likelihood_ratio(), mc.rep_bits, config.alpha, reading)
         in_top[reading] = bool((mask & demonstrator).any())
+    values: dict[str, dict[float, float]] = {}
+    if config.budgets and not world.startswith("pattern"):
+        nu_alpha = PessimisticImitator(mc, config.alpha, "absolute", demo_steps=t - 1)
+
+        def deferring(history: tuple[int, ...]) -> np.ndarray:
+            """nu_alpha, with its help probability handed to the demonstrator (who always plays 0)."""
+            p = nu_alpha(history)
+            return p + (1.0 - p.sum()) * np.array([1.0, 0.0])
+
+        values = {base: budgeted_values(config, demo, t, policy)
+                  for base, policy in (("bayes", beta), ("pessimistic", deferring))}
     return SwitchCost(
+        budgeted_value=values,
         world=world, t=t, k=t - 1, kl_bayes=float(kl.value), maximiser=tuple(kl.maximiser or ()),
         bound_posterior=bound_post, shortest_bits=int(mc.rep_bits[best]) if best is not None else 0,
         shortest_program=mc.rep_text[best] if best is not None else "", shortest_posterior_ratio=ratio,
         event_bits=event_bits, kl_pessimistic=pessimistic, demonstrator_in_top_set=in_top,
     )
+
+
+def budgeted_values(config: Config, demo: tuple[int, ...], t: int, base: Any) -> dict[float, float]:
+    """Value of the KL-constrained optimal agent (Definition 2, budget in nats) for each budget, against ``base``.
+
+    Utility: the fraction of the switch steps t .. m at which the action is 1 (what the demonstrator never does).
+    Observations after t are fair coin flips for the value (Definition 2's constraint ranges over all of them).
+    """
+    from aitheory.planning import Environment, InfeasibleBudgetError, PlanningProblem, kl_optimal_policy
+
+    steps = config.switch_steps
+    env = Environment(2, 2, kernel=lambda h, a: np.array([0.5, 0.5]))
+
+    def utility(history: tuple[int, ...]) -> float:
+        return float(np.mean([history[2 * s] for s in range(t - 1, t - 1 + steps)]))
+
+    problem = PlanningProblem.build(env, utility, start=demo, m=t - 1 + steps)
+    out = {}
+    for budget in config.budgets:
+        try:
+            out[budget] = float(kl_optimal_policy(problem, base, budget).value)
+        except InfeasibleBudgetError:
+            out[budget] = math.nan
+    return out
 
 
 def _worlds(config: Config) -> list[tuple[str, tuple[int, ...], int]]:
@@ -298,7 +340,8 @@ def _rows(costs: list[SwitchCost]) -> list[dict[str, object]]:
          "kl_pessimistic_prior_relative": c.kl_pessimistic["prior_relative"],
          "demonstrator_top_absolute": c.demonstrator_in_top_set["absolute"],
          "demonstrator_top_prior_relative": c.demonstrator_in_top_set["prior_relative"],
-         "maximiser": "".join(map(str, c.maximiser))}
+         "maximiser": "".join(map(str, c.maximiser)),
+         **{f"value_{base}_{b:g}": v for base, by_budget in c.budgeted_value.items() for b, v in by_budget.items()}}
         for c in costs
     ]
 
@@ -328,6 +371,13 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     theorem_points = [c for c in costs if math.isfinite(c.event_bits)]
     theorem_ok = all(c.kl_bayes <= (c.event_bits + policy_bits + d_bits) * LN2 + tol for c in theorem_points)
     novel_ok = all(c.kl_bayes <= novel_bound + tol for c in novel)
+    blocked = [v for c in costs if c.demonstrator_in_top_set.get("absolute")
+               for v in c.budgeted_value.get("pessimistic", {}).values()]
+    pessimistic_value_zero = all(v <= 1e-6 for v in blocked)
+    budgets = next((c.budgeted_value["bayes"] for c in costs if c.budgeted_value), {})
+    top_budget = max(budgets) if budgets else math.nan
+    values_top = {w: {c.k: c.budgeted_value["bayes"][top_budget] for c in by_world[w] if c.budgeted_value}
+                  for w in ("novel", "precedented")}
     guaranteed = [(c, r) for c in costs for r, inside in c.demonstrator_in_top_set.items() if inside]
     pessimistic_inf = bool(guaranteed) and all(math.isinf(c.kl_pessimistic[r]) for c, r in guaranteed)
     points_per_reading = {r: sum(c.demonstrator_in_top_set[r] for c in costs) for r in ("absolute", "prior_relative")}
@@ -336,7 +386,10 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     ratios_printed = [c.kl_bayes / ((c.event_bits + policy_bits + d_bits) / LN2) for c in theorem_points]
     prec = by_world["precedented"]
     return {
-        "held": bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf),
+        "held": bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf
+                     and pessimistic_value_zero),
+        "pessimistic_agent_value_zero": pessimistic_value_zero, "largest_budget": top_budget,
+        "value_at_largest_budget": values_top,
         "posterior_bound_held": posterior_ok, "length_bound_held": length_ok, "theorem_bound_held": theorem_ok,
         "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
         "points": len(costs), "demonstrator_in_top_set_points": points_per_reading,
@@ -398,4 +451,22 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
             va="top", fontsize=8)
     ax.legend(fontsize=7, loc="center right")
     save_figure(fig, out / "theorem1_kl_vs_k")
-    return ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k")
+    if not any(c.budgeted_value for c in costs):
+        return ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k")
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    budgets = sorted(next(c.budgeted_value["bayes"] for c in costs if c.budgeted_value))
+    for i, budget in enumerate(budgets):
+        for world, style in (("novel", "o-"), ("precedented", "s--")):
+            pts = [c for c in costs if c.world == world and c.budgeted_value]
+            ax.plot([c.k for c in pts], [c.budgeted_value["bayes"][budget] for c in pts], style, color=f"C{i}",
+                    label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
+    pts = [c for c in costs if c.world == "novel" and c.budgeted_value]
+    ax.plot([c.k for c in pts], [c.budgeted_value["pessimistic"][budgets[-1]] for c in pts], "kx-",
+            label=f"pessimistic base (deferring to the demonstrator), budget {budgets[-1]:g}")
+    ax.set_xlabel("k: demonstrator steps before the switch")
+    ax.set_ylabel("value: expected fraction of 'bad' actions (1)")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title("KL-budgeted agent (Definition 2 optimum); missing points: no policy fits the budget", fontsize=9)
+    ax.legend(fontsize=6, loc="center left")
+    save_figure(fig, out / "theorem1_value_vs_k")
+    return ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_value_vs_k")
