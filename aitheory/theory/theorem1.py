@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ class Config:
     """In the precedented world the observation 1 recurs every this many steps."""
     alpha: float = 0.01
     """Top-set threshold of the pessimistic imitator."""
-    budgets: tuple[float, ...] = (5.0, 10.0, 20.0, 30.0)
+    budgets: tuple[float, ...] = (10.0, 20.0, 30.0)
     """KL budgets (nats) of the budgeted agent whose value is reported against k (novel and precedented worlds)."""
     steps: int = 1000
     """Step budget T per emission of the interpreter."""
@@ -148,7 +149,8 @@ class SwitchCost:
     budgeted_value: dict[str, dict[float, float]] = field(default_factory=dict)
     """Value (expected fraction of 1s over the switch steps) of the Definition-2 KL-constrained optimal agent,
     per base policy and budget: "bayes" is xi itself (a semimeasure: NaN where even its missing mass costs more than
-    the budget), "pessimistic" is nu_alpha whose help probability goes to the demonstrator, as when it asks."""
+    the budget), "pessimistic" is nu_alpha whose help probability goes to the demonstrator, as when it asks;
+    ``-inf`` marks a solver failure (counted in the summary)."""
     demonstrator_in_top_set: dict[str, bool] = field(default_factory=dict)
     """Whether the demonstrator (the shortest always-0 program) is in the top set at t, per reading: Theorem 4's
     guarantee (infinite KL for anything the demonstrator never does) applies only then."""
@@ -246,7 +248,13 @@ def budgeted_values(config: Config, demo: tuple[int, ...], t: int, base: Any) ->
     Utility: the fraction of the switch steps t .. m at which the action is 1 (what the demonstrator never does).
     Observations after t are fair coin flips for the value (Definition 2's constraint ranges over all of them).
     """
-    from aitheory.planning import Environment, InfeasibleBudgetError, PlanningProblem, kl_optimal_policy
+    from aitheory.planning import (
+        Environment,
+        InfeasibleBudgetError,
+        PlanningError,
+        PlanningProblem,
+        kl_optimal_policy,
+    )
 
     steps = config.switch_steps
     env = Environment(2, 2, kernel=lambda h, a: np.array([0.5, 0.5]))
@@ -260,7 +268,10 @@ def budgeted_values(config: Config, demo: tuple[int, ...], t: int, base: Any) ->
         try:
             out[budget] = float(kl_optimal_policy(problem, base, budget).value)
         except InfeasibleBudgetError:
-            out[budget] = math.nan
+            out[budget] = math.nan  # no policy fits: reported as a missing point
+        except PlanningError as exc:  # the solver failed the exact re-check: counted in the summary, never hidden
+            warnings.warn(f"theorem1: no budgeted value at t={t}, budget {budget}: {exc}", stacklevel=2)
+            out[budget] = -math.inf
     return out
 
 
@@ -373,7 +384,8 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     novel_ok = all(c.kl_bayes <= novel_bound + tol for c in novel)
     blocked = [v for c in costs if c.demonstrator_in_top_set.get("absolute")
                for v in c.budgeted_value.get("pessimistic", {}).values()]
-    pessimistic_value_zero = all(v <= 1e-6 for v in blocked)
+    pessimistic_value_zero = all(v <= 1e-6 for v in blocked if v != -math.inf)
+    solver_failures = sum(v == -math.inf for c in costs for by in c.budgeted_value.values() for v in by.values())
     budgets = next((c.budgeted_value["bayes"] for c in costs if c.budgeted_value), {})
     top_budget = max(budgets) if budgets else math.nan
     values_top = {w: {c.k: c.budgeted_value["bayes"][top_budget] for c in by_world[w] if c.budgeted_value}
@@ -389,6 +401,7 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
         "held": bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf
                      and pessimistic_value_zero),
         "pessimistic_agent_value_zero": pessimistic_value_zero, "largest_budget": top_budget,
+        "budget_solver_failures": solver_failures,
         "value_at_largest_budget": values_top,
         "posterior_bound_held": posterior_ok, "length_bound_held": length_ok, "theorem_bound_held": theorem_ok,
         "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
