@@ -422,6 +422,11 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     }
 
 
+def _finite(x: float) -> float:
+    """NaN for a missing point (no policy fits, or a solver failure), so that it is not drawn."""
+    return x if math.isfinite(x) else math.nan
+
+
 def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[str, ...]:
     from aitheory.plotting import pyplot, save_figure
 
@@ -471,10 +476,10 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
     for i, budget in enumerate(budgets):
         for world, style in (("novel", "o-"), ("precedented", "s--")):
             pts = [c for c in costs if c.world == world and c.budgeted_value]
-            ax.plot([c.k for c in pts], [c.budgeted_value["bayes"][budget] for c in pts], style, color=f"C{i}",
+            ax.plot([c.k for c in pts], [_finite(c.budgeted_value["bayes"][budget]) for c in pts], style, color=f"C{i}",
                     label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
     pts = [c for c in costs if c.world == "novel" and c.budgeted_value]
-    ax.plot([c.k for c in pts], [c.budgeted_value["pessimistic"][budgets[-1]] for c in pts], "kx-",
+    ax.plot([c.k for c in pts], [_finite(c.budgeted_value["pessimistic"][budgets[-1]]) for c in pts], "kx-",
             label=f"pessimistic base (deferring to the demonstrator), budget {budgets[-1]:g}")
     ax.set_xlabel("k: demonstrator steps before the switch")
     ax.set_ylabel("value: expected fraction of 'bad' actions (1)")
