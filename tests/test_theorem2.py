@@ -232,15 +232,16 @@ def test_random_tree_is_seeded_and_has_zeros_in_beta() -> None:
     assert solve_optimal(a.problem).v_star <= 1.0
 
 
-def test_clarabel_stall_falls_back() -> None:
-    """A tree where Clarabel stops with InsufficientProgress (at aitheory's and at its own tolerances): the KL
-    programme falls back to SCS and still returns a re-checked optimum (planning fix made for this check)."""
+def test_badly_scaled_tree_is_solved() -> None:
+    """A tree where Clarabel used to stop with InsufficientProgress when the KL was written as rel_entr(z, b) (the
+    SCS fallback was added for it): with the -entr(z) - z ln b form Clarabel alone solves it, and the default path
+    returns the same re-checked optimum."""
     tree = theorem2._trees(theorem2.Config(trees=42, max_steps=4, max_histories=81))[41]
     assert tree.shape == (3, 1, 4)
-    with pytest.raises(PlanningError, match="CLARABEL"):
-        kl_optimal_policy(tree.problem, tree.beta, 0.005, solver_options={"solver": "CLARABEL"})
+    alone = kl_optimal_policy(tree.problem, tree.beta, 0.005, solver_options={"solver": "CLARABEL"})
     sol = kl_optimal_policy(tree.problem, tree.beta, 0.005)
     assert sol.achieved <= 0.005 + 1e-12 and sol.solver in ("cvxpy/CLARABEL", "cvxpy/SCS")
+    assert sol.value == pytest.approx(alone.value, abs=1e-6)
     assert theorem2.support_violations(tree.problem, sol.levels, tree.beta) == 0
 
 

@@ -223,7 +223,7 @@ def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: in
         mask = top_set_mask(state.log_likelihood_ratio(), mc.rep_bits, config.alpha, reading)
         in_top[reading] = bool((mask & demonstrator).any())
     values: dict[str, dict[float, float]] = {}
-    if config.budgets and not world.startswith("pattern"):
+    if config.budgets:
         nu_alpha = PessimisticImitator(mc, config.alpha, "absolute", demo_steps=t - 1)
 
         def deferring(history: tuple[int, ...]) -> np.ndarray:
@@ -475,7 +475,7 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
     budgets = sorted(next(c.budgeted_value["bayes"] for c in costs if c.budgeted_value))
     for i, budget in enumerate(budgets):
         for world, style in (("novel", "o-"), ("precedented", "s--")):
-            pts = [c for c in costs if c.world == world and c.budgeted_value]
+            pts = [c for c in costs if c.world == world and c.budgeted_value]  # noqa: B023
             ax.plot([c.k for c in pts], [_finite(c.budgeted_value["bayes"][budget]) for c in pts], style, color=f"C{i}",
                     label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
     pts = [c for c in costs if c.world == "novel" and c.budgeted_value]
