@@ -475,7 +475,7 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
     budgets = sorted(next(c.budgeted_value["bayes"] for c in costs if c.budgeted_value))
     for i, budget in enumerate(budgets):
         for world, style in (("novel", "o-"), ("precedented", "s--")):
-            pts = [c for c in costs if c.world == world and c.budgeted_value]  # noqa: B023
+            pts = [c for c in costs if c.world == world and c.budgeted_value]
             ax.plot([c.k for c in pts], [_finite(c.budgeted_value["bayes"][budget]) for c in pts], style, color=f"C{i}",
                     label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
     pts = [c for c in costs if c.world == "novel" and c.budgeted_value]
