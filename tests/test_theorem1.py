@@ -43,6 +43,9 @@ def test_quick_check_holds_and_writes_its_folder(quick_run: Path) -> None:
     assert summary["novel_bound"] == pytest.approx((21 + 15 + 6) * math.log(2))
     assert summary["max_kl_novel"] <= summary["novel_bound"]
     assert summary["pessimistic_infinite"] is True
+    assert summary["pessimistic_agent_value_zero"] is True and summary["budget_solver_failures"] == 0
+    novel_values = summary["value_at_largest_budget"]["novel"]
+    assert novel_values and all(0.99 < v <= 1.0 + 1e-9 for v in novel_values.values())
     for stem in summary["figures"]:
         assert (quick_run / f"{stem}.png").stat().st_size > 1000
     rows = (quick_run / "metrics.csv").read_text().splitlines()

@@ -31,12 +31,16 @@ Three worlds:
   demonstrator was seen not switching; the agent switches right after the occurrence at k + 1.
 
 Against the pessimistic imitator (Definition 4, both top-set readings) the same switch costs infinite KL.
+For each budget in ``budgets`` the Definition-2 KL-constrained optimal agent (``aitheory.planning``) is solved
+against xi and against nu_alpha-deferring-to-the-demonstrator, and its value (the expected fraction of bad
+actions over the switch steps) is reported against k.
 
 ``held``: in every world and at every point, the measured KL is at most the class-internal telescoping bound
 ``-ln w(S | x_{<2t})`` (S: the programs that predict pi*'s actions with probability 1; an identity-backed bound,
 so a failure means a wrong computation), and at most ``len(nu*) ln 2`` for the shortest such program with
-``w(nu* | x_{<2t}) >= w(nu*)``; in the *novel* world every KL is at most one k-independent bound; and the KL
-against the pessimistic imitator is infinite.
+``w(nu* | x_{<2t}) >= w(nu*)``; in the *novel* world every KL is at most one k-independent bound; and wherever
+the demonstrator is in the top set, the KL against the pessimistic imitator is infinite and the budgeted agent's
+value against it is 0.
 """
 
 from __future__ import annotations
