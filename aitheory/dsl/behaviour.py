@@ -37,6 +37,7 @@ __all__ = [
     "behaviour_table",
     "collect",
     "finish_table",
+    "group_rows",
     "load_table",
     "merge_partials",
     "save_table",
@@ -137,6 +138,18 @@ def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 break
             slot = (slot + 1) & mask
     return first[:groups].copy(), inv
+
+
+def group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group equal rows of a 2-D ``int8``/``uint8`` array exactly, in O(n) expected time (hashing).
+
+    Returns ``(first, inverse)``: the index of the first row of each group, in order of first occurrence, and the
+    group of every row (``keys[first][inverse] == keys``). Faster than ``np.unique(keys, axis=0)``, which sorts.
+    """
+    arr = np.ascontiguousarray(keys)
+    if arr.ndim != 2 or arr.dtype not in (np.int8, np.uint8):
+        raise ValueError(f"argument keys: expected a 2-D int8 or uint8 array, got {arr.dtype} of shape {arr.shape}")
+    return _group_rows(arr)
 
 
 @numba.njit(cache=True)

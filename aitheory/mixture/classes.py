@@ -47,6 +47,7 @@ from aitheory.dsl import (
     run_batch,
     run_batch_all,
 )
+from aitheory.dsl.behaviour import group_rows
 from aitheory.dsl.fast import NO_ACTION
 
 __all__ = [
@@ -275,10 +276,9 @@ def _short_groups(config: ClassConfig, histories: np.ndarray, all_histories: boo
         lengths = np.full(codes.shape[0], n, dtype=np.int32)
         behaviour = _run_programs(codes, lengths, config, histories, all_histories)
         flat = behaviour.reshape(behaviour.shape[0], -1)
-        uniq, first_pos, inverse, count = np.unique(flat, axis=0, return_index=True, return_inverse=True,
-                                                    return_counts=True)
-        del inverse
-        groups.append(_Group(n, uniq.reshape(-1, *behaviour.shape[1:]), count.astype(np.int64),
+        first_pos, inverse = group_rows(flat)
+        count = np.bincount(inverse, minlength=len(first_pos)).astype(np.int64)
+        groups.append(_Group(n, flat[first_pos].reshape(-1, *behaviour.shape[1:]), count,
                              start + first_pos.astype(np.int64)))
     return groups
 
@@ -416,8 +416,8 @@ def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs:
     bits = np.concatenate(rows.bits)
     text: list[str | int] = [t for part in rows.text for t in part]
     flat = codes.reshape(codes.shape[0], -1)
-    uniq, inverse = np.unique(flat, axis=0, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    first, inverse = group_rows(flat)
+    uniq = flat[first]
     merged = np.zeros((len(uniq), len(KINDS)), dtype=np.int64)
     np.add.at(merged, inverse, weight)
     # Representative: the shortest program of the row (ties: the first added, i.e. plain before MIX/SWITCH).
