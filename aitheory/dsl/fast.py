@@ -105,10 +105,7 @@ def _run_one(
         )
         if status != IO:
             break
-        op = prog[pc]
-        total += 1
-        since += 1
-        pc += 1
+        op = prog[pc - 1]
         if op == COMMA:
             tape[head] = cur_obs
             if emitted > 0:

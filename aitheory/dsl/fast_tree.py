@@ -106,7 +106,7 @@ def _run_all_one(
             executed += total - before
             if status != IO:
                 break
-            op = prog[pc]
+            op = prog[pc - 1]
             if op == COMMA and cur_obs < 0:  # ',' with o_t not chosen: branch on o_t
                 keep = 0
                 for o in range(k - 1, -1, -1):
@@ -123,12 +123,13 @@ def _run_all_one(
                         for q in range(m):
                             cur_list[q] = st_list[base + q]
                         break
-                    st_int[depth, _PC] = pc
+                    # the state before the ',' was fetched: the branch runs it again, loading o
+                    st_int[depth, _PC] = pc - 1
                     st_int[depth, _HEAD] = head
                     st_int[depth, _LO] = lo
                     st_int[depth, _HI] = hi
-                    st_int[depth, _TOTAL] = total
-                    st_int[depth, _SINCE] = since
+                    st_int[depth, _TOTAL] = total - 1
+                    st_int[depth, _SINCE] = since - 1
                     st_int[depth, _JUMPS] = jumps
                     st_int[depth, _SPC] = s_pc
                     st_int[depth, _SHEAD] = s_head
@@ -144,10 +145,6 @@ def _run_all_one(
                     depth += 1
                 nlist = keep
                 cur_obs = 0
-            total += 1
-            executed += 1
-            since += 1
-            pc += 1
             if op == COMMA:
                 tape[head] = cur_obs
                 continue

@@ -5,8 +5,8 @@ The three numba interpreters (:mod:`aitheory.dsl.fast`, :mod:`aitheory.dsl.fast_
 which observation a ``,`` loads, when a run stops early. Everything else lives here, once, with exactly the
 semantics of :func:`aitheory.dsl.run_reference`: bracket matching, the step budget, the silent instructions
 ``+ < > [ ]`` (tape bound, the halting ``]``) and Brent's cycle check at backward jumps. A kernel calls
-:func:`run_silent`, which runs the machine up to its next I/O instruction or to the end of the run, executes that
-instruction itself and calls :func:`run_silent` again.
+:func:`run_silent`, which runs the machine to the end of the run or until it fetches an I/O instruction; the
+kernel executes that instruction itself and calls :func:`run_silent` again.
 
 Machine state, as plain integers (so that numba keeps it in registers): the program counter ``pc``; the ``head``
 and the window ``lo..hi`` of cells visited so far, as indices into a ``tape`` array of ``2 * bound + 1`` cells
@@ -16,10 +16,11 @@ and Brent's state for the current emission interval: the number ``jumps`` of bac
 An emission starts a new interval: the kernel sets ``since = jumps = 0`` and ``s_pc = -1``.
 
 Every helper is ``numba.njit(inline="always")``: numba pastes it into each kernel before compiling, so sharing
-costs nothing at run time. (Helpers that take arrays are called once per I/O instruction, not once per step: an
-array argument costs a reference-count update per call, which numba cannot always remove.) The kernels are
-compiled with ``cache=True``, and numba's cache only watches a kernel's own file: after editing this module,
-delete the cache files ``aitheory/dsl/__pycache__/*.nbi`` and ``*.nbc``.
+costs nothing at run time. The shared part is a loop, entered once per I/O instruction, rather than a helper
+called once per step: each array passed to a call costs reference-count updates, which numba could not remove
+from the kernels' step loops (a per-step helper made them about ten times slower). The kernels are compiled
+with ``cache=True``, and numba's cache only watches a kernel's own file: after editing this module, delete the
+cache files ``aitheory/dsl/__pycache__/*.nbi`` and ``*.nbc``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
+from aitheory.dsl.codes import CLOSE, LEFT, OPEN, PLUS, RIGHT
 
 __all__ = [
     "IO",
@@ -46,7 +47,7 @@ __all__ = [
 
 #: Status codes of a run: indices into ``aitheory.dsl.reference.STATUSES``.
 ST_EMITTED, ST_HALTED, ST_TIMED_OUT, ST_OUT_OF_TAPE, ST_SILENT = range(5)
-#: :func:`run_silent` stopped at an I/O instruction (``.``, ``~`` or ``,``), which the kernel executes.
+#: :func:`run_silent` fetched an I/O instruction (``.``, ``~`` or ``,``), which the kernel executes.
 IO: int = -1
 _RUNNING: int = -2
 
@@ -146,13 +147,13 @@ def run_silent(
     s_lo: int,
     s_hi: int,
 ) -> tuple[int, int, int, int, int, int, int, int, int, int, int, int]:
-    """Run the machine from ``pc`` through its silent instructions ``+ < > [ ]`` until it stops or reaches an
+    """Run the machine from ``pc`` through its silent instructions ``+ < > [ ]`` until it stops or fetches an
     I/O instruction; ``match`` from :func:`match_brackets`, ``last`` the index of the halting ``]``.
 
     Returns ``(status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi)``, the updated state.
-    ``status`` is ``IO`` if ``prog[pc]`` is ``.``, ``~`` or ``,`` (within the budget, not executed yet: the
-    caller executes it, counting the step in ``total`` and ``since``), or the end of the run: ``ST_TIMED_OUT``
-    (``since`` reached ``budget`` before the next instruction), ``ST_HALTED`` (the final ``]`` ran),
+    ``status`` is ``IO`` if the last instruction fetched, ``prog[pc - 1]``, is ``.``, ``~`` or ``,``: its step is
+    counted in ``total`` and ``since`` and ``pc`` is past it, but the caller executes it. Otherwise the run has
+    ended: ``ST_TIMED_OUT`` (``since`` reached ``budget`` before the next fetch), ``ST_HALTED`` (the final ``]``),
     ``ST_OUT_OF_TAPE`` (``>`` or ``<`` left the tape; ``lo..hi`` stays on it) or ``ST_SILENT`` (with
     ``detect``: the state after a backward jump repeated one of this interval, by :func:`brent_check` over the
     count ``jumps`` of backward jumps). Cells hold values mod ``k``.
@@ -163,9 +164,6 @@ def run_silent(
             status = ST_TIMED_OUT
             continue
         op = prog[pc]
-        if DOT <= op <= TILDE:  # '.', ',' or '~'
-            status = IO
-            continue
         total += 1
         since += 1
         pc += 1
@@ -198,6 +196,9 @@ def run_silent(
                     )
                     if repeated:
                         status = ST_SILENT
-        elif tape[head] == 0:  # '['
-            pc = match[pc - 1]
+        elif op == OPEN:
+            if tape[head] == 0:
+                pc = match[pc - 1]
+        else:  # '.', ',' or '~': the caller executes it
+            status = IO
     return status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi
