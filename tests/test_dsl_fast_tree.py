@@ -19,12 +19,14 @@ from .dsl_strategies import programs
 PROGRAMS_18 = list(all_programs(18))
 
 
-def _check(progs: list[tuple[int, ...]], k: int, horizon: int, steps: int, bound: int) -> np.ndarray:
+def _check(
+    progs: list[tuple[int, ...]], k: int, horizon: int, steps: int, bound: int, detect: bool = True
+) -> np.ndarray:
     codes, lengths = pack_programs(progs)
-    every = run_batch_all(codes, lengths, k, horizon, steps, bound)
+    every = run_batch_all(codes, lengths, k, horizon, steps, bound, detect)
     separate_steps = np.zeros(len(progs), dtype=np.int64)
     for g, obs in enumerate(all_sequences(k, horizon)):
-        one = run_batch(codes, lengths, k, horizon, list(obs), steps, bound)
+        one = run_batch(codes, lengths, k, horizon, list(obs), steps, bound, detect)
         assert np.array_equal(every.actions[:, g], one.actions), g
         assert np.array_equal(every.status[:, g], one.status), g
         separate_steps += one.total_steps
@@ -32,9 +34,11 @@ def _check(progs: list[tuple[int, ...]], k: int, horizon: int, steps: int, bound
     return every.total_steps < separate_steps
 
 
-@pytest.mark.parametrize(("k", "horizon", "bound"), [(2, 5, 4096), (3, 3, 4), (2, 1, 4096)])
-def test_every_sequence_equals_separate_runs(k: int, horizon: int, bound: int) -> None:
-    shared = _check(PROGRAMS_18, k, horizon, 150, bound)
+@pytest.mark.parametrize(
+    ("k", "horizon", "bound", "detect"), [(2, 5, 4096, True), (3, 3, 4, True), (2, 1, 4096, True), (2, 4, 6, False)]
+)
+def test_every_sequence_equals_separate_runs(k: int, horizon: int, bound: int, detect: bool) -> None:
+    shared = _check(PROGRAMS_18, k, horizon, 150, bound, detect)
     if horizon > 1:
         assert shared.any()  # prefixes really are shared
 

@@ -69,6 +69,50 @@ def test_first_hold_equals_reference_on_sampled_longer_programs() -> None:
     assert len(sample) == 600 and {"halted", "emitted", "periodic"} <= statuses
 
 
+@pytest.mark.parametrize(
+    ("k", "steps", "tape_bound", "detect_cycles"),
+    [(2, 300, 5, True), (3, 100, 4096, False), (2, 1000, 4096, True)],
+)
+@pytest.mark.parametrize("periodic", [False, True])
+def test_first_hold_run_equals_reference_on_every_program_up_to_18_bits(
+    k: int, steps: int, tape_bound: int, detect_cycles: bool, periodic: bool
+) -> None:
+    """Every detector of <= 18 bits (11,788 programs) on a random stream: the whole first-hold run is the
+    reference run cut right after its first non-zero ``.`` emission (time, status, symbols emitted, machine
+    steps), also with a small tape (runs end ``out_of_tape``) and without cycle detection; ``reads`` is the
+    batch interpreter's on the same cut run. With the periodicity shortcut a run may instead end ``periodic``
+    earlier, and then the reference run never holds."""
+    from aitheory.dsl.fast import pack_programs, run_batch
+    from aitheory.dsl.reference import run_reference
+
+    rng = np.random.default_rng(k + steps)
+    horizon = 12
+    obs = rng.integers(0, k, horizon - 1).tolist()
+    progs = [tuple(r) for b in blocks(18) for r in enumerate_block(b)]
+    codes, lengths = pack_programs(progs)
+    kw = dict(k=k, obs=obs, steps=steps, tape_bound=tape_bound, detect_cycles=detect_cycles)
+    fast = first_hold_times(codes, lengths, horizon=horizon, detect_periodic=periodic, **kw)  # type: ignore[arg-type]
+    seen = dict.fromkeys(EVENT_STATUSES, 0)
+    for i, p in enumerate(progs):
+        ref = run_reference(p, horizon=horizon, **kw)  # type: ignore[arg-type]
+        first = next((t + 1 for t, a in enumerate(ref.actions) if a > 0), NEVER)
+        status = EVENT_STATUSES[fast.status[i]]
+        seen[status] += 1
+        assert fast.first[i] == first, codes_to_text(list(p))
+        if status == "periodic":
+            assert periodic and first == NEVER and fast.n_emitted[i] < len(ref.actions)
+            continue
+        n = first or len(ref.actions)
+        want = ("emitted" if first else ref.status, n, ref.steps[first - 1] if first else ref.total_steps)
+        assert (status, fast.n_emitted[i], fast.total_steps[i]) == want, codes_to_text(list(p))
+        cut = run_batch(codes[i : i + 1], lengths[i : i + 1], horizon=first or horizon, **kw)  # type: ignore[arg-type]
+        assert fast.reads[i] == cut.reads[0], codes_to_text(list(p))
+    assert len(progs) == 11788 and seen["emitted"] > 0 and seen["halted"] > 0
+    assert seen["out_of_tape"] > 0 or tape_bound > 100
+    assert seen["proven_silent"] > 0 if detect_cycles else seen["proven_silent"] == 0
+    assert seen["periodic"] > 0 if periodic else seen["periodic"] == 0
+
+
 def test_periodic_shortcut_is_sound_on_a_hand_case() -> None:
     """``+[>.<]]`` emits 0 forever without reading: the shortcut ends it early as ``periodic``, never holding;
     without the shortcut it runs to the horizon (status ``emitted``) with the same answer."""

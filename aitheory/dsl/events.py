@@ -8,8 +8,9 @@ at t and at no earlier time, so an event is unprecedented at exactly one time at
 Only that time matters for Proposition 2, so :func:`first_hold_times` runs each detector until its first
 non-zero ``.`` emission (then stops), until it has emitted ``horizon`` symbols, or until the run stops (halted,
 timed out, out of tape, proven silent), with exactly the semantics of :func:`aitheory.dsl.run_reference`
-(step budget per emission, tape bound, Brent's cycle check at backward jumps). Nothing of size
-``programs x horizon`` is ever stored: per program it returns one time, a status and a few counters.
+(step budget per emission, tape bound, Brent's cycle check at backward jumps: the shared machine
+:func:`aitheory.dsl.machine.run_silent`). Nothing of size ``programs x horizon`` is ever stored: per program
+it returns one time, a status and a few counters.
 
 Shortcut (``detect_periodic=True``, the default): if the machine's whole state ``(pc, head, tape)`` right after
 an emission equals its state right after an earlier emission, and no ``,`` ran in between, then the run from
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
+from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.machine import IO, ST_EMITTED, brent_check, clear_cells, match_brackets, run_silent
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
 
 __all__ = ["EVENT_STATUSES", "NEVER", "ST_PERIODIC", "FirstHolds", "first_hold_times"]
@@ -39,7 +41,7 @@ __all__ = ["EVENT_STATUSES", "NEVER", "ST_PERIODIC", "FirstHolds", "first_hold_t
 #: Statuses of a first-hold run: the interpreter's five, plus ``periodic`` (the shortcut above). A run that
 #: held ends with ``emitted`` (it was stopped right after its first non-zero emission).
 EVENT_STATUSES: tuple[str, ...] = (*STATUSES, "periodic")
-ST_EMITTED, ST_HALTED, ST_TIMED_OUT, ST_OUT_OF_TAPE, ST_SILENT, ST_PERIODIC = range(6)
+ST_PERIODIC: int = len(STATUSES)
 #: First-hold time reported for an event that does not hold at any ``t <= horizon``.
 NEVER: int = 0
 
@@ -88,132 +90,51 @@ def _first_hold_one(
     ``saved`` holds Brent's state within an emission interval (cycle check), ``esaved`` the state saved at an
     emission (periodicity check).
     """
-    sp = 0
-    for i in range(n):
-        c = prog[i]
-        if c == OPEN:
-            stack[sp] = i
-            sp += 1
-        elif c == CLOSE and sp > 0:
-            sp -= 1
-            j = stack[sp]
-            match[i] = j + 1
-            match[j] = i + 1
+    match_brackets(prog, n, match, stack)
     last = n - 1
-    head = bound
-    lo = bound
-    hi = bound
-    pc = 0
-    total = 0
-    since = 0
-    emitted = 0
-    jumps = 0
-    s_pc = -1
-    s_head = -1
+    head = lo = hi = bound
+    pc = total = since = emitted = jumps = 0
+    s_pc = s_head = s_hi = -1
     s_lo = 0
-    s_hi = -1
     # periodicity check: state saved right after an emission, valid while no ',' ran since
-    e_pc = -1
-    e_head = -1
+    e_pc = e_head = e_hi = -1
     e_lo = 0
-    e_hi = -1
-    status = ST_TIMED_OUT
     first = 0
     cur_obs = 0
     reads = False
     while True:
-        if since == budget:
-            status = ST_TIMED_OUT
+        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+            prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps, s_pc,
+            s_head, s_lo, s_hi,
+        )
+        if status != IO:
             break
-        op = prog[pc]
-        total += 1
-        since += 1
-        pc += 1
-        if op == PLUS:
-            v = tape[head] + 1
-            tape[head] = 0 if v == k else v
-        elif op == RIGHT:
-            head += 1
-            if head > hi:
-                hi = head
-                if head > 2 * bound:
-                    status = ST_OUT_OF_TAPE
-                    hi -= 1
-                    break
-        elif op == LEFT:
-            head -= 1
-            if head < lo:
-                lo = head
-                if head < 0:
-                    status = ST_OUT_OF_TAPE
-                    lo += 1
-                    break
-        elif op == CLOSE:
-            if pc - 1 == last:
-                status = ST_HALTED
-                break
-            if tape[head] != 0:
-                pc = match[pc - 1]
-                if detect:
-                    jumps += 1
-                    if pc == s_pc and head == s_head:
-                        same = True
-                        for c in range(lo, hi + 1):
-                            sv = saved[c] if s_lo <= c <= s_hi else 0
-                            if tape[c] != sv:
-                                same = False
-                                break
-                        if same:
-                            status = ST_SILENT
-                            break
-                    if jumps & (jumps - 1) == 0:
-                        s_pc = pc
-                        s_head = head
-                        s_lo = lo
-                        s_hi = hi
-                        for c in range(lo, hi + 1):
-                            saved[c] = tape[c]
-        elif op == OPEN:
-            if tape[head] == 0:
-                pc = match[pc - 1]
-        elif op in (DOT, TILDE):
-            emitted += 1
-            if op == DOT and tape[head] != 0:
-                first = emitted
-                status = ST_EMITTED
-                break
-            since = 0
-            jumps = 0
-            s_pc = -1
-            if emitted == horizon:
-                status = ST_EMITTED
-                break
-            cur_obs = obs[emitted - 1]
-            if periodic:
-                if pc == e_pc and head == e_head:
-                    same = True
-                    for c in range(lo, hi + 1):
-                        sv = esaved[c] if e_lo <= c <= e_hi else 0
-                        if tape[c] != sv:
-                            same = False
-                            break
-                    if same:
-                        status = ST_PERIODIC
-                        break
-                if emitted & (emitted - 1) == 0 or e_pc == -1:
-                    e_pc = pc
-                    e_head = head
-                    e_lo = lo
-                    e_hi = hi
-                    for c in range(lo, hi + 1):
-                        esaved[c] = tape[c]
-        elif op == COMMA:
+        op = prog[pc - 1]
+        if op == COMMA:
             tape[head] = cur_obs
             if emitted > 0:
                 reads = True
                 e_pc = -1
-    for c in range(lo, hi + 1):
-        tape[c] = 0
+            continue
+        emitted += 1
+        if op == DOT and tape[head] != 0:
+            first = emitted
+            status = ST_EMITTED
+            break
+        since = jumps = 0
+        s_pc = -1
+        if emitted == horizon:
+            status = ST_EMITTED
+            break
+        cur_obs = obs[emitted - 1]
+        if periodic:
+            repeated, e_pc, e_head, e_lo, e_hi = brent_check(
+                emitted, pc, head, lo, hi, tape, esaved, e_pc, e_head, e_lo, e_hi
+            )
+            if repeated:
+                status = ST_PERIODIC
+                break
+    clear_cells(tape, lo, hi)
     return first, status, emitted, total, reads
 
 

@@ -11,7 +11,8 @@ program runs on the same observation sequence; outputs are arrays:
   the same on every observation sequence.
 
 Semantics (statuses, step budget, tape bound, Brent cycle check at backward jumps) are exactly those of the
-reference interpreter; ``tests/test_dsl_fast.py`` checks equality on every program up to 18 bits.
+reference interpreter; ``tests/test_dsl_fast.py`` checks equality on every program up to 18 bits. The machine
+itself is :func:`aitheory.dsl.machine.run_silent`; this kernel adds the I/O instructions.
 """
 
 from __future__ import annotations
@@ -22,8 +23,19 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.machine import (
+    IO,
+    ST_EMITTED,
+    ST_HALTED,
+    ST_OUT_OF_TAPE,
+    ST_SILENT,
+    ST_TIMED_OUT,
+    clear_cells,
+    match_brackets,
+    run_silent,
+)
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, TILDE_ACTION, check_run_args
 
 __all__ = [
     "NO_ACTION",
@@ -38,7 +50,6 @@ __all__ = [
 ]
 
 NO_ACTION: int = -2
-ST_EMITTED, ST_HALTED, ST_TIMED_OUT, ST_OUT_OF_TAPE, ST_SILENT = range(5)
 assert STATUSES[ST_SILENT] == "proven_silent" and STATUSES[ST_OUT_OF_TAPE] == "out_of_tape"
 
 
@@ -79,106 +90,37 @@ def _run_one(
 
     ``tape`` (length 2*bound+1, cell c at index c + bound) must be all zero on entry and is zero on exit.
     """
-    # bracket matching: match[i] = index just past the partner bracket (the jump target)
-    sp = 0
-    for i in range(n):
-        c = prog[i]
-        if c == OPEN:
-            stack[sp] = i
-            sp += 1
-        elif c == CLOSE and sp > 0:
-            sp -= 1
-            j = stack[sp]
-            match[i] = j + 1
-            match[j] = i + 1
+    match_brackets(prog, n, match, stack)
     last = n - 1
-    head = bound
-    lo = bound
-    hi = bound
-    pc = 0
-    total = 0
-    since = 0
-    emitted = 0
-    jumps = 0
-    s_pc = -1
-    s_head = -1
+    head = lo = hi = bound
+    pc = total = since = emitted = jumps = 0
+    s_pc = s_head = s_hi = -1
     s_lo = 0
-    s_hi = -1
-    status = ST_TIMED_OUT
     cur_obs = 0
     reads = False
     while True:
-        if since == budget:
-            status = ST_TIMED_OUT
+        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+            prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps, s_pc,
+            s_head, s_lo, s_hi,
+        )
+        if status != IO:
             break
-        op = prog[pc]
-        total += 1
-        since += 1
-        pc += 1
-        if op == PLUS:
-            v = tape[head] + 1
-            tape[head] = 0 if v == k else v
-        elif op == RIGHT:
-            head += 1
-            if head > hi:
-                hi = head
-                if head > 2 * bound:
-                    status = ST_OUT_OF_TAPE
-                    hi -= 1
-                    break
-        elif op == LEFT:
-            head -= 1
-            if head < lo:
-                lo = head
-                if head < 0:
-                    status = ST_OUT_OF_TAPE
-                    lo += 1
-                    break
-        elif op == CLOSE:
-            if pc - 1 == last:
-                status = ST_HALTED
-                break
-            if tape[head] != 0:
-                pc = match[pc - 1]
-                if detect:
-                    jumps += 1
-                    if pc == s_pc and head == s_head:
-                        same = True
-                        for c in range(lo, hi + 1):
-                            sv = saved[c] if s_lo <= c <= s_hi else 0
-                            if tape[c] != sv:
-                                same = False
-                                break
-                        if same:
-                            status = ST_SILENT
-                            break
-                    if jumps & (jumps - 1) == 0:
-                        s_pc = pc
-                        s_head = head
-                        s_lo = lo
-                        s_hi = hi
-                        for c in range(lo, hi + 1):
-                            saved[c] = tape[c]
-        elif op == OPEN:
-            if tape[head] == 0:
-                pc = match[pc - 1]
-        elif op in (DOT, TILDE):
-            out_actions[emitted] = tape[head] if op == DOT else -1
-            out_steps[emitted] = total
-            emitted += 1
-            since = 0
-            jumps = 0
-            s_pc = -1
-            if emitted == horizon:
-                status = ST_EMITTED
-                break
-            cur_obs = obs[emitted - 1]
-        else:  # COMMA
+        op = prog[pc - 1]
+        if op == COMMA:
             tape[head] = cur_obs
             if emitted > 0:
                 reads = True
-    for c in range(lo, hi + 1):
-        tape[c] = 0
+            continue
+        out_actions[emitted] = tape[head] if op == DOT else TILDE_ACTION
+        out_steps[emitted] = total
+        emitted += 1
+        since = jumps = 0
+        s_pc = -1
+        if emitted == horizon:
+            status = ST_EMITTED
+            break
+        cur_obs = obs[emitted - 1]
+    clear_cells(tape, lo, hi)
     return emitted, status, total, reads
 
 

@@ -5,7 +5,8 @@ Sequence index: ``g = sum_{j=1}^{H-1} o_j K^(H-1-j)`` (``o_1`` most significant)
 After t emissions the only observation a ``,`` can load is ``o_t``. Each program runs once until the first
 ``,`` of an interval after an emission; there the machine state is snapshotted and the run resumes once per
 value of ``o_t``, each branch keeping the list of sequences it stands for. An interval without ``,`` does not
-depend on ``o_t``, so it is run once for all of its values. Outputs are dense per sequence and equal to running
+depend on ``o_t``, so it is run once for all of its values. Between I/O instructions the kernel runs the
+shared machine :func:`aitheory.dsl.machine.run_silent`. Outputs are dense per sequence and equal to running
 :func:`aitheory.dsl.fast.run_batch` on each sequence separately (checked by the tests).
 """
 
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
-from aitheory.dsl.fast import NO_ACTION, ST_EMITTED, ST_HALTED, ST_OUT_OF_TAPE, ST_SILENT, ST_TIMED_OUT
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
+from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.fast import NO_ACTION
+from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, check_run_args
 
 __all__ = ["AllSequencesResult", "all_sequences", "run_batch_all"]
 
@@ -80,46 +82,32 @@ def _run_all_one(
     out_actions: np.ndarray,
     out_status: np.ndarray,
 ) -> int:
-    sp = 0
-    for i in range(n):
-        c = prog[i]
-        if c == OPEN:
-            stack[sp] = i
-            sp += 1
-        elif c == CLOSE and sp > 0:
-            sp -= 1
-            j = stack[sp]
-            match[i] = j + 1
-            match[j] = i + 1
+    match_brackets(prog, n, match, stack)
     last = n - 1
     n_seq = out_actions.shape[0]
     for g in range(n_seq):
         cur_list[g] = g
     nlist = n_seq
-    head = bound
-    lo = bound
-    hi = bound
-    pc = 0
-    total = 0
-    since = 0
-    jumps = 0
-    s_pc = -1
-    s_head = -1
+    head = lo = hi = bound
+    pc = total = since = jumps = t = 0
+    s_pc = s_head = s_hi = -1
     s_lo = 0
-    s_hi = -1
-    t = 0
     cur_obs = 0  # value a ',' loads; -1: not yet chosen in this interval
     depth = 0  # snapshots on the stack
     executed = 0
     while True:
-        status = -1
-        # run until the end of this branch (status >= 0)
-        while status < 0:
-            if since == budget:
-                status = ST_TIMED_OUT
+        # run until the end of this branch
+        while True:
+            before = total
+            status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+                prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps,
+                s_pc, s_head, s_lo, s_hi,
+            )
+            executed += total - before
+            if status != IO:
                 break
-            op = prog[pc]
-            if op == 4 and cur_obs < 0:  # ',' with o_t not chosen: branch on o_t
+            op = prog[pc - 1]
+            if op == COMMA and cur_obs < 0:  # ',' with o_t not chosen: branch on o_t
                 keep = 0
                 for o in range(k - 1, -1, -1):
                     # the sequences of this branch whose digit t is o
@@ -135,12 +123,13 @@ def _run_all_one(
                         for q in range(m):
                             cur_list[q] = st_list[base + q]
                         break
-                    st_int[depth, _PC] = pc
+                    # the state before the ',' was fetched: the branch runs it again, loading o
+                    st_int[depth, _PC] = pc - 1
                     st_int[depth, _HEAD] = head
                     st_int[depth, _LO] = lo
                     st_int[depth, _HI] = hi
-                    st_int[depth, _TOTAL] = total
-                    st_int[depth, _SINCE] = since
+                    st_int[depth, _TOTAL] = total - 1
+                    st_int[depth, _SINCE] = since - 1
                     st_int[depth, _JUMPS] = jumps
                     st_int[depth, _SPC] = s_pc
                     st_int[depth, _SHEAD] = s_head
@@ -156,70 +145,22 @@ def _run_all_one(
                     depth += 1
                 nlist = keep
                 cur_obs = 0
-            total += 1
-            executed += 1
-            since += 1
-            pc += 1
-            if op == PLUS:
-                v = tape[head] + 1
-                tape[head] = 0 if v == k else v
-            elif op == RIGHT:
-                head += 1
-                if head > hi:
-                    hi = head
-                    if head > 2 * bound:
-                        status = ST_OUT_OF_TAPE
-                        hi -= 1
-            elif op == LEFT:
-                head -= 1
-                if head < lo:
-                    lo = head
-                    if head < 0:
-                        status = ST_OUT_OF_TAPE
-                        lo += 1
-            elif op == CLOSE:
-                if pc - 1 == last:
-                    status = ST_HALTED
-                elif tape[head] != 0:
-                    pc = match[pc - 1]
-                    if detect:
-                        jumps += 1
-                        if pc == s_pc and head == s_head:
-                            same = True
-                            for c in range(lo, hi + 1):
-                                sv = saved[c] if s_lo <= c <= s_hi else 0
-                                if tape[c] != sv:
-                                    same = False
-                                    break
-                            if same:
-                                status = ST_SILENT
-                        if status < 0 and jumps & (jumps - 1) == 0:
-                            s_pc = pc
-                            s_head = head
-                            s_lo = lo
-                            s_hi = hi
-                            for c in range(lo, hi + 1):
-                                saved[c] = tape[c]
-            elif op == OPEN:
-                if tape[head] == 0:
-                    pc = match[pc - 1]
-            elif op in (DOT, TILDE):
-                a = tape[head] if op == DOT else -1
-                for q in range(nlist):
-                    out_actions[cur_list[q], t] = a
-                t += 1
-                since = 0
-                jumps = 0
-                s_pc = -1
-                if t == horizon:
-                    status = ST_EMITTED
-                cur_obs = -1
-            else:  # ','
+            if op == COMMA:
                 tape[head] = cur_obs
+                continue
+            a = tape[head] if op == DOT else TILDE_ACTION
+            for q in range(nlist):
+                out_actions[cur_list[q], t] = a
+            t += 1
+            since = jumps = 0
+            s_pc = -1
+            cur_obs = -1
+            if t == horizon:
+                status = ST_EMITTED
+                break
         for q in range(nlist):
             out_status[cur_list[q]] = status
-        for c in range(lo, hi + 1):
-            tape[c] = 0
+        clear_cells(tape, lo, hi)
         if depth == 0:
             return executed
         depth -= 1
