@@ -61,6 +61,21 @@ def test_figures_writes_figures_2_to_4(run_dir: Path, tmp_path: Path) -> None:
         assert (tmp_path / f"{stem}.png").stat().st_size > 1000, stem
     html = (tmp_path / f"figure2_transcript_{run_dir.name}.html").read_text()
     assert html.count("<span") > 50
+    assert (tmp_path / "training_curves.png").stat().st_size > 1000
+
+
+def test_training_curves_read_metrics_and_skip_control_runs(run_dir: Path, tmp_path: Path) -> None:
+    from aitheory.llm.figures import read_metrics
+
+    rows = read_metrics(run_dir)
+    assert rows is not None and len(rows) >= 1
+    assert all(r["agent_tokens"] > 0 and r["budget"] >= 0 for r in rows)
+    control = tmp_path / "control"
+    assert main(["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--out", str(control)]) == 0
+    assert read_metrics(control) is None
+    out = tmp_path / "figs"
+    assert main(["llm", "figures", str(control), "--out", str(out)]) == 0
+    assert not (out / "training_curves.png").exists()
 
 
 def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

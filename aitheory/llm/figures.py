@@ -5,10 +5,14 @@
 * Figure 4: per episode, the fraction of teacher turns that are empty; one histogram per run (budget and
   episode length), percentiles in the legend; runs with the same per-token budget ``B / episode_tokens`` are
   marked with the same symbol (the paper's budget-10/256 vs budget-20/512 comparison).
+* Training curves (ours, not in the paper): per PPO iteration, from each run's ``metrics.csv``, the mean
+  reward, KL spent against the current budget, empty fraction, student turns, budget target ``k_t`` and
+  mixture weight ``alpha``; runs without ``metrics.csv`` (control runs) are left out.
 """
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +30,7 @@ from aitheory.llm.evaluate import (
 from aitheory.plotting import pyplot, save_figure
 from aitheory.results import atomic_write_text
 
-__all__ = ["figure2", "figure3", "figure4", "make_figures", "run_label"]
+__all__ = ["figure2", "figure3", "figure4", "make_figures", "run_label", "training_curves"]
 
 
 def run_label(episodes: Sequence[dict[str, Any]], name: str) -> str:
@@ -156,13 +160,56 @@ def figure2(episode: dict[str, Any], stem: Path, width: int = 110) -> tuple[Path
     return html_path, png, svg
 
 
+#: The panels of :func:`training_curves`: ``metrics.csv`` column and axis label.
+CURVES: tuple[tuple[str, str], ...] = (
+    ("reward_mean", "reward per episode"),
+    ("kl_spent_mean", "KL spent per episode (nats)"),
+    ("empty_fraction", "empty fraction of teacher turns"),
+    ("student_turns_mean", "student turns per episode"),
+    ("k_mean", "budget target k_t (nats)"),
+    ("alpha_mean", "mixture weight alpha"),
+)
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, float]] | None:
+    """The rows of a run's ``metrics.csv`` as floats (empty cells: ``nan``); ``None`` if it has none."""
+    path = Path(run_dir) / "metrics.csv"
+    if not path.exists():
+        return None
+    with path.open(newline="") as f:
+        return [{k: float(v) if v not in ("", None) else math.nan for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def training_curves(metrics: dict[str, list[dict[str, float]]], stem: Path) -> tuple[Path, Path]:
+    """Per-iteration means against agent tokens, one line per run; the KL panel also shows each run's current
+    budget ``B_t`` dashed (the ramp)."""
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True)
+    for name, rows in metrics.items():
+        x = [r["agent_tokens"] for r in rows]
+        for ax, (column, label) in zip(axes.flat, CURVES, strict=True):
+            (line,) = ax.plot(x, [r.get(column, math.nan) for r in rows], marker=".", label=name)
+            if column == "kl_spent_mean":
+                ax.plot(x, [r["budget"] for r in rows], ls="--", color=line.get_color(), lw=0.8)
+            ax.set_title(label, fontsize=9)
+    for ax in axes[1]:
+        ax.set_xlabel("agent tokens")
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("Training curves (per PPO iteration; dashed: current budget B_t)", fontsize=10)
+    return save_figure(fig, stem)
+
+
 def make_figures(run_dirs: Sequence[str | Path], out: str | Path, last: int = 1) -> list[Path]:
-    """Figures 2-4 for the runs (episodes of each run's last ``last`` transcript files) into ``out``."""
+    """Figures 2-4 for the runs (episodes of each run's last ``last`` transcript files) into ``out``, and the
+    training curves of the runs that have a ``metrics.csv``."""
     out = Path(out)
     runs = {Path(d).name: load_episodes(d, last=last) for d in run_dirs}
     written: list[Path] = []
     written += figure3(runs, out / "figure3_kl_per_empty_response")
     written += figure4(runs, out / "figure4_empty_fraction")
+    metrics = {name: rows for name, rows in ((Path(d).name, read_metrics(d)) for d in run_dirs) if rows}
+    if metrics:
+        written += training_curves(metrics, out / "training_curves")
     for name, episodes in runs.items():
         written += figure2(pick_transcript(episodes), out / f"figure2_transcript_{name}")
     return written
