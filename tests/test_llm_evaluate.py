@@ -15,6 +15,8 @@ from aitheory.llm.evaluate import (
     evaluate_run,
     is_empty_teacher_turn,
     kl_quantiles_by_index,
+    student_turns,
+    summarize,
     transcript_html,
 )
 
@@ -49,6 +51,23 @@ def test_empty_fraction_and_kl_per_empty_turn() -> None:
     assert empty_fraction(ep) == pytest.approx(2 / 3)
     assert empty_turn_kl(ep) == [3.0, 0.2]
     assert math.isnan(empty_fraction(_episode([_turn("teacher", 2, unfinished=True)])))
+
+
+def test_student_turns_count_only_rewarded_replies() -> None:
+    ep = _episode(
+        [
+            _turn("teacher", 20),
+            _turn("student", 8, reward=0.7),
+            _turn("teacher", 4),
+            _turn("student", 3, reward=0.5),
+            _turn("teacher", 3),
+            _turn("student", 30, unfinished=True),
+        ]
+    )
+    assert student_turns(ep) == 2
+    other = _episode([_turn("teacher", 9, unfinished=True)])
+    s = summarize([{**ep, "forgiven": 1.5}, other])
+    assert s["student_turns_mean"] == 1.0 and s["teacher_turns_mean"] == 1.5 and s["forgiven_mean"] == 0.75
 
 
 def test_kl_quantiles_by_index() -> None:

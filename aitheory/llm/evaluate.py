@@ -37,6 +37,7 @@ __all__ = [
     "judge_preference",
     "load_episodes",
     "offline_measures",
+    "student_turns",
     "summarize",
 ]
 
@@ -51,6 +52,11 @@ def is_empty_teacher_turn(turn: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKE
 
 def _completed_teacher_turns(episode: dict[str, Any]) -> list[dict[str, Any]]:
     return [t for t in episode["turns"] if t["role"] == "teacher" and not t.get("unfinished", False)]
+
+
+def student_turns(episode: dict[str, Any]) -> int:
+    """Completed (rewarded) student replies in the episode."""
+    return sum(t["role"] == "student" and t.get("reward") is not None for t in episode["turns"])
 
 
 def empty_fraction(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> float:
@@ -118,6 +124,9 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "episodes": len(episodes),
         "reward_mean": mean(e["reward"] for e in episodes),
         "kl_spent_mean": mean(e["kl_spent"] for e in episodes),
+        "forgiven_mean": mean(e.get("forgiven", 0.0) for e in episodes),
+        "student_turns_mean": mean(student_turns(e) for e in episodes),
+        "teacher_turns_mean": mean(len(_completed_teacher_turns(e)) for e in episodes),
         "empty_fraction_mean": float(fracs.mean()) if fracs.size else math.nan,
         "empty_fraction_percentiles": {
             str(p): float(np.percentile(fracs, p)) if fracs.size else math.nan for p in (10, 25, 50, 75, 90)
@@ -255,4 +264,5 @@ def compare_runs(
 
 def _headline(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
     s = summarize(episodes)
-    return {k: s[k] for k in ("reward_mean", "kl_spent_mean", "empty_fraction_mean", "empty_turns_mean")}
+    keys = ("reward_mean", "kl_spent_mean", "student_turns_mean", "empty_fraction_mean", "empty_turns_mean")
+    return {k: s[k] for k in keys}

@@ -31,7 +31,7 @@ from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
 from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes, vocab_size
-from aitheory.llm.evaluate import empty_fraction
+from aitheory.llm.evaluate import empty_fraction, student_turns
 from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
 
@@ -205,9 +205,7 @@ def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
         "forgiven_mean": mean([e.get("forgiven", 0.0) for e in episodes]),
         "budget_left_mean": mean([e["budget_left"] for e in episodes]),
         "empty_fraction": mean(fracs),
-        "student_turns_mean": mean(
-            [sum(t["role"] == "student" and "reward" in t for t in e["turns"]) for e in episodes]
-        ),
+        "student_turns_mean": mean([student_turns(e) for e in episodes]),
     }
 
 
