@@ -121,3 +121,25 @@ def test_bad_input_exits_2(argv: list[str], capsys: pytest.CaptureFixture[str]) 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("aitheory: error:") and err.count("\n") == 1
+
+
+def test_results_table_script(run_dir: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "table.json"
+    proc = subprocess.run(
+        [sys.executable, str(root / "experiments" / "llm_results_table.py"), str(run_dir), "--json", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    lines = proc.stdout.strip().splitlines()
+    assert lines[0].startswith("| run | B |") and len(lines) == 3 and lines[2].startswith(f"| {run_dir.name} |")
+    rows = json.loads(out.read_text())["rows"]
+    episodes = [json.loads(x) for x in sorted((run_dir / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()]
+    assert rows[0]["episodes"] == len(episodes)
+    assert rows[0]["kl_spent"] == pytest.approx(sum(e["kl_spent"] for e in episodes) / len(episodes))

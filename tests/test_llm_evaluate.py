@@ -14,6 +14,7 @@ from aitheory.llm.evaluate import (
     empty_turn_kl,
     evaluate_run,
     is_empty_teacher_turn,
+    kl_front_share,
     kl_quantiles_by_index,
     student_turns,
     summarize,
@@ -68,6 +69,16 @@ def test_student_turns_count_only_rewarded_replies() -> None:
     other = _episode([_turn("teacher", 9, unfinished=True)])
     s = summarize([{**ep, "forgiven": 1.5}, other])
     assert s["student_turns_mean"] == 1.0 and s["teacher_turns_mean"] == 1.5 and s["forgiven_mean"] == 0.75
+
+
+def test_kl_front_share() -> None:
+    roles = ["prompt", "teacher", "teacher", "student", "teacher", "teacher"]
+    up_front = {"log_ratio": [0.0, 3.0, 0.0, 0.0, 0.0, 1.0], "roles": roles}
+    assert kl_front_share([up_front]) == pytest.approx(0.75)  # first quarter of 4 agent tokens = 1 token
+    uniform = {"log_ratio": [0.0, 1.0, 1.0, 0.0, 1.0, 1.0], "roles": roles}
+    assert kl_front_share([uniform], fraction=0.5) == pytest.approx(0.5)
+    assert kl_front_share([up_front, uniform]) == pytest.approx(4 / 8)
+    assert math.isnan(kl_front_share([{"log_ratio": [0.0, -1.0], "roles": ["prompt", "teacher"]}]))
 
 
 def test_kl_quantiles_by_index() -> None:

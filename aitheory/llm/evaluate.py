@@ -35,6 +35,7 @@ __all__ = [
     "empty_turn_kl",
     "is_empty_teacher_turn",
     "judge_preference",
+    "kl_front_share",
     "load_episodes",
     "offline_measures",
     "student_turns",
@@ -70,6 +71,20 @@ def empty_fraction(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) 
 def empty_turn_kl(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> list[float]:
     """KL spent (nats) on the 1st, 2nd, ... empty teacher response of the episode."""
     return [float(t.get("kl_spent", 0.0)) for t in _completed_teacher_turns(episode) if t["n_tokens"] <= max_tokens]
+
+
+def kl_front_share(episodes: Sequence[dict[str, Any]], fraction: float = 0.25) -> float:
+    """Share of the KL spent (summed sampled log-ratios, over all episodes) on the first ``fraction`` of each
+    episode's agent tokens: ``fraction`` if spending is uniform over the episode, near 1 if paid up front.
+    ``nan`` if no KL was spent in total."""
+    front = 0.0
+    total = 0.0
+    for e in episodes:
+        lr = [float(v) for v, r in zip(e["log_ratio"], e["roles"], strict=True) if r == "teacher"]
+        cut = math.ceil(fraction * len(lr))
+        front += sum(lr[:cut])
+        total += sum(lr)
+    return front / total if total > 0 else math.nan
 
 
 def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str, Any]]:
@@ -127,6 +142,7 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "forgiven_mean": mean(e.get("forgiven", 0.0) for e in episodes),
         "student_turns_mean": mean(student_turns(e) for e in episodes),
         "teacher_turns_mean": mean(len(_completed_teacher_turns(e)) for e in episodes),
+        "kl_front_share": kl_front_share(episodes) if all("log_ratio" in e for e in episodes) else math.nan,
         "empty_fraction_mean": float(fracs.mean()) if fracs.size else math.nan,
         "empty_fraction_percentiles": {
             str(p): float(np.percentile(fracs, p)) if fracs.size else math.nan for p in (10, 25, 50, 75, 90)
