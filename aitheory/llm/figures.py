@@ -49,13 +49,18 @@ def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
     """Quantiles of the KL spent (nats) on the n-th empty response, for each run.
 
     The KL spent on a turn is its summed sampled log-ratio, which can be slightly negative; the square-root
-    axis shows negative quantiles at 0.
+    axis shows negative quantiles at 0. A point needs at least 10% of the run's episodes; runs with no such
+    point are named in the plot with their count of episodes that have an empty response.
     """
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
+    missing: list[str] = []
     for name, episodes in runs.items():
-        rows = kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10))
+        min_count = max(1, len(episodes) // 10)
+        rows = kl_quantiles_by_index(episodes, min_count=min_count)
         if not rows:
+            having = sum(bool(empty_turn_kl(e)) for e in episodes)
+            missing.append(f"{name}: {having} of {len(episodes)} episodes have an empty response (< {min_count})")
             continue
         n = [r["n"] for r in rows]
         ax.plot(n, [max(r["q50"], 0.0) for r in rows], marker="o", label=run_label(episodes, name))
@@ -68,13 +73,17 @@ def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
     ax.set_xlabel("n (n-th empty teacher response in the episode)")
     ax.set_ylabel("KL spent on it (nats, sqrt scale)")
     ax.set_title("KL spent on the n-th empty response (median, 25-75%)")
+    if missing:
+        note = "not drawn (a point needs 10% of the run's episodes):\n" + "\n".join(missing)
+        ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
     return save_figure(fig, stem)
 
 
 def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
-    """Histograms of the per-episode fraction of empty teacher turns, one per run."""
+    """Histograms of the per-episode fraction of empty teacher turns, one per run, as shares of the run's
+    episodes (episodes without a completed teacher turn left out; ``n`` in the legend)."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ratios: dict[float, str] = {}
@@ -89,9 +98,9 @@ def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
         mark = ratios.setdefault(per_token, next(symbols, "o"))
         p = np.percentile(fr, [25, 50, 75])
         label = f"{mark} {run_label(episodes, name)}; p25/50/75 = {p[0]:.2f}/{p[1]:.2f}/{p[2]:.2f}"
-        ax.hist(fr, bins=bins, alpha=0.5, label=label)
+        ax.hist(fr, bins=bins, weights=np.full(fr.size, 1.0 / fr.size), alpha=0.5, label=f"{label} (n={fr.size})")
     ax.set_xlabel("fraction of teacher turns that are empty (per episode)")
-    ax.set_ylabel("episodes")
+    ax.set_ylabel("share of episodes")
     ax.set_title("Empty teacher turns per episode (same symbol = same budget per token)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=6)
