@@ -10,7 +10,8 @@ numbers as JSON. Columns:
   forgiven by the clamp at 0; ``front share``: share of the KL spent in the first quarter of each episode's
   agent tokens (0.25 = spread evenly, 1 = all up front);
 * ``empty``: mean per-episode fraction of completed teacher turns with at most 4 tokens, with the episodes'
-  50th/90th percentiles and the share of episodes with at least one empty turn;
+  50th/90th percentiles, the share of episodes with at least one empty turn, and the share of empty turns
+  that follow a student reply ended by the reply cutoff;
 * ``zlib``, ``NLL``: compression ratio of the teacher's text and its per-token NLL under the base model.
 """
 
@@ -36,6 +37,7 @@ COLUMNS = (
     "empty",
     "empty p50/p90",
     "episodes with an empty turn",
+    "empty after cutoff",
     "zlib",
     "NLL",
 )
@@ -62,6 +64,7 @@ def row(run_dir: Path, last: int) -> dict[str, Any]:
         "empty_p50": s["empty_fraction_percentiles"]["50"],
         "empty_p90": s["empty_fraction_percentiles"]["90"],
         "with_empty": sum(bool(empty_turn_kl(e)) for e in episodes) / len(episodes),
+        "empty_after_cutoff": s["empty_after_cutoff_share"],
         "zlib": off["teacher_zlib_ratio"],
         "nll": off["teacher_nll_nats_per_token"],
     }
@@ -92,6 +95,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             _f(r["empty_fraction"], 3),
             f"{_f(r['empty_p50'])}/{_f(r['empty_p90'])}",
             _f(r["with_empty"]),
+            _f(r["empty_after_cutoff"]),
             _f(r["zlib"]),
             _f(r["nll"]),
         ]

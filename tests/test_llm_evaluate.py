@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from aitheory.llm.evaluate import (
+    empty_after_cutoff,
     empty_fraction,
     empty_turn_kl,
     evaluate_run,
@@ -69,6 +70,23 @@ def test_student_turns_count_only_rewarded_replies() -> None:
     other = _episode([_turn("teacher", 9, unfinished=True)])
     s = summarize([{**ep, "forgiven": 1.5}, other])
     assert s["student_turns_mean"] == 1.0 and s["teacher_turns_mean"] == 1.5 and s["forgiven_mean"] == 0.75
+
+
+def test_empty_responses_after_a_reply_cutoff() -> None:
+    ep = _episode(
+        [
+            _turn("teacher", 20),
+            _turn("student", 52, cut=True, reward=0.5),
+            _turn("teacher", 4),
+            _turn("student", 10, cut=False, reward=0.5),
+            _turn("teacher", 3),
+            _turn("student", 52, cut=True, reward=0.5),
+            _turn("teacher", 9),
+        ]
+    )
+    assert empty_after_cutoff(ep) == (2, 1)
+    assert summarize([ep])["empty_after_cutoff_share"] == 0.5
+    assert math.isnan(summarize([_episode([_turn("teacher", 9)])])["empty_after_cutoff_share"])
 
 
 def test_kl_front_share() -> None:

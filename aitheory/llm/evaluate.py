@@ -31,6 +31,7 @@ __all__ = [
     "EMPTY_MAX_TOKENS",
     "Judge",
     "compare_runs",
+    "empty_after_cutoff",
     "empty_fraction",
     "empty_turn_kl",
     "is_empty_teacher_turn",
@@ -85,6 +86,18 @@ def kl_front_share(episodes: Sequence[dict[str, Any]], fraction: float = 0.25) -
         front += sum(lr[:cut])
         total += sum(lr)
     return front / total if total > 0 else math.nan
+
+
+def empty_after_cutoff(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> tuple[int, int]:
+    """``(empty teacher responses, those that follow a student reply ended by the reply cutoff)``.
+
+    After a cutoff the environment forces the hand-over to the teacher mid-sentence; an immediate hand-back
+    is then an empty response that the base model may find likely for reasons unrelated to mutual silence.
+    """
+    turns = episode["turns"]
+    empty = [i for i, t in enumerate(turns) if is_empty_teacher_turn(t, max_tokens)]
+    after_cut = sum(1 for i in empty if i > 0 and turns[i - 1]["role"] == "student" and turns[i - 1].get("cut"))
+    return len(empty), after_cut
 
 
 def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str, Any]]:
@@ -148,8 +161,15 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
             str(p): float(np.percentile(fracs, p)) if fracs.size else math.nan for p in (10, 25, 50, 75, 90)
         },
         "empty_turns_mean": mean(len(empty_turn_kl(e)) for e in episodes),
+        "empty_after_cutoff_share": _after_cutoff_share(episodes),
         "kl_on_empty_turns": kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10)),
     }
+
+
+def _after_cutoff_share(episodes: Sequence[dict[str, Any]]) -> float:
+    counts = [empty_after_cutoff(e) for e in episodes]
+    empty = sum(c[0] for c in counts)
+    return sum(c[1] for c in counts) / empty if empty else math.nan
 
 
 def evaluate_run(run_dir: str | Path, last: int | None = None, control_dir: str | Path | None = None) -> dict[str, Any]:
