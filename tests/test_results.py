@@ -61,6 +61,16 @@ def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"], "no temporary file left behind"
 
 
+def test_atomic_write_gives_new_file_permissions(tmp_path: Path) -> None:
+    import stat
+
+    from aitheory.results import _UMASK
+
+    path = atomic_write_text(tmp_path / "f.txt", "x")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_UMASK  # not mkstemp's 0o600
+    assert os.umask(_UMASK) == _UMASK  # the umask is left as it was
+
+
 def test_atomic_write_replaces_content(tmp_path: Path) -> None:
     path = tmp_path / "a" / "b.txt"
     atomic_write_text(path, "one")
