@@ -16,6 +16,21 @@ from aitheory.cli import UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
 
 
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config``, ``--episode-tokens`` and ``--set FIELD=VALUE``: the configuration of a run."""
+    parser.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    parser.add_argument(
+        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override any configuration field (repeatable), e.g. --set n_envs=8",
+    )
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     llm = sub.add_parser(
         "llm",
@@ -33,18 +48,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "metrics.csv, transcripts/iter_NNNNN.jsonl and checkpoints/latest.pt into the run folder."
         ),
     )
-    train.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    _add_config_arguments(train)
     train.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
-    train.add_argument(
-        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
-    )
-    train.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="override any configuration field (repeatable), e.g. --set n_envs=8",
-    )
     train.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-b<B>-<timestamp>)")
     train.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint (its saved config)"
@@ -75,11 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "transcripts in a run folder that 'evaluate' and 'figures' read like a training run."
         ),
     )
-    ctrl.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
-    ctrl.add_argument(
-        "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
-    )
-    ctrl.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE", help="override a field")
+    _add_config_arguments(ctrl)
     ctrl.add_argument("--rollouts", type=positive_int, default=1, help="rollouts of n_envs episodes (default 1)")
     ctrl.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-control-<timestamp>)")
     ctrl.set_defaults(func=_control, budget=None)
@@ -89,7 +90,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="Figures 2-4 from saved transcripts",
         description=(
             "Figure 2 (transcript coloured by per-token KL, HTML and PNG), Figure 3 (KL spent on the n-th "
-            "empty response, quantiles), Figure 4 (fraction of empty teacher turns per episode)."
+            "empty response, quantiles), Figure 4 (fraction of empty teacher turns per episode), and the "
+            "training curves of runs that have a metrics.csv."
         ),
     )
     figures.add_argument("run_dirs", nargs="+", help="run folders (one curve/histogram each)")
