@@ -143,3 +143,17 @@ def test_results_table_script(run_dir: Path, tmp_path: Path) -> None:
     episodes = [json.loads(x) for x in sorted((run_dir / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()]
     assert rows[0]["episodes"] == len(episodes)
     assert rows[0]["kl_spent"] == pytest.approx(sum(e["kl_spent"] for e in episodes) / len(episodes))
+
+
+def test_train_logs_a_line_per_iteration_without_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AITHEORY_PROGRESS", "0")
+    out = tmp_path / "run"
+    args = ["llm", "train", "--config", "smoke", "--set", "n_envs=2", "--max-iterations", "2", "--out", str(out)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    lines = [x for x in captured.err.splitlines() if x.startswith("iteration ")]
+    assert [x.split(":")[0] for x in lines] == ["iteration 1", "iteration 2"]
+    assert "reward=" in lines[0] and "kl=" in lines[0] and "empty=" in lines[0]
+    assert captured.out.strip().splitlines()[-1] == str(out)

@@ -9,6 +9,7 @@ inside the commands, so ``aitheory --help`` works without the ``llm`` extra.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,14 @@ def _train(args: argparse.Namespace) -> int:
                 empty=f"{row['empty_fraction']:.2f}",
             )
             bar.refresh()
+        else:  # a log line per PPO iteration where no bar is shown (nohup, pipes, CI)
+            print(
+                f"iteration {int(row['iteration'])}: {int(row['agent_tokens'])}/{config.total_tokens} agent tokens, "
+                f"B={row['budget']:.2f} reward={row['reward_mean']:.3f} kl={row['kl_spent_mean']:.2f} "
+                f"empty={row['empty_fraction']:.3f} ({row['seconds']:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     try:
         path = train(
