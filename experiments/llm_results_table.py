@@ -7,8 +7,9 @@ numbers as JSON. Columns:
 * ``B``: the budget of those episodes (control: 0; a range while the budget ramps); ``episodes``: how many;
 * ``reward``: summed student-reply rewards per episode; ``student turns``: completed (rewarded) replies;
 * ``KL spent``: summed sampled log-ratios per episode (what the budget is charged); ``forgiven``: overshoot
-  forgiven by the clamp at 0; ``front share``: share of the KL spent in the first quarter of each episode's
-  agent tokens (0.25 = spread evenly, 1 = all up front);
+  forgiven by the clamp at 0; ``overshooting steps``: share of agent steps whose sampled log-ratio exceeded
+  the remaining budget (and the largest excess); ``front share``: share of the KL spent in the first quarter
+  of each episode's agent tokens (0.25 = spread evenly, 1 = all up front);
 * ``empty``: mean per-episode fraction of completed teacher turns with at most 4 tokens, with the episodes'
   50th/90th percentiles, the share of episodes with at least one empty turn, and the share of empty turns
   that follow a student reply ended by the reply cutoff;
@@ -33,6 +34,7 @@ COLUMNS = (
     "student turns",
     "KL spent",
     "forgiven",
+    "overshooting steps",
     "front share",
     "empty",
     "empty p50/p90",
@@ -59,6 +61,7 @@ def row(run_dir: Path, last: int) -> dict[str, Any]:
         "student_turns": s["student_turns_mean"],
         "kl_spent": s["kl_spent_mean"],
         "forgiven": s["forgiven_mean"],
+        "overshoot": s["budget_overshoot"],
         "front_share": s["kl_front_share"],
         "empty_fraction": s["empty_fraction_mean"],
         "empty_p50": s["empty_fraction_percentiles"]["50"],
@@ -72,6 +75,12 @@ def row(run_dir: Path, last: int) -> dict[str, Any]:
 
 def _f(x: float, digits: int = 2) -> str:
     return "nan" if math.isnan(x) else f"{x:.{digits}f}"
+
+
+def _overshoot(o: dict[str, float] | None) -> str:
+    if not o or not o["steps"]:
+        return "—"
+    return f"{o['overshooting'] / o['steps']:.3f} (max {o['max_overshoot']:.1f})"
 
 
 def _budget(budgets: list[float]) -> str:
@@ -91,6 +100,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             _f(r["student_turns"]),
             _f(r["kl_spent"]),
             _f(r["forgiven"]),
+            _overshoot(r["overshoot"]),
             _f(r["front_share"]),
             _f(r["empty_fraction"], 3),
             f"{_f(r['empty_p50'])}/{_f(r['empty_p90'])}",

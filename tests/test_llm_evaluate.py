@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from aitheory.llm.evaluate import (
+    budget_overshoot,
     empty_after_cutoff,
     empty_fraction,
     empty_turn_kl,
@@ -87,6 +88,21 @@ def test_empty_responses_after_a_reply_cutoff() -> None:
     assert empty_after_cutoff(ep) == (2, 1)
     assert summarize([ep])["empty_after_cutoff_share"] == 0.5
     assert math.isnan(summarize([_episode([_turn("teacher", 9)])])["empty_after_cutoff_share"])
+
+
+def test_budget_overshoot() -> None:
+    ep = {
+        "roles": ["prompt", "teacher", "student", "teacher", "teacher"],
+        "budget_before": [2.0, 0.5, 0.0],  # one entry per agent (teacher) step
+        "kl": [0.0, 1.5, 0.0, 0.5, 0.0],
+        "log_ratio": [0.0, 1.5, 0.0, 3.0, -0.1],
+    }
+    out = budget_overshoot([ep])
+    assert out == {"steps": 3, "kl_above_budget": 0, "overshooting": 1, "mean_overshoot": 2.5, "max_overshoot": 2.5}
+    bad = {**ep, "kl": [0.0, 2.5, 0.0, 0.5, 0.0]}
+    assert budget_overshoot([bad])["kl_above_budget"] == 1
+    with pytest.raises(ValueError):
+        budget_overshoot([{**ep, "budget_before": [2.0]}])  # misaligned record
 
 
 def test_kl_front_share() -> None:

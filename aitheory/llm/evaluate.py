@@ -30,6 +30,7 @@ from aitheory.results import write_json
 __all__ = [
     "EMPTY_MAX_TOKENS",
     "Judge",
+    "budget_overshoot",
     "compare_runs",
     "empty_after_cutoff",
     "empty_fraction",
@@ -100,6 +101,32 @@ def empty_after_cutoff(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKE
     return len(empty), after_cut
 
 
+def budget_overshoot(episodes: Sequence[dict[str, Any]], tol: float = 1e-5) -> dict[str, float]:
+    """How the per-step budget held, over all agent steps of the episodes (nats).
+
+    * ``steps``: agent steps; ``kl_above_budget``: steps whose expected cost ``KL(x_t || beta_t)`` exceeds the
+      remaining budget ``B_t`` by more than ``tol`` (0 by construction: ``k_t <= B_t + 1e-6``);
+    * ``overshooting``: steps whose *sampled* log-ratio exceeds ``B_t`` (the clamp at 0 forgives the excess),
+      with the ``mean_overshoot`` and ``max_overshoot`` of the excess.
+    """
+    steps = above = 0
+    excess: list[float] = []
+    for e in episodes:
+        agent = [i for i, r in enumerate(e["roles"]) if r == "teacher"]
+        for i, b in zip(agent, e["budget_before"], strict=True):
+            steps += 1
+            above += e["kl"][i] > b + tol
+            if e["log_ratio"][i] > b:
+                excess.append(e["log_ratio"][i] - b)
+    return {
+        "steps": steps,
+        "kl_above_budget": above,
+        "overshooting": len(excess),
+        "mean_overshoot": float(np.mean(excess)) if excess else 0.0,
+        "max_overshoot": max(excess, default=0.0),
+    }
+
+
 def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str, Any]]:
     """Episodes of a run folder's transcripts; ``last=n`` keeps the ``n`` latest transcript files."""
     files = sorted(Path(run_dir, "transcripts").glob("*.jsonl"))
@@ -162,6 +189,7 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
         },
         "empty_turns_mean": mean(len(empty_turn_kl(e)) for e in episodes),
         "empty_after_cutoff_share": _after_cutoff_share(episodes),
+        "budget_overshoot": budget_overshoot(episodes) if all("budget_before" in e for e in episodes) else None,
         "kl_on_empty_turns": kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10)),
     }
 
