@@ -31,7 +31,7 @@ from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
 from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes, vocab_size
-from aitheory.llm.evaluate import empty_fraction, student_turns
+from aitheory.llm.evaluate import summarize
 from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
 
@@ -195,17 +195,16 @@ def _minibatch_step(
 
 
 def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
-    def mean(xs: list[float]) -> float:
-        return sum(xs) / len(xs) if xs else math.nan
-
-    fracs = [f for f in (empty_fraction(e) for e in episodes) if not math.isnan(f)]
+    """The ``metrics.csv`` episode columns: :func:`aitheory.llm.evaluate.summarize` plus the budget left."""
+    s = summarize(episodes)
+    left = [e["budget_left"] for e in episodes]
     return {
-        "reward_mean": mean([e["reward"] for e in episodes]),
-        "kl_spent_mean": mean([e["kl_spent"] for e in episodes]),
-        "forgiven_mean": mean([e.get("forgiven", 0.0) for e in episodes]),
-        "budget_left_mean": mean([e["budget_left"] for e in episodes]),
-        "empty_fraction": mean(fracs),
-        "student_turns_mean": mean([student_turns(e) for e in episodes]),
+        "reward_mean": s["reward_mean"],
+        "kl_spent_mean": s["kl_spent_mean"],
+        "forgiven_mean": s["forgiven_mean"],
+        "budget_left_mean": sum(left) / len(left) if left else math.nan,
+        "empty_fraction": s["empty_fraction_mean"],
+        "student_turns_mean": s["student_turns_mean"],
     }
 
 
@@ -337,7 +336,6 @@ def control(
     Writes ``config.json``, ``transcripts/iter_NNNNN.jsonl`` (one file per rollout of ``n_envs`` episodes, budget
     recorded as 0, nothing spent) and ``summary.json`` (:func:`aitheory.llm.evaluate.summarize`).
     """
-    from aitheory.llm.evaluate import summarize
     from aitheory.llm.models import load_base
     from aitheory.llm.rewards import make_reward
 
