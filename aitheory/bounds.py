@@ -51,7 +51,7 @@ from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, parse,
 from aitheory.imitators import BayesianImitator
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
-from aitheory.mixture.classes import CODE_LOST_BASE, CODE_TILDE, KINDS, add_programs, program_codes
+from aitheory.mixture.classes import CODE_LOST_BASE, CODE_TILDE, KINDS, add_programs, in_class, program_codes
 
 __all__ = ["LN2", "MAX_CONTINUATIONS", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
 
@@ -119,7 +119,7 @@ class SwitchCost:
     event_first_hold: int
     """The first step at which E holds on the history (``<= t``)."""
     bound_promised: bool
-    """Whether the theorem's hypotheses hold here: E unprecedented at t and ``r >= 1``."""
+    """Whether the theorem's hypotheses hold here: the construction in the class, E unprecedented at t, ``r >= 1``."""
     held: bool
     """``kl_nats <= bound_nats`` (a float tolerance of 1e-9 nats)."""
     added_programs: tuple[str, ...]
@@ -223,6 +223,23 @@ def _policy_fn(codes: np.ndarray, mc: ModelClass, t: int):  # type: ignore[no-un
     return pi
 
 
+def _base_policy(mc: ModelClass):  # type: ignore[no-untyped-def]
+    """``xi(. | h)`` as a policy; on a history the mixture gives probability 0 (``xi(h) = 0``, so the policy's KL on
+    that branch is already ``inf``) the conditional is undefined and is returned as all 0."""
+    imitator = BayesianImitator(mc)
+    zero = np.zeros(mc.config.k)
+
+    def beta(history: tuple[int, ...]) -> np.ndarray:
+        try:
+            return imitator(history)
+        except ValueError as exc:
+            if "probability 0" not in str(exc):
+                raise
+            return zero
+
+    return beta
+
+
 def switch_cost(
     observations: Sequence[int],
     event: Plain | str,
@@ -234,6 +251,7 @@ def switch_cost(
     class_config: ClassConfig | None = None,
     shortest: bool = False,
     carriers: int = 5,
+    add: bool = True,
 ) -> SwitchCost:
     """The Definition-2 KL of switching to ``policy`` at ``t = len(observations) + 1`` for ``horizon`` steps, and
     the Theorem-1 bound ``[K(E) + K(P) + d] ln 2`` of ``SWITCH(event, policy, MIX)`` (module docstring).
@@ -243,6 +261,8 @@ def switch_cost(
     ``class_config``: the enumerated part of the class (its horizon is replaced; default :func:`default_class`).
     ``shortest``: price E and P by the shortest plain programs of the class that switch at the same step on every
     history and act like P on the window (the construction from them is added too); else by the given programs.
+    ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
+    which the result states, and the bound is not promised).
     Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
     event that has not held by t, and a window whose continuations exceed :data:`MAX_CONTINUATIONS`.
     """
@@ -283,10 +303,10 @@ def switch_cost(
     wanted: list[Expr] = [e_given, p_given, Switch(e_given, p_given, Mix()), construction]
     if demo_prog is not None:
         wanted.append(demo_prog)
-    if not config.mix:
+    if not config.mix and add:
         wanted.insert(0, Mix())
         notes.append("MIX was not in the class: added, since the construction copies the mixture before E")
-    mc, added = add_programs(mc, wanted)
+    mc, added = add_programs(mc, wanted) if add else (mc, ())
     if added:
         notes.append("added with their exact prior 2^-len: " + ", ".join(str(e) for e in added))
     # Posterior after the demonstrator's history.
@@ -300,8 +320,12 @@ def switch_cost(
     post = state.posterior()
     log_ratio = state.log_likelihood_ratio()
     nu_codes = program_codes(config, hist, construction)
-    nu_row = int(np.flatnonzero((mc.codes == nu_codes[None]).all(axis=(1, 2)))[0])
-    ratio = float(math.exp(log_ratio[nu_row]))
+    nu_rows = np.flatnonzero((mc.codes == nu_codes[None]).all(axis=(1, 2)))
+    present = bool(nu_rows.size) and (add or in_class(config, construction))
+    ratio = float(math.exp(log_ratio[nu_rows[0]])) if present else 0.0
+    if not present:
+        notes.append(f"missing: {construction} is not in the class (nothing was added), so no model of the class "
+                     "copies the mixture until E and then acts like P; the bound is not promised")
     in_s = (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2))
     mass = float(post[in_s].sum())
     order = np.flatnonzero(in_s)[np.argsort(-post[in_s], kind="stable")][:carriers]
@@ -309,16 +333,16 @@ def switch_cost(
     top = tuple(SwitchCarrier(mc.rep_text[i], int(mc.rep_bits[i]), KINDS[int(kinds[i])], float(post[i]),
                               float(post[i] / mass) if mass > 0 else 0.0) for i in order)
     demo = tuple(x for a, o in zip(acts, obs, strict=True) for x in (a, o))
-    kl = tree_kl(_policy_fn(p_codes, mc, t), BayesianImitator(mc), n_actions=config.k,
+    kl = tree_kl(_policy_fn(p_codes, mc, t), _base_policy(mc), n_actions=config.k,
                  n_observations=config.k, horizon=horizon, history=demo)
     bits = expr_bits(construction)
     d_bits = bits - e_used.bits - p_used.bits
     bound = bits * LN2
     unprecedented = bool(e_first == t)
-    promised = unprecedented and ratio >= 1 - 1e-12
+    promised = present and unprecedented and ratio >= 1 - 1e-12
     if not unprecedented:
         notes.append(f"E is precedented: it first held at step {e_first} < t = {t}; the bound is not promised")
-    elif ratio < 1 - 1e-12:
+    elif present and ratio < 1 - 1e-12:
         notes.append(f"the posterior ratio of the construction is {ratio:.4g} < 1: the bound is not promised")
     if (p_codes[:, window] <= CODE_LOST_BASE).any():
         notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
