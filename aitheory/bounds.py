@@ -42,7 +42,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -172,7 +172,7 @@ def _demonstrator_actions(observations: tuple[int, ...], actions: Sequence[int] 
         return acts
     if demonstrator is None:
         return (0,) * n
-    codes = program_codes(dataclasses.replace(config, horizon=n + 1), np.array([observations + (0,)]),
+    codes = program_codes(dataclasses.replace(config, horizon=n + 1), np.array([(*observations, 0)]),
                           demonstrator)[0, :n]
     bad = np.flatnonzero(codes < 0)
     if bad.size:
@@ -206,7 +206,7 @@ def _shortest_plain(mc: ModelClass, match: np.ndarray) -> Plain | None:
     return None
 
 
-def _policy_fn(codes: np.ndarray, mc: ModelClass, t: int):  # type: ignore[no-untyped-def]
+def _policy_fn(codes: np.ndarray, mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
     """P as a policy over interleaved histories, from its behaviour codes ``(G, H)`` on the class's histories."""
     k = mc.config.k
 
@@ -223,7 +223,7 @@ def _policy_fn(codes: np.ndarray, mc: ModelClass, t: int):  # type: ignore[no-un
     return pi
 
 
-def _base_policy(mc: ModelClass):  # type: ignore[no-untyped-def]
+def _base_policy(mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
     """``xi(. | h)`` as a policy; on a history the mixture gives probability 0 (``xi(h) = 0``, so the policy's KL on
     that branch is already ``inf``) the conditional is undefined and is returned as all 0."""
     imitator = BayesianImitator(mc)
@@ -333,7 +333,7 @@ def switch_cost(
     top = tuple(SwitchCarrier(mc.rep_text[i], int(mc.rep_bits[i]), KINDS[int(kinds[i])], float(post[i]),
                               float(post[i] / mass) if mass > 0 else 0.0) for i in order)
     demo = tuple(x for a, o in zip(acts, obs, strict=True) for x in (a, o))
-    kl = tree_kl(_policy_fn(p_codes, mc, t), _base_policy(mc), n_actions=config.k,
+    kl = tree_kl(_policy_fn(p_codes, mc), _base_policy(mc), n_actions=config.k,
                  n_observations=config.k, horizon=horizon, history=demo)
     bits = expr_bits(construction)
     d_bits = bits - e_used.bits - p_used.bits

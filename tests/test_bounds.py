@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from aitheory.bounds import LN2, default_class, switch_cost
-from aitheory.dsl import Mix, Switch, TILDE_ACTION, expr_bits, parse, run_reference
+from aitheory.dsl import TILDE_ACTION, Mix, Switch, expr_bits, parse, run_reference
 from aitheory.mixture.classes import add_programs, build_class, in_class
 from aitheory.mixture.reference import reference_predictions
 from aitheory.theory import theorem1
@@ -161,7 +161,7 @@ def test_control_without_the_construction_the_kl_exceeds_the_bound() -> None:
 
 
 def test_bad_input_is_refused_with_the_argument_named() -> None:
-    with pytest.raises(ValueError, match="argument event.*never holds"):
+    with pytest.raises(ValueError, match=r"argument event.*never holds"):
         switch_cost([0, 0], "+[,.+]]", "+[.]]", horizon=2, class_config=default_class(class_bits=9))
     with pytest.raises(ValueError, match="position 3"):
         switch_cost([0, 1], "+[,", "+[.]]", horizon=2)

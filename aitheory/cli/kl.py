@@ -201,7 +201,7 @@ def _plot(rows: list[dict[str, Any]], out: Path) -> tuple[str, ...]:
                                                         for r in pts], marker, label=label)
     ax.set_xlabel("K(E) + K(P): bits of the event and the policy")
     ax.set_ylabel("nats")
-    ax.set_title("KL of the switch against program length (d = %s bits)" % rows[0]["d_bits"], fontsize=9)
+    ax.set_title(f"KL of the switch against program length (d = {rows[0]['d_bits']} bits)", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "kl_vs_bits")
     return ("kl_vs_bits",)

@@ -36,25 +36,25 @@ import numpy as np
 
 from aitheory.dsl import (
     DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    STATUSES,
     TILDE_ACTION,
+    EnumConfig,
     Expr,
     Mix,
     Plain,
     Switch,
-    event_holds,
-    expr_bits,
-    program_count,
-    run_reference,
-    DEFAULT_TAPE_BOUND,
-    STATUSES,
-    EnumConfig,
     all_sequences,
     behaviour_table,
     blocks,
     enumerate_block,
+    event_holds,
+    expr_bits,
     program_at,
+    program_count,
     run_batch,
     run_batch_all,
+    run_reference,
 )
 from aitheory.dsl.behaviour import group_rows
 from aitheory.dsl.fast import NO_ACTION

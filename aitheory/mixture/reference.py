@@ -39,10 +39,10 @@ def class_programs(config: ClassConfig, extra: Sequence[Expr] = ()) -> list[Expr
             if expr_bits(s) <= config.switch_bits:
                 out.append(s)
     listed = set(out)
-    for e in extra:
-        if e not in listed:
-            out.append(e)
-            listed.add(e)
+    for added in extra:
+        if added not in listed:
+            out.append(added)
+            listed.add(added)
     return out
 
 
