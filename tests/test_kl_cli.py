@@ -46,12 +46,13 @@ def test_event_longer_than_64_bits(capsys: pytest.CaptureFixture[str]) -> None:
         (("--history", "0020"), "--history: symbol 3"),
         (("--history", "0000"), "--event: +[,.+]] never holds"),
         (("--horizon", "30"), "--horizon: 30 steps"),
+        (("--horizon", "3 --switch-bits 36"), "--switch-bits: must be a multiple of 3"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(change: tuple[str, str], message: str,
                                       capsys: pytest.CaptureFixture[str]) -> None:
     argv = [*ONE_LINER]
-    argv[argv.index(change[0]) + 1] = change[1]
+    argv[argv.index(change[0]) + 1 : argv.index(change[0]) + 2] = change[1].split(" ")
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
@@ -69,6 +70,8 @@ def test_sweep_writes_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture
     assert len(rows) == 4 and rows[0].startswith("line,event,policy,event_bits")
     assert (out / "config.json").exists()
     assert summary["figures"] == ["kl_vs_bits"] and (out / "kl_vs_bits.png").exists()
+    control = summary["controls"]["no_construction"]
+    assert set(control) >= {"kl_nats", "bound_nats", "held"} and control["line"] == 2
     assert json.loads(capsys.readouterr().out)["run_folder"] == str(out)
 
 
