@@ -80,6 +80,8 @@ class SwitchCarrier:
 class SwitchCost:
     """The Definition-2 KL of a switch next to the bound ``[K(E) + K(P) + d] ln 2`` and each of its terms."""
 
+    mode: str
+    """How programs are read: ``"policy"`` (they emit actions; the observations are given, not predicted)."""
     t: int
     """The step the policy takes over (1-based): one more than the number of observations given."""
     horizon: int
@@ -252,6 +254,7 @@ def switch_cost(
     shortest: bool = False,
     carriers: int = 5,
     add: bool = True,
+    mode: str = "policy",
 ) -> SwitchCost:
     """The Definition-2 KL of switching to ``policy`` at ``t = len(observations) + 1`` for ``horizon`` steps, and
     the Theorem-1 bound ``[K(E) + K(P) + d] ln 2`` of ``SWITCH(event, policy, MIX)`` (module docstring).
@@ -261,11 +264,16 @@ def switch_cost(
     ``class_config``: the enumerated part of the class (its horizon is replaced; default :func:`default_class`).
     ``shortest``: price E and P by the shortest plain programs of the class that switch at the same step on every
     history and act like P on the window (the construction from them is added too); else by the given programs.
+    ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) is the only mode
+    of today's mixture engine, and any other value is refused naming the argument.
     ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
     which the result states, and the bound is not promised).
     Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
     event that has not held by t, and a window whose continuations exceed :data:`MAX_CONTINUATIONS`.
     """
+    if mode != "policy":
+        raise ValueError(f"argument mode: {mode!r} is not available; the mixture engine reads programs in 'policy' "
+                         "mode only (programs emit actions, the observations are given)")
     e_given, p_given = _plain(event, "event"), _plain(policy, "policy")
     demo_prog = _plain(demonstrator, "demonstrator") if demonstrator is not None else None
     if horizon < 1:
@@ -348,7 +356,7 @@ def switch_cost(
         notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
     kl_value = float(kl.value)
     return SwitchCost(
-        t=t, horizon=horizon, event=str(e_used), policy=str(p_used), construction=str(construction),
+        mode=mode, t=t, horizon=horizon, event=str(e_used), policy=str(p_used), construction=str(construction),
         kl_nats=kl_value, worst_observations=tuple(int(o) for o in (kl.maximiser or ())),
         event_bits=e_used.bits, policy_bits=p_used.bits, d_bits=d_bits, bound_nats=bound,
         posterior_ratio=ratio, construction_bound_nats=bound - math.log(ratio) if ratio > 0 else math.inf,
