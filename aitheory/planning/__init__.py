@@ -1,6 +1,6 @@
 r"""Finite-horizon planning: values (Definition 1), ``Q*``, optimal policies, and exact KL/TVD-constrained optima.
 
-Layer 3 of aitheory (imports numpy, scipy, networkx-style graphs, :mod:`aitheory.measures`; cvxpy lazily for the
+Layer 3 of aitheory (imports numpy, scipy, :mod:`aitheory.measures`; reads networkx-style graphs; cvxpy lazily for the
 Definition-2 KL programme, from the ``planning`` extra). Maths, exactness and cost: ``docs/planning.md``.
 
 Typical use::
