@@ -116,3 +116,11 @@ def test_meaningless_options_are_refused() -> None:
     # the aliases are the entry point with fixed (measure, reading)
     assert tree_tvd(pi, beta, n_actions=2, n_observations=2, horizon=2).measure == "tvd"
     assert tree_kl_adaptive(pi, beta, n_actions=2, n_observations=2, horizon=2).reading == "adaptive"
+
+
+def test_a_planning_environment_is_an_environment() -> None:
+    """``Environment(h_with_action)`` is ``nu(. | h, a)``; a history ending in an observation is refused."""
+    world = Environment(2, 3, lambda h, a: [0.5, 0.25 * a, 0.25 * (1 - a)] if len(h) < 2 else [1.0, 0.0, 0.0])
+    assert list(world((1,))) == [0.5, 0.25, 0.0] and list(world((0, 2, 1))) == [1.0, 0.0, 0.0]
+    with pytest.raises(ValueError, match="argument h"):
+        world((0, 1))
