@@ -101,6 +101,7 @@ def test_level_arrays_take_the_fast_path() -> None:
     assert all(close(fast.per_sequence[o], v) for o, v in slow.per_sequence.items())
     with pytest.raises(ValueError, match="open-loop reading only"):
         tree_divergence(levels(pi_row), levels(beta_row), shape, reading="adaptive")
+    assert tree_divergence([], [], TreeShape(2, 2, 0), measure="tvd").value == 0.0
     with pytest.raises(ValueError, match="level shapes"):
         tree_divergence(levels(pi_row)[:2], levels(beta_row)[:2], shape)
 

@@ -747,7 +747,9 @@ def _from_levels(
     pi: Levels, beta: Levels, shape: TreeShape, measure: Measure, reading: Reading, base: float | None,
     per_sequence: bool,
 ) -> TreeDivergence:
-    """The open-loop reading from per-level arrays (:func:`aitheory.measures.sequence_form.open_loop`)."""
+    """The open-loop reading from per-level arrays (:func:`aitheory.measures.sequence_form.open_loop`).
+
+    Shapes are checked; values are taken as given (callers such as planning validate or construct them)."""
     if reading != "open-loop":
         raise ValueError(f"arguments pi, beta: level arrays give the open-loop reading only, not {reading}")
     ka, ko = shape.n_actions, shape.n_observations
@@ -756,6 +758,8 @@ def _from_levels(
         got = [np.shape(level) for level in levels]
         if got != want:
             raise ValueError(f"argument {name}: level shapes {got}, expected {want}")
+    if shape.horizon == 0:
+        return _open_loop_result(measure, reading, {(): 0.0}, None, 0, base, per_sequence)
     kls, tvds = sequence_form.open_loop(pi, beta, ka, ko)
     values = kls if measure == "kl" else tvds
     sequences = itertools.product(range(ko), repeat=shape.horizon - 1)
