@@ -1,7 +1,7 @@
 """Benchmarks of the BF-8 interpreters and enumeration (not unit tests; run by hand).
 
     PYTHONPATH=. python benchmarks/bench_dsl.py            # 24 and 27 bits, interpreter throughput
-    PYTHONPATH=. python benchmarks/bench_dsl.py --full     # also 30 bits on two worker processes
+    PYTHONPATH=. python benchmarks/bench_dsl.py --full     # also 30 bits (and the kernel at 30 bits) on two workers
     PYTHONPATH=. python benchmarks/bench_dsl.py --only kernel --kernel-bits 30 --workers 2  # kernel vs baseline
 
 Every figure is measured in this run; the fast interpreter is always compared with the reference
@@ -229,9 +229,10 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also enumerate 30 bits on two worker processes")
     parser.add_argument("--only", choices=("all", "kernel"), default="all",
                         help="'kernel': only the inlined kernel against its out-of-line baseline")
-    parser.add_argument("--kernel-bits", type=int, default=27,
-                        help="enumeration size of the kernel comparison (30 in the recorded run)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes of the kernel comparison")
+    parser.add_argument("--kernel-bits", type=int, default=None,
+                        help="enumeration size of the kernel comparison (default 27; 30 with --full)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the kernel comparison (default 1; 2 with --full)")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
     args = parser.parse_args()
     for baseline in (True, False):  # load the compiled code before timing
@@ -239,7 +240,9 @@ def main() -> None:
             behaviour_table(EnumConfig(max_bits=9))
     results: dict[str, object] = {
         "kernel_identical_9_tokens": bench_kernel_identical(9),
-        "kernel_enumerate": bench_kernel_enumerate(args.kernel_bits, args.workers),
+        "kernel_enumerate": bench_kernel_enumerate(
+            args.kernel_bits or (30 if args.full else 27), args.workers or (2 if args.full else 1)
+        ),
     }
     if args.only == "all":
         results |= {
