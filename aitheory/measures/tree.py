@@ -1,5 +1,10 @@
 r"""Tree-level KL and TVD between policies over action/observation trees (Definition 2 of the paper).
 
+One entry point, :func:`tree_divergence` (``pi``, ``beta``, a :class:`TreeShape`, ``measure=``, ``reading=``);
+:func:`tree_kl`, :func:`tree_tvd`, :func:`tree_kl_adaptive`, ... are thin aliases with the measure and reading
+fixed. Per-level arrays instead of callables take the array fast path of :mod:`aitheory.measures.sequence_form`
+(used by :mod:`aitheory.planning`).
+
 Setting
 -------
 A *history* is a tuple of ints interleaving actions and observations, ``(a_1, o_1, a_2, o_2, ...)``,
