@@ -38,6 +38,7 @@ import numpy as np
 from aitheory.ctw import CTW
 from aitheory.dsl import TILDE_ACTION, parse, run_reference
 from aitheory.mixture import ModelClass, OnlineMixture
+from aitheory.types import Environment, History, Policy
 
 __all__ = [
     "TOP_SET_READINGS",
@@ -54,10 +55,6 @@ __all__ = [
     "top_set_mask",
 ]
 
-History = tuple[int, ...]
-Policy = Callable[[History], np.ndarray]
-#: An environment maps a history ending with an action ``(..., a_t)`` to a distribution over ``o_t``.
-Environment = Callable[[History], np.ndarray]
 TopSetReading = Literal["absolute", "prior_relative"]
 TOP_SET_READINGS: tuple[str, ...] = ("absolute", "prior_relative")
 

@@ -1,23 +1,36 @@
 """Benchmarks of the BF-8 interpreters and enumeration (not unit tests; run by hand).
 
     PYTHONPATH=. python benchmarks/bench_dsl.py            # 24 and 27 bits, interpreter throughput
-    PYTHONPATH=. python benchmarks/bench_dsl.py --full     # also 30 bits on two worker processes
+    PYTHONPATH=. python benchmarks/bench_dsl.py --full     # also 30 bits (and the kernel at 30 bits) on two workers
+    PYTHONPATH=. python benchmarks/bench_dsl.py --only kernel --kernel-bits 30 --workers 2  # kernel vs baseline
 
 Every figure is measured in this run; the fast interpreter is always compared with the reference
 interpreter on the same programs (ratio), as the design notes ask. Goals (issue 3): 537,531 programs up to
 24 bits in <= 1 s on one core; 3,710,009 up to 27 bits in <= 5 s; 25,916,429 up to 30 bits in <= 60 s on two
 cores with peak memory <= 4 GB; >= 3e8 machine steps per second per core.
+
+The batch kernel inlines its one-program function (issue 15). ``kernel`` compares it with the kernel as it was
+before, which called that function out of line (the baseline :func:`_baseline_run_many`: the same loop compiled
+against the out-of-line function):
+both enumerate every program up to ``--kernel-bits`` bits in the same run (goal: >= 1.5x at 30 bits), and both run
+every 9-token program with identical outputs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import time
+import types
+from collections.abc import Iterator
+from typing import Any
 
+import numba
 import numpy as np
 
+from aitheory.dsl import fast
 from aitheory.dsl.behaviour import EnumConfig, behaviour_table
 from aitheory.dsl.enumerate import blocks, enumerate_block
 from aitheory.dsl.fast import run_batch
@@ -30,6 +43,100 @@ def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return max(own, kids) / 1024
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process and of its finished child processes (the worker pool)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+# The baseline: the batch loop as it was before issue 15, calling the one-program function out of line. It is
+# today's loop (same code object), compiled against globals in which ``_run_one`` is the out-of-line version.
+_baseline_run_one = numba.njit(nogil=True, boundscheck=False)(fast._run_one.py_func)
+_loop = fast._run_many.py_func
+_baseline_run_many = numba.njit(nogil=True)(
+    types.FunctionType(_loop.__code__, {**_loop.__globals__, "_run_one": _baseline_run_one}, "_baseline_run_many")
+)
+
+
+@contextlib.contextmanager
+def _kernel(baseline: bool) -> Iterator[None]:
+    """Run :func:`aitheory.dsl.fast.run_batch` on the baseline kernel inside the block (worker processes are
+    forked, so they inherit it)."""
+    current = fast._run_many
+    fast._run_many = _baseline_run_many if baseline else current
+    try:
+        yield
+    finally:
+        fast._run_many = current
+
+
+def bench_kernel_identical(n_tokens: int = 9) -> dict[str, object]:
+    """Every ``n_tokens``-token program on both kernels (T = 1000, H = 16): all outputs identical; CPU seconds
+    with the emission steps recorded and without (``record_steps=False``, as the enumeration runs)."""
+    progs = _programs(n_tokens)
+    out = {}
+    for name, baseline in (("inline", False), ("baseline", True)):
+        with _kernel(baseline):
+            c0 = time.process_time()
+            res = fast.run_batch(progs, None, 2, 16, None, 1000, 4096, True)
+            c1 = time.process_time()
+            fast.run_batch(progs, None, 2, 16, None, 1000, 4096, True, record_steps=False)
+            out[name] = (res, c1 - c0, time.process_time() - c1)
+    (new, c_new, q_new), (old, c_old, q_old) = out["inline"], out["baseline"]
+    fields = ("actions", "steps", "n_emitted", "status", "total_steps", "reads")
+    differing = [f for f in fields if not np.array_equal(getattr(new, f), getattr(old, f))]
+    return {
+        "n_tokens": n_tokens,
+        "programs": len(progs),
+        "identical": not differing,
+        "differing_fields": differing,
+        "inline_cpu_seconds": round(c_new, 3),
+        "baseline_cpu_seconds": round(c_old, 3),
+        "speedup_cpu": round(c_old / c_new, 2),
+        "inline_ns_per_program": round(1e9 * c_new / len(progs), 1),
+        "baseline_ns_per_program": round(1e9 * c_old / len(progs), 1),
+        "no_step_record_inline_cpu_seconds": round(q_new, 3),
+        "no_step_record_baseline_cpu_seconds": round(q_old, 3),
+        "no_step_record_speedup_cpu": round(q_old / q_new, 2),
+    }
+
+
+def bench_kernel_enumerate(max_bits: int, workers: int, repeats: int = 2) -> dict[str, object]:
+    """Every program up to ``max_bits`` bits (T = 1000, H = 16) tabulated on the baseline kernel and on the
+    inlined one, alternating, ``repeats`` times each in this run (best wall and best CPU seconds of each):
+    equal tables, ratios, machine steps per CPU-second."""
+    runs: dict[str, tuple[Any, float, float]] = {}
+    for _ in range(repeats):
+        for name, baseline in (("baseline", True), ("inline", False)):
+            with _kernel(baseline):
+                w0, c0 = time.perf_counter(), _cpu_seconds()
+                table = behaviour_table(EnumConfig(max_bits=max_bits), workers=workers)
+                wall, cpu = time.perf_counter() - w0, _cpu_seconds() - c0
+            best = runs.get(name)
+            runs[name] = (table, min(wall, best[1]) if best else wall, min(cpu, best[2]) if best else cpu)
+    (old, w_old, c_old), (new, w_new, c_new) = runs["baseline"], runs["inline"]
+    same = bool(np.array_equal(old.weight, new.weight) and np.array_equal(old.actions, new.actions))
+    return {
+        "max_bits": max_bits,
+        "workers": workers,
+        "repeats": repeats,
+        "programs": new.programs,
+        "behaviours": len(new.weight),
+        "machine_steps": new.total_steps,
+        "tables_equal": same and old.total_steps == new.total_steps,
+        "baseline_wall_seconds": round(w_old, 2),
+        "inline_wall_seconds": round(w_new, 2),
+        "baseline_cpu_seconds": round(c_old, 2),
+        "inline_cpu_seconds": round(c_new, 2),
+        "speedup_wall": round(w_old / w_new, 2),
+        "speedup_cpu": round(c_old / c_new, 2),
+        "goal_speedup": 1.5,
+        "inline_programs_per_cpu_second": round(new.programs / c_new),
+        "inline_machine_steps_per_cpu_second": f"{new.total_steps / c_new:.3g}",
+        "peak_memory_mb": round(_peak_mb(), 1),
+    }
 
 
 def bench_enumerate(max_bits: int, workers: int, repeats: int = 1) -> dict[str, object]:
@@ -120,16 +227,31 @@ def bench_all_sequences(max_bits: int = 21, horizon: int = 8) -> dict[str, objec
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also enumerate 30 bits on two worker processes")
+    parser.add_argument("--only", choices=("all", "kernel"), default="all",
+                        help="'kernel': only the inlined kernel against its out-of-line baseline")
+    parser.add_argument("--kernel-bits", type=int, default=None,
+                        help="enumeration size of the kernel comparison (default 27; 30 with --full)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="worker processes of the kernel comparison (default 1; 2 with --full)")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
     args = parser.parse_args()
-    behaviour_table(EnumConfig(max_bits=9))  # load the compiled code before timing
+    for baseline in (True, False):  # load the compiled code before timing
+        with _kernel(baseline):
+            behaviour_table(EnumConfig(max_bits=9))
     results: dict[str, object] = {
-        "fast_vs_reference": bench_fast_vs_reference(),
-        "throughput": bench_throughput(),
-        "enumerate_24": bench_enumerate(24, workers=1, repeats=3),
-        "enumerate_27": bench_enumerate(27, workers=1),
-        "all_sequences": bench_all_sequences(),
+        "kernel_identical_9_tokens": bench_kernel_identical(9),
+        "kernel_enumerate": bench_kernel_enumerate(
+            args.kernel_bits or (30 if args.full else 27), args.workers or (2 if args.full else 1)
+        ),
     }
+    if args.only == "all":
+        results |= {
+            "fast_vs_reference": bench_fast_vs_reference(),
+            "throughput": bench_throughput(),
+            "enumerate_24": bench_enumerate(24, workers=1, repeats=3),
+            "enumerate_27": bench_enumerate(27, workers=1),
+            "all_sequences": bench_all_sequences(),
+        }
     if args.full:
         results["enumerate_30"] = bench_enumerate(30, workers=2)
     text = json.dumps(results, indent=2)

@@ -2,7 +2,7 @@
 
 Layers (design notes, section 1), bottom to top::
 
-    0  infrastructure: aitheory (root), _optional, results, progress, plotting, parallel, configs
+    0  infrastructure: aitheory (root), _optional, results, progress, plotting, parallel, configs, types
     1  measures, dsl
     2  mixture, ctw
     3  imitators, planning
@@ -28,7 +28,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "aitheory"
 
 LAYERS: dict[str, int] = {
-    "": 0, "_optional": 0, "results": 0, "progress": 0, "plotting": 0, "parallel": 0, "configs": 0,
+    "": 0, "_optional": 0, "results": 0, "progress": 0, "plotting": 0, "parallel": 0, "configs": 0, "types": 0,
     "measures": 1, "dsl": 1,
     "mixture": 2, "ctw": 2,
     "imitators": 3, "planning": 3,

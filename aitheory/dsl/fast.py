@@ -68,7 +68,10 @@ class BatchResult:
         return [STATUSES[s] for s in self.status]
 
 
-@numba.njit(cache=True, nogil=True, boundscheck=False)
+# inline="always": numba pastes the one-program function into the batch loop. Called out of line (9 array
+# arguments) it cost 250-320 ns per program against ~5 ns per machine step; benchmarks/bench_dsl.py keeps that
+# out-of-line kernel as its baseline and checks the outputs are identical.
+@numba.njit(nogil=True, boundscheck=False, inline="always")
 def _run_one(
     prog: np.ndarray,
     n: int,

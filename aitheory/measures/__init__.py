@@ -1,4 +1,5 @@
-"""Information measures: pmf level (:mod:`aitheory.measures.pmf`), tree level (:mod:`aitheory.measures.tree`).
+"""Information measures: pmf level (:mod:`aitheory.measures.pmf`), tree level (:mod:`aitheory.measures.tree`,
+one entry point :func:`tree_divergence`; its array fast path :mod:`aitheory.measures.sequence_form`).
 
 All in nats unless ``base=`` is given; semimeasure-aware; ``inf`` where the support condition fails.
 """
@@ -19,11 +20,14 @@ from aitheory.measures.tree import (
     History,
     Policy,
     TreeDivergence,
+    TreeOptions,
     TreeReport,
+    TreeShape,
     TreeTooLargeError,
     sequence_kl,
     sequence_kl_exact,
     sequence_tvd,
+    tree_divergence,
     tree_kl,
     tree_kl_adaptive,
     tree_kl_brute_force,
@@ -44,7 +48,9 @@ __all__ = [
     "History",
     "Policy",
     "TreeDivergence",
+    "TreeOptions",
     "TreeReport",
+    "TreeShape",
     "TreeTooLargeError",
     "as_pmf",
     "cross_entropy",
@@ -54,6 +60,7 @@ __all__ = [
     "sequence_kl",
     "sequence_kl_exact",
     "sequence_tvd",
+    "tree_divergence",
     "tree_kl",
     "tree_kl_adaptive",
     "tree_kl_brute_force",

@@ -1,5 +1,10 @@
 r"""Tree-level KL and TVD between policies over action/observation trees (Definition 2 of the paper).
 
+One entry point, :func:`tree_divergence` (``pi``, ``beta``, a :class:`TreeShape`, ``measure=``, ``reading=``);
+:func:`tree_kl`, :func:`tree_tvd`, :func:`tree_kl_adaptive`, ... are thin aliases with the measure and reading
+fixed. Per-level arrays instead of callables take the array fast path of :mod:`aitheory.measures.sequence_form`
+(used by :mod:`aitheory.planning`).
+
 Setting
 -------
 A *history* is a tuple of ints interleaving actions and observations, ``(a_1, o_1, a_2, o_2, ...)``,
@@ -73,12 +78,15 @@ from __future__ import annotations
 import itertools
 import math
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack, cast
 
+import numpy as np
+
+from aitheory.measures import sequence_form
 from aitheory.measures.pmf import (
     SUM_TOLERANCE,
     ExactLogSum,
@@ -88,6 +96,8 @@ from aitheory.measures.pmf import (
     as_pmf,
     kl_exact,
 )
+from aitheory.measures.sequence_form import Levels
+from aitheory.types import Environment, History, Policy
 
 __all__ = [
     "DEFAULT_MAX_NODES",
@@ -95,11 +105,14 @@ __all__ = [
     "History",
     "Policy",
     "TreeDivergence",
+    "TreeOptions",
     "TreeReport",
+    "TreeShape",
     "TreeTooLargeError",
     "sequence_kl",
     "sequence_kl_exact",
     "sequence_tvd",
+    "tree_divergence",
     "tree_kl",
     "tree_kl_adaptive",
     "tree_kl_brute_force",
@@ -112,11 +125,6 @@ __all__ = [
     "tree_tvd_expected",
 ]
 
-History = tuple[int, ...]
-#: A policy maps a history ending in an observation (or the empty history) to a (semi)measure over actions.
-Policy = Callable[[History], Any]
-#: An environment maps a history ending in an action to a (semi)measure over observations.
-Environment = Callable[[History], Any]
 Number = float | Fraction
 
 #: Default refusal threshold on :func:`tree_size`: at the limit, minutes of pure-Python work (about 20-30
@@ -418,11 +426,12 @@ def _open_loop_result(
     measure: Measure,
     reading: Reading,
     table: Mapping[History, Number],
-    ev: _Evaluator,
+    ev: _Evaluator | None,
     horizon: int,
     base: float | None,
     per_sequence: bool,
 ) -> TreeDivergence:
+    """The result of an open-loop table; ``ev`` is None for tables from level arrays (floats, no policy calls)."""
     maximiser = _argmax(table)
     scaled: dict[History, Number]
     if measure == "kl":
@@ -430,7 +439,7 @@ def _open_loop_result(
         value: Number
         value, unit = _scale(float(table[maximiser]), base)
     else:
-        scaled = {o: _tvd_out(v, ev.exact) for o, v in table.items()}
+        scaled = {o: _tvd_out(v, ev is not None and ev.exact) for o, v in table.items()}
         value, unit = scaled[maximiser], "probability"
     return TreeDivergence(
         measure=measure,
@@ -439,7 +448,7 @@ def _open_loop_result(
         unit=unit,
         maximiser=maximiser,
         per_sequence=MappingProxyType(scaled) if per_sequence else None,
-        policy_calls=ev.calls,
+        policy_calls=0 if ev is None else ev.calls,
         horizon=horizon,
     )
 
@@ -447,71 +456,21 @@ def _open_loop_result(
 def _prepare(
     pi: Policy,
     beta: Policy,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
+    shape: TreeShape,
     history: Sequence[int],
     max_nodes: int,
     tol: float,
     cache: bool,
     env: Environment | None = None,
 ) -> tuple[_Evaluator, History]:
-    _check_shape(n_actions, n_observations, horizon)
-    h = _check_history(history, n_actions, n_observations)
-    _check_size(n_actions, n_observations, horizon, max_nodes)
+    """Validate the start history, the size and the callables; the evaluator of ``pi``, ``beta`` (and ``env``)."""
+    ka, ko = shape.n_actions, shape.n_observations
+    h = _check_history(history, ka, ko)
+    _check_size(ka, ko, shape.horizon, max_nodes)
     for name, f in (("pi", pi), ("beta", beta), ("env", env)):
         if (name != "env" or env is not None) and not callable(f):
             raise ValueError(f"argument {name}: expected a callable taking a history, got {type(f).__name__}")
-    return _Evaluator(pi, beta, n_actions, n_observations, tol, cache, env), h
-
-
-def tree_kl(
-    pi: Policy,
-    beta: Policy,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    base: float | None = None,
-    per_sequence: bool = False,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
-    r"""``KL_{h,m}(pi || beta)`` exactly per Definition 2: the maximum over open-loop observation sequences.
-
-    ``max_{o_{k:m-1}} sum_{a_{k:m}} P_pi(a|o) ln(P_pi(a|o) / P_beta(a|o))`` in nats (or ``base``), from the
-    starting ``history`` over ``horizon`` action steps; ``inf`` if some branch has ``P_pi > 0 = P_beta``.
-    Returns the value, the maximising observation sequence and, if ``per_sequence``, every sequence's value.
-
-    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(K_o^(N-1) + N)`` memory;
-    refuses trees with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before any policy call.
-    """
-    ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    kls, _ = _open_loop_table(ev, h, horizon)
-    return _open_loop_result("kl", "open-loop", kls, ev, horizon, base, per_sequence)
-
-
-def tree_tvd(
-    pi: Policy,
-    beta: Policy,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    per_sequence: bool = False,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
-    r"""Open-loop tree TVD: ``max_{o_{k:m-1}} (1/2) sum_{a_{k:m}} |P_pi(a|o) - P_beta(a|o)|``.
-
-    A probability in ``[0, 1]`` when both are measures (at most ``(mass_pi + mass_beta)/2`` for semimeasures);
-    an exact Fraction when all policy outputs are Fractions. Same cost and limits as :func:`tree_kl`.
-    """
-    ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    _, tvds = _open_loop_table(ev, h, horizon)
-    return _open_loop_result("tvd", "open-loop", tvds, ev, horizon, None, per_sequence)
+    return _Evaluator(pi, beta, ka, ko, tol, cache, env), h
 
 
 # --------------------------------------------------------------------------------------------- brute force
@@ -580,7 +539,7 @@ def sequence_kl(
     of Definition 2): a slow reference for tests. Cost ``O(N K_a^N)``.
     """
     n_obs = len(tuple(observations))
-    ev, h = _prepare(pi, beta, n_actions, n_observations, n_obs + 1, history, max_nodes, tol, cache=True)
+    ev, h = _prepare(pi, beta, TreeShape(n_actions, n_observations, n_obs + 1), history, max_nodes, tol, cache=True)
     obs = _check_observations(observations, n_observations)
     return _scale(_seq_kl(ev, h, obs), base)[0]
 
@@ -601,9 +560,8 @@ def sequence_kl_exact(
     gives the symbolic expression). Raises ``ValueError`` if a policy output is not exact (Fractions/ints).
     """
     obs_in = tuple(observations)
-    ev, h = _prepare(
-        pi, beta, n_actions, n_observations, len(obs_in) + 1, history, max_nodes, SUM_TOLERANCE, cache=True
-    )
+    shape = TreeShape(n_actions, n_observations, len(obs_in) + 1)
+    ev, h = _prepare(pi, beta, shape, history, max_nodes, SUM_TOLERANCE, cache=True)
     obs = _check_observations(obs_in, n_observations)
     joint = list(_sequences(ev, h, obs))
     if not ev.exact:
@@ -624,71 +582,9 @@ def sequence_tvd(
 ) -> Number:
     r"""For ONE fixed observation sequence: ``(1/2) sum_a |P_pi(a|o) - P_beta(a|o)|`` by brute force."""
     n_obs = len(tuple(observations))
-    ev, h = _prepare(pi, beta, n_actions, n_observations, n_obs + 1, history, max_nodes, tol, cache=True)
+    ev, h = _prepare(pi, beta, TreeShape(n_actions, n_observations, n_obs + 1), history, max_nodes, tol, cache=True)
     obs = _check_observations(observations, n_observations)
     return _tvd_out(_seq_tvd(ev, h, obs), ev.exact)
-
-
-def _brute_force(
-    measure: Measure,
-    pi: Policy,
-    beta: Policy,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int],
-    base: float | None,
-    per_sequence: bool,
-    max_nodes: int,
-    tol: float,
-) -> TreeDivergence:
-    ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=True)
-    if horizon == 0:
-        table: dict[History, Number] = {(): 0.0 if measure == "kl" else Fraction(0)}
-    else:
-        fn = _seq_kl if measure == "kl" else _seq_tvd
-        table = {obs: fn(ev, h, obs) for obs in itertools.product(range(n_observations), repeat=horizon - 1)}
-    return _open_loop_result(measure, "brute-force", table, ev, horizon, base, per_sequence)
-
-
-def tree_kl_brute_force(
-    pi: Policy,
-    beta: Policy,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    base: float | None = None,
-    per_sequence: bool = False,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
-    """Definition 2 by direct enumeration of joint sequences (slow reference for :func:`tree_kl`).
-
-    Cost ``O(N K_a^N K_o^(N-1))`` arithmetic; policy calls cached per history (``O(D)`` memory).
-    """
-    return _brute_force(
-        "kl", pi, beta, n_actions, n_observations, horizon, history, base, per_sequence, max_nodes, tol
-    )
-
-
-def tree_tvd_brute_force(
-    pi: Policy,
-    beta: Policy,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    per_sequence: bool = False,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
-    """Open-loop tree TVD by direct enumeration of joint sequences (slow reference for :func:`tree_tvd`)."""
-    return _brute_force(
-        "tvd", pi, beta, n_actions, n_observations, horizon, history, None, per_sequence, max_nodes, tol
-    )
 
 
 # --------------------------------------------------------------------------------------------- closed loop
@@ -760,32 +656,176 @@ def _closed_loop_pair(
     )
 
 
-def _closed_loop_result(
-    measure: Measure,
-    reading: Reading,
-    ev: _Evaluator,
-    h: History,
-    horizon: int,
-    base: float | None,
-    strategy: bool = False,
-) -> TreeDivergence:
-    kl_result, tvd_result = _closed_loop_pair(ev, h, horizon, reading, base, strategy)
-    return kl_result if measure == "kl" else tvd_result
+# --------------------------------------------------------------------------------------------- one entry point
 
 
-def tree_kl_adaptive(
-    pi: Policy,
-    beta: Policy,
+@dataclass(frozen=True)
+class TreeShape:
+    """The tree of Definition 2: ``n_actions`` (``K_a``), ``n_observations`` (``K_o``), ``horizon`` (``N``)."""
+
+    n_actions: int
+    n_observations: int
+    horizon: int
+
+    def __post_init__(self) -> None:
+        _check_shape(self.n_actions, self.n_observations, self.horizon)
+
+
+class TreeOptions(TypedDict, total=False):
+    """Keyword options of :func:`tree_divergence` shared by its aliases (see there)."""
+
+    history: Sequence[int]
+    base: float | None
+    per_sequence: bool
+    strategy: bool
+    max_nodes: int
+    tol: float
+
+
+_OPEN_LOOP: frozenset[str] = frozenset({"open-loop", "brute-force"})
+
+
+def _check_options(
+    measure: str, reading: str, env: Environment | None, base: float | None, per_sequence: bool, strategy: bool
+) -> None:
+    """Refuse combinations that mean nothing (each a ``ValueError`` naming the argument)."""
+    if measure not in ("kl", "tvd"):
+        raise ValueError(f"argument measure: expected 'kl' or 'tvd', got {measure!r}")
+    if reading not in ("open-loop", "adaptive", "expected", "brute-force"):
+        raise ValueError(f"argument reading: expected open-loop, adaptive, expected or brute-force, got {reading!r}")
+    if (env is None) == (reading == "expected"):
+        raise ValueError("argument env: the expected reading needs an environment, and only it takes one")
+    if base is not None and measure != "kl":
+        raise ValueError("argument base: only a KL has a logarithm base")
+    if per_sequence and reading not in _OPEN_LOOP:
+        raise ValueError(f"argument per_sequence: only open-loop readings have per-sequence values, not {reading}")
+    if strategy and reading != "adaptive":
+        raise ValueError(f"argument strategy: only the adaptive reading has an adversary, not {reading}")
+
+
+def tree_divergence(
+    pi: Policy | Levels,
+    beta: Policy | Levels,
+    shape: TreeShape,
     *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
+    measure: Measure = "kl",
+    reading: Reading = "open-loop",
+    env: Environment | None = None,
     history: Sequence[int] = (),
     base: float | None = None,
+    per_sequence: bool = False,
     strategy: bool = False,
     max_nodes: int = DEFAULT_MAX_NODES,
     tol: float = SUM_TOLERANCE,
 ) -> TreeDivergence:
+    r"""Definition 2 and its readings: the one entry point of the tree-level divergences (module docstring).
+
+    ``measure`` is ``"kl"`` (nats, or ``base``) or ``"tvd"`` (a probability); ``reading`` one of
+    ``"open-loop"`` (exactly Definition 2: ``max_o sum_a P_pi(a|o) ln(P_pi(a|o) / P_beta(a|o))``),
+    ``"brute-force"`` (the same by direct enumeration of joint sequences, a slow reference),
+    ``"adaptive"`` (each ``o_t`` chosen after ``x_{<2t} a_t``; ``>=`` open loop; ``strategy=True`` returns the
+    adversary) or ``"expected"`` (observations drawn from ``env(o | x_{<2t} a_t)``). ``per_sequence=True``
+    (open-loop readings) returns the value of every observation sequence. Starts at ``history`` (even length).
+
+    ``pi`` and ``beta`` are callables (:data:`~aitheory.types.Policy`), or both per-level arrays
+    ``(N_s, K_a)`` (:mod:`aitheory.measures.sequence_form`, the fast path planning uses; open-loop reading
+    only, ``policy_calls = 0``). Refuses trees with :func:`tree_size` above ``max_nodes``
+    (``TreeTooLargeError``) before any policy call; costs in the module docstring.
+    """
+    _check_options(measure, reading, env, base, per_sequence, strategy)
+    if not callable(pi) and not callable(beta) and isinstance(pi, (list, tuple)) and isinstance(beta, (list, tuple)):
+        return _from_levels(pi, beta, shape, measure, reading, base, per_sequence)
+    horizon = shape.horizon
+    brute = reading == "brute-force"
+    ev, h = _prepare(cast(Policy, pi), cast(Policy, beta), shape, history, max_nodes, tol, cache=brute, env=env)
+    if reading == "open-loop":
+        kls, tvds = _open_loop_table(ev, h, horizon)
+        return _open_loop_result(measure, reading, kls if measure == "kl" else tvds, ev, horizon, base, per_sequence)
+    if reading == "brute-force":
+        return _open_loop_result(measure, reading, _brute_force_table(ev, h, horizon, measure), ev, horizon, base,
+                                 per_sequence)
+    kl_result, tvd_result = _closed_loop_pair(ev, h, horizon, reading, base, strategy)
+    return kl_result if measure == "kl" else tvd_result
+
+
+def _from_levels(
+    pi: Levels, beta: Levels, shape: TreeShape, measure: Measure, reading: Reading, base: float | None,
+    per_sequence: bool,
+) -> TreeDivergence:
+    """The open-loop reading from per-level arrays (:func:`aitheory.measures.sequence_form.open_loop`).
+
+    Shapes are checked; values are taken as given (callers such as planning validate or construct them)."""
+    if reading != "open-loop":
+        raise ValueError(f"arguments pi, beta: level arrays give the open-loop reading only, not {reading}")
+    ka, ko = shape.n_actions, shape.n_observations
+    for name, levels in (("pi", pi), ("beta", beta)):
+        want = [((ka * ko) ** s, ka) for s in range(shape.horizon)]
+        got = [np.shape(level) for level in levels]
+        if got != want:
+            raise ValueError(f"argument {name}: level shapes {got}, expected {want}")
+    if shape.horizon == 0:
+        return _open_loop_result(measure, reading, {(): 0.0}, None, 0, base, per_sequence)
+    kls, tvds = sequence_form.open_loop(pi, beta, ka, ko)
+    values = kls if measure == "kl" else tvds
+    sequences = itertools.product(range(ko), repeat=shape.horizon - 1)
+    table: dict[History, Number] = dict(zip(sequences, (float(v) for v in values), strict=True))
+    return _open_loop_result(measure, reading, table, None, shape.horizon, base, per_sequence)
+
+
+def _brute_force_table(ev: _Evaluator, h: History, horizon: int, measure: Measure) -> dict[History, Number]:
+    if horizon == 0:
+        return {(): 0.0 if measure == "kl" else Fraction(0)}
+    fn = _seq_kl if measure == "kl" else _seq_tvd
+    return {obs: fn(ev, h, obs) for obs in itertools.product(range(ev.n_observations), repeat=horizon - 1)}
+
+
+# --------------------------------------------------------------------------------------------- named readings
+# Thin aliases of tree_divergence, one per (measure, reading), with the tree given by keywords.
+
+
+def tree_kl(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+            **options: Unpack[TreeOptions]) -> TreeDivergence:
+    r"""``KL_{h,m}(pi || beta)`` exactly per Definition 2: the maximum over open-loop observation sequences.
+
+    ``max_{o_{k:m-1}} sum_{a_{k:m}} P_pi(a|o) ln(P_pi(a|o) / P_beta(a|o))`` in nats (or ``base``), from the
+    starting ``history`` over ``horizon`` action steps; ``inf`` if some branch has ``P_pi > 0 = P_beta``.
+    Returns the value, the maximising observation sequence and, if ``per_sequence``, every sequence's value.
+
+    Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(K_o^(N-1) + N)`` memory;
+    refuses trees with :func:`tree_size` above ``max_nodes`` (``TreeTooLargeError``) before any policy call.
+    """
+    return tree_divergence(pi, beta, TreeShape(n_actions, n_observations, horizon), **options)
+
+
+def tree_tvd(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+             **options: Unpack[TreeOptions]) -> TreeDivergence:
+    r"""Open-loop tree TVD: ``max_{o_{k:m-1}} (1/2) sum_{a_{k:m}} |P_pi(a|o) - P_beta(a|o)|``.
+
+    A probability in ``[0, 1]`` when both are measures (at most ``(mass_pi + mass_beta)/2`` for semimeasures);
+    an exact Fraction when all policy outputs are Fractions. Same cost and limits as :func:`tree_kl`.
+    """
+    return tree_divergence(pi, beta, TreeShape(n_actions, n_observations, horizon), measure="tvd", **options)
+
+
+def tree_kl_brute_force(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+                        **options: Unpack[TreeOptions]) -> TreeDivergence:
+    r"""Definition 2 by direct enumeration of joint sequences (slow reference for :func:`tree_kl`).
+
+    Cost ``O(N K_a^N K_o^(N-1))`` arithmetic; policy calls cached per history (``O(D)`` memory).
+    """
+    shape = TreeShape(n_actions, n_observations, horizon)
+    return tree_divergence(pi, beta, shape, reading="brute-force", **options)
+
+
+def tree_tvd_brute_force(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+                         **options: Unpack[TreeOptions]) -> TreeDivergence:
+    r"""Open-loop tree TVD by direct enumeration of joint sequences (slow reference for :func:`tree_tvd`)."""
+    shape = TreeShape(n_actions, n_observations, horizon)
+    return tree_divergence(pi, beta, shape, measure="tvd", reading="brute-force", **options)
+
+
+def tree_kl_adaptive(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+                     **options: Unpack[TreeOptions]) -> TreeDivergence:
     r"""Adaptive upper bound on Definition 2: each ``o_t`` chosen after seeing ``x_{<2t} a_t``.
 
     ``max`` over deterministic observation strategies ``sigma`` of ``sum_leaves P_pi ln(P_pi / P_beta)`` (the
@@ -799,44 +839,22 @@ def tree_kl_adaptive(
     Cost: ``2 * sum_{t<N} (K_a K_o)^t`` policy calls (each history once), ``O(N)`` recursion depth
     (plus ``O(K_a D)`` memory for the strategy if asked).
     """
-    ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    return _closed_loop_result("kl", "adaptive", ev, h, horizon, base, strategy)
+    return tree_divergence(pi, beta, TreeShape(n_actions, n_observations, horizon), reading="adaptive", **options)
 
 
-def tree_tvd_adaptive(
-    pi: Policy,
-    beta: Policy,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    strategy: bool = False,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
+def tree_tvd_adaptive(pi: Policy, beta: Policy, *, n_actions: int, n_observations: int, horizon: int,
+                      **options: Unpack[TreeOptions]) -> TreeDivergence:
     r"""Adaptive TVD: ``max_sigma (1/2) sum_leaves |P_pi - P_beta|`` over observation strategies.
 
     ``>= tree_tvd``. ``strategy=True`` returns the maximising adversary, as in :func:`tree_kl_adaptive`
     (the TVD adversary can differ from the KL one). Same cost as :func:`tree_kl_adaptive`.
     """
-    ev, h = _prepare(pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False)
-    return _closed_loop_result("tvd", "adaptive", ev, h, horizon, None, strategy)
+    shape = TreeShape(n_actions, n_observations, horizon)
+    return tree_divergence(pi, beta, shape, measure="tvd", reading="adaptive", **options)
 
 
-def tree_kl_expected(
-    pi: Policy,
-    beta: Policy,
-    env: Environment,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    base: float | None = None,
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
+def tree_kl_expected(pi: Policy, beta: Policy, env: Environment, *, n_actions: int, n_observations: int,
+                     horizon: int, **options: Unpack[TreeOptions]) -> TreeDivergence:
     r"""KL between interaction histories with observations drawn from ``env(o | x_{<2t} a_t)``.
 
     ``sum_{histories} P_env P_pi ln(P_pi / P_beta)``; for measures this is ``KL(P^{pi,env} || P^{beta,env}) =
@@ -845,29 +863,15 @@ def tree_kl_expected(
     Branches with zero environment probability are not visited. Cost as :func:`tree_kl_adaptive` plus
     ``K_a sum_{t<N-1} (K_a K_o)^t`` environment calls.
     """
-    ev, h = _prepare(
-        pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False, env=env
-    )
-    return _closed_loop_result("kl", "expected", ev, h, horizon, base)
+    shape = TreeShape(n_actions, n_observations, horizon)
+    return tree_divergence(pi, beta, shape, reading="expected", env=env, **options)
 
 
-def tree_tvd_expected(
-    pi: Policy,
-    beta: Policy,
-    env: Environment,
-    *,
-    n_actions: int,
-    n_observations: int,
-    horizon: int,
-    history: Sequence[int] = (),
-    max_nodes: int = DEFAULT_MAX_NODES,
-    tol: float = SUM_TOLERANCE,
-) -> TreeDivergence:
+def tree_tvd_expected(pi: Policy, beta: Policy, env: Environment, *, n_actions: int, n_observations: int,
+                      horizon: int, **options: Unpack[TreeOptions]) -> TreeDivergence:
     r"""TVD between interaction histories under ``env``: ``(1/2) sum_{histories} P_env |P_pi - P_beta|``."""
-    ev, h = _prepare(
-        pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=False, env=env
-    )
-    return _closed_loop_result("tvd", "expected", ev, h, horizon, None)
+    shape = TreeShape(n_actions, n_observations, horizon)
+    return tree_divergence(pi, beta, shape, measure="tvd", reading="expected", env=env, **options)
 
 
 # --------------------------------------------------------------------------------------------- all at once
@@ -913,9 +917,8 @@ def tree_report(
     :func:`tree_kl`, :func:`tree_tvd`, :func:`tree_kl_adaptive`, ... but share one cache of policy outputs,
     so memory is ``O(D)`` for ``D = sum_{t<N} (K_a K_o)^t`` cached histories. Same size limit.
     """
-    ev, h = _prepare(
-        pi, beta, n_actions, n_observations, horizon, history, max_nodes, tol, cache=True, env=env
-    )
+    shape = TreeShape(n_actions, n_observations, horizon)
+    ev, h = _prepare(pi, beta, shape, history, max_nodes, tol, cache=True, env=env)
     kls, tvds = _open_loop_table(ev, h, horizon)
     kl_open = _open_loop_result("kl", "open-loop", kls, ev, horizon, base, per_sequence)
     tvd_open = _open_loop_result("tvd", "open-loop", tvds, ev, horizon, None, per_sequence)

@@ -1,6 +1,6 @@
 r"""Finite-horizon planning: values (Definition 1), ``Q*``, optimal policies, and exact KL/TVD-constrained optima.
 
-Layer 3 of aitheory (imports numpy, scipy, networkx-style graphs, :mod:`aitheory.measures`; cvxpy lazily for the
+Layer 3 of aitheory (imports numpy, scipy, :mod:`aitheory.measures`; reads networkx-style graphs; cvxpy lazily for the
 Definition-2 KL programme, from the ``planning`` extra). Maths, exactness and cost: ``docs/planning.md``.
 
 Typical use::
@@ -32,8 +32,8 @@ from aitheory.planning.tvd import DEFAULT_MAX_LP_VARIABLES, tvd_optimal_policy, 
 from aitheory.planning.values import (
     DEFAULT_TIE_TOL,
     OptimalSolution,
+    PolicyDivergence,
     RaisedAction,
-    TreeDivergence,
     bad_action_probability,
     expected_kl,
     non_optimal_probability,
@@ -61,9 +61,9 @@ __all__ = [
     "PlanningError",
     "PlanningProblem",
     "Policy",
+    "PolicyDivergence",
     "RaisedAction",
     "TabularPolicy",
-    "TreeDivergence",
     "TreeTooLargeError",
     "Utility",
     "bad_action_probability",

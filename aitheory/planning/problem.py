@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from aitheory.measures.pmf import SUM_TOLERANCE, as_pmf
+from aitheory.types import History, ObservationKernel, Policy
 
 __all__ = [
     "DEFAULT_MAX_HISTORIES",
@@ -49,13 +50,8 @@ __all__ = [
     "Utility",
 ]
 
-History = tuple[int, ...]
-#: ``(history, action) -> (semi)measure over observations`` (length ``K_o``).
-ObservationKernel = Callable[[History, int], Sequence[float] | np.ndarray]
 #: ``complete history -> utility in [0, 1]``.
 Utility = Callable[[History], float]
-#: ``history -> (semi)measure over actions`` (length ``K_a``).
-Policy = Callable[[History], Sequence[float] | np.ndarray]
 
 #: Default cap on the number of complete histories ``(K_a K_o)^n`` a problem may enumerate.
 DEFAULT_MAX_HISTORIES = 2**20
@@ -125,6 +121,14 @@ class Environment:
                 f"expected n_observations = {self.n_observations}"
             )
         return p
+
+    def __call__(self, h: Sequence[int]) -> np.ndarray:
+        """``nu(. | x_{<2t}, a_t)`` for a history ending in the action: an :data:`aitheory.types.Environment`,
+        so a planning environment is also the ``env`` of :func:`aitheory.measures.tree_divergence`."""
+        hist = tuple(int(x) for x in h)
+        if len(hist) % 2 != 1:
+            raise ValueError(f"argument h: a history ending in an action has odd length, got length {len(hist)}")
+        return self.observation_probs(hist[:-1], hist[-1])
 
     @classmethod
     def from_graph(cls, graph: Any, start: Hashable, n_actions: int, n_observations: int) -> Environment:

@@ -35,7 +35,7 @@ import numpy as np
 from scipy import sparse
 
 from aitheory.planning.problem import PlanningError, PlanningProblem, TabularPolicy
-from aitheory.planning.values import Levels, TreeDivergence, joint_levels, tree_divergence, value_levels
+from aitheory.planning.values import Levels, PolicyDivergence, joint_levels, tree_divergence, value_levels
 
 __all__ = ["ConstrainedSolution"]
 
@@ -71,7 +71,7 @@ class ConstrainedSolution:
     constraint: str
     budget: float
     achieved: float
-    divergence: TreeDivergence
+    divergence: PolicyDivergence
     status: str
     solver: str
     objective: float
@@ -109,7 +109,7 @@ def finish(
 ) -> ConstrainedSolution:
     """Re-evaluate ``levels`` exactly, check the budget and objective, and package the result.
 
-    ``achieved_of`` names the :class:`TreeDivergence` field that is constrained (``"kl"``, ``"tvd"``,
+    ``achieved_of`` names the :class:`PolicyDivergence` field that is constrained (``"kl"``, ``"tvd"``,
     ``"kl_expected"``) unless ``achieved`` is given. Raises :class:`PlanningError` if the constraint is violated
     by more than ``check_tol`` or the value falls short of the solver's objective by more than ``check_tol``
     (``objective=None``: no solver objective, the exact value is reported as the objective).

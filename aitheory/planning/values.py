@@ -21,15 +21,17 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-from scipy.special import rel_entr
 
+from aitheory.measures import sequence_form
+from aitheory.measures.tree import TreeShape
+from aitheory.measures.tree import tree_divergence as measures_tree_divergence
 from aitheory.planning.problem import History, PlanningProblem, Policy, TabularPolicy
 
 __all__ = [
     "DEFAULT_TIE_TOL",
     "OptimalSolution",
+    "PolicyDivergence",
     "RaisedAction",
-    "TreeDivergence",
     "bad_action_probability",
     "expected_kl",
     "non_optimal_probability",
@@ -157,24 +159,18 @@ def joint_levels(problem: PlanningProblem, levels: Levels) -> list[np.ndarray]:
     r"""Sequence form: ``Y[s][i K_a + a] = prod_{r<=s} pi(a_r | h_{r-1})`` for level-``s`` history ``i``, action ``a``.
 
     ``Y[s]`` (``s = 0..n-1``) has shape ``(N_s K_a,)``: the probability of the actions ``a_1..a_{s+1}`` given
-    the observations ``o_1..o_s`` (open loop, no environment factor).
+    the observations ``o_1..o_s`` (open loop, no environment factor); :func:`aitheory.measures.sequence_form`.
     """
-    ko = problem.n_observations
-    out = []
-    prefix = np.ones(1)
-    for s in range(problem.steps):
-        joint = (prefix[:, None] * levels[s]).reshape(-1)
-        out.append(joint)
-        prefix = np.repeat(joint, ko)
-    return out
+    return sequence_form.sequence_form(levels, problem.n_observations)
 
 
 @dataclass(frozen=True, eq=False)
-class TreeDivergence:
+class PolicyDivergence:
     """Definition-2 divergences of a policy from a base policy, in nats, with the per-sequence values.
 
     ``kl_per_sequence[o]`` and ``tvd_per_sequence[o]`` are keyed by the open-loop observation sequence
-    ``o = (o_1, ..., o_{n-1})`` after the start history; ``kl`` / ``tvd`` are their maxima (Definition 2).
+    ``o = (o_1, ..., o_{n-1})`` after the start history; ``kl`` / ``tvd`` are their maxima (Definition 2, the
+    ``"open-loop"`` reading of :func:`aitheory.measures.tree_divergence`, which computes them).
     ``kl_expected`` is ``E_{pi,nu}[sum_s KL(pi(.|h_s) || beta(.|h_s))]``. Infinite KL is ``inf``.
     """
 
@@ -187,34 +183,12 @@ class TreeDivergence:
 
 def sequence_groups(problem: PlanningProblem) -> np.ndarray:
     """For each last-level sequence-form entry ``i K_a + a``, the index of its observation sequence."""
-    return np.repeat(problem.observation_index[problem.steps - 1], problem.n_actions)
-
-
-def per_sequence_kl(problem: PlanningProblem, y_last: np.ndarray, b_last: np.ndarray) -> np.ndarray:
-    """``KL_o`` for every observation sequence ``o`` from the last-level joint vectors of pi and beta."""
-    terms = rel_entr(y_last, b_last)
-    return np.bincount(sequence_groups(problem), weights=terms,
-                       minlength=problem.n_observations ** (problem.steps - 1))
-
-
-def per_sequence_tvd(problem: PlanningProblem, y_last: np.ndarray, b_last: np.ndarray) -> np.ndarray:
-    """``(1/2) sum_a |P_pi(a|o) - P_beta(a|o)|`` for every observation sequence ``o``."""
-    return 0.5 * np.bincount(sequence_groups(problem), weights=np.abs(y_last - b_last),
-                             minlength=problem.n_observations ** (problem.steps - 1))
+    return sequence_form.observation_groups(problem.n_actions, problem.n_observations, problem.steps)
 
 
 def expected_kl_levels(problem: PlanningProblem, levels: Levels, beta: Levels) -> float:
     """``E_{pi,nu}[sum_s KL(pi(.|h_s) || beta(.|h_s))]``; a history reached with probability 0 adds 0."""
-    ko = problem.n_observations
-    joints = joint_levels(problem, levels)
-    total = 0.0
-    for s in range(problem.steps):
-        prefix = np.ones(1) if s == 0 else np.repeat(joints[s - 1], ko)
-        reach = problem.env_reach[s] * prefix
-        row_kl = rel_entr(levels[s], beta[s]).sum(axis=1)
-        with np.errstate(invalid="ignore"):
-            total += math.fsum(np.where(reach > 0, reach * row_kl, 0.0))
-    return total
+    return sequence_form.expected_kl(levels, beta, problem.env_reach, problem.n_observations)
 
 
 def expected_kl(problem: PlanningProblem, pi: Policy | Sequence[np.ndarray],
@@ -224,18 +198,23 @@ def expected_kl(problem: PlanningProblem, pi: Policy | Sequence[np.ndarray],
 
 
 def tree_divergence(problem: PlanningProblem, pi: Policy | Sequence[np.ndarray],
-                    beta: Policy | Sequence[np.ndarray]) -> TreeDivergence:
-    """Definition-2 KL and TVD (max over open-loop observation sequences) and the expected KL, in nats."""
-    pl, bl = as_levels(problem, pi, "pi"), as_levels(problem, beta, "beta")
-    y, b = joint_levels(problem, pl)[-1], joint_levels(problem, bl)[-1]
-    kls, tvds = per_sequence_kl(problem, y, b), per_sequence_tvd(problem, y, b)
-    seqs = problem.observation_sequences()
-    return TreeDivergence(
-        kl=float(kls.max()),
-        tvd=float(tvds.max()),
+                    beta: Policy | Sequence[np.ndarray]) -> PolicyDivergence:
+    """Definition-2 KL and TVD (max over open-loop observation sequences) and the expected KL, in nats.
+
+    The open-loop values come from :func:`aitheory.measures.tree_divergence` on the tabulated levels (the
+    one implementation of Definition 2); the expected KL from :func:`expected_kl`.
+    """
+    pl, bl = list(as_levels(problem, pi, "pi")), list(as_levels(problem, beta, "beta"))
+    shape = TreeShape(problem.n_actions, problem.n_observations, problem.steps)
+    kl = measures_tree_divergence(pl, bl, shape, measure="kl", per_sequence=True)
+    tvd = measures_tree_divergence(pl, bl, shape, measure="tvd", per_sequence=True)
+    assert kl.per_sequence is not None and tvd.per_sequence is not None
+    return PolicyDivergence(
+        kl=float(kl.value),
+        tvd=float(tvd.value),
         kl_expected=expected_kl_levels(problem, pl, bl),
-        kl_per_sequence=dict(zip(seqs, (float(x) for x in kls), strict=True)),
-        tvd_per_sequence=dict(zip(seqs, (float(x) for x in tvds), strict=True)),
+        kl_per_sequence={o: float(v) for o, v in kl.per_sequence.items()},
+        tvd_per_sequence={o: float(v) for o, v in tvd.per_sequence.items()},
     )
 
 
