@@ -130,8 +130,11 @@ class Config:
     """Top-set threshold of the absolute reading: w(nu|h) >= alpha_absolute; Ville bound 1 - alpha_absolute/w(mu)."""
     p_one: float = 0.5
     """The environment: observations i.i.d., 1 with this probability (0 otherwise)."""
-    demo_steps: int = 6
-    """Exploit: the demonstrator acts for this many steps, then the exploit policy to the horizon."""
+    demo_steps: int = 8
+    """Exploit (on the lossless class): the demonstrator acts for this many steps, then the exploit policy to the
+    horizon. The demonstrator's own KL against nu_alpha is finite only from histories whose top set holds no
+    program that copied mu's random draws so far and is deterministic where mu randomises later: the more
+    demonstrator steps, the fewer such programs (6 steps: 0 of 50 histories; 8: about a quarter)."""
     exploit_runs: int = 5
     """Exploit: number of demonstrator histories of the lossless class (runs on which mu stayed in both top sets)
     to start from; 0 checks none, and an empty check is not held."""
@@ -186,7 +189,8 @@ class Config:
         if not 0 < self.ville_power <= 1:
             raise ValueError(f"argument ville_power: must be in (0, 1], got {self.ville_power!r}")
         if not 0 < self.outside_p < 1 or self.outside_p == 0.5:
-            raise ValueError(f"argument outside_p: must be in (0, 1) and not 1/2 (a program's ~), got {self.outside_p!r}")
+            raise ValueError(f"argument outside_p: must be in (0, 1) and not 1/2 (a program's ~), "
+                             f"got {self.outside_p!r}")
         if not 0 <= self.p_one <= 1:
             raise ValueError(f"argument p_one: must be a probability, got {self.p_one!r}")
         if not 1 <= self.demo_steps < self.horizon:
@@ -1048,7 +1052,7 @@ def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dic
         actions = np.array([r.actions for r in runs])
         in_top = np.array([r.row_in_top for r in runs])
         stayed = in_top.all(axis=1)
-        above = (nu > mus).any(axis=2)
+        above: np.ndarray = np.asarray((nu > mus).any(axis=2))
         mu_taken = np.take_along_axis(mus, actions[:, :, None], axis=2)[:, :, 0]
         outside = acted & (mu_taken == 0)
         q = np.quantile(query, (0.1, 0.5, 0.9), axis=0)
@@ -1056,8 +1060,10 @@ def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dic
             rows.append({"reading": reading, "alpha": alpha, "step": t + 1, "query_mean": float(query[:, t].mean()),
                          "query_q10": float(q[0, t]), "query_q50": float(q[1, t]), "query_q90": float(q[2, t]),
                          "nu_one_mean": float(nu[:, t, 1].mean()), "protocol_one_mean": float(probs[:, t, 1].mean()),
-                         "mu_one_mean": float(mus[:, t, 1].mean()), "action_one_freq": float((actions[:, t] == 1).mean()),
-                         "imitator_acted_freq": float(acted[:, t].mean()), "mu_row_in_top_set": float(in_top[:, t].mean())})
+                         "mu_one_mean": float(mus[:, t, 1].mean()),
+                         "action_one_freq": float((actions[:, t] == 1).mean()),
+                         "imitator_acted_freq": float(acted[:, t].mean()),
+                         "mu_row_in_top_set": float(in_top[:, t].mean())})
         first, last = float(query[:, :tenth].mean()), float(query[:, -tenth:].mean())
         summary[reading] = {
             "alpha": alpha, "runs": config.protocol_runs, "steps": config.protocol_steps,
@@ -1169,7 +1175,8 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         "mean_xi_over_mu_at_step1": float(np.concatenate(acc.first_ratio).mean()),
         "ville_from_step1_worst_excess": max(r["exceedance"] - r["ville_from_step1"] for r in ville_rows),
         "lossless": {
-            "demonstrator": lossless.mu.text, "rows": lossless.rows, "prior_mass_renormalised": math.exp(lossless.mu.log_norm),
+            "demonstrator": lossless.mu.text, "rows": lossless.rows,
+            "prior_mass_renormalised": math.exp(lossless.mu.log_norm),
             "w_mu": math.exp(lossless.mu.log_prior), "threshold_c": config.lossless_threshold,
             "alpha": _alphas(lossless.config),
             "stay": {r: {k: v for k, v in vars(e).items()} for r, e in lossless.estimates.items()},
@@ -1205,7 +1212,8 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         f"{kl_violations}. Lossless class ({lossless.rows} rows): stays {', '.join(lparts)}; "
         f"P(sup xi/mu >= {power['c']:.3g}) = {power['exceedance']:.4f} = {power['fraction_of_ville']:.2f} of Ville's "
         f"1/c (need {config.ville_power:g}); exploit ({len(exploits)} histories): KL vs xi max "
-        f"{max(kl_xi) if kl_xi else math.nan:.4g}, vs nu_alpha {_fmt_all(e.kl_nu[r] for e in exploits for r in READINGS)}"
+        f"{max(kl_xi) if kl_xi else math.nan:.4g}, vs nu_alpha "
+        f"{_fmt_all(e.kl_nu[r] for e in exploits for r in READINGS)}"
         f", demonstrator's own vs nu_alpha max {max(mu_kl) if mu_kl else math.nan:.4g} nats. Act and query "
         f"({config.protocol_steps} steps): query probability "
         + ", ".join(f"{r} {a:.3f} -> {b:.3f}" for r, (a, b) in q.items())
@@ -1344,17 +1352,19 @@ def plot_protocol(rows: list[dict[str, object]], config: Config, stem: str | Pat
             return np.array([r[name] for r in sel], dtype=float)
 
         top, bottom = axes[0, j], axes[1, j]
-        top.fill_between(t, col("query_q10"), col("query_q90"), color="C0", alpha=0.3, lw=0, label="10-90% of runs")
-        top.plot(t, col("query_mean"), "C0-", lw=1, label="mean")
-        top.set_yscale("log")
-        top.set_ylim(1e-4, 1.5)
+        random = (col("mu_one_mean") > 0) & (col("mu_one_mean") < 1)  # steps where the demonstrator randomises
+        for mask, marker, name in ((random, "o", "mu random"), (~random, "s", "mu deterministic")):
+            top.vlines(t[mask], col("query_q10")[mask], col("query_q90")[mask], color="C0", alpha=0.25, lw=2)
+            top.plot(t[mask], col("query_mean")[mask], marker, color="C0" if marker == "o" else "C3", ms=2.5,
+                     ls="none", label=f"mean, steps where {name}")
+        top.set_ylim(-0.02, 1.02)
         top.set_title(f"{reading} (alpha = {alpha:.3g})", fontsize=9)
         top.set_ylabel(r"query probability $\theta_q = 1 - \sum_a \nu_\alpha(a\mid h)$", fontsize=8)
-        top.legend(fontsize=7)
-        bottom.plot(t, col("mu_one_mean"), "k-", lw=2.5, alpha=0.35, label=r"demonstrator $\mu(1\mid h)$")
-        bottom.plot(t, col("protocol_one_mean"), "C1-", lw=0.9, label=r"protocol $\nu_\alpha(1) + \theta_q \mu(1)$")
-        bottom.plot(t, col("nu_one_mean"), "C0-", lw=0.7, label=r"imitator alone $\nu_\alpha(1\mid h)$")
-        bottom.set_xscale("log")
+        top.legend(fontsize=7, title="bars: 10-90% of runs", title_fontsize=7)
+        bottom.plot(t, col("mu_one_mean"), "o", color="0.6", ms=6, ls="none", label=r"demonstrator $\mu(1\mid h)$")
+        bottom.plot(t, col("protocol_one_mean"), "C1.", ms=3, ls="none",
+                    label=r"protocol $\nu_\alpha(1\mid h) + \theta_q \mu(1\mid h)$")
+        bottom.plot(t, col("nu_one_mean"), "C0x", ms=3, ls="none", label=r"imitator acting $\nu_\alpha(1\mid h)$")
         bottom.set_xlabel("step t")
         bottom.set_ylabel("probability of action 1 (mean over runs)", fontsize=8)
         bottom.legend(fontsize=7)
