@@ -1216,7 +1216,7 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         f"{_fmt_all(e.kl_nu[r] for e in exploits for r in READINGS)}"
         f", demonstrator's own vs nu_alpha max {max(mu_kl) if mu_kl else math.nan:.4g} nats. Act and query "
         f"({config.protocol_steps} steps): query probability "
-        + ", ".join(f"{r} {a:.3f} -> {b:.3f}" for r, (a, b) in q.items())
+        + ", ".join(f"{r} {a:.3g} (first tenth) -> {b:.3g} (last tenth)" for r, (a, b) in q.items())
         + f". Controls failed as expected: {len(failed)} of {len(controls)}"
         + (f" ({', '.join(failed)})" if failed else "")
         + "; failed claims: " + (", ".join(n for n, ok in claims.items() if not ok) or "none"))
@@ -1308,7 +1308,8 @@ def plot_ville_power(part: LosslessPart, stem: str | Path) -> tuple[Path, Path]:
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.6, 4.4))
-    rows = part.ville
+    seen = [i for i, r in enumerate(part.ville) if r["runs_exceeding"] > 0]
+    rows = part.ville[: (seen[-1] if seen else 0) + 3]  # up to just past the largest ratio seen
     c = np.array([r["c"] for r in rows])
     ex = np.array([r["exceedance"] for r in rows])
     ax.plot(c, 1.0 / c, "k--", lw=1, label="Ville: 1/c")
