@@ -26,9 +26,20 @@ stochastic environment (observations i.i.d., 1 with probability ``p_one``). A ve
 every check) gives ``xi(h)``, every row's posterior and ``nu_alpha`` at every visited history. Membership of
 ``mu`` is decided for the program ``mu`` itself from ``ln w(mu) + ln mu(h) - ln xi(h)`` (``mu(h)`` from its own
 behaviour, not from its row), at every history ``h_{<t}``, ``t = 1 .. H + 1``. The stay frequency gets a
-Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed; the
-exploit's KL is Definition 2's worst case over observation sequences (:func:`aitheory.measures.tree_kl`) from a
-demonstrator history of ``demo_steps`` steps to the horizon.
+Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed.
+
+That class loses mass (programs halt; programs beyond L bits), so ``xi/mu`` falls at once and Ville cannot bind.
+:func:`lossless_class` keeps the rows that never stop, with the prior renormalised: there ``xi/mu`` is a
+martingale, and the check measures ``P(sup_{t>=1} xi/mu >= c)`` against ``1/c`` (power: some ``c >= 2`` reaches
+``ville_power`` of the bound), the stay frequencies at threshold ``c = lossless_threshold``, and the exploit
+(Definition 2's KL, :func:`aitheory.measures.tree_kl`, from ``demo_steps`` demonstrator steps), kept where the
+demonstrator's own KL against ``nu_alpha`` is finite. FGOIL's act-and-query protocol
+(:func:`aitheory.imitators.act_and_query`) runs on the all-0 observation stream for ``protocol_steps`` steps.
+
+**Controls** (``summary.json`` ``controls``; each must fail): a demonstrator outside the class (action 1 with
+probability ``outside_p``) for ``outside_horizon`` steps, where ``nu_alpha <= mu`` breaks; and ``alpha`` too large
+(``control_alpha_factor * w(mu)``, absolute reading), where the Ville bound is vacuous and ``mu`` leaves the top set.
+``held`` = every claim held and every control failed.
 
 All KL in nats; program lengths in bits.
 """
