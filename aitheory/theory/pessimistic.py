@@ -906,9 +906,9 @@ def _ville_rows(max_log: np.ndarray, xi_first: np.ndarray, mu_first: np.ndarray,
 
 
 def _control(held: bool, bound: object, **measured: object) -> dict[str, object]:
-    """One negative control's entry of ``summary.json`` under ``controls``: its measured fields, the bound its
-    claim is measured against, and ``held`` (the claim held; a control is built to fail, so ``False`` is the
-    expected outcome)."""
+    """One negative control's entry of ``summary.json`` under ``controls``: its measured fields (``value`` the
+    one compared with ``bound``), the bound its claim is measured against, and ``held`` (the claim held; a
+    control is built to fail, so ``False`` is the expected outcome)."""
     return {**measured, "bound": bound, "held": bool(held)}
 
 
@@ -977,7 +977,8 @@ def lossless_part(mc: ModelClass, config: Config, show_progress: bool = False, c
                         ville_bound(alpha_big, mu.log_prior, "absolute"), config.confidence, "absolute", alpha_big)
     violations = big.dominance_all["absolute"]
     alpha_control = _control(
-        held=est.bound > 0 and est.consistent and violations == 0, bound=est.bound, reading="absolute",
+        held=est.bound > 0 and est.consistent and violations == 0, bound=est.bound, value=est.frequency,
+        reading="absolute",
         alpha=alpha_big, w_mu=w_mu, stays=est.stays, runs=est.runs, stay_frequency=est.frequency,
         bound_vacuous=est.bound <= 0, nu_alpha_above_mu_histories=violations,
         histories=int(config.runs * config.horizon),
@@ -1024,7 +1025,8 @@ def outside_control(config: Config) -> dict[str, object]:
     above = {r: (trace.nu[:, i] > mu).any(axis=2) for i, r in enumerate(READINGS)}  # (runs, H)
     count = {r: int(v.sum()) for r, v in above.items()}
     first = {r: (int(np.flatnonzero(v.any(axis=0))[0]) + 1 if v.any() else None) for r, v in above.items()}
-    return _control(held=sum(count.values()) == 0, bound=0, nu_alpha_above_mu_histories=count,
+    return _control(held=sum(count.values()) == 0, bound=0, value=sum(count.values()),
+                    nu_alpha_above_mu_histories=count,
                     first_step_above=first, histories=int(shape[0] * shape[1]), p_action_one=config.outside_p,
                     horizon=config.outside_horizon, class_rows=mc.rows,
                     claim="nu_alpha(a|h) <= mu(a|h) at every visited history")
