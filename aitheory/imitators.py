@@ -25,10 +25,19 @@ reading, its shortest program, which has the largest prior). An empty top set (p
 means the imitator knows nothing credible and asks for help with probability 1. By default the posterior learns
 only from the demonstrator's actions (the first ``demo_steps`` actions), not from the agent's
 (``learn_from_agent=False``); the predictions ``nu(a | h)`` always condition on the whole history.
+``renormalise=True`` divides the prior by the enumerated mass ``Z = sum_r w_r`` (for a class of programs that
+lose no mass, where ``xi`` is then a measure and ``xi/mu`` a martingale).
+
+**Act and query** (FGOIL's protocol, :func:`act_and_query`): at every step the imitator asks for help with
+probability ``theta_q(h) = 1 - sum_a nu_alpha(a | h)``; then the demonstrator acts and the posterior learns
+from that action. Otherwise the imitator acts, taking action ``a`` with probability ``nu_alpha(a | h)`` (so the
+action is ``a`` with total probability ``nu_alpha(a|h) + theta_q(h) mu(a|h)``), and the posterior does not learn
+from it: the imitator learns only from the demonstrator's answers.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -47,6 +56,8 @@ __all__ = [
     "Episode",
     "ImitatorPrediction",
     "PessimisticImitator",
+    "QueryRun",
+    "act_and_query",
     "bernoulli_environment",
     "markov_environment",
     "pessimistic_min",
@@ -144,6 +155,24 @@ def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, read
     raise ValueError(f"argument reading: must be one of {TOP_SET_READINGS}, got {reading!r}")
 
 
+def top_set_of_state(state: OnlineMixture, learned: int, alpha: float, reading: str, renormalise: bool = False
+                     ) -> np.ndarray:
+    """The top set (a row mask) of an :class:`OnlineMixture` that has learned from ``learned`` steps.
+
+    ``renormalise``: the prior is ``w_r / Z`` with ``Z`` the enumerated mass, so ``xi_Z(h) = xi(h) / Z`` once a
+    step was learned (``xi_Z(empty) = xi(empty) = 1``); then ``ln(nu(h)/xi_Z(h)) = ln(nu(h)/xi(h)) + ln Z`` and
+    the shortest program's prior is ``2^-(bits + log2 Z)``.
+    """
+    ratio = state.log_likelihood_ratio()
+    bits = state.mc.rep_bits
+    if renormalise:
+        log_z = math.log(float(sum(state.mc.enumerated_mass().values())))
+        if learned > 0:
+            ratio = ratio + log_z
+        bits = bits + log_z / math.log(2.0)
+    return top_set_mask(ratio, bits, alpha, reading)
+
+
 def pessimistic_min(row_predictions: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``min`` over the rows in ``mask`` of their predictions, per action; all 0 for an empty top set."""
     if not mask.any():
@@ -169,15 +198,17 @@ class PessimisticImitator:
     """``nu_alpha`` of Definition 4 over a :class:`~aitheory.mixture.ModelClass`, as a policy and step by step.
 
     ``demo_steps``: the first this many actions are the demonstrator's; with ``learn_from_agent=False`` (the
-    default) the posterior ignores later actions (the agent's).
+    default) the posterior ignores later actions (the agent's). ``renormalise``: the prior divided by the
+    enumerated mass (:func:`top_set_of_state`).
     """
 
     def __init__(self, model_class: ModelClass, alpha: float, reading: TopSetReading = "absolute",
-                 demo_steps: int | None = None, learn_from_agent: bool = False) -> None:
+                 demo_steps: int | None = None, learn_from_agent: bool = False, renormalise: bool = False) -> None:
         top_set_mask(np.zeros(1), np.zeros(1), alpha, reading)  # validates alpha and reading
         self.mc, self.alpha, self.reading = model_class, float(alpha), reading
         self.demo_steps = demo_steps
         self.learn_from_agent = learn_from_agent
+        self.renormalise = renormalise
         self._replay = _Replay(model_class, learn=self._learns)
 
     def _learns(self, step: int) -> bool:
@@ -185,7 +216,8 @@ class PessimisticImitator:
 
     def predict(self, history: Sequence[int]) -> ImitatorPrediction:
         state = self._replay.state(history)
-        mask = top_set_mask(state.log_likelihood_ratio(), self.mc.rep_bits, self.alpha, self.reading)
+        learned = sum(self._learns(s) for s in range(len(history) // 2))
+        mask = top_set_of_state(state, learned, self.alpha, self.reading, self.renormalise)
         probs = pessimistic_min(state.row_predictions(), mask)
         return ImitatorPrediction(probs=probs, help=float(1.0 - probs.sum()), top_set_rows=int(mask.sum()),
                                   top_set_posterior=float(state.posterior()[mask].sum()))
@@ -296,3 +328,71 @@ def run_episode(demonstrator: Policy, environment: Environment, demo_steps: int,
         observations.append(o)
         actors.append(actor)
     return Episode(tuple(actions), tuple(observations), tuple(actors))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# FGOIL's act-and-query protocol
+
+
+@dataclass(frozen=True)
+class QueryRun:
+    """One run of :func:`act_and_query` over T steps (K actions)."""
+
+    query: np.ndarray
+    """``(T,)``: ``theta_q(h_t) = 1 - sum_a nu_alpha(a | h_t)``, the probability of asking for help."""
+    nu: np.ndarray
+    """``(T, K)``: ``nu_alpha(a | h_t)``, the probability that the imitator acts and takes ``a``."""
+    mu: np.ndarray
+    """``(T, K)``: the demonstrator's ``mu(a | h_t)``."""
+    queried: np.ndarray
+    """``(T,)``: whether the imitator asked (the demonstrator acted and the posterior learned)."""
+    actions: np.ndarray
+    observations: np.ndarray
+    row_in_top: np.ndarray
+    """``(T,)``: whether row ``track_row`` (the demonstrator's behaviour row) is in the top set at ``h_t``
+    (all False without ``track_row``)."""
+
+    @property
+    def action_probs(self) -> np.ndarray:
+        """``(T, K)``: the protocol's probability of each action, ``nu_alpha(a|h) + theta_q(h) mu(a|h)``."""
+        return self.nu + self.query[:, None] * self.mu
+
+
+def act_and_query(model_class: ModelClass, demonstrator: Policy, environment: Environment, steps: int,
+                  alpha: float, reading: TopSetReading, rng: np.random.Generator, renormalise: bool = False,
+                  track_row: int | None = None) -> QueryRun:
+    """FGOIL's protocol over ``steps`` steps: at ``h_t`` ask with probability ``theta_q = 1 - sum nu_alpha``
+    (the demonstrator acts, ``a ~ mu(.|h_t)``, and the posterior learns ``a``), otherwise act, ``a`` with
+    probability ``nu_alpha(a|h_t)`` (the posterior records ``a`` without learning from it); then
+    ``o ~ environment``. ``ValueError`` naming ``steps`` beyond the class's horizon."""
+    if not 1 <= steps <= model_class.config.horizon:
+        raise ValueError(f"argument steps: must be in 1..{model_class.config.horizon} (the class's horizon), "
+                         f"got {steps}")
+    top_set_mask(np.zeros(1), np.zeros(1), alpha, reading)  # validates alpha and reading
+    k = model_class.config.k
+    state = OnlineMixture(model_class)
+    out = {"query": np.empty(steps), "nu": np.empty((steps, k)), "mu": np.empty((steps, k)),
+           "queried": np.zeros(steps, dtype=bool), "actions": np.empty(steps, dtype=np.int64),
+           "observations": np.empty(steps, dtype=np.int64), "row_in_top": np.zeros(steps, dtype=bool)}
+    history: list[int] = []
+    learned = 0
+    for t in range(steps):
+        mask = top_set_of_state(state, learned, alpha, reading, renormalise)
+        nu = pessimistic_min(state.row_predictions(), mask)
+        theta = max(0.0, 1.0 - float(nu.sum()))
+        mu = np.asarray(demonstrator(tuple(history)), dtype=np.float64)
+        asks = bool(rng.random() < theta)
+        a = _sample(mu, rng) if asks else _sample(nu / nu.sum(), rng)
+        if a is None:
+            raise ValueError(f"argument demonstrator: it stops at step {t + 1}; it must act for {steps} steps")
+        o = _sample(np.asarray(environment((*history, a))), rng)
+        if o is None:
+            raise ValueError(f"argument environment: it stops at step {t + 1}")
+        out["query"][t], out["nu"][t], out["mu"][t], out["queried"][t] = theta, nu, mu, asks
+        out["actions"][t], out["observations"][t] = a, o
+        if track_row is not None:
+            out["row_in_top"][t] = mask[track_row]
+        state.update(a, o, learn=asks)
+        learned += int(asks)
+        history += [a, o]
+    return QueryRun(**out)

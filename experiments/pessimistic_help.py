@@ -81,7 +81,7 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
     write_json(folder.file("exploit.json"), exploits)
     for e in exploits:
         print(f"exploit from t = {config.demo_steps + 1}: KL(pi||xi) = {e.kl_xi:.4g}, KL(pi||nu_alpha) = {e.kl_nu}; "
-              f"control KL(mu||.) = {e.control}; switch blocked: {e.switch_blocked}")
+              f"the demonstrator's own KL(mu||.) = {e.control}; switch blocked: {e.switch_blocked}")
     return rows
 
 

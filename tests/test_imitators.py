@@ -12,11 +12,13 @@ from aitheory.imitators import (
     BayesianImitator,
     CTWImitator,
     PessimisticImitator,
+    act_and_query,
     bernoulli_environment,
     markov_environment,
     program_policy,
     run_episode,
     top_set_mask,
+    top_set_of_state,
 )
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, OnlineMixture, build_class, predict_batch
@@ -164,3 +166,52 @@ def test_ctw_imitator_is_ctw_on_the_interleaved_history() -> None:
         assert imitator(h).sum() == pytest.approx(1.0, abs=1e-12)
     always_one = program_policy("+[.]]")
     assert 0 < tree_kl(always_one, imitator, n_actions=2, n_observations=2, horizon=3).value < np.inf
+
+
+def test_act_and_query_learns_only_from_the_answers() -> None:
+    """Replaying a run with a mixture that learns only on the queried steps gives back every step's nu_alpha and
+    query probability; the imitator's own actions never get mu-probability 0 while mu's row is in the top set;
+    the protocol's action probabilities are nu_alpha + theta_q mu."""
+    model = build_class(ClassConfig(max_bits=18, horizon=30))  # the all-0 observation stream
+    demo = program_policy("+[~.]]")
+    row = int(np.flatnonzero(np.array(model.rep_text) == "+[~.]]")[0])
+    for reading, alpha in (("absolute", 2.0**-20), ("prior_relative", 0.1)):
+        run = act_and_query(model, demo, bernoulli_environment(0.0), 30, alpha, reading,  # type: ignore[arg-type]
+                            np.random.default_rng(2), track_row=row)
+        assert run.queried[0] and run.query[0] == 1.0  # a program that halts at once is in the top set
+        assert run.queried.sum() < 30 and (run.observations == 0).all()
+        state = OnlineMixture(model)
+        for t in range(30):
+            mask = top_set_of_state(state, int(run.queried[:t].sum()), alpha, reading)
+            rows = state.row_predictions()
+            nu = rows[mask].min(axis=0) if mask.any() else np.zeros(2)
+            np.testing.assert_allclose(run.nu[t], nu, atol=1e-15)
+            assert run.query[t] == pytest.approx(1 - nu.sum())
+            assert run.row_in_top[t] == mask[row]
+            state.update(int(run.actions[t]), 0, learn=bool(run.queried[t]))
+        own = ~run.queried
+        assert (run.mu[own, run.actions[own]] > 0).all()
+        np.testing.assert_allclose(run.action_probs, run.nu + run.query[:, None] * run.mu)
+        assert (run.action_probs.sum(axis=1) <= 1 + 1e-12).all()
+    with pytest.raises(ValueError, match="argument steps"):
+        act_and_query(model, demo, bernoulli_environment(0.0), 31, 0.1, "absolute", np.random.default_rng(0))
+
+
+def test_renormalised_pessimist_divides_the_prior_by_the_enumerated_mass() -> None:
+    """renormalise=True: the prior-relative ratio moves by ln Z once a step was learned, the absolute reading's
+    prior by 1/Z (shortest program's bits + log2 Z)."""
+    import math
+
+    h = random_history(4, 3)
+    state = OnlineMixture(mc())
+    for a, o in zip(h[0::2], h[1::2], strict=True):
+        state.update(a, o)
+    log_z = math.log(float(sum(mc().enumerated_mass().values())))
+    ratio = state.log_likelihood_ratio()
+    for reading, alpha in (("prior_relative", 0.3), ("absolute", 1e-4)):
+        bits = mc().rep_bits + log_z / math.log(2)
+        expected = top_set_mask(ratio + log_z, bits, alpha, reading)
+        np.testing.assert_array_equal(top_set_of_state(state, 3, alpha, reading, renormalise=True), expected)
+    empty = OnlineMixture(mc())
+    np.testing.assert_array_equal(top_set_of_state(empty, 0, 0.5, "prior_relative", renormalise=True),
+                                  top_set_mask(np.zeros(mc().rows), mc().rep_bits, 0.5, "prior_relative"))

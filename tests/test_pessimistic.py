@@ -118,8 +118,8 @@ def test_engine_equals_the_step_by_step_imitator() -> None:
     rng = np.random.default_rng(3)
     runs = P.simulate(mu, mc, 12, 0.3, rng)
     for alphas in ((2.0**-14, 0.5), (2.0**-8, 0.05)):
-        config = P.Config(demonstrator="+[~]]", max_bits=15, horizon=6, alpha=alphas[1], alpha_absolute=alphas[0],
-                          demo_steps=3)
+        config = P.Config(demonstrator="+[~]]", lossless_demonstrator="+[~]]", max_bits=15, horizon=6,
+                          alpha=alphas[1], alpha_absolute=alphas[0], demo_steps=3)
         assert P.cross_check(mc, config, runs, 12) == 0
     # "]" (halts at once) is in the prior-relative top set at the empty history: help is 1 there
     trace = P.mixture_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
@@ -167,33 +167,11 @@ def test_config_errors_name_the_argument(field: str, value: float) -> None:
         P.Config(demonstrator="+[~.")
 
 
-def test_quick_run_holds_and_writes_its_folder(tmp_path) -> None:
-    result = run_check("pessimistic", P.Config.quick(), tmp_path / "run")
-    assert result.held, result.verdict
-    summary = read_json(tmp_path / "run" / "summary.json")
-    assert summary["held"] is True and summary["relation"] == ">="
-    assert summary["measured"] >= summary["bound"]
-    assert summary["engine_mismatches"] == 0 and summary["bookkeeping_inconsistencies"] == 0
-    assert all(v == 0 for v in summary["dominance_violations"].values())
-    for e in summary["exploit"]:
-        assert e["kl_nu"] == {"absolute": "inf", "prior_relative": "inf"}
-        assert math.isfinite(e["kl_xi"]) and e["kl_xi"] > 0 and e["switch_steps"] >= 1
-        assert e["switch_blocked"] is True
-        for step in e["per_step"]:
-            if step["switch"]:  # the mechanism: nu_alpha gives the switched-to action 0, xi does not
-                assert step["nu_of_action"] == {"absolute": 0.0, "prior_relative": 0.0} and step["xi_of_action"] > 0
-    for name in ("config.json", "metrics.csv", "ville.csv", "pessimistic_ville.png", "pessimistic_ville.svg",
-                 "pessimistic_help.png", "pessimistic_help.svg"):
-        assert (tmp_path / "run" / name).exists(), name
-
-
 def test_a_wrong_imitator_fails_the_check(tmp_path) -> None:
     """The check can fail: with max instead of min, nu_alpha > mu on the stay runs (counted) and held is False."""
     from aitheory.results import RunFolder
 
-    config = P.Config.quick()
-    result = P.run(P.Config(**{**vars(config), "plot": False, "cross_check_runs": 0}),
-                   RunFolder.create(tmp_path / "wrong", "pessimistic"), combine="max")
+    result = P.run(tiny(cross_check_runs=0), RunFolder.create(tmp_path / "wrong", "pessimistic"), combine="max")
     assert not result.held
     assert sum(result.details["dominance_violations"].values()) > 0
     assert sum(sum(v.values()) for v in result.details["kl_violations"].values()) > 0
@@ -245,7 +223,8 @@ def test_runs_are_reproducible_from_the_seed() -> None:
     """Same seed: the same runs and the same bookkeeping; another seed: other runs."""
     mc = small_class()
     mu = P.demonstrator_in_class(mc, "+[~]]")
-    config = P.Config(demonstrator="+[~]]", max_bits=15, horizon=6, demo_steps=3, batch=7)
+    config = P.Config(demonstrator="+[~]]", lossless_demonstrator="+[~]]", max_bits=15, horizon=6, demo_steps=3,
+                      batch=7)
     a = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(11))
     b = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(11))
     c = P.simulate(mu, mc, 30, 0.5, np.random.default_rng(12))
@@ -255,3 +234,114 @@ def test_runs_are_reproducible_from_the_seed() -> None:
     for reading in P.READINGS:
         np.testing.assert_array_equal(acc_a.cat("help", reading), acc_b.cat("help", reading))
         np.testing.assert_array_equal(acc_a.cat("stays", reading), acc_b.cat("stays", reading))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The lossless class, the controls, the act-and-query protocol
+
+
+def tiny(**changes: object) -> P.Config:
+    """A small configuration for the tests that break a claim (seconds)."""
+    base = {**vars(P.Config.quick()), "runs": 200, "plot": False, "cross_check_runs": 1, "outside_runs": 4,
+            "protocol_steps": 40, "protocol_runs": 2, "exploit_runs": 1}
+    return P.Config(**{**base, **changes})
+
+
+def run_tiny(tmp_path, name: str, **changes: object) -> P.CheckResult:
+    from aitheory.results import RunFolder
+
+    return P.run(tiny(**changes), RunFolder.create(tmp_path / name, "pessimistic"))
+
+
+def test_lossless_class_is_a_measure_and_the_engine_matches_fractions() -> None:
+    """Every code of the lossless class is an action or ~; with the prior renormalised, xi(h) (engine) equals the
+    exact Fraction sum_r (w_r/Z) nu_r(h), and xi(.|h) sums to 1 at every step (a measure: xi/mu a martingale)."""
+    mc = small_class()
+    sub, log_norm = P.lossless_class(mc)
+    assert ((sub.codes == CODE_TILDE) | (sub.codes >= 0)).all() and sub.rows < mc.rows
+    z = sum(sub.enumerated_mass().values(), Fraction(0))
+    assert math.isclose(math.exp(log_norm), float(z), rel_tol=1e-12)
+    mu = P.demonstrator_in_class(sub, "+[~]]")
+    runs = P.simulate(mu, sub, 4, 0.5, np.random.default_rng(5))
+    trace = P.mixture_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
+    weights = [Fraction(int(w), sub.unit) / z for w in sub.weight_by_kind.sum(axis=1)]
+    for b in range(4):
+        lik = [Fraction(1)] * sub.rows
+        for t in range(sub.config.horizon + 1):
+            xi = sum((w * x for w, x in zip(weights, lik, strict=True)), Fraction(0))
+            assert math.isclose(math.exp(trace.log_z[b, t]), float(xi), rel_tol=1e-12)
+            if t == sub.config.horizon:
+                break
+            assert trace.xi[b, t].sum() == pytest.approx(1.0, abs=1e-12)
+            a = int(runs.actions[b, t])
+            for r in range(sub.rows):
+                code = int(sub.codes[r, runs.g[b], t])
+                lik[r] *= Fraction(1, 2) if code == CODE_TILDE else Fraction(int(code == a))
+    config = P.Config(demonstrator="+[~]]", lossless_demonstrator="+[~]]", max_bits=15, horizon=6, demo_steps=3,
+                      alpha=0.5, alpha_absolute=0.05)
+    assert P.cross_check(sub, config, runs, 4, log_norm=log_norm) == 0  # PessimisticImitator(renormalise=True)
+
+
+def test_exceedance_rows_count_and_compare_with_ville() -> None:
+    max_log = np.log(np.array([1.0, 2.0, 2.5, 8.0]))
+    rows = P.exceedance_rows(max_log, 0.99, points=9)
+    assert rows[0]["c"] == 2.0 and rows[0]["runs_exceeding"] == 3 and rows[0]["fraction_of_ville"] == 1.5
+    assert rows[-1]["c"] == 8.0 and rows[-1]["runs_exceeding"] == 1
+    assert all(r["consistent"] == (r["lower"] <= 1 / r["c"]) for r in rows)
+
+
+def test_quick_run_has_power_controls_that_fail_and_the_protocol(tmp_path) -> None:
+    """The default-shaped quick run: a Ville case at >= 1/4 of 1/c, both controls measured and failed, the
+    exploit finite for the demonstrator and infinite for the switch, the act-and-query run."""
+    result = run_check("pessimistic", P.Config.quick(), tmp_path / "run")
+    assert result.held, result.verdict
+    summary = read_json(tmp_path / "run" / "summary.json")
+    assert summary["held"] is True and all(summary["claims"].values())
+    assert summary["lossless"]["ville_power"]["fraction_of_ville"] >= 0.25
+    assert summary["lossless"]["ville_power"]["c"] >= 2
+    controls = summary["controls"]
+    assert set(controls) == {"outside_class", "alpha_too_large"}
+    for name, c in controls.items():
+        assert c["held"] is False and "bound" in c and "value" in c, name
+    assert sum(controls["outside_class"]["nu_alpha_above_mu_histories"].values()) > 0
+    assert controls["alpha_too_large"]["bound_vacuous"] is True
+    assert summary["exploit"]
+    for e in summary["exploit"]:
+        assert e["kl_nu"] == {"absolute": "inf", "prior_relative": "inf"}
+        assert all(isinstance(v, float) and math.isfinite(v) for v in e["demonstrator_kl"].values())
+    for reading in P.READINGS:
+        p = summary["protocol"][reading]
+        assert p["held"] and p["nu_alpha_above_mu_histories"] == 0 and p["imitator_took_action_mu_never_takes"] == 0
+        assert p["query_mean_last_tenth"] < p["query_mean_first_tenth"]
+    assert summary["relation"] == ">=" and summary["measured"] >= summary["bound"]
+    assert summary["engine_mismatches"] == 0 and summary["bookkeeping_inconsistencies"] == 0
+    assert summary["lossless"]["engine_mismatches"] == 0
+    assert all(v == 0 for v in summary["dominance_violations"].values())
+    for e in summary["exploit"]:
+        assert math.isfinite(e["kl_xi"]) and e["kl_xi"] > 0 and e["switch_steps"] >= 1 and e["switch_blocked"]
+        for step in e["per_step"]:
+            if step["switch"]:  # the mechanism: nu_alpha gives the switched-to action 0, xi does not
+                assert step["nu_of_action"] == {"absolute": 0.0, "prior_relative": 0.0} and step["xi_of_action"] > 0
+    for name in ("config.json", "metrics.csv", "ville.csv", "ville_lossless.csv", "protocol.csv",
+                 "pessimistic_ville.png", "pessimistic_ville.svg", "pessimistic_help.png", "pessimistic_help.svg",
+                 "pessimistic_ville_lossless.png", "pessimistic_protocol.png"):
+        assert (tmp_path / "run" / name).exists(), name
+
+
+@pytest.mark.parametrize(("changes", "claim"), [
+    ({"exploit_runs": 0}, "exploit"),  # an empty check is not held
+    ({"ville_power": 1.0}, "lossless_class"),  # Ville never binds exactly here
+    ({"protocol_steps": 5}, "protocol"),  # the query probability is 1 for the first steps: no shrinking shown
+])
+def test_each_claim_broken_turns_the_check_false(tmp_path, changes: dict, claim: str) -> None:
+    result = run_tiny(tmp_path, claim, **changes)
+    assert not result.held and result.details["claims"][claim] is False, result.verdict
+    assert "HELD" not in result.verdict
+
+
+def test_a_control_that_holds_makes_the_check_not_held(tmp_path) -> None:
+    """Outside the class but only 5 steps: dominance still holds there (the control's claim holds), so the control
+    did not fail, and the check is not held although every claim is."""
+    result = run_tiny(tmp_path, "short", outside_horizon=5)
+    assert result.details["controls"]["outside_class"]["held"] is True
+    assert all(result.details["claims"].values()) and not result.held

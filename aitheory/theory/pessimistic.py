@@ -26,9 +26,20 @@ stochastic environment (observations i.i.d., 1 with probability ``p_one``). A ve
 every check) gives ``xi(h)``, every row's posterior and ``nu_alpha`` at every visited history. Membership of
 ``mu`` is decided for the program ``mu`` itself from ``ln w(mu) + ln mu(h) - ln xi(h)`` (``mu(h)`` from its own
 behaviour, not from its row), at every history ``h_{<t}``, ``t = 1 .. H + 1``. The stay frequency gets a
-Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed; the
-exploit's KL is Definition 2's worst case over observation sequences (:func:`aitheory.measures.tree_kl`) from a
-demonstrator history of ``demo_steps`` steps to the horizon.
+Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed.
+
+That class loses mass (programs halt; programs beyond L bits), so ``xi/mu`` falls at once and Ville cannot bind.
+:func:`lossless_class` keeps the rows that never stop, with the prior renormalised: there ``xi/mu`` is a
+martingale, and the check measures ``P(sup_{t>=1} xi/mu >= c)`` against ``1/c`` (power: some ``c >= 2`` reaches
+``ville_power`` of the bound), the stay frequencies at threshold ``c = lossless_threshold``, and the exploit
+(Definition 2's KL, :func:`aitheory.measures.tree_kl`, from ``demo_steps`` demonstrator steps), kept where the
+demonstrator's own KL against ``nu_alpha`` is finite. FGOIL's act-and-query protocol
+(:func:`aitheory.imitators.act_and_query`) runs on the all-0 observation stream for ``protocol_steps`` steps.
+
+**Controls** (``summary.json`` ``controls``; each must fail): a demonstrator outside the class (action 1 with
+probability ``outside_p``) for ``outside_horizon`` steps, where ``nu_alpha <= mu`` breaks; and ``alpha`` too large
+(``control_alpha_factor * w(mu)``, absolute reading), where the Ville bound is vacuous and ``mu`` leaves the top set.
+``held`` = every claim held and every control failed.
 
 All KL in nats; program lengths in bits.
 """
@@ -37,7 +48,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
@@ -46,7 +58,15 @@ import numpy as np
 from scipy.stats import beta as beta_dist
 
 from aitheory.dsl import TILDE_ACTION, parse, run_reference
-from aitheory.imitators import TOP_SET_READINGS, BayesianImitator, PessimisticImitator, program_policy, top_set_mask
+from aitheory.imitators import (
+    TOP_SET_READINGS,
+    BayesianImitator,
+    PessimisticImitator,
+    act_and_query,
+    bernoulli_environment,
+    program_policy,
+    top_set_mask,
+)
 from aitheory.measures import kl, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, build_class
 from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE
@@ -66,6 +86,7 @@ __all__ = [
     "Demonstrator",
     "DominanceCount",
     "ExploitResult",
+    "LosslessPart",
     "Runs",
     "StayEstimate",
     "collect",
@@ -73,15 +94,22 @@ __all__ = [
     "cross_check",
     "demonstrator_in_class",
     "dominance_violations",
+    "exceedance_rows",
     "exploit",
     "exploit_policy",
     "help_rows",
     "history_index",
+    "lossless_class",
+    "lossless_part",
     "mixture_batch",
     "mu_in_top_set",
     "mu_log_likelihood",
+    "outside_control",
     "plot_help",
+    "plot_protocol",
     "plot_ville",
+    "plot_ville_power",
+    "protocol_part",
     "run",
     "simulate",
     "stay_estimate",
@@ -113,11 +141,38 @@ class Config:
     """Top-set threshold of the absolute reading: w(nu|h) >= alpha_absolute; Ville bound 1 - alpha_absolute/w(mu)."""
     p_one: float = 0.5
     """The environment: observations i.i.d., 1 with this probability (0 otherwise)."""
-    demo_steps: int = 6
-    """Exploit: the demonstrator acts for this many steps, then the exploit policy to the horizon."""
+    demo_steps: int = 8
+    """Exploit (on the lossless class): the demonstrator acts for this many steps, then the exploit policy to the
+    horizon. The demonstrator's own KL against nu_alpha is finite only from histories whose top set holds no
+    program that copied mu's random draws so far and is deterministic where mu randomises later: the more
+    demonstrator steps, the fewer such programs (6 steps: 0 of 50 histories; 8: about a quarter)."""
     exploit_runs: int = 5
-    """Exploit: number of demonstrator histories (runs on which mu stayed in both top sets) to start from; 0 skips
-    the exploit (and leaves it out of the verdict)."""
+    """Exploit: number of demonstrator histories of the lossless class (runs on which mu stayed in both top sets)
+    to start from; 0 checks none, and an empty check is not held."""
+    lossless_demonstrator: str = "+[~.]]"
+    """The demonstrator of the lossless class (the rows that never stop, prior renormalised), where ``xi/mu`` is
+    a martingale and Ville's inequality can bind; also the exploit's demonstrator."""
+    lossless_threshold: float = 2.0
+    """c of the lossless class's top sets: ``alpha = 1/c`` (prior-relative) and ``alpha = w(mu)/c`` (absolute),
+    so that ``mu`` leaves either exactly when ``xi/mu`` exceeds c; both Ville bounds are ``1 - 1/c``."""
+    ville_power: float = 0.25
+    """The check has power when the measured ``P(sup_{t>=1} xi/mu >= c)`` reaches this fraction of ``1/c`` for
+    some ``c >= 2``."""
+    control_alpha_factor: float = 4.0
+    """Control "alpha too large": the absolute reading with ``alpha = factor * w(mu)`` (> w(mu): the Ville
+    bound ``1 - alpha/w(mu)`` is vacuous) on the lossless class."""
+    outside_p: float = 0.8
+    """Control "outside the class": a demonstrator taking action 1 with this probability at every step (no program
+    of the class behaves so), on the all-0 observation stream."""
+    outside_horizon: int = 40
+    """Control "outside the class": steps per run (dominance holds for the first 8 or so, then breaks)."""
+    outside_runs: int = 30
+    """Control "outside the class": number of runs."""
+    protocol_steps: int = 300
+    """FGOIL's act-and-query protocol: steps per run, on the all-0 observation stream (class built to this
+    horizon, max_bits as above)."""
+    protocol_runs: int = 20
+    """FGOIL's act-and-query protocol: runs per top-set reading."""
     confidence: float = 0.99
     """Two-sided confidence level of the Clopper-Pearson interval on the stay frequency."""
     cross_check_runs: int = 5
@@ -130,13 +185,23 @@ class Config:
     """Draw the figures (needs matplotlib)."""
 
     def __post_init__(self) -> None:
-        for name in ("horizon", "runs", "batch"):
+        for name in ("horizon", "runs", "batch", "outside_horizon", "outside_runs", "protocol_steps",
+                     "protocol_runs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"argument {name}: must be >= 1, got {getattr(self, name)}")
         for name in ("alpha", "alpha_absolute"):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0 < value <= 1):
                 raise ValueError(f"argument {name}: must be in (0, 1], got {value!r}")
+        if not (math.isfinite(self.lossless_threshold) and self.lossless_threshold > 1):
+            raise ValueError(f"argument lossless_threshold: must be > 1, got {self.lossless_threshold!r}")
+        if not (math.isfinite(self.control_alpha_factor) and self.control_alpha_factor > 1):
+            raise ValueError(f"argument control_alpha_factor: must be > 1, got {self.control_alpha_factor!r}")
+        if not 0 < self.ville_power <= 1:
+            raise ValueError(f"argument ville_power: must be in (0, 1], got {self.ville_power!r}")
+        if not 0 < self.outside_p < 1 or self.outside_p == 0.5:
+            raise ValueError(f"argument outside_p: must be in (0, 1) and not 1/2 (a program's ~), "
+                             f"got {self.outside_p!r}")
         if not 0 <= self.p_one <= 1:
             raise ValueError(f"argument p_one: must be a probability, got {self.p_one!r}")
         if not 1 <= self.demo_steps < self.horizon:
@@ -147,15 +212,17 @@ class Config:
         for name in ("exploit_runs", "cross_check_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"argument {name}: must be >= 0, got {getattr(self, name)}")
-        tokens = len(parse(self.demonstrator).codes)  # ParseError (a ValueError) with the position if malformed
-        if 3 * tokens > self.max_bits:
-            raise ValueError(f"argument demonstrator: {self.demonstrator!r} has {3 * tokens} plain bits, more than "
-                             f"max_bits = {self.max_bits}: it would not be in the class")
+        for name in ("demonstrator", "lossless_demonstrator"):
+            text = getattr(self, name)
+            tokens = len(parse(text).codes)  # ParseError (a ValueError) with the position if malformed
+            if 3 * tokens > self.max_bits:
+                raise ValueError(f"argument {name}: {text!r} has {3 * tokens} plain bits, more than "
+                                 f"max_bits = {self.max_bits}: it would not be in the class")
 
     @classmethod
     def quick(cls) -> Config:
         return cls(max_bits=18, horizon=6, runs=400, demo_steps=4, exploit_runs=2, cross_check_runs=3,
-                   plot=True)
+                   outside_horizon=30, outside_runs=10, protocol_steps=60, protocol_runs=6, plot=True)
 
     def class_config(self) -> ClassConfig:
         return ClassConfig(max_bits=self.max_bits, horizon=self.horizon)
@@ -177,15 +244,32 @@ class Demonstrator:
     codes: np.ndarray
     """``(G, H)``: ``mu``'s behaviour code on every history (an action, or ``CODE_TILDE``), from the reference
     interpreter."""
+    log_norm: float = 0.0
+    """``ln Z`` when the class's prior is renormalised by its enumerated mass ``Z`` (:func:`lossless_class`)."""
 
     @property
     def log_prior(self) -> float:
-        """``ln w(mu) = -bits ln 2``."""
-        return -self.bits * math.log(2.0)
+        """``ln w(mu) = -bits ln 2 - ln Z``."""
+        return -self.bits * math.log(2.0) - self.log_norm
 
     def probs(self, g: np.ndarray, t: np.ndarray | int, k: int) -> np.ndarray:
         """``mu(. | h)`` at step ``t`` (0-based) of histories ``g``: ``(..., K)``."""
         return _onehot(self.codes[g, t], k)
+
+
+def lossless_class(mc: ModelClass) -> tuple[ModelClass, float]:
+    """The rows of ``mc`` that lose no mass: on every history and step their code is an action or ``~`` (no
+    halting, no timeout, no MIX, which predicts with the lossy plain mixture). Returns the sub-class and ``ln Z``,
+    ``Z`` its exact enumerated prior mass; with the prior renormalised to ``w_r / Z``, ``xi`` is a measure and
+    ``xi(h)/mu(h)`` a martingale under ``mu`` starting at 1 (Ville's inequality can bind)."""
+    keep = ((mc.codes == CODE_TILDE) | (mc.codes >= 0)).all(axis=(1, 2))
+    if not keep.any():
+        raise ValueError("argument max_bits: the class has no program that loses no mass")
+    sub = ModelClass(config=mc.config, codes=mc.codes[keep], weight_by_kind=mc.weight_by_kind[keep],
+                     rep_bits=mc.rep_bits[keep], rep_text=tuple(t for t, k in zip(mc.rep_text, keep, strict=True) if k),
+                     histories=mc.histories)
+    mass = sum(sub.enumerated_mass().values(), Fraction(0))
+    return sub, math.log(mass.numerator) - math.log(mass.denominator)
 
 
 def demonstrator_in_class(mc: ModelClass, text: str) -> Demonstrator:
@@ -392,7 +476,7 @@ def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_b
 
 
 def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tuple[float, float],
-                  mu_row: int, combine: Combine = "min") -> BatchTrace:
+                  mu_row: int, combine: Combine = "min", log_norm: float = 0.0) -> BatchTrace:
     """The mixture of :mod:`aitheory.mixture.engine` and the pessimistic imitator of
     :class:`~aitheory.imitators.PessimisticImitator` along B runs (compiled; one pass over the rows per step).
 
@@ -403,7 +487,9 @@ def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tu
     ``xi_plain(empty) = 1/2``. Row r is in a top set when its shortest program is
     (:func:`aitheory.imitators.top_set_mask`; ``alphas`` for :data:`READINGS`); ``nu_alpha`` is the minimum
     over those rows of their predictions, 0 for an empty top set. ``combine="max"`` is a deliberately wrong
-    imitator (the most optimistic model), used to show that the check can fail.
+    imitator (the most optimistic model), used to show that the check can fail. ``log_norm = ln Z`` renormalises
+    the prior to ``w_r / Z`` (:func:`lossless_class`): ``ln w_r`` and the shortest programs' ``ln 2^-bits`` both
+    drop by ``ln Z``.
     """
     if combine not in ("min", "max"):
         raise ValueError(f"argument combine: must be 'min' or 'max', got {combine!r}")
@@ -422,7 +508,8 @@ def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tu
                      nu=np.empty((n, 2, horizon, k)), sizes=np.empty((n, 2, horizon), dtype=np.int64),
                      stopping=np.empty((n, 2, horizon), dtype=np.bool_),
                      row_log_lik=np.empty((n, horizon + 1)), row_in_top=np.empty((n, 2, horizon + 1), dtype=bool))
-    _kernel(mc.codes, _log(prior.sum(axis=1)), _log(prior[:, 0]), mc.rep_bits.astype(np.float64), g, acts, k,
+    _kernel(mc.codes, _log(prior.sum(axis=1)) - log_norm, _log(prior[:, 0]),
+            mc.rep_bits.astype(np.float64) + log_norm / math.log(2.0), g, acts, k,
             np.log(np.asarray(alphas, dtype=np.float64)), combine == "max", mu_row, out.log_z, out.xi, out.nu,
             out.sizes, out.stopping, out.row_log_lik, out.row_in_top)
     return out
@@ -622,20 +709,21 @@ def exploit_policy(demonstrator: str, k: int, demo_steps: int) -> Callable[[Sequ
     return pi
 
 
-def exploit(mc: ModelClass, config: Config, history: tuple[int, ...], n_observations: int | None = None
-            ) -> ExploitResult:
+def exploit(mc: ModelClass, config: Config, history: tuple[int, ...], n_observations: int | None = None,
+            renormalise: bool = False) -> ExploitResult:
     """Definition 2's KL of :func:`exploit_policy`, and of ``mu`` itself (the control), from ``history`` over the
     remaining ``H - demo_steps`` steps, against the Bayesian imitator and the pessimistic imitator (both readings;
     learning from the demonstrator's steps only). ``n_observations``: the observation alphabet the worst case
-    ranges over (default K; 1 for a class built on the all-0 stream only)."""
+    ranges over (default K; 1 for a class built on the all-0 stream only). ``renormalise``: a lossless class
+    with its prior renormalised (:func:`lossless_class`)."""
     k = mc.config.k
     n_obs = k if n_observations is None else n_observations
     steps = config.horizon - config.demo_steps
     pi = exploit_policy(config.demonstrator, k, config.demo_steps)
     mu = program_policy(config.demonstrator, k)
-    bayes = BayesianImitator(mc)
+    bayes = BayesianImitator(mc, "normalised" if renormalise else "raw")
     pessimists = {reading: PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
-                                               demo_steps=config.demo_steps)
+                                               demo_steps=config.demo_steps, renormalise=renormalise)
                   for reading, alpha in (("absolute", config.alpha_absolute), ("prior_relative", config.alpha))}
 
     def tkl(policy: Callable[..., np.ndarray], base: Callable[..., np.ndarray]
@@ -699,6 +787,8 @@ class Accumulated:
     """Histories where mu is in the top set but its behaviour row is not (must be 0: rep_bits <= bits(mu))."""
     row_mismatch: float = 0.0
     """Largest |ln nu_row(h) - ln mu(h)| over the runs (mu's row and mu must agree)."""
+    dominance_all: dict[str, int] = field(default_factory=dict)
+    """Per reading: visited histories of *every* run (mu stayed or not) with ``nu_alpha(a|h) > mu(a|h)``."""
 
     def cat(self, name: str, reading: str) -> np.ndarray:
         return np.concatenate(getattr(self, name)[reading])
@@ -712,7 +802,8 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
                    acc: Accumulated, cache: dict, combine: Combine = "min") -> BatchTrace:
     k = mc.config.k
     alphas = _alphas(config)
-    trace = mixture_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine)
+    trace = mixture_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine,
+                          mu.log_norm)
     log_mu = mu_log_likelihood(mu, g, actions, k)
     log_mu_over_xi = log_mu - trace.log_z
     acc.max_log_xi_over_mu.append((-log_mu_over_xi[:, 1:]).max(axis=1))
@@ -730,6 +821,7 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
         acc.help.setdefault(reading, []).append(1.0 - nu.sum(axis=2))
         acc.sizes.setdefault(reading, []).append(trace.sizes[:, i])
         acc.stopping.setdefault(reading, []).append(trace.stopping[:, i])
+        acc.dominance_all[reading] = acc.dominance_all.get(reading, 0) + int((nu > mu_probs).any(axis=2).sum())
         acc.dominance.setdefault(reading, DominanceCount()).add(
             dominance_violations(nu, mu_probs, stays, cache.setdefault(reading, {})))
     return trace
@@ -751,21 +843,25 @@ def _interleave(actions: Sequence[int] | np.ndarray, observations: Sequence[int]
     return tuple(int(x) for pair in zip(actions, observations, strict=True) for x in pair)
 
 
-def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Combine = "min") -> int:
+def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Combine = "min",
+                log_norm: float = 0.0) -> int:
     """Re-compute ``xi`` and ``nu_alpha`` along the first ``n`` runs with the step-by-step implementations
     (:class:`~aitheory.imitators.BayesianImitator`, :class:`~aitheory.imitators.PessimisticImitator`) and return
-    the number of (run, step, predictor) disagreements beyond ``1e-9``."""
+    the number of (run, step, predictor) disagreements beyond ``1e-9``. With ``log_norm`` (a renormalised lossless
+    class) the step-by-step ones renormalise too (``renormalise=True``, ``xi`` normalised)."""
     n = min(n, len(runs.g))
     if n == 0:
         return 0
     alphas = _alphas(config)
     trace = mixture_batch(mc, runs.g[:n], runs.actions[:n], (alphas["absolute"], alphas["prior_relative"]), 0,
-                          combine)
+                          combine, log_norm)
     mismatches = 0
-    bayes = BayesianImitator(mc)
+    renormalise = log_norm != 0.0
+    bayes = BayesianImitator(mc, "normalised" if renormalise else "raw")
     for i, (reading, alpha) in enumerate(alphas.items()):
         nu = trace.nu[:, i]
-        imitator = PessimisticImitator(mc, alpha=alpha, reading=reading)  # type: ignore[arg-type]
+        imitator = PessimisticImitator(mc, alpha=alpha, reading=reading,  # type: ignore[arg-type]
+                                       renormalise=renormalise)
         for b in range(n):
             obs = mc.histories[runs.g[b]]
             for t in range(config.horizon):
@@ -809,8 +905,198 @@ def _ville_rows(max_log: np.ndarray, xi_first: np.ndarray, mu_first: np.ndarray,
     return rows
 
 
+def _control(held: bool, bound: object, **measured: object) -> dict[str, object]:
+    """One negative control's entry of ``summary.json`` under ``controls``: its measured fields (``value`` the
+    one compared with ``bound``), the bound its claim is measured against, and ``held`` (the claim held; a
+    control is built to fail, so ``False`` is the expected outcome)."""
+    return {**measured, "bound": bound, "held": bool(held)}
+
+
+def _stay_estimates(acc: Accumulated, config: Config, mu: Demonstrator) -> dict[str, StayEstimate]:
+    return {reading: stay_estimate(int(acc.cat("stays", reading).sum()), config.runs,
+                                   ville_bound(alpha, mu.log_prior, reading), config.confidence, reading, alpha)
+            for reading, alpha in _alphas(config).items()}
+
+
+def exceedance_rows(max_log: np.ndarray, confidence: float, points: int = 37) -> list[dict[str, float]]:
+    """Over ``c = 2^(j/4)``, ``j = 4 .. 3 + points`` (c from 2): the number of runs with
+    ``max_{t>=1} xi(h_t)/mu(h_t) >= c``, its frequency with a Clopper-Pearson interval, Ville's ``1/c``, whether
+    the interval reaches below ``1/c`` (``consistent``: the data do not contradict Ville), and ``c P``, the
+    fraction of Ville's bound that is attained."""
+    runs = len(max_log)
+    rows = []
+    for j in range(4, 4 + points):
+        c = 2.0 ** (j / 4)
+        n = int((max_log >= math.log(c) - 1e-12).sum())
+        est = stay_estimate(n, runs, 1.0 / c, confidence)
+        rows.append({"c": c, "runs_exceeding": n, "exceedance": est.frequency, "lower": est.lower,
+                     "upper": est.upper, "ville": 1.0 / c, "consistent": est.lower <= 1.0 / c,
+                     "fraction_of_ville": est.frequency * c})
+    return rows
+
+
+@dataclass(frozen=True)
+class LosslessPart:
+    """The check on the lossless class: Ville's power, the stay frequencies, the exploit, "alpha too large"."""
+
+    mu: Demonstrator
+    config: Config
+    """The check's config with the lossless demonstrator and the lossless class's alphas."""
+    rows: int
+    estimates: dict[str, StayEstimate]
+    acc: Accumulated
+    mismatches: int
+    ville: list[dict[str, float]]
+    exploits: list[ExploitResult]
+    """The exploit from histories where ``nu_alpha`` keeps the demonstrator's actions (its own KL is finite)."""
+    exploit_examined: list[dict[str, object]]
+    """Every history examined for the exploit, in run order: its KLs, and whether it was kept."""
+    alpha_control: dict[str, object]
+
+
+def lossless_part(mc: ModelClass, config: Config, show_progress: bool = False, combine: Combine = "min"
+                  ) -> LosslessPart:
+    """Runs of ``config.lossless_demonstrator`` on :func:`lossless_class` of ``mc``: the stay frequencies at
+    threshold ``c = config.lossless_threshold``, Ville's exceedance curve, the exploit from ``demo_steps``
+    demonstrator steps, and the control with ``alpha = control_alpha_factor * w(mu)`` (absolute reading)."""
+    sub, log_norm = lossless_class(mc)
+    mu = replace(demonstrator_in_class(sub, config.lossless_demonstrator), log_norm=log_norm)
+    w_mu = math.exp(mu.log_prior)
+    c = config.lossless_threshold
+    lcfg = replace(config, demonstrator=mu.text, alpha=1.0 / c, alpha_absolute=w_mu / c)
+    runs = simulate(mu, sub, config.runs, config.p_one, np.random.default_rng(config.seed + 1))
+    acc = collect(sub, mu, lcfg, runs, show_progress, combine)
+    mismatches = cross_check(sub, lcfg, runs, config.cross_check_runs, combine, log_norm)
+    estimates = _stay_estimates(acc, lcfg, mu)
+    ville = exceedance_rows(np.concatenate(acc.max_log_xi_over_mu), config.confidence)
+    both = acc.cat("stays", "absolute") & acc.cat("stays", "prior_relative")
+    exploits, examined = _exploits(sub, lcfg, runs, np.flatnonzero(both))
+    alpha_big = min(1.0, config.control_alpha_factor * w_mu)
+    big = collect(sub, mu, replace(lcfg, alpha_absolute=alpha_big), runs, False, combine)
+    est = stay_estimate(int(big.cat("stays", "absolute").sum()), config.runs,
+                        ville_bound(alpha_big, mu.log_prior, "absolute"), config.confidence, "absolute", alpha_big)
+    violations = big.dominance_all["absolute"]
+    alpha_control = _control(
+        held=est.bound > 0 and est.consistent and violations == 0, bound=est.bound, value=est.frequency,
+        reading="absolute",
+        alpha=alpha_big, w_mu=w_mu, stays=est.stays, runs=est.runs, stay_frequency=est.frequency,
+        bound_vacuous=est.bound <= 0, nu_alpha_above_mu_histories=violations,
+        histories=int(config.runs * config.horizon),
+        claim="mu stays in the absolute top set with probability >= 1 - alpha/w(mu) > 0, and nu_alpha <= mu at "
+              "every visited history")
+    return LosslessPart(mu=mu, config=lcfg, rows=sub.rows, estimates=estimates, acc=acc, mismatches=mismatches,
+                        ville=ville, exploits=exploits, exploit_examined=examined,
+                        alpha_control=alpha_control)
+
+
+def _exploits(mc: ModelClass, config: Config, runs: Runs, candidates: np.ndarray
+              ) -> tuple[list[ExploitResult], list[dict[str, object]]]:
+    """The exploit from the demonstrator histories of ``demo_steps`` steps of the runs ``candidates`` (in order),
+    keeping the first ``exploit_runs`` where the demonstrator's own Definition-2 KL against ``nu_alpha`` is finite
+    in both readings (``nu_alpha`` keeps every action ``mu`` may take: the contrast is finite against infinite);
+    at most ``10 * exploit_runs`` are examined, and every one is reported."""
+    kept: list[ExploitResult] = []
+    examined: list[dict[str, object]] = []
+    for b in candidates[:10 * config.exploit_runs]:
+        if len(kept) == config.exploit_runs:
+            break
+        history = _interleave(runs.actions[b, :config.demo_steps], mc.histories[runs.g[b]][:config.demo_steps])
+        e = exploit(mc, config, history, renormalise=True)
+        keep = all(math.isfinite(e.control[r]) for r in READINGS)
+        examined.append({"run": int(b), "history": list(history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
+                         "demonstrator_kl": e.control, "kept": keep})
+        if keep:
+            kept.append(e)
+    return kept, examined
+
+
+def outside_control(config: Config) -> dict[str, object]:
+    """Control "demonstrator outside the class": action 1 with probability ``outside_p`` at every step (no
+    program behaves so), on the all-0 observation stream for ``outside_horizon`` steps; the claim
+    ``nu_alpha(a|h) <= mu(a|h)`` at every visited history (both readings, the check's alphas) must fail."""
+    mc = build_class(ClassConfig(max_bits=config.max_bits, horizon=config.outside_horizon))
+    rng = np.random.default_rng(config.seed + 2)
+    shape = (config.outside_runs, config.outside_horizon)
+    actions = (rng.random(shape) < config.outside_p).astype(np.int64)
+    alphas = _alphas(config)
+    trace = mixture_batch(mc, np.zeros(shape[0], dtype=np.int64), actions,
+                          (alphas["absolute"], alphas["prior_relative"]), 0)
+    mu = np.array([1.0 - config.outside_p, config.outside_p])
+    above = {r: (trace.nu[:, i] > mu).any(axis=2) for i, r in enumerate(READINGS)}  # (runs, H)
+    count = {r: int(v.sum()) for r, v in above.items()}
+    first = {r: (int(np.flatnonzero(v.any(axis=0))[0]) + 1 if v.any() else None) for r, v in above.items()}
+    return _control(held=sum(count.values()) == 0, bound=0, value=sum(count.values()),
+                    nu_alpha_above_mu_histories=count,
+                    first_step_above=first, histories=int(shape[0] * shape[1]), p_action_one=config.outside_p,
+                    horizon=config.outside_horizon, class_rows=mc.rows,
+                    claim="nu_alpha(a|h) <= mu(a|h) at every visited history")
+
+
+def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dict[str, object]], dict[str, object]]:
+    """FGOIL's act-and-query protocol (:func:`aitheory.imitators.act_and_query`), ``protocol_runs`` runs of
+    ``protocol_steps`` steps per reading, demonstrator ``config.demonstrator`` on the all-0 observation stream.
+
+    Per step: the query probability (mean, 10/50/90% quantiles), ``nu_alpha(1|h)``, the protocol's probability
+    of action 1 (``nu_alpha + theta_q mu``) against ``mu(1|h)``, the empirical frequency of action 1, and how
+    often ``mu``'s row is in the top set. Per reading: on the runs where ``mu``'s row stayed in the top set,
+    histories with ``nu_alpha > mu`` and steps where the imitator itself took an action ``mu`` gives 0 (both
+    must be 0), and the mean query probability over the first and the last tenth of the steps."""
+    mc = build_class(ClassConfig(max_bits=config.max_bits, horizon=config.protocol_steps))
+    mu = demonstrator_in_class(mc, config.demonstrator)
+    k = mc.config.k
+
+    def demonstrator(history: Sequence[int]) -> np.ndarray:
+        return _onehot(mu.codes[0, len(history) // 2], k)
+
+    rng = np.random.default_rng(config.seed + 3)
+    env = bernoulli_environment(0.0, k)
+    rows: list[dict[str, object]] = []
+    summary: dict[str, object] = {}
+    tenth = max(1, config.protocol_steps // 10)
+    for reading, alpha in progress(list(_alphas(config).items()), desc="act and query", unit="reading",
+                                   disable=not show_progress):
+        runs = [act_and_query(mc, demonstrator, env, config.protocol_steps, alpha, reading,  # type: ignore[arg-type]
+                              rng, track_row=mu.row) for _ in range(config.protocol_runs)]
+        query = np.array([r.query for r in runs])
+        nu = np.array([r.nu for r in runs])
+        mus = np.array([r.mu for r in runs])
+        probs = np.array([r.action_probs for r in runs])
+        acted = ~np.array([r.queried for r in runs])
+        actions = np.array([r.actions for r in runs])
+        in_top = np.array([r.row_in_top for r in runs])
+        stayed = in_top.all(axis=1)
+        above: np.ndarray = np.asarray((nu > mus).any(axis=2))
+        mu_taken = np.take_along_axis(mus, actions[:, :, None], axis=2)[:, :, 0]
+        outside = acted & (mu_taken == 0)
+        q = np.quantile(query, (0.1, 0.5, 0.9), axis=0)
+        for t in range(config.protocol_steps):
+            rows.append({"reading": reading, "alpha": alpha, "step": t + 1, "query_mean": float(query[:, t].mean()),
+                         "query_q10": float(q[0, t]), "query_q50": float(q[1, t]), "query_q90": float(q[2, t]),
+                         "nu_one_mean": float(nu[:, t, 1].mean()), "protocol_one_mean": float(probs[:, t, 1].mean()),
+                         "mu_one_mean": float(mus[:, t, 1].mean()),
+                         "action_one_freq": float((actions[:, t] == 1).mean()),
+                         "imitator_acted_freq": float(acted[:, t].mean()),
+                         "mu_row_in_top_set": float(in_top[:, t].mean())})
+        first, last = float(query[:, :tenth].mean()), float(query[:, -tenth:].mean())
+        summary[reading] = {
+            "alpha": alpha, "runs": config.protocol_runs, "steps": config.protocol_steps,
+            "mu_row_stayed_runs": int(stayed.sum()),
+            "nu_alpha_above_mu_histories": int(above[stayed].sum()),
+            "imitator_took_action_mu_never_takes": int(outside[stayed].sum()),
+            "imitator_took_action_mu_never_takes_all_runs": int(outside.sum()),
+            "queries_per_run_mean": float((~acted).sum(axis=1).mean()),
+            "query_mean_first_tenth": first, "query_mean_last_tenth": last,
+            "protocol_vs_mu_max_abs_gap_last_tenth": float(np.abs(probs[:, -tenth:] - mus[:, -tenth:]).max()),
+            "held": bool(stayed.any() and not above[stayed].any() and not outside[stayed].any() and last < first),
+        }
+    summary["class_rows"] = mc.rows
+    return rows, summary
+
+
 def run(config: Config, folder: RunFolder, show_progress: bool = False, combine: Combine = "min") -> CheckResult:
-    """Build the class, run the demonstrator ``config.runs`` times, do the bookkeeping, the exploit, the figures.
+    """Build the class, run the demonstrator ``config.runs`` times, do the bookkeeping; the lossless class
+    (Ville's power, the exploit, the "alpha too large" control); the "outside the class" control; the
+    act-and-query protocol; the figures.
 
     ``combine="max"`` swaps the imitator's minimum for a maximum (a deliberately wrong imitator: the check then
     fails); it is for tests, not a reading of the paper.
@@ -821,18 +1107,10 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     runs = simulate(mu, mc, config.runs, config.p_one, rng)
     acc = collect(mc, mu, config, runs, show_progress, combine)
     mismatches = cross_check(mc, config, runs, config.cross_check_runs, combine)
-    alphas = _alphas(config)
-    estimates = {
-        reading: stay_estimate(int(acc.cat("stays", reading).sum()), config.runs,
-                               ville_bound(alpha, mu.log_prior, reading), config.confidence, reading, alpha)
-        for reading, alpha in alphas.items()
-    }
-    both = acc.cat("stays", "absolute") & acc.cat("stays", "prior_relative")
-    exploits = [
-        exploit(mc, config, _interleave(runs.actions[b, :config.demo_steps],
-                                        mc.histories[runs.g[b]][:config.demo_steps]))
-        for b in np.flatnonzero(both)[:config.exploit_runs]
-    ]
+    estimates = _stay_estimates(acc, config, mu)
+    lossless = lossless_part(mc, config, show_progress, combine)
+    controls = {"outside_class": outside_control(config), "alpha_too_large": lossless.alpha_control}
+    protocol_rows, protocol = protocol_part(config, show_progress)
     per_step = help_rows(acc, config)
     folder.write_metrics(per_step)
     max_log = np.concatenate(acc.max_log_xi_over_mu)
@@ -841,35 +1119,60 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     from aitheory.results import write_csv
 
     write_csv(folder.file("ville.csv"), ville_rows)
+    write_csv(folder.file("ville_lossless.csv"), lossless.ville)
+    write_csv(folder.file("protocol.csv"), protocol_rows)
     figures: tuple[str, ...] = ()
     if config.plot:
         plot_ville(ville_rows, estimates, mu, folder.file("pessimistic_ville"))
+        plot_ville_power(lossless, folder.file("pessimistic_ville_lossless"))
         plot_help(per_step, config, folder.file("pessimistic_help"))
-        figures = ("pessimistic_ville", "pessimistic_help")
-    return _result(config, mu, mc, estimates, acc, exploits, mismatches, figures, ville_rows)
+        plot_protocol(protocol_rows, config, folder.file("pessimistic_protocol"))
+        figures = ("pessimistic_ville", "pessimistic_ville_lossless", "pessimistic_help", "pessimistic_protocol")
+    return _result(config, mu, mc, estimates, acc, mismatches, figures, ville_rows, lossless, controls, protocol)
+
+
+def _exploit_held(exploits: list[ExploitResult]) -> bool:
+    """Some exploit history was checked, and on each: ``KL(pi||xi)`` finite, ``KL(pi||nu_alpha) = inf`` and the
+    demonstrator's own ``KL(mu||nu_alpha)`` finite in both readings, every switch blocked."""
+    return bool(exploits) and all(
+        math.isfinite(e.kl_xi) and e.switch_blocked
+        and all(math.isinf(e.kl_nu[r]) and math.isfinite(e.control[r]) for r in READINGS)
+        for e in exploits)
 
 
 def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
-            acc: Accumulated, exploits: list[ExploitResult], mismatches: int, figures: tuple[str, ...],
-            ville_rows: list[dict[str, float]]) -> CheckResult:
+            acc: Accumulated, mismatches: int, figures: tuple[str, ...], ville_rows: list[dict[str, float]],
+            lossless: LosslessPart, controls: dict[str, dict[str, object]], protocol: dict[str, object]
+            ) -> CheckResult:
     worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
     dominance = sum(acc.dominance[r].dominance for r in estimates)
     kl_violations = sum(acc.dominance[r].kl_violations for r in estimates)
-    exploit_ok = (config.exploit_runs == 0 or bool(exploits)) and all(
-        math.isfinite(e.kl_xi) and all(math.isinf(v) and v > 0 for v in e.kl_nu.values()) and e.switch_blocked
-        for e in exploits)
-    consistent = all(e.consistent for e in estimates.values())
-    held = (consistent and dominance == 0 and kl_violations == 0 and exploit_ok and mismatches == 0
-            and acc.bookkeeping == 0 and acc.row_mismatch <= 1e-9)
-    help_first_last = {
-        reading: (float(acc.cat("help", reading)[:, 0].mean()), float(acc.cat("help", reading)[:, -1].mean()))
-        for reading in estimates
-    }
+    checked = min(acc.dominance[r].histories for r in estimates)
+    main_ok = (all(e.consistent and e.bound > 0 for e in estimates.values()) and checked > 0 and dominance == 0
+               and kl_violations == 0 and mismatches == 0 and acc.bookkeeping == 0 and acc.row_mismatch <= 1e-9)
+    lacc = lossless.acc
+    l_dominance = sum(lacc.dominance[r].dominance for r in READINGS)
+    l_checked = min(lacc.dominance[r].histories for r in READINGS)
+    power = max(lossless.ville, key=lambda r: r["fraction_of_ville"])
+    ville_ok = all(r["consistent"] for r in lossless.ville)
+    lossless_ok = (ville_ok and power["fraction_of_ville"] >= config.ville_power
+                   and all(e.consistent and e.bound > 0 for e in lossless.estimates.values())
+                   and l_checked > 0 and l_dominance == 0 and lossless.mismatches == 0 and lacc.bookkeeping == 0
+                   and lacc.row_mismatch <= 1e-9)
+    exploit_ok = _exploit_held(lossless.exploits)
+    protocol_ok = all(protocol[r]["held"] for r in READINGS)  # type: ignore[index]
+    controls_failed = all(not c["held"] for c in controls.values())
+    claims = {"main_class": main_ok, "lossless_class": lossless_ok, "exploit": exploit_ok,
+              "protocol": protocol_ok}
+    held = all(claims.values()) and bool(controls) and controls_failed
+    exploits = lossless.exploits
     kl_xi = [e.kl_xi for e in exploits]
+    mu_kl = [e.control[r] for e in exploits for r in READINGS]
     details = {
         "demonstrator": mu.text, "demonstrator_bits": mu.bits, "w_mu": math.exp(mu.log_prior),
         "demonstrator_row": mc.rep_text[mu.row], "class_rows": mc.rows, "class_programs": mc.programs_by_kind,
         "runs": config.runs, "horizon": config.horizon,
+        "claims": claims, "controls": controls,
         "worst_reading": worst.reading,
         "stay": {r: {k: v for k, v in vars(e).items()} for r, e in estimates.items()},
         "dominance_violations": {r: acc.dominance[r].dominance for r in estimates},
@@ -877,28 +1180,71 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         "kl_violations": {r: dict(acc.dominance[r].kl) for r in estimates},
         "kl_checks": {r: acc.dominance[r].kl_checks for r in estimates},
         "kl_nu_infinite": {r: dict(acc.dominance[r].kl_infinite) for r in estimates},
-        "help_mean_first_last_step": help_first_last,
-        "exploit": [{"history": list(e.history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
-                     "maximiser": list(e.kl_xi_maximiser or ()), "switch_steps": e.switch_steps,
-                     "switch_blocked": e.switch_blocked,
-                     "control_mu": e.control, "per_step": list(e.per_step)} for e in exploits],
-        "exploit_kl_xi_max": max(kl_xi) if kl_xi else math.nan,
-        "exploit_held": exploit_ok,
-        "exploit_control_mu_kl_nu_infinite": sum(
-            all(math.isinf(v) for k, v in e.control.items() if k != "xi") for e in exploits),
+        "help_mean_first_last_step": {
+            r: (float(acc.cat("help", r)[:, 0].mean()), float(acc.cat("help", r)[:, -1].mean())) for r in estimates},
         "engine_mismatches": mismatches, "bookkeeping_inconsistencies": acc.bookkeeping,
         "mu_row_likelihood_gap": acc.row_mismatch,
         "max_xi_over_mu_after_step1": float(np.exp(np.concatenate(acc.max_log_xi_over_mu).max())),
         "mean_xi_over_mu_at_step1": float(np.concatenate(acc.first_ratio).mean()),
         "ville_from_step1_worst_excess": max(r["exceedance"] - r["ville_from_step1"] for r in ville_rows),
+        "lossless": {
+            "demonstrator": lossless.mu.text, "rows": lossless.rows,
+            "prior_mass_renormalised": math.exp(lossless.mu.log_norm),
+            "w_mu": math.exp(lossless.mu.log_prior), "threshold_c": config.lossless_threshold,
+            "alpha": _alphas(lossless.config),
+            "stay": {r: {k: v for k, v in vars(e).items()} for r, e in lossless.estimates.items()},
+            "ville_consistent_at_every_c": ville_ok,
+            "ville_power": {k: power[k] for k in ("c", "runs_exceeding", "exceedance", "lower", "upper", "ville",
+                                                  "fraction_of_ville")},
+            "ville_power_required": config.ville_power,
+            "max_xi_over_mu": float(np.exp(np.concatenate(lacc.max_log_xi_over_mu).max())),
+            "mean_xi_over_mu_at_step1": float(np.concatenate(lacc.first_ratio).mean()),
+            "dominance_violations": {r: lacc.dominance[r].dominance for r in READINGS},
+            "dominance_histories": {r: lacc.dominance[r].histories for r in READINGS},
+            "kl_violations": {r: dict(lacc.dominance[r].kl) for r in READINGS},
+            "engine_mismatches": lossless.mismatches, "bookkeeping_inconsistencies": lacc.bookkeeping,
+        },
+        "exploit": [{"history": list(e.history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
+                     "demonstrator_kl": e.control, "maximiser": list(e.kl_xi_maximiser or ()),
+                     "switch_steps": e.switch_steps, "switch_blocked": e.switch_blocked,
+                     "per_step": list(e.per_step)} for e in exploits],
+        "exploit_histories": len(exploits),
+        "exploit_examined": lossless.exploit_examined,
+        "exploit_kl_xi_max": max(kl_xi) if kl_xi else math.nan,
+        "exploit_demonstrator_kl_nu_max": max(mu_kl) if mu_kl else math.nan,
+        "exploit_held": exploit_ok,
+        "protocol": protocol,
     }
     parts = [f"{r}: stayed {e.stays}/{e.runs} = {e.frequency:.4f} (CI {e.lower:.4f}-{e.upper:.4f}) vs bound "
              f"{e.bound:.4f}" for r, e in estimates.items()]
-    verdict = ("; ".join(parts) + f"; nu_alpha > mu at {dominance} histories, KL order broken at {kl_violations}; "
-               f"exploit KL vs xi max {max(kl_xi) if kl_xi else float('nan'):.4g} nats, vs nu_alpha "
-               f"{'inf' if exploit_ok else 'NOT inf'} ({len(exploits)} histories)")
+    lparts = [f"{r} {e.frequency:.4f} vs {e.bound:.4f}" for r, e in lossless.estimates.items()]
+    failed = [name for name, c in controls.items() if not c["held"]]
+    q = {r: (protocol[r]["query_mean_first_tenth"], protocol[r]["query_mean_last_tenth"]) for r in READINGS}  # type: ignore[index]
+    verdict = (
+        "; ".join(parts) + f"; nu_alpha > mu at {dominance} of {checked} histories, KL order broken at "
+        f"{kl_violations}. Lossless class ({lossless.rows} rows): stays {', '.join(lparts)}; "
+        f"P(sup xi/mu >= {power['c']:.3g}) = {power['exceedance']:.4f} = {power['fraction_of_ville']:.2f} of Ville's "
+        f"1/c (need {config.ville_power:g}); exploit ({len(exploits)} histories): KL vs xi max "
+        f"{max(kl_xi) if kl_xi else math.nan:.4g}, vs nu_alpha "
+        f"{_fmt_all(e.kl_nu[r] for e in exploits for r in READINGS)}"
+        f", demonstrator's own vs nu_alpha max {max(mu_kl) if mu_kl else math.nan:.4g} nats. Act and query "
+        f"({config.protocol_steps} steps): query probability "
+        + ", ".join(f"{r} {a:.3g} (first tenth) -> {b:.3g} (last tenth)" for r, (a, b) in q.items())
+        + f". Controls failed as expected: {len(failed)} of {len(controls)}"
+        + (f" ({', '.join(failed)})" if failed else "")
+        + "; failed claims: " + (", ".join(n for n, ok in claims.items() if not ok) or "none"))
     return CheckResult(name=NAME, statement=STATEMENT, measured=worst.frequency, bound=worst.bound, relation=">=",
                        held=bool(held), units="probability", details=details, figures=figures, verdict=verdict)
+
+
+def _fmt_all(values: object) -> str:
+    """``inf`` if every value is ``+inf``, else the finite ones' maximum (or ``none`` when there are none)."""
+    vals = list(values)  # type: ignore[call-overload]
+    if not vals:
+        return "none"
+    if all(math.isinf(v) and v > 0 for v in vals):
+        return "inf"
+    return f"NOT all inf (max finite {max(v for v in vals if math.isfinite(v)):.4g})"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -965,4 +1311,77 @@ def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Pessimistic imitator asking for help, demonstrator {config.demonstrator}, {config.runs} runs",
                  fontsize=10)
+    return save_figure(fig, stem)
+
+
+def plot_ville_power(part: LosslessPart, stem: str | Path) -> tuple[Path, Path]:
+    """The lossless class: measured ``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` with its Clopper-Pearson interval
+    against Ville's ``1/c`` (log axes), and the fraction ``c P`` of the bound that is attained (right axis)."""
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.6, 4.4))
+    seen = [i for i, r in enumerate(part.ville) if r["runs_exceeding"] > 0]
+    rows = part.ville[: (seen[-1] if seen else 0) + 3]  # up to just past the largest ratio seen
+    c = np.array([r["c"] for r in rows])
+    ex = np.array([r["exceedance"] for r in rows])
+    ax.plot(c, 1.0 / c, "k--", lw=1, label="Ville: 1/c")
+    ax.fill_between(c, [max(r["lower"], 1e-9) for r in rows], [r["upper"] for r in rows], step="post", color="C0",
+                    alpha=0.25, label=f"{100 * part.config.confidence:g}% interval")
+    ax.step(c, np.where(ex > 0, ex, np.nan), "C0-", where="post",
+            label=r"measured $P(\max_{t\geq1}\ \xi(h_t)/\mu(h_t) \geq c)$")
+    threshold = part.config.lossless_threshold
+    ax.axvline(threshold, color="C1", lw=1.2, ls="-.", label=f"top-set threshold c = {threshold:g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(0.3 / part.config.runs, 1.0)
+    ax.set_xlabel(r"threshold $c$")
+    ax.set_ylabel("fraction of runs")
+    right = ax.twinx()
+    right.plot(c, [r["fraction_of_ville"] for r in rows], "C2.", ms=4, label="c P (fraction of Ville attained)")
+    right.axhline(part.config.ville_power, color="C2", lw=0.6, ls=":")
+    right.set_ylim(0, 1.05)
+    right.set_ylabel("c P", color="C2")
+    handles = ax.get_legend_handles_labels()
+    extra = right.get_legend_handles_labels()
+    ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="lower left")
+    ax.set_title(f"Ville on the lossless class ({part.rows} rows): {part.mu.text}, {part.config.runs} runs",
+                 fontsize=10)
+    return save_figure(fig, stem)
+
+
+def plot_protocol(rows: list[dict[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
+    """FGOIL's act-and-query protocol: per reading, the query probability by step (mean and 10-90% range), and the
+    probability of action 1 under the protocol (``nu_alpha + theta_q mu``), under the imitator acting alone
+    (``nu_alpha``) and under the demonstrator (``mu``)."""
+    from aitheory.plotting import pyplot, save_figure
+
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(10.0, 6.4), sharex=True)
+    for j, (reading, alpha) in enumerate(_alphas(config).items()):
+        sel = [r for r in rows if r["reading"] == reading]
+        t = np.array([r["step"] for r in sel], dtype=float)
+
+        def col(name: str, sel: list[dict[str, object]] = sel) -> np.ndarray:
+            return np.array([r[name] for r in sel], dtype=float)
+
+        top, bottom = axes[0, j], axes[1, j]
+        random = (col("mu_one_mean") > 0) & (col("mu_one_mean") < 1)  # steps where the demonstrator randomises
+        for mask, marker, name in ((random, "o", "mu random"), (~random, "s", "mu deterministic")):
+            top.vlines(t[mask], col("query_q10")[mask], col("query_q90")[mask], color="C0", alpha=0.25, lw=2)
+            top.plot(t[mask], col("query_mean")[mask], marker, color="C0" if marker == "o" else "C3", ms=2.5,
+                     ls="none", label=f"mean, steps where {name}")
+        top.set_ylim(-0.02, 1.02)
+        top.set_title(f"{reading} (alpha = {alpha:.3g})", fontsize=9)
+        top.set_ylabel(r"query probability $\theta_q = 1 - \sum_a \nu_\alpha(a\mid h)$", fontsize=8)
+        top.legend(fontsize=7, title="bars: 10-90% of runs", title_fontsize=7)
+        bottom.plot(t, col("mu_one_mean"), "o", color="0.6", ms=6, ls="none", label=r"demonstrator $\mu(1\mid h)$")
+        bottom.plot(t, col("protocol_one_mean"), "C1.", ms=3, ls="none",
+                    label=r"protocol $\nu_\alpha(1\mid h) + \theta_q \mu(1\mid h)$")
+        bottom.plot(t, col("nu_one_mean"), "C0x", ms=3, ls="none", label=r"imitator acting $\nu_\alpha(1\mid h)$")
+        bottom.set_xlabel("step t")
+        bottom.set_ylabel("probability of action 1 (mean over runs)", fontsize=8)
+        bottom.legend(fontsize=7)
+    fig.suptitle(f"Act and query: demonstrator {config.demonstrator}, {config.protocol_runs} runs per reading, "
+                 "learning only from the answers", fontsize=10)
     return save_figure(fig, stem)
