@@ -15,6 +15,7 @@ from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
 
 def register(sub: argparse._SubParsersAction) -> None:
     from aitheory.configs import add_arguments
+    from aitheory.results import check_out_path
     from aitheory.theory.common import CHECKS, check_module
 
     check = sub.add_parser("check", help="check one of the paper's results and write a run folder")
@@ -27,7 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         add_arguments(parser, module.Config)
         parser.add_argument("--quick", action="store_true",
                             help="start from the small configuration used by the tests (options still apply)")
-        parser.add_argument("--out", default=None, help=f"run folder (default runs/{name}-<timestamp>)")
+        parser.add_argument("--out", type=check_out_path, default=None,
+                            help=f"run folder (default runs/{name}-<timestamp>); one holding another "
+                                 "configuration is refused")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="clear --out first if it holds a run of another configuration")
         parser.set_defaults(func=_run, check_name=name)
 
 
@@ -48,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
                                 base=defaults)
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
-    result = run_check(args.check_name, config, args.out, show_progress=progress_enabled())
+    result = run_check(args.check_name, config, args.out, show_progress=progress_enabled(), overwrite=args.overwrite)
     verdict = "HELD" if result.held else "FAILED"
     line = result.verdict or (f"measured {_format(result.measured)} {result.relation} bound {_format(result.bound)} "
                               f"{result.units}")
