@@ -1,8 +1,10 @@
 """The ``aitheory`` command.
 
 Each command group lives in its own module of this package and exposes ``register(subparsers)``, which adds
-its parser and sets ``func`` (a callable taking the parsed namespace and returning the exit code). Heavy
-modules are imported inside those functions, so ``aitheory --help`` stays fast and needs no optional extra.
+its parser and sets ``func`` (a callable taking the parsed namespace and returning the exit code). The registry
+is lazy: only the group named on the command line is registered (imported); the others appear in ``--help``
+with their one-line help from :data:`GROUPS`, so ``aitheory --help`` and ``--version`` import no numba, scipy or
+theory module.
 
 Exit codes: 0 success (for ``check``: the result held), 1 a checked result did not hold, 2 a usage or input
 error (one line naming the input and the reason: argparse's errors, :class:`UserInputError`, a refused run folder,
@@ -22,8 +24,14 @@ from collections.abc import Sequence
 
 from aitheory import __version__
 
-#: Command groups, in the order ``--help`` lists them; each is ``aitheory.cli.<name>``.
-GROUPS: tuple[str, ...] = ("check", "reproduce", "dsl", "mixture", "llm")
+#: Command groups, in the order ``--help`` lists them (each is ``aitheory.cli.<name>``), with their help line.
+GROUPS: dict[str, str] = {
+    "check": "check one of the paper's results and write a run folder",
+    "reproduce": "run every check and write a report (Markdown and HTML)",
+    "dsl": "the BF-8 language: run a program, enumerate all programs",
+    "mixture": "the Bayes mixture xi over BF-8 programs",
+    "llm": "the paper's LLM experiment: KL-budgeted PPO on a teacher/student chat",
+}
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -49,7 +57,8 @@ def _debug(argv: Sequence[str]) -> bool:
     return "--debug" in argv[:1] or os.environ.get("AITHEORY_DEBUG", "") not in ("", "0")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the group it names is registered (the others are one-line stubs)."""
     parser = _Parser(
         prog="aitheory",
         description=(
@@ -62,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="show the traceback of an internal error (or set AITHEORY_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in GROUPS:
-        importlib.import_module(f"aitheory.cli.{name}").register(sub)
+    chosen = None if argv is None else next((a for a in argv if a in GROUPS), "")
+    for name, help_line in GROUPS.items():
+        if chosen is None or chosen == name:
+            importlib.import_module(f"aitheory.cli.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
@@ -73,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:

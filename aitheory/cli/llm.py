@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aitheory.cli import UserInputError
+from aitheory.cli import GROUPS, UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
 
 
@@ -35,7 +35,7 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     llm = sub.add_parser(
         "llm",
-        help="the paper's LLM experiment: KL-budgeted PPO on a teacher/student chat",
+        help=GROUPS["llm"],
         description="Train, evaluate and plot the paper's KL-budgeted chat agent (needs the llm extra).",
     )
     cmds = llm.add_subparsers(dest="llm_command", metavar="COMMAND")

@@ -7,12 +7,12 @@ import sys
 import time
 from typing import Any
 
-from aitheory.cli import EXIT_OK, UserInputError
+from aitheory.cli import EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import parse_symbols, positive_int, print_json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("mixture", help="the Bayes mixture xi over BF-8 programs")
+    parser = subparsers.add_parser("mixture", help=GROUPS["mixture"])
     sub = parser.add_subparsers(dest="mixture_command", metavar="SUBCOMMAND")
     sub.required = True
     predict = sub.add_parser(

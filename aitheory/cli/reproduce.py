@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
+from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import positive_int
 from aitheory.results import check_out_path
 
@@ -13,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from aitheory.theory.common import CHECKS
 
     parser = subparsers.add_parser(
-        "reproduce", help="run every check and write a report (Markdown and HTML)",
+        "reproduce", help=GROUPS["reproduce"],
         description=(
             "Runs every check (" + ", ".join(CHECKS) + ") at its default scale, in parallel on local processes "
             "(or a Dask cluster), each into OUT/<name>/, then writes OUT/report.md, OUT/report.html (figures "
