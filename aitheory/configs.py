@@ -5,8 +5,10 @@ field, as in this package's code). :func:`add_arguments` turns the fields into `
 help is that docstring, and :func:`from_namespace` builds the configuration back, so the command line and the
 Python API cannot drift apart and nothing is mutated after parsing.
 
-Supported field types: ``int``, ``float``, ``str``, ``bool`` (``--name`` / ``--no-name``), ``tuple[int, ...]``
-and ``tuple[float, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of those.
+Supported field types: ``int``, ``float`` (NaN refused), ``str``, ``bool`` (``--name`` / ``--no-name``),
+``tuple[int, ...]`` and ``tuple[float, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of
+those. Values are validated where they are parsed: the type here, ranges and sizes by the dataclass's
+``__post_init__`` (a ``ValueError`` naming the field, which the command line reports as a usage error, exit 2).
 """
 
 from __future__ import annotations
@@ -57,13 +59,26 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+def _number(text: str) -> float:
+    """argparse type for float fields: a number, not NaN (NaN compares false, so it would pass range checks)."""
+    value = float(text)
+    if value != value:
+        raise ValueError(f"NaN is not a value: {text!r}")
+    return value
+
+
+_number.__name__ = "float"  # argparse names the type in its messages ("invalid float value")
+
+
 def _tuple_parser(item: type, option: str) -> Any:
+    convert = _number if item is float else item
+
     def parse(text: str) -> tuple[Any, ...]:
         try:
-            return tuple(item(x) for x in text.split(",") if x.strip())
+            return tuple(convert(x) for x in text.split(",") if x.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{option}: expected comma-separated {item.__name__}s, got {text!r}") from None
+                f"expected comma-separated {item.__name__}s, got {text!r}") from None
     return parse
 
 
@@ -90,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
             kwargs["type"] = _tuple_parser(item, option)
             kwargs["help"] = f"{help_text} (comma-separated; default: {','.join(map(str, default or ()))})"
         elif tp in (int, float, str):
-            kwargs["type"] = tp
+            kwargs["type"] = _number if tp is float else tp
         else:
             raise TypeError(f"{cls.__name__}.{f.name}: unsupported field type {tp!r} for the command line")
         if optional:

@@ -45,6 +45,7 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "check_out_path",
+    "claim_new_run_folder",
     "clean_temporary_files",
     "code_version",
     "fingerprint",
@@ -278,6 +279,30 @@ def check_out_path(text: str) -> str:
     if Path(text).exists() and not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
     return text
+
+
+def claim_new_run_folder(out: str | os.PathLike[str] | None, overwrite: bool = False) -> None:
+    """Make sure ``out`` may receive a *new* run (one that writes from scratch, e.g. ``llm train``): absent or
+    empty, or a run folder cleared here because ``overwrite``. ``RunFolderError`` otherwise, so a finished run
+    is never overwritten silently. ``None`` (a new timestamped folder) is always fine."""
+    if out is None:
+        return
+    path = Path(out)
+    if str(out) == "" or (path.exists() and not path.is_dir()):
+        raise RunFolderError(f"run folder {str(out)!r}: " + ("empty path" if str(out) == "" else
+                                                             "exists and is not a folder"))
+    if not path.is_dir():
+        return
+    clean_temporary_files(path)
+    if not any(path.iterdir()):
+        return
+    if _read_identity(path) is None:
+        raise RunFolderError(f"run folder {str(path)!r} is not empty and holds no config.json (not a run folder); "
+                             "give a new or empty folder")
+    if not overwrite:
+        raise RunFolderError(f"run folder {str(path)!r} already holds a run; give another folder, --resume to "
+                             "continue it, or --overwrite to clear it")
+    RunFolder._clear(path)
 
 
 @dataclasses.dataclass(frozen=True)

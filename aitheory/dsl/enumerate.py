@@ -19,8 +19,8 @@ from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, codes_to_text, progr
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
-    "Block",
     "MAX_PROGRAMS",
+    "Block",
     "all_programs",
     "blocks",
     "check_enumeration_size",

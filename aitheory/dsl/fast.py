@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import (
     IO,
     ST_EMITTED,
@@ -35,7 +36,6 @@ from aitheory.dsl.machine import (
     match_brackets,
     run_silent,
 )
-from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, TILDE_ACTION, check_run_args
 
 __all__ = [

@@ -19,8 +19,8 @@ import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
-from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
 from aitheory.dsl.guards import program_arrays
+from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, check_run_args
 
 __all__ = ["AllSequencesResult", "all_sequences", "run_batch_all"]

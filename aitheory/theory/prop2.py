@@ -125,6 +125,8 @@ class Config:
             raise ValueError(f"argument steps: must be >= 1, got {self.steps}")
         if self.tape_bound < 1:
             raise ValueError(f"argument tape_bound: must be >= 1, got {self.tape_bound}")
+        if self.seed < 0:
+            raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         if self.reference_checks < 0:
             raise ValueError(f"argument reference_checks: must be >= 0, got {self.reference_checks}")
 

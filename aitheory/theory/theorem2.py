@@ -129,6 +129,8 @@ class Config:
     def __post_init__(self) -> None:
         if self.trees < 1:
             raise ValueError(f"argument trees: must be >= 1, got {self.trees}")
+        if self.seed < 0:
+            raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         if not self.n_actions or min(self.n_actions) < 2:
             raise ValueError(f"argument n_actions: need sizes >= 2, got {self.n_actions}")
         if not self.n_observations or min(self.n_observations) < 1:
