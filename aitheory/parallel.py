@@ -40,7 +40,7 @@ def parallel_map(
     func: Callable[[T], R],
     items: Iterable[T],
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: Any = None,
 ) -> Iterator[R]:
     """Yield ``func(item)`` for each item, as they complete.
 

@@ -65,6 +65,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _option_names(message: str, config: type) -> str:
     """``"argument max_bits: ..."`` -> ``"argument --max-bits: ..."`` (the option the user typed)."""
-    for name in config.__dataclass_fields__:
+    for name in getattr(config, "__dataclass_fields__", {}):
         message = message.replace(f"argument {name}:", f"argument --{name.replace('_', '-')}:")
     return message

@@ -34,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="observations o_1 o_2 ... (default: all 0; fewer than the actions are padded with 0)")
     predict.add_argument("--top", type=int_in(0, 10_000), default=5, help="programs to list per step (default 5)")
     predict.add_argument("--K", dest="k", type=int_in(2, 127), default=2, help="alphabet size K (default 2)")
-    predict.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000, help="step budget T per emission (1000)")
+    predict.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000,
+                         help="step budget T per emission (1000)")
     predict.add_argument("--no-switch", action="store_true", help="leave SWITCH programs out of the class")
     predict.add_argument("--no-mix", action="store_true", help="leave MIX out of the class")
     predict.add_argument("--switch-max-bits", type=positive_int, default=None,

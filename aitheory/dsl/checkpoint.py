@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ def _task(args: tuple[int, Block, EnumConfig]) -> tuple[int, PartialTable]:
 
 
 def checkpointed_table(config: EnumConfig, checkpoint: str | os.PathLike[str], every_seconds: float = 60.0,
-                       workers: int | None = 1, scheduler: object = None,
+                       workers: int | None = 1, scheduler: Any = None,
                        show_progress: bool = False) -> BehaviourTable:
     """:func:`aitheory.dsl.behaviour.behaviour_table`, checkpointed to ``checkpoint`` (module docstring).
 

@@ -7,9 +7,9 @@ client), so results land in the user's folder whatever the workers' working dire
 check folder's identity is checked before anything runs: a folder holding another configuration (for example a
 ``--quick`` run when the default scale is asked for) is refused, unless ``overwrite`` clears it, so a report never
 mixes scales. A check whose folder already holds a ``summary.json`` for the same configuration is not run again,
-so an interrupted reproduction resumes where it stopped. The report (``report.md`` and a self-contained ``report.html`` with the figures embedded) has one row per
-result: the statement, the measured value, the bound, the verdict; every number in it is read from the run
-folders, none is typed in.
+so an interrupted reproduction resumes where it stopped. The report (``report.md`` and a self-contained
+``report.html`` with the figures embedded) has one row per result: the statement, the measured value, the bound,
+the verdict; every number in it is read from the run folders, none is typed in.
 """
 
 from __future__ import annotations
