@@ -82,8 +82,14 @@ def _tuple_parser(item: type, option: str) -> Any:
     return parse
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = ()) -> None:
-    """Add one option per field of dataclass ``cls`` (defaults shown; help from the field docstrings)."""
+def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = (),
+                  explicit_only: bool = False) -> None:
+    """Add one option per field of dataclass ``cls`` (defaults shown; help from the field docstrings).
+
+    ``explicit_only``: only the options given on the command line reach the namespace (argparse's ``SUPPRESS``
+    default), so :func:`from_namespace` with a ``base`` (say ``Config.quick()``) keeps the base's values for the
+    others and the explicit ones always win.
+    """
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
@@ -95,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
         option = _option(f.name)
         if tp is bool:
             parser.add_argument(option, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=help_text)
+                                help=f"{help_text} (default: {default})" if explicit_only else help_text)
             continue
         kwargs: dict[str, Any] = {"dest": f.name, "default": default, "help": f"{help_text} (default: {default})"}
         if typing.get_origin(tp) is typing.Literal:
@@ -111,6 +117,11 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
         if optional:
             kwargs["help"] += " (optional)"
         parser.add_argument(option, **kwargs)
+    if explicit_only:
+        names = {f.name for f in dataclasses.fields(cls)}
+        for action in parser._actions:
+            if action.dest in names:
+                action.default = argparse.SUPPRESS
 
 
 def from_namespace(cls: type[C], namespace: argparse.Namespace, base: C | None = None) -> C:

@@ -25,10 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         module = check_module(name)
         parser = names.add_parser(name, help=module.STATEMENT, description=module.__doc__.strip().split("\n\n")[0]
                                   if module.__doc__ else module.STATEMENT)
-        add_arguments(parser, module.Config)
-        for action in parser._actions:  # only the options given on the command line reach the namespace, so
-            if action.dest in module.Config.__dataclass_fields__:  # they win over --quick's values
-                action.default = argparse.SUPPRESS
+        add_arguments(parser, module.Config, explicit_only=True)  # explicit options win over --quick
         parser.add_argument("--quick", action="store_true",
                             help="start from the small configuration used by the tests (options given here win)")
         parser.add_argument("--out", type=check_out_path, default=None,
