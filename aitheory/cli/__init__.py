@@ -82,13 +82,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` (default ``sys.argv[1:]``) and return its exit code (see the module docstring)."""
-    from aitheory.results import RunFolderError
-
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser(argv).parse_args(argv)
     except SystemExit as exc:  # --help, --version, or a usage error already printed
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    from aitheory.results import RunFolderError  # after parsing: --help and --version need no numpy
+
     try:
         return int(args.func(args))
     except (UserInputError, RunFolderError) as exc:
