@@ -142,12 +142,14 @@ def _is_temporary(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(_TMP_SUFFIX) and path.is_file()
 
 
-def clean_temporary_files(folder: str | os.PathLike[str]) -> list[Path]:
-    """Remove the temporary files that interrupted atomic writes left in ``folder`` (and below); return them."""
+def clean_temporary_files(folder: str | os.PathLike[str], target: str | None = None) -> list[Path]:
+    """Remove the temporary files that interrupted atomic writes left in ``folder`` (and below), or only those
+    of the file named ``target`` directly in ``folder``; return them."""
     root = Path(folder)
     if not root.is_dir():
         return []
-    stale = [p for p in root.rglob(f".*{_TMP_SUFFIX}") if _is_temporary(p)]
+    found = root.glob(f".{target}.*{_TMP_SUFFIX}") if target else root.rglob(f".*{_TMP_SUFFIX}")
+    stale = [p for p in found if _is_temporary(p)]
     for p in stale:
         p.unlink(missing_ok=True)
     return stale

@@ -137,3 +137,10 @@ def test_dsl_enumerate_cli_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixt
     assert ck.exists() and again["mass_exact"] == first["mass_exact"] and again["behaviours"] == first["behaviours"]
     assert main(["dsl", "enumerate", "--max-bits", "12", "--horizon", "5", "--checkpoint", str(ck)]) == 2
     assert "another enumeration" in capsys.readouterr().err
+
+
+def test_only_the_target_s_temporary_files_are_cleaned(tmp_path: Path) -> None:
+    (tmp_path / ".t.npz.a1.tmp").write_bytes(b"x")
+    (tmp_path / ".other.npz.b2.tmp").write_bytes(b"x")
+    assert [p.name for p in clean_temporary_files(tmp_path, "t.npz")] == [".t.npz.a1.tmp"]
+    assert (tmp_path / ".other.npz.b2.tmp").exists()

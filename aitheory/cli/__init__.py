@@ -98,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"aitheory: error: {where}{exc.strerror or _one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError as exc:  # a size that no check refused: still the input's doing, not a crash
+        print(f"aitheory: error: out of memory ({_one_line(exc) or 'MemoryError'}); lower the size options of "
+              f"'aitheory {' '.join(a for a in argv if not a.startswith('-'))[:60]}'", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("aitheory: interrupted (completed results were written before stopping)", file=sys.stderr)
         return 130

@@ -114,6 +114,7 @@ def _enumerate(args: argparse.Namespace) -> int:
     from aitheory.dsl.behaviour import EnumConfig, behaviour_table, save_table, table_summary
     from aitheory.dsl.checkpoint import checkpointed_table
     from aitheory.progress import progress_enabled
+    from aitheory.results import clean_temporary_files
 
     obs = parse_obs(args.obs, args.k)
     if obs is not None and len(obs) < args.horizon - 1:
@@ -135,6 +136,9 @@ def _enumerate(args: argparse.Namespace) -> int:
         workers = 1 if args.max_bits <= 27 else None
     show = progress_enabled()
     checkpoint = args.checkpoint or (f"{args.out}.checkpoint.npz" if args.out else None)
+    for path in (args.out, checkpoint):  # temporary files of writes a killed run left behind
+        if path:
+            clean_temporary_files(Path(path).parent, Path(path).name)
     if checkpoint is None:
         table = behaviour_table(config, workers=workers, scheduler=args.scheduler, show_progress=show)
     else:

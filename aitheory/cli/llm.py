@@ -15,7 +15,7 @@ from typing import Any
 
 from aitheory.cli import GROUPS, UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
-from aitheory.results import check_out_path, claim_new_run_folder
+from aitheory.results import check_out_path, claim_new_run_folder, clean_temporary_files
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +146,7 @@ def _train(args: argparse.Namespace) -> int:
         if args.out is None or not Path(args.out, CHECKPOINT).exists():
             raise UserInputError(f"--resume needs --out pointing at a run folder with {CHECKPOINT}")
         config = load_run_config(args.out)
+        clean_temporary_files(args.out)  # of the writes a killed run left behind
     else:
         config = _config(args)
         claim_new_run_folder(args.out, overwrite=args.overwrite)

@@ -152,6 +152,9 @@ class Config:
         for name in ("exploit_runs", "cross_check_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"argument {name}: must be >= 0, got {getattr(self, name)}")
+        if self.runs > 10**7 or self.batch > 10**6:
+            raise ValueError(f"arguments runs and batch: at most 1e7 runs (per-run rows are kept) and batches of "
+                             f"1e6, got runs={self.runs}, batch={self.batch}")
         if self.horizon > MAX_HORIZON:
             raise ValueError(f"argument horizon: the class is built on all 2^(H-1) = {2 ** (self.horizon - 1):.3g} "
                              f"observation sequences; at most 2^{MAX_HORIZON - 1} (lower horizon to <= {MAX_HORIZON})")

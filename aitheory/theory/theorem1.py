@@ -121,6 +121,10 @@ class Config:
         if not self.budgets or not all(math.isfinite(b) and b >= 0 for b in self.budgets):
             raise ValueError(f"argument budgets: need KL budgets that are finite numbers >= 0 (nats), got "
                              f"{self.budgets}")
+        horizon = max(self.pattern_k, *self.k_grid) + 1 + self.switch_steps
+        if horizon > 1024:
+            raise ValueError(f"arguments k_grid, pattern_k and switch_steps: the class is built to horizon "
+                             f"max(pattern_k, k_grid) + 1 + switch_steps = {horizon}; at most 1024 (lower them)")
         if not 1 <= self.steps <= MAX_STEPS:
             raise ValueError(f"argument steps: must be in 1..{MAX_STEPS:.0e}, got {self.steps}")
 

@@ -135,8 +135,12 @@ class Config:
             raise ValueError(f"argument n_actions: need sizes >= 2, got {self.n_actions}")
         if not self.n_observations or min(self.n_observations) < 1:
             raise ValueError(f"argument n_observations: need sizes >= 1, got {self.n_observations}")
-        if self.max_steps < 1:
-            raise ValueError(f"argument max_steps: must be >= 1, got {self.max_steps}")
+        if not 1 <= self.max_steps <= 32:
+            raise ValueError(f"argument max_steps: must be in 1..32 (trees have (K_a K_o)^n histories), got "
+                             f"{self.max_steps}")
+        if self.max_histories > 10**6:
+            raise ValueError(f"argument max_histories: at most 1e6 complete histories per tree, got "
+                             f"{self.max_histories}")
         if self.max_histories < max(self.n_actions) * max(self.n_observations):
             raise ValueError(f"argument max_histories: must allow one step of every shape "
                              f"(>= {max(self.n_actions) * max(self.n_observations)}), got {self.max_histories}")
