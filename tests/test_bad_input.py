@@ -47,6 +47,14 @@ def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str], *needles: 
     (["mixture", "predict", "--max-bits", "57", "--actions", "01"], ("--max-bits", "programs", "at most 42")),
     (["mixture", "predict", "--actions", "01", "--top", "-1"], ("--top",)),
     (["reproduce", "--out", ""], ("--out", "empty path")),
+    (["reproduce", "--workers", "1000000000"], ("--workers", "1..1024")),
+    (["dsl", "enumerate", "--workers", "0"], ("--workers",)),
+    (["check", "prop2", "--quick", "--horizon", "1000000000000"], ("--horizon", "GiB", "at most 1e7")),
+    (["check", "prop1", "--sweep-points", "1000000000000"], ("--sweep-points", "1..100000")),
+    (["check", "pessimistic", "--quick", "--runs", "1000000000000"], ("runs", "at most 1e7")),
+    (["check", "theorem1", "--quick", "--k-grid", "1000000000"], ("k_grid", "at most 1024")),
+    (["check", "theorem2", "--quick", "--max-steps", "1000000"], ("--max-steps", "1..32")),
+    (["check", "theorem2", "--quick", "--budgets", "2"], ("--budgets",)),
     (["reproduce", "--quick", "--only", "nope"], ("unknown check 'nope'",)),
 ])
 def test_bad_option_values(argv: list[str], needles: tuple[str, ...], capsys: pytest.CaptureFixture[str]) -> None:

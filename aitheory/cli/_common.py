@@ -52,6 +52,10 @@ def int_in(low: int, high: int, why: str = "") -> Callable[[str], int]:
     return parse
 
 
+#: argparse type of ``--workers``: local processes, 1..1024.
+workers_count = int_in(1, 1024, "each is a process")
+
+
 def enumeration_bits(text: str) -> int:
     """argparse type for ``--max-bits`` of an enumeration: refused (before anything runs) if it means more
     programs than :data:`aitheory.dsl.enumerate.MAX_PROGRAMS`, with the count and the largest allowed value."""

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 
 from aitheory.cli import EXIT_OK, GROUPS, UserInputError
-from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_float, positive_int, print_json
+from aitheory.cli._common import (
+    enumeration_bits,
+    int_in,
+    parse_symbols,
+    positive_float,
+    print_json,
+    workers_count,
+)
 from aitheory.dsl.reference import MAX_HORIZON, MAX_STEPS, MAX_TAPE_BOUND
 
 
@@ -49,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     enum.add_argument("--checkpoint-seconds", type=positive_float, default=60.0,
                       help="seconds between checkpoints (default 60)")
     enum.add_argument(
-        "--workers", type=positive_int, default=None,
+        "--workers", type=workers_count, default=None,
         help="local processes (default: 1 up to 27 bits, else all cores)",
     )
     enum.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from aitheory.cli import EXIT_OK, GROUPS, UserInputError
-from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_int, print_json
+from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_int, print_json, workers_count
 from aitheory.dsl.reference import MAX_HORIZON, MAX_STEPS
 
 
@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--no-mix", action="store_true", help="leave MIX out of the class")
     predict.add_argument("--switch-max-bits", type=positive_int, default=None,
                          help="cap on SWITCH programs' full-grammar length (default: max-bits + 1)")
-    predict.add_argument("--workers", type=positive_int, default=1, help="local processes for enumeration")
+    predict.add_argument("--workers", type=workers_count, default=1, help="local processes for enumeration")
     predict.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     predict.set_defaults(func=_predict)
 

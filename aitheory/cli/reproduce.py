@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
-from aitheory.cli._common import positive_int
+from aitheory.cli._common import workers_count
 from aitheory.results import check_out_path
 
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overwrite", action="store_true",
                         help="clear the folders of the checks run here first (another scale, say)")
     parser.add_argument("--only", default=None, help="comma-separated subset of the checks")
-    parser.add_argument("--workers", type=positive_int, default=None, help="local processes (default: all cores)")
+    parser.add_argument("--workers", type=workers_count, default=None, help="local processes (default: all cores)")
     parser.add_argument("--scheduler", default=None,
                         help="Dask scheduler address, e.g. tcp://host:8786, or 'local' for a local Dask cluster "
                              "of --workers processes (see docs/dask.md)")
