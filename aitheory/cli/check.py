@@ -51,17 +51,10 @@ def _run(args: argparse.Namespace) -> int:
     try:
         config = from_namespace(module.Config, argparse.Namespace(**explicit), base=defaults)
     except ValueError as exc:
-        raise UserInputError(_option_names(str(exc), module.Config)) from None
+        raise UserInputError(str(exc)) from None
     result = run_check(args.check_name, config, args.out, show_progress=progress_enabled(), overwrite=args.overwrite)
     verdict = "HELD" if result.held else "FAILED"
     line = result.verdict or (f"measured {_format(result.measured)} {result.relation} bound {_format(result.bound)} "
                               f"{result.units}")
     print(f"{result.statement.split(':')[0]} {verdict}: {line}  [{result.run_folder}]")
     return EXIT_OK if result.held else EXIT_FAILED
-
-
-def _option_names(message: str, config: type) -> str:
-    """``"argument max_bits: ..."`` -> ``"argument --max-bits: ..."`` (the option the user typed)."""
-    for name in getattr(config, "__dataclass_fields__", {}):
-        message = message.replace(f"argument {name}:", f"argument --{name.replace('_', '-')}:")
-    return message

@@ -22,9 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--quick", action="store_true", help="small configurations (about a minute)")
-    parser.add_argument("--out", type=check_out_path, default="runs/reproduce",
-                        help="output folder (default runs/reproduce); check folders of another configuration "
-                             "(e.g. another scale) are refused")
+    parser.add_argument("--out", type=check_out_path, default=None,
+                        help="output folder (default runs/reproduce, or runs/reproduce-quick with --quick); check "
+                             "folders of another configuration (e.g. another scale) are refused")
     parser.add_argument("--overwrite", action="store_true",
                         help="clear the folders of the checks run here first (another scale, say)")
     parser.add_argument("--only", default=None, help="comma-separated subset of the checks")
@@ -42,7 +42,8 @@ def _run(args: argparse.Namespace) -> int:
 
     only = tuple(x.strip() for x in args.only.split(",") if x.strip()) if args.only else ()
     try:
-        result = reproduce(args.out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
+        out = args.out or ("runs/reproduce-quick" if args.quick else "runs/reproduce")
+        result = reproduce(out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
                            force=args.force, show_progress=progress_enabled(), overwrite=args.overwrite)
     except ValueError as exc:
         raise UserInputError(str(exc)) from None

@@ -118,7 +118,7 @@ class Config:
             check_enumeration_size(getattr(self, name), name)  # range and size, before anything is allocated
         if not (math.isfinite(self.alpha) and 0 < self.alpha <= 1):
             raise ValueError(f"argument alpha: must be in (0, 1], got {self.alpha!r}")
-        if not self.budgets or not all(math.isfinite(b) and b >= 0 for b in self.budgets):
+        if not all(math.isfinite(b) and b >= 0 for b in self.budgets):  # () is fine: no budgeted values
             raise ValueError(f"argument budgets: need KL budgets that are finite numbers >= 0 (nats), got "
                              f"{self.budgets}")
         horizon = max(self.pattern_k, *self.k_grid) + 1 + self.switch_steps
