@@ -48,6 +48,7 @@ __all__ = [
     "claim_new_run_folder",
     "clean_temporary_files",
     "code_version",
+    "describe_differences",
     "fingerprint",
     "parse_float",
     "provenance",
@@ -252,8 +253,8 @@ class RunFolderError(ValueError):
     """A folder that cannot hold this run (another configuration, not a folder, not a run folder); one line."""
 
 
-def _differences(saved: Any, new: Any, limit: int = 3) -> str:
-    """``"max_bits 18 there, 24 here; ..."``: the first top-level fields that differ."""
+def describe_differences(saved: Any, new: Any, limit: int = 3) -> str:
+    """``"max_bits 18 there, 24 here; ..."``: the first top-level fields of two JSON configurations that differ."""
     if not isinstance(saved, Mapping) or not isinstance(new, Mapping):
         return "another configuration"
     keys = [k for k in dict.fromkeys([*new, *saved]) if saved.get(k, "<unset>") != new.get(k, "<unset>")]
@@ -363,7 +364,7 @@ class RunFolder:
                 cls._clear(path)
             elif old != new:
                 what = saved.get("kind", "?")
-                diff = _differences(saved["config"], to_jsonable(config)) if what == kind else f"a {what} run"
+                diff = describe_differences(saved["config"], to_jsonable(config)) if what == kind else f"a {what} run"
                 raise RunFolderError(f"run folder {str(path)!r} holds a run of another configuration ({diff}); "
                                      "give another folder, or --overwrite to clear it")
         path.mkdir(parents=True, exist_ok=True)

@@ -157,3 +157,16 @@ def test_run_batch_refuses_unbalanced_programs() -> None:
         run_batch(np.array([[OPEN, PLUS, CLOSE]]), None, 2, 4)
     ok = run_batch(np.array([[OPEN, CLOSE, CLOSE], [PLUS, CLOSE, 0]]), np.array([3, 2]), 2, 4)
     assert ok.status_names() == ["halted", "halted"]
+
+
+def test_llm_resume_with_other_options_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    from aitheory.llm.config import get_config
+    from aitheory.llm.ppo import CHECKPOINT
+    from aitheory.results import RunFolder
+
+    run = RunFolder.open(tmp_path / "run", "llm-train", get_config("smoke"))
+    run.file(CHECKPOINT).parent.mkdir(parents=True, exist_ok=True)
+    run.file(CHECKPOINT).write_bytes(b"not read: refused before")
+    _usage_error(["llm", "train", "--resume", "--out", str(run.path), "--budget", "123"], capsys,
+                 "--resume", "another configuration", "budget", "123")

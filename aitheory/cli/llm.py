@@ -15,7 +15,14 @@ from typing import Any
 
 from aitheory.cli import GROUPS, UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
-from aitheory.results import check_out_path, claim_new_run_folder, clean_temporary_files
+from aitheory.results import (
+    check_out_path,
+    claim_new_run_folder,
+    clean_temporary_files,
+    describe_differences,
+    fingerprint,
+    to_jsonable,
+)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,6 +153,7 @@ def _train(args: argparse.Namespace) -> int:
         if args.out is None or not Path(args.out, CHECKPOINT).exists():
             raise UserInputError(f"--resume needs --out pointing at a run folder with {CHECKPOINT}")
         config = load_run_config(args.out)
+        _same_config_on_resume(args, config)
         clean_temporary_files(args.out)  # of the writes a killed run left behind
     else:
         config = _config(args)
@@ -185,6 +193,19 @@ def _train(args: argparse.Namespace) -> int:
             bar.close()
     print(path)
     return 0
+
+
+def _same_config_on_resume(args: argparse.Namespace, saved: Any) -> None:
+    """``--resume`` continues with the saved configuration; options that would change it are refused (not
+    ignored), so a resumed run is never a mixture of two configurations."""
+    if not (args.set or args.budget is not None or args.episode_tokens is not None or args.config != "smoke"):
+        return
+    asked = to_jsonable(_config(args))
+    kept = to_jsonable(saved)
+    if fingerprint("llm-train", asked) != fingerprint("llm-train", kept):
+        raise UserInputError(f"--resume: {args.out} holds a run of another configuration "
+                             f"({describe_differences(kept, asked)}); drop the options to continue it, or start a "
+                             "new run (--out elsewhere, or --overwrite without --resume)")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
