@@ -5,8 +5,10 @@ field, as in this package's code). :func:`add_arguments` turns the fields into `
 help is that docstring, and :func:`from_namespace` builds the configuration back, so the command line and the
 Python API cannot drift apart and nothing is mutated after parsing.
 
-Supported field types: ``int``, ``float``, ``str``, ``bool`` (``--name`` / ``--no-name``), ``tuple[int, ...]``
-and ``tuple[float, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of those.
+Supported field types: ``int``, ``float`` (NaN refused), ``str``, ``bool`` (``--name`` / ``--no-name``),
+``tuple[int, ...]`` and ``tuple[float, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of
+those. Values are validated where they are parsed: the type here, ranges and sizes by the dataclass's
+``__post_init__`` (a ``ValueError`` naming the field, which the command line reports as a usage error, exit 2).
 """
 
 from __future__ import annotations
@@ -57,18 +59,37 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return tp, False
 
 
+def _number(text: str) -> float:
+    """argparse type for float fields: a number, not NaN (NaN compares false, so it would pass range checks)."""
+    value = float(text)
+    if value != value:
+        raise ValueError(f"NaN is not a value: {text!r}")
+    return value
+
+
+_number.__name__ = "float"  # argparse names the type in its messages ("invalid float value")
+
+
 def _tuple_parser(item: type, option: str) -> Any:
+    convert = _number if item is float else item
+
     def parse(text: str) -> tuple[Any, ...]:
         try:
-            return tuple(item(x) for x in text.split(",") if x.strip())
+            return tuple(convert(x) for x in text.split(",") if x.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{option}: expected comma-separated {item.__name__}s, got {text!r}") from None
+                f"expected comma-separated {item.__name__}s, got {text!r}") from None
     return parse
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = ()) -> None:
-    """Add one option per field of dataclass ``cls`` (defaults shown; help from the field docstrings)."""
+def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = (),
+                  explicit_only: bool = False) -> None:
+    """Add one option per field of dataclass ``cls`` (defaults shown; help from the field docstrings).
+
+    ``explicit_only``: only the options given on the command line reach the namespace (argparse's ``SUPPRESS``
+    default), so :func:`from_namespace` with a ``base`` (say ``Config.quick()``) keeps the base's values for the
+    others and the explicit ones always win.
+    """
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
@@ -80,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
         option = _option(f.name)
         if tp is bool:
             parser.add_argument(option, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                                help=help_text)
+                                help=f"{help_text} (default: {default})" if explicit_only else help_text)
             continue
         kwargs: dict[str, Any] = {"dest": f.name, "default": default, "help": f"{help_text} (default: {default})"}
         if typing.get_origin(tp) is typing.Literal:
@@ -90,12 +111,17 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
             kwargs["type"] = _tuple_parser(item, option)
             kwargs["help"] = f"{help_text} (comma-separated; default: {','.join(map(str, default or ()))})"
         elif tp in (int, float, str):
-            kwargs["type"] = tp
+            kwargs["type"] = _number if tp is float else tp
         else:
             raise TypeError(f"{cls.__name__}.{f.name}: unsupported field type {tp!r} for the command line")
         if optional:
             kwargs["help"] += " (optional)"
         parser.add_argument(option, **kwargs)
+    if explicit_only:
+        names = {f.name for f in dataclasses.fields(cls)}
+        for action in parser._actions:
+            if action.dest in names:
+                action.default = argparse.SUPPRESS
 
 
 def from_namespace(cls: type[C], namespace: argparse.Namespace, base: C | None = None) -> C:

@@ -3,11 +3,19 @@
 ``parallel_map(func, items)`` yields ``func(item)`` for every item, in completion order (callers that need an
 order sort the results). At most ``2 * workers`` tasks are in flight, so memory stays bounded when results are
 consumed as they arrive. ``func`` must be picklable (a module-level function) for the pool and for Dask.
+
+Tasks return data; they never write into the caller's folders (a Dask worker may run on another machine, in
+another working directory): the caller writes what they return. Workers of the local pool exit when the
+process that started them dies (:func:`_exit_with_parent`), so a killed ``aitheory`` leaves no orphans.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -32,16 +40,17 @@ def parallel_map(
     func: Callable[[T], R],
     items: Iterable[T],
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: Any = None,
 ) -> Iterator[R]:
     """Yield ``func(item)`` for each item, as they complete.
 
-    ``scheduler`` (e.g. ``"tcp://10.0.0.5:8786"``): run on that Dask cluster (needs ``aitheory[parallel]``).
+    ``scheduler`` (e.g. ``"tcp://10.0.0.5:8786"``, ``"local"``, or a ``distributed.Client``): run on that Dask
+    cluster (needs ``aitheory[parallel]``).
     Otherwise ``workers == 1`` runs in this process and ``workers > 1`` (default: all cores) on a local
     process pool.
     """
     if scheduler is not None:
-        yield from _dask_map(func, items, scheduler)
+        yield from _dask_map(func, items, scheduler, workers)
         return
     n = default_workers() if workers is None else workers
     if n < 1:
@@ -50,8 +59,33 @@ def parallel_map(
         for item in items:
             yield func(item)
         return
-    with ProcessPoolExecutor(max_workers=n) as pool:
+    with ProcessPoolExecutor(max_workers=n, initializer=_exit_with_parent, initargs=(os.getpid(),)) as pool:
         yield from _bounded(lambda it: pool.submit(func, it), items, 2 * n)
+
+
+def _exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """Worker initializer: end this worker when process ``parent`` is gone.
+
+    On Linux the kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); everywhere a daemon
+    thread also polls ``os.getppid()`` (a dead parent's children are re-parented) and exits.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):  # pragma: no cover - no libc prctl
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)
+
+    if os.getppid() != parent:  # the parent died before this initializer ran
+        os._exit(1)
+    threading.Thread(target=watch, name="aitheory-parent-watch", daemon=True).start()
 
 
 def _bounded(submit: Callable[[T], Future[R]], items: Iterable[T], limit: int) -> Iterator[R]:
@@ -68,10 +102,16 @@ def _bounded(submit: Callable[[T], Future[R]], items: Iterable[T], limit: int) -
             yield fut.result()
 
 
-def _dask_map(func: Callable[[T], R], items: Iterable[T], scheduler: Any) -> Iterator[R]:
-    """Run on a Dask cluster; ``scheduler`` is an address string or an existing ``distributed.Client``."""
+def _dask_map(func: Callable[[T], R], items: Iterable[T], scheduler: Any, workers: int | None = None) -> Iterator[R]:
+    """Run on a Dask cluster; ``scheduler`` is an address string, ``"local"`` (a local cluster of ``workers``
+    processes, started and closed here) or an existing ``distributed.Client``."""
     distributed = require("distributed", "parallel")
-    own = isinstance(scheduler, str)
+    cluster = None
+    if scheduler == "local":
+        cluster = distributed.LocalCluster(n_workers=workers or default_workers(), threads_per_worker=1,
+                                           processes=True, dashboard_address=None)
+        scheduler = cluster
+    own = not isinstance(scheduler, distributed.Client)
     client = distributed.Client(scheduler) if own else scheduler
     try:
         limit = 2 * max(1, sum(client.nthreads().values()))
@@ -88,3 +128,5 @@ def _dask_map(func: Callable[[T], R], items: Iterable[T], scheduler: Any) -> Ite
     finally:
         if own:
             client.close()
+        if cluster is not None:
+            cluster.close()

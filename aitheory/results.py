@@ -2,7 +2,14 @@
 
 Every run writes a folder with ``config.json``, ``summary.json``, ``metrics.csv`` and figures. Writes are
 atomic (write to a temporary file in the same folder, flush, fsync, then ``os.replace``), so an interrupted
-run never leaves a half-written file behind and never destroys a previous complete one.
+run never leaves a half-written file behind and never destroys a previous complete one; the temporary files
+a killed run leaves behind are removed when the folder is next opened.
+
+Identity: ``config.json`` records the run's *kind* (``"theorem1"``, ``"llm-train"``, ...), the configuration and
+its :func:`fingerprint` (SHA-256 of the kind and the canonical JSON of the configuration), and the code version.
+:meth:`RunFolder.open` refuses to write into a folder whose fingerprint differs (:class:`RunFolderError`), unless
+asked to ``overwrite`` it, which clears it first; a code-version difference alone is never refused (long runs are
+resumed across commits).
 
 JSON conventions: an infinite value is written as the string ``"inf"`` (``"-inf"``, ``"nan"`` likewise),
 never clipped to a large number; :func:`parse_float` reads those strings back. ``fractions.Fraction`` values
@@ -15,11 +22,13 @@ import csv
 import dataclasses
 import datetime as _dt
 import enum
+import hashlib
 import io
 import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,8 +41,15 @@ import numpy as np
 
 __all__ = [
     "RunFolder",
+    "RunFolderError",
     "atomic_write_bytes",
     "atomic_write_text",
+    "check_out_path",
+    "claim_new_run_folder",
+    "clean_temporary_files",
+    "code_version",
+    "describe_differences",
+    "fingerprint",
     "parse_float",
     "provenance",
     "read_json",
@@ -97,6 +113,10 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+#: Suffix of the temporary files of :func:`atomic_write_bytes` (``.<name>.<random>.tmp``).
+_TMP_SUFFIX = ".tmp"
+
+
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename).
 
@@ -105,7 +125,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=_TMP_SUFFIX, dir=target.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as fh:
@@ -117,6 +137,23 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def _is_temporary(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(_TMP_SUFFIX) and path.is_file()
+
+
+def clean_temporary_files(folder: str | os.PathLike[str], target: str | None = None) -> list[Path]:
+    """Remove the temporary files that interrupted atomic writes left in ``folder`` (and below), or only those
+    of the file named ``target`` directly in ``folder``; return them."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = root.glob(f".{target}.*{_TMP_SUFFIX}") if target else root.rglob(f".*{_TMP_SUFFIX}")
+    stale = [p for p in found if _is_temporary(p)]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return stale
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -166,6 +203,30 @@ def _git_sha() -> str | None:
     return sha if out.returncode == 0 and sha else None
 
 
+def code_version() -> str:
+    """``git describe --always --dirty`` of the package's checkout, else the package version."""
+    from aitheory import __version__
+
+    here = Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty", "--tags"], cwd=here, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    described = out.stdout.strip()
+    return f"{__version__}+g{described}" if out.returncode == 0 and described else __version__
+
+
+def fingerprint(kind: str, config: Any) -> str:
+    """``"sha256:<hex>"`` of the kind and the canonical JSON of ``config`` (sorted keys, :func:`to_jsonable`).
+
+    A configuration and its JSON read back from ``config.json`` have the same fingerprint.
+    """
+    canonical = json.dumps({"kind": kind, "config": to_jsonable(config)}, sort_keys=True, separators=(",", ":"),
+                           allow_nan=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def provenance(seed: int | None = None) -> dict[str, Any]:
     """Versions, platform, time, git commit and seed: enough to re-run and compare a result."""
     from aitheory import __version__
@@ -182,9 +243,69 @@ def provenance(seed: int | None = None) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "git_sha": _git_sha(),
+        "code_version": code_version(),
         "argv": sys.argv,
         "seed": seed,
     }
+
+
+class RunFolderError(ValueError):
+    """A folder that cannot hold this run (another configuration, not a folder, not a run folder); one line."""
+
+
+def describe_differences(saved: Any, new: Any, limit: int = 3) -> str:
+    """``"max_bits 18 there, 24 here; ..."``: the first top-level fields of two JSON configurations that differ."""
+    if not isinstance(saved, Mapping) or not isinstance(new, Mapping):
+        return "another configuration"
+    keys = [k for k in dict.fromkeys([*new, *saved]) if saved.get(k, "<unset>") != new.get(k, "<unset>")]
+    parts = [f"{k} {json.dumps(saved.get(k, '<unset>'))} there, {json.dumps(new.get(k, '<unset>'))} here"
+             for k in keys[:limit]]
+    more = f"; and {len(keys) - limit} more" if len(keys) > limit else ""
+    return "; ".join(parts) + more if parts else "another configuration"
+
+
+def _read_identity(path: Path) -> dict[str, Any] | None:
+    """``config.json`` of a run folder (``None`` if absent or unreadable)."""
+    try:
+        saved = read_json(path / "config.json")
+    except (OSError, ValueError):
+        return None
+    return saved if isinstance(saved, dict) and "config" in saved else None
+
+
+def check_out_path(text: str) -> str:
+    """argparse ``type=`` for ``--out``: a non-empty path that is not an existing file (a folder is created)."""
+    import argparse
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty path; give a folder name (it would write into the working directory)")
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} exists and is not a folder")
+    return text
+
+
+def claim_new_run_folder(out: str | os.PathLike[str] | None, overwrite: bool = False) -> None:
+    """Make sure ``out`` may receive a *new* run (one that writes from scratch, e.g. ``llm train``): absent or
+    empty, or a run folder cleared here because ``overwrite``. ``RunFolderError`` otherwise, so a finished run
+    is never overwritten silently. ``None`` (a new timestamped folder) is always fine."""
+    if out is None:
+        return
+    path = Path(out)
+    if str(out) == "" or (path.exists() and not path.is_dir()):
+        raise RunFolderError(f"run folder {str(out)!r}: " + ("empty path" if str(out) == "" else
+                                                             "exists and is not a folder"))
+    if not path.is_dir():
+        return
+    clean_temporary_files(path)
+    if not any(path.iterdir()):
+        return
+    if _read_identity(path) is None:
+        raise RunFolderError(f"run folder {str(path)!r} is not empty and holds no config.json (not a run folder); "
+                             "give a new or empty folder")
+    if not overwrite:
+        raise RunFolderError(f"run folder {str(path)!r} already holds a run; give another folder, --resume to "
+                             "continue it, or --overwrite to clear it")
+    RunFolder._clear(path)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,26 +314,92 @@ class RunFolder:
 
     path: Path
 
+    @staticmethod
+    def _new_path(name: str, root: str | os.PathLike[str]) -> Path:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = Path(root) / f"{name}-{stamp}"
+        n = 1
+        while path.exists():
+            n += 1
+            path = Path(root) / f"{name}-{stamp}-{n}"
+        return path
+
     @classmethod
     def create(cls, out: str | os.PathLike[str] | None, name: str, root: str | os.PathLike[str] = "runs") -> RunFolder:
-        """Use ``out`` if given, else ``root/name-YYYYmmdd-HHMMSS`` (a new folder, never an old one reused)."""
-        if out is not None:
-            path = Path(out)
-        else:
-            stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            path = Path(root) / f"{name}-{stamp}"
-            n = 1
-            while path.exists():
-                n += 1
-                path = Path(root) / f"{name}-{stamp}-{n}"
+        """Use ``out`` if given, else ``root/name-YYYYmmdd-HHMMSS`` (a new folder, never an old one reused).
+
+        No identity check: prefer :meth:`open`, which refuses a folder holding another configuration.
+        """
+        path = cls._new_path(name, root) if out is None else Path(out)
+        if path.exists() and not path.is_dir():
+            raise RunFolderError(f"run folder {str(path)!r} exists and is not a folder")
         path.mkdir(parents=True, exist_ok=True)
+        clean_temporary_files(path)
         return cls(path)
+
+    @classmethod
+    def open(cls, out: str | os.PathLike[str] | None, kind: str, config: Any, *, overwrite: bool = False,
+             root: str | os.PathLike[str] = "runs", seed: int | None = None, name: str | None = None) -> RunFolder:
+        """The run folder for a run of ``kind`` with ``config``, its identity checked and recorded.
+
+        ``out`` None: a new ``root/<name or kind>-<timestamp>`` folder. An existing non-empty ``out`` must be a
+        run folder of the same :func:`fingerprint` (then it is reused: resume), else :class:`RunFolderError`;
+        with ``overwrite`` a run folder is cleared first (a non-empty folder that is not a run folder, i.e. has
+        no ``config.json``, is never cleared). ``config.json`` is written if the folder has none.
+        """
+        path = cls._new_path(name or kind, root) if out is None else Path(out)
+        if str(out) == "" or (path.exists() and not path.is_dir()):
+            raise RunFolderError(f"run folder {str(out)!r}: " + ("empty path" if str(out) == "" else
+                                                                 "exists and is not a folder"))
+        new = fingerprint(kind, config)
+        if path.is_dir():
+            clean_temporary_files(path)
+        if path.is_dir() and any(path.iterdir()):
+            saved = _read_identity(path)
+            if saved is None:
+                raise RunFolderError(f"run folder {str(path)!r} is not empty and holds no config.json (not a run "
+                                     "folder); give a new or empty folder")
+            old = saved.get("fingerprint") or fingerprint(saved.get("kind", kind), saved["config"])
+            if overwrite:
+                cls._clear(path)
+            elif old != new:
+                what = saved.get("kind", "?")
+                diff = describe_differences(saved["config"], to_jsonable(config)) if what == kind else f"a {what} run"
+                raise RunFolderError(f"run folder {str(path)!r} holds a run of another configuration ({diff}); "
+                                     "give another folder, or --overwrite to clear it")
+        path.mkdir(parents=True, exist_ok=True)
+        folder = cls(path)
+        if _read_identity(path) is None:
+            write_json(folder.file("config.json"), {"kind": kind, "fingerprint": new, "code_version": code_version(),
+                                                    "config": config, "provenance": provenance(seed)})
+        return folder
+
+    @staticmethod
+    def _clear(path: Path) -> None:
+        """Remove everything inside run folder ``path`` (the folder itself stays)."""
+        for child in path.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+
+    @property
+    def fingerprint(self) -> str | None:
+        """The recorded fingerprint (``None`` for a folder without identity)."""
+        saved = _read_identity(self.path)
+        if saved is None:
+            return None
+        return str(saved.get("fingerprint") or fingerprint(saved.get("kind", ""), saved["config"]))
 
     def file(self, name: str) -> Path:
         return self.path / name
 
-    def write_config(self, config: Any, seed: int | None = None) -> Path:
-        return write_json(self.file("config.json"), {"config": config, "provenance": provenance(seed)})
+    def write_config(self, config: Any, seed: int | None = None, kind: str | None = None) -> Path:
+        record: dict[str, Any] = {"config": config, "provenance": provenance(seed)}
+        if kind is not None:
+            record = {"kind": kind, "fingerprint": fingerprint(kind, config), "code_version": code_version(),
+                      **record}
+        return write_json(self.file("config.json"), record)
 
     def write_summary(self, summary: Any) -> Path:
         return write_json(self.file("summary.json"), summary)

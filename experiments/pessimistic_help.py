@@ -87,14 +87,12 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser, Config)
+    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
     parser.add_argument("--quick", action="store_true", help="small configuration (for the tests)")
     parser.add_argument("--out", default=None, help="run folder (default runs/pessimistic-help-<time>)")
     args = parser.parse_args(argv)
     base = Config.quick() if args.quick else Config()
-    changed = argparse.Namespace(**{k: v for k, v in vars(args).items()
-                                    if k in Config.__dataclass_fields__ and v != getattr(Config(), k)})
-    config = from_namespace(Config, changed, base=base)
+    config = from_namespace(Config, args, base=base)
     folder = RunFolder.create(args.out, "pessimistic-help")
     folder.write_config(config, seed=config.seed)
     for row in run(config, folder):

@@ -96,14 +96,12 @@ def plot(t: np.ndarray, curves: dict[str, np.ndarray], config: Config, stem: str
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser, Config)
+    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
     parser.add_argument("--quick", action="store_true", help="small configuration (for the tests)")
     parser.add_argument("--out", default=None, help="run folder (default runs/prop2-environments-<time>)")
     args = parser.parse_args(argv)
     base = Config.quick() if args.quick else Config()
-    changed = argparse.Namespace(**{k: v for k, v in vars(args).items()
-                                    if k in Config.__dataclass_fields__ and v != getattr(Config(), k)})
-    config = from_namespace(Config, changed, base=base)
+    config = from_namespace(Config, args, base=base)
     folder = RunFolder.create(args.out, "prop2-environments")
     folder.write_config(config, seed=config.seed)
     for row in run(config, folder):

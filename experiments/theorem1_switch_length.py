@@ -82,11 +82,11 @@ def plot(folder: RunFolder) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser, Config)
+    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
     parser.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     parser.add_argument("--out", default=None, help="run folder (default runs/theorem1-switch-length-<time>)")
     args = parser.parse_args()
-    config = Config.quick() if args.quick else from_namespace(Config, args)
+    config = from_namespace(Config, args, base=Config.quick() if args.quick else Config())
     folder = RunFolder.create(args.out, "theorem1-switch-length")
     folder.write_config(config)
     for row in run(config, folder):

@@ -65,3 +65,31 @@ def test_check_prop1_rejects_bad_eps(eps: str, capsys: pytest.CaptureFixture[str
     assert code == 2
     err = capsys.readouterr().err
     assert "eps" in err and "Traceback" not in err
+
+
+def test_explicit_options_win_over_quick(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``aitheory check pessimistic --quick --max-bits 24`` records max_bits 24 (quick's is smaller); the run
+    itself is cut short once config.json is written."""
+    from aitheory.theory import pessimistic
+
+    assert pessimistic.Config.quick().max_bits != 24
+
+    def stop(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pessimistic, "run", stop)
+    out = tmp_path / "run"
+    assert main(["check", "pessimistic", "--quick", "--max-bits", "24", "--out", str(out)]) == 130
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["max_bits"] == 24 and config["runs"] == pessimistic.Config.quick().runs
+
+
+def test_help_and_version_import_no_heavy_module() -> None:
+    code = ("import sys, contextlib, io\nfrom aitheory.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    assert main(['--help']) == 0\n"
+            "    assert main(['--version']) == 0\n"
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('numba', 'scipy', 'torch', 'matplotlib')\n"
+            "         or m.startswith(('aitheory.theory', 'aitheory.dsl', 'aitheory.planning'))]\n"
+            "assert not heavy, heavy\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

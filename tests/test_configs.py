@@ -61,3 +61,21 @@ def test_bad_values_are_usage_errors(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         _parse(argv)
     assert exc.value.code == 2
+
+
+def test_explicit_options_win_over_a_base() -> None:
+    """With ``explicit_only``, an option given on the command line wins even when it equals the full default
+    (the old pattern kept only values that differed from the default, so ``--quick --bits 24`` ran with quick's)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser, _Demo, explicit_only=True)
+    quick = _Demo(bits=12, eps=0.1, plot=False)
+    assert from_namespace(_Demo, parser.parse_args(["--bits", "24"]), base=quick) == _Demo(bits=24, eps=0.1,
+                                                                                          plot=False)
+    assert from_namespace(_Demo, parser.parse_args(["--plot"]), base=quick).plot is True
+    assert from_namespace(_Demo, parser.parse_args([]), base=quick) == quick
+    assert "(default: 24)" in parser.format_help()
+
+
+def test_nan_is_not_a_float_option() -> None:
+    with pytest.raises(SystemExit):
+        _parse(["--eps", "nan"])

@@ -290,3 +290,12 @@ def test_data_processing(pq: tuple[list[float], list[float]]) -> None:
     pm, qm = [p[0] + p[1], p[2] + p[3]], [q[0] + q[1], q[2] + q[3]]
     assert kl(pm, qm) <= kl(p, q) + 1e-12
     assert tvd(pm, qm) <= tvd(p, q) + 1e-12
+
+
+@pytest.mark.parametrize("tol", [math.nan, -1e-9, math.inf])
+def test_a_tolerance_that_would_skip_the_sum_check_is_refused(tol: float) -> None:
+    half = [Fraction(1, 2), Fraction(1, 2)]
+    for call in (lambda: kl([0.6, 0.6], [0.5, 0.5], tol=tol), lambda: tvd(half, half, tol=tol),
+                 lambda: entropy([0.5, 0.5], tol=tol), lambda: cross_entropy(half, half, tol=tol)):
+        with pytest.raises(ValueError, match="argument tol"):
+            call()

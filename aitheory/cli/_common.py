@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from aitheory.results import to_jsonable
@@ -22,14 +23,49 @@ def positive_float(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1."""
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text.strip()) if text.strip().isascii() else int("x")
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
+
+
+def int_in(low: int, high: int, why: str = "") -> Callable[[str], int]:
+    """argparse type: an integer in ``low..high`` (``why`` says what the upper limit protects)."""
+
+    def parse(text: str) -> int:
+        value = _whole(text)
+        if not low <= value <= high:
+            reason = f" ({why})" if why and value > high else ""
+            raise argparse.ArgumentTypeError(f"expected a whole number in {low}..{high}, got {text}{reason}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in its messages
+    return parse
+
+
+#: argparse type of ``--workers``: local processes, 1..1024.
+workers_count = int_in(1, 1024, "each is a process")
+
+
+def enumeration_bits(text: str) -> int:
+    """argparse type for ``--max-bits`` of an enumeration: refused (before anything runs) if it means more
+    programs than :data:`aitheory.dsl.enumerate.MAX_PROGRAMS`, with the count and the largest allowed value."""
+    from aitheory.dsl.enumerate import check_enumeration_size
+
+    value = _whole(text)
+    try:
+        check_enumeration_size(value, "--max-bits")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("argument --max-bits: ")) from None
     return value
 
 
@@ -48,7 +84,7 @@ def parse_symbols(text: str | None, k: int, option: str) -> list[int] | None:
     parts = text.split(",") if "," in text else list(text)
     out = []
     for i, part in enumerate(parts):
-        if not part.strip().isdigit() or int(part) >= k:
+        if not (part.strip().isascii() and part.strip().isdigit()) or int(part) >= k:
             raise UserInputError(f"{option}: symbol {i + 1} is {part!r}; expected a number in 0..{k - 1}")
         out.append(int(part))
     return out

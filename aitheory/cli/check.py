@@ -10,24 +10,29 @@ from __future__ import annotations
 import argparse
 import math
 
-from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
+from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     from aitheory.configs import add_arguments
+    from aitheory.results import check_out_path
     from aitheory.theory.common import CHECKS, check_module
 
-    check = sub.add_parser("check", help="check one of the paper's results and write a run folder")
+    check = sub.add_parser("check", help=GROUPS["check"])
     names = check.add_subparsers(dest="result", metavar="RESULT")
     names.required = True
     for name in CHECKS:
         module = check_module(name)
         parser = names.add_parser(name, help=module.STATEMENT, description=module.__doc__.strip().split("\n\n")[0]
                                   if module.__doc__ else module.STATEMENT)
-        add_arguments(parser, module.Config)
+        add_arguments(parser, module.Config, explicit_only=True)  # explicit options win over --quick
         parser.add_argument("--quick", action="store_true",
-                            help="start from the small configuration used by the tests (options still apply)")
-        parser.add_argument("--out", default=None, help=f"run folder (default runs/{name}-<timestamp>)")
+                            help="start from the small configuration used by the tests (options given here win)")
+        parser.add_argument("--out", type=check_out_path, default=None,
+                            help=f"run folder (default runs/{name}-<timestamp>); one holding another "
+                                 "configuration is refused")
+        parser.add_argument("--overwrite", action="store_true",
+                            help="clear --out first if it holds a run of another configuration")
         parser.set_defaults(func=_run, check_name=name)
 
 
@@ -44,18 +49,12 @@ def _run(args: argparse.Namespace) -> int:
     defaults = module.Config.quick() if args.quick else module.Config()
     explicit = {k: v for k, v in vars(args).items() if k in module.Config.__dataclass_fields__}
     try:
-        config = from_namespace(module.Config, argparse.Namespace(**_overrides(explicit, module.Config())),
-                                base=defaults)
+        config = from_namespace(module.Config, argparse.Namespace(**explicit), base=defaults)
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
-    result = run_check(args.check_name, config, args.out, show_progress=progress_enabled())
+    result = run_check(args.check_name, config, args.out, show_progress=progress_enabled(), overwrite=args.overwrite)
     verdict = "HELD" if result.held else "FAILED"
     line = result.verdict or (f"measured {_format(result.measured)} {result.relation} bound {_format(result.bound)} "
                               f"{result.units}")
     print(f"{result.statement.split(':')[0]} {verdict}: {line}  [{result.run_folder}]")
     return EXIT_OK if result.held else EXIT_FAILED
-
-
-def _overrides(explicit: dict, defaults: object) -> dict:
-    """Only the options the user changed from the full configuration's defaults (so --quick keeps its values)."""
-    return {k: v for k, v in explicit.items() if v != getattr(defaults, k)}

@@ -15,13 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
+from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import parse_symbols, positive_int, print_json
+from aitheory.results import check_out_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "kl", help="KL of switching to your policy after your event, next to the bound [K(E)+K(P)+d] ln 2 (JSON)",
+        "kl", help=GROUPS["kl"],
         description=__doc__.strip().split("\n\n")[0] if __doc__ else None,
     )
     parser.add_argument("--history", required=True,
@@ -46,7 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--carriers", type=int, default=5, help="rows of the switch set to list (default 5)")
     parser.add_argument("--sweep", default=None, metavar="FILE",
                         help="one 'EVENT POLICY' pair per line ('-': the --event/--policy value); writes a run folder")
-    parser.add_argument("--out", default=None, help="run folder of --sweep (default runs/kl-<timestamp>)")
+    parser.add_argument("--out", default=None, type=check_out_path,
+                        help="run folder of --sweep (default runs/kl-<timestamp>)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="clear --out first if it holds a sweep of another configuration")
     parser.set_defaults(func=_kl)
 
 
@@ -175,8 +179,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
     pairs = _sweep_pairs(args)
     _class(args)
-    folder = RunFolder.create(args.out, "kl")
-    folder.write_config({k: v for k, v in vars(args).items() if k != "func"})
+    config = {k: v for k, v in vars(args).items() if k not in ("func", "overwrite", "debug")}
+    folder = RunFolder.open(args.out, "kl-sweep", config, overwrite=args.overwrite, name="kl")
     rows: list[dict[str, Any]] = []
     for n, event, policy in progress(pairs, desc="kl sweep", unit="pair", disable=not progress_enabled()):
         rows.append(_row(n, _cost(args, event, policy, where=f"--sweep {args.sweep} line {n}: ")))

@@ -13,8 +13,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from aitheory.cli import UserInputError
+from aitheory.cli import GROUPS, UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
+from aitheory.results import (
+    check_out_path,
+    claim_new_run_folder,
+    clean_temporary_files,
+    describe_differences,
+    fingerprint,
+    to_jsonable,
+)
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +43,7 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     llm = sub.add_parser(
         "llm",
-        help="the paper's LLM experiment: KL-budgeted PPO on a teacher/student chat",
+        help=GROUPS["llm"],
         description="Train, evaluate and plot the paper's KL-budgeted chat agent (needs the llm extra).",
     )
     cmds = llm.add_subparsers(dest="llm_command", metavar="COMMAND")
@@ -51,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _add_config_arguments(train)
     train.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
-    train.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-b<B>-<timestamp>)")
+    train.add_argument("--out", type=check_out_path, default=None,
+                       help="run folder (default runs/llm-<config>-b<B>-<timestamp>); one holding a run is refused")
+    train.add_argument("--overwrite", action="store_true", help="clear --out first if it holds a run")
     train.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint (its saved config)"
     )
@@ -83,7 +93,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _add_config_arguments(ctrl)
     ctrl.add_argument("--rollouts", type=positive_int, default=1, help="rollouts of n_envs episodes (default 1)")
-    ctrl.add_argument("--out", default=None, help="run folder (default runs/llm-<config>-control-<timestamp>)")
+    ctrl.add_argument("--out", type=check_out_path, default=None,
+                      help="run folder (default runs/llm-<config>-control-<timestamp>); one holding a run is refused")
+    ctrl.add_argument("--overwrite", action="store_true", help="clear --out first if it holds a run")
     ctrl.set_defaults(func=_control, budget=None)
 
     figures = cmds.add_parser(
@@ -96,7 +108,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         ),
     )
     figures.add_argument("run_dirs", nargs="+", help="run folders (one curve/histogram each)")
-    figures.add_argument("--out", default=None, help="output folder (default: the first run folder)")
+    figures.add_argument("--out", type=check_out_path, default=None,
+                         help="output folder (default: the first run folder)")
     figures.add_argument(
         "--last", type=positive_int, default=1, help="use each run's last N transcript files (default 1)"
     )
@@ -140,8 +153,11 @@ def _train(args: argparse.Namespace) -> int:
         if args.out is None or not Path(args.out, CHECKPOINT).exists():
             raise UserInputError(f"--resume needs --out pointing at a run folder with {CHECKPOINT}")
         config = load_run_config(args.out)
+        _same_config_on_resume(args, config)
+        clean_temporary_files(args.out)  # of the writes a killed run left behind
     else:
         config = _config(args)
+        claim_new_run_folder(args.out, overwrite=args.overwrite)
     bar = None
     if progress_enabled():
         from tqdm.auto import tqdm
@@ -179,6 +195,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_config_on_resume(args: argparse.Namespace, saved: Any) -> None:
+    """``--resume`` continues with the saved configuration; options that would change it are refused (not
+    ignored), so a resumed run is never a mixture of two configurations."""
+    if not (args.set or args.budget is not None or args.episode_tokens is not None or args.config != "smoke"):
+        return
+    asked = to_jsonable(_config(args))
+    kept = to_jsonable(saved)
+    if fingerprint("llm-train", asked) != fingerprint("llm-train", kept):
+        raise UserInputError(f"--resume: {args.out} holds a run of another configuration "
+                             f"({describe_differences(kept, asked)}); drop the options to continue it, or start a "
+                             "new run (--out elsewhere, or --overwrite without --resume)")
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from aitheory.llm.evaluate import evaluate_run
 
@@ -186,6 +215,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         summary = evaluate_run(args.run_dir, last=args.last, control_dir=args.control)
     except FileNotFoundError as exc:
         raise UserInputError(str(exc)) from None
+    except (ValueError, KeyError) as exc:  # a transcript that is not JSON lines of episodes
+        raise UserInputError(f"{args.run_dir}: its transcripts cannot be read ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())})") from None
     print_json(summary)
     return 0
 
@@ -194,8 +226,10 @@ def _control(args: argparse.Namespace) -> int:
     from aitheory.llm.models import ModelLoadError
     from aitheory.llm.ppo import control
 
+    config = _config(args)
+    claim_new_run_folder(args.out, overwrite=args.overwrite)
     try:
-        print(control(_config(args), out=args.out, rollouts=args.rollouts))
+        print(control(config, out=args.out, rollouts=args.rollouts))
     except ModelLoadError as exc:
         raise UserInputError(str(exc).splitlines()[0]) from None
     return 0
@@ -204,6 +238,7 @@ def _control(args: argparse.Namespace) -> int:
 def _figures(args: argparse.Namespace) -> int:
     from aitheory.llm.figures import make_figures
 
+    _distinct_names(args.run_dirs)
     out = Path(args.out) if args.out else Path(args.run_dirs[0])
     try:
         paths = make_figures(args.run_dirs, out, last=args.last)
@@ -212,6 +247,19 @@ def _figures(args: argparse.Namespace) -> int:
     for p in paths:
         print(p)
     return 0
+
+
+def _distinct_names(run_dirs: list[str]) -> None:
+    """Figures label (and key) runs by folder name: two different folders with one name are refused."""
+    seen: dict[str, Path] = {}
+    for d in run_dirs:
+        path = Path(d).resolve()
+        other = seen.setdefault(path.name, path)
+        if other != path:
+            raise UserInputError(f"run folders {str(other)!r} and {str(path)!r} have the same name {path.name!r}, "
+                                 "which labels their curves; rename one (or link it under another name)")
+        if not path.is_dir():
+            raise UserInputError(f"run folder {d!r}: not a folder")
 
 
 def _diagnose(args: argparse.Namespace) -> int:

@@ -7,12 +7,13 @@ import sys
 import time
 from typing import Any
 
-from aitheory.cli import EXIT_OK, UserInputError
-from aitheory.cli._common import parse_symbols, positive_int, print_json
+from aitheory.cli import EXIT_OK, GROUPS, UserInputError
+from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_int, print_json, workers_count
+from aitheory.dsl.reference import MAX_HORIZON, MAX_STEPS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("mixture", help="the Bayes mixture xi over BF-8 programs")
+    parser = subparsers.add_parser("mixture", help=GROUPS["mixture"])
     sub = parser.add_subparsers(dest="mixture_command", metavar="SUBCOMMAND")
     sub.required = True
     predict = sub.add_parser(
@@ -26,19 +27,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "entropy and mass per program kind, and the top programs by posterior."
         ),
     )
-    predict.add_argument("--max-bits", type=positive_int, default=24,
+    predict.add_argument("--max-bits", type=enumeration_bits, default=24,
                          help="plain programs of at most this many bits (3 per token; default 24)")
     predict.add_argument("--actions", required=True, help="actions a_1 a_2 ... as digits ('0101') or 0,1,0,1")
     predict.add_argument("--obs", default=None,
                          help="observations o_1 o_2 ... (default: all 0; fewer than the actions are padded with 0)")
-    predict.add_argument("--top", type=int, default=5, help="programs to list per step (default 5)")
-    predict.add_argument("--K", dest="k", type=int, default=2, help="alphabet size K (default 2)")
-    predict.add_argument("--steps", type=positive_int, default=1000, help="step budget T per emission (1000)")
+    predict.add_argument("--top", type=int_in(0, 10_000), default=5, help="programs to list per step (default 5)")
+    predict.add_argument("--K", dest="k", type=int_in(2, 127), default=2, help="alphabet size K (default 2)")
+    predict.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000,
+                         help="step budget T per emission (1000)")
     predict.add_argument("--no-switch", action="store_true", help="leave SWITCH programs out of the class")
     predict.add_argument("--no-mix", action="store_true", help="leave MIX out of the class")
     predict.add_argument("--switch-max-bits", type=positive_int, default=None,
                          help="cap on SWITCH programs' full-grammar length (default: max-bits + 1)")
-    predict.add_argument("--workers", type=positive_int, default=1, help="local processes for enumeration")
+    predict.add_argument("--workers", type=workers_count, default=1, help="local processes for enumeration")
     predict.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
     predict.set_defaults(func=_predict)
 
@@ -56,6 +58,9 @@ def _predict(args: argparse.Namespace) -> int:
     actions = parse_symbols(args.actions, args.k, "--actions") or []
     if not actions:
         raise UserInputError("--actions: give at least one action")
+    if len(actions) >= MAX_HORIZON:
+        raise UserInputError(f"--actions: {len(actions)} actions; at most {MAX_HORIZON - 1} (outputs per program are "
+                             "held in memory)")
     obs = parse_symbols(args.obs, args.k, "--obs") or []
     if len(obs) > len(actions):
         raise UserInputError(f"--obs: {len(obs)} observations for {len(actions)} actions; o_t follows a_t, so at "

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from aitheory.cli import EXIT_FAILED, EXIT_OK, UserInputError
-from aitheory.cli._common import positive_int
+from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
+from aitheory.cli._common import workers_count
+from aitheory.results import check_out_path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     from aitheory.theory.common import CHECKS
 
     parser = subparsers.add_parser(
-        "reproduce", help="run every check and write a report (Markdown and HTML)",
+        "reproduce", help=GROUPS["reproduce"],
         description=(
             "Runs every check (" + ", ".join(CHECKS) + ") at its default scale, in parallel on local processes "
             "(or a Dask cluster), each into OUT/<name>/, then writes OUT/report.md, OUT/report.html (figures "
@@ -21,10 +22,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--quick", action="store_true", help="small configurations (about a minute)")
-    parser.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
+    parser.add_argument("--out", type=check_out_path, default=None,
+                        help="output folder (default runs/reproduce, or runs/reproduce-quick with --quick); check "
+                             "folders of another configuration (e.g. another scale) are refused")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="clear the folders of the checks run here first (another scale, say)")
     parser.add_argument("--only", default=None, help="comma-separated subset of the checks")
-    parser.add_argument("--workers", type=positive_int, default=None, help="local processes (default: all cores)")
-    parser.add_argument("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786")
+    parser.add_argument("--workers", type=workers_count, default=None, help="local processes (default: all cores)")
+    parser.add_argument("--scheduler", default=None,
+                        help="Dask scheduler address, e.g. tcp://host:8786, or 'local' for a local Dask cluster "
+                             "of --workers processes (see docs/dask.md)")
     parser.add_argument("--force", action="store_true", help="rerun checks even if finished results exist")
     parser.set_defaults(func=_run)
 
@@ -35,8 +42,9 @@ def _run(args: argparse.Namespace) -> int:
 
     only = tuple(x.strip() for x in args.only.split(",") if x.strip()) if args.only else ()
     try:
-        result = reproduce(args.out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
-                           force=args.force, show_progress=progress_enabled())
+        out = args.out or ("runs/reproduce-quick" if args.quick else "runs/reproduce")
+        result = reproduce(out, quick=args.quick, only=only, workers=args.workers, scheduler=args.scheduler,
+                           force=args.force, show_progress=progress_enabled(), overwrite=args.overwrite)
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
     for name, s in result.summaries.items():

@@ -22,7 +22,14 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from aitheory.dsl.enumerate import DEFAULT_BLOCK_SIZE, Block, blocks, enumerate_block, index_bits
+from aitheory.dsl.enumerate import (
+    DEFAULT_BLOCK_SIZE,
+    Block,
+    blocks,
+    check_enumeration_size,
+    enumerate_block,
+    index_bits,
+)
 from aitheory.dsl.fast import run_batch
 from aitheory.dsl.fast_tree import all_sequences, run_batch_all
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
@@ -75,6 +82,7 @@ class EnumConfig:
             raise ValueError(f"max_bits must be >= 3 (one token), got {self.max_bits}")
         if self.max_bits > 60:
             raise ValueError(f"max_bits must be <= 60 (int64 weights), got {self.max_bits}")
+        check_enumeration_size(self.max_bits)  # refused before any block is listed or allocated
         if self.all_histories and self.k ** (self.horizon - 1) > 1 << 16:
             raise ValueError(f"all_histories: K^(H-1) = {self.k ** (self.horizon - 1)} sequences is too many")
         for obs in self.obs_list():

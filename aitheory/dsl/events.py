@@ -33,6 +33,7 @@ import numba
 import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import IO, ST_EMITTED, brent_check, clear_cells, match_brackets, run_silent
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
 
@@ -191,17 +192,9 @@ def first_hold_times(
     ``unprecedented_at(event_holds(program, k, horizon, obs, steps, tape_bound))`` (0 for None) for every
     detector; see :class:`FirstHolds` for the other outputs.
     """
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    if codes.ndim != 2:
-        raise ValueError(f"argument codes: must be 2-D (programs x tokens), got shape {codes.shape}")
-    if lengths is None:
-        lengths = np.full(codes.shape[0], codes.shape[1], dtype=np.int32)
-    lengths = np.ascontiguousarray(lengths, dtype=np.int32)
-    if lengths.shape != (codes.shape[0],):
-        raise ValueError(f"argument lengths: must have one entry per program ({codes.shape[0]}), "
-                         f"got shape {lengths.shape}")
+    codes, lengths = program_arrays(codes, lengths)
     obs_list = None if obs is None else np.asarray(obs, dtype=np.int64)
-    check_run_args(k, horizon, steps, tape_bound, None)
+    check_run_args(k, horizon, steps, tape_bound, None, max_horizon=None)  # O(1) outputs per detector
     obs_arr = np.zeros(horizon, dtype=np.uint8)
     if obs_list is not None:
         if len(obs_list) < horizon - 1:

@@ -24,6 +24,7 @@ import numba
 import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
+from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import (
     IO,
     ST_EMITTED,
@@ -186,12 +187,7 @@ def run_batch(
     ``obs`` as in :func:`aitheory.dsl.reference.run_reference` (None: every observation is 0). With
     ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves memory traffic).
     """
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    if codes.ndim != 2:
-        raise ValueError(f"codes must be 2-D (programs x tokens), got shape {codes.shape}")
-    if lengths is None:
-        lengths = np.full(codes.shape[0], codes.shape[1], dtype=np.int32)
-    lengths = np.ascontiguousarray(lengths, dtype=np.int32)
+    codes, lengths = program_arrays(codes, lengths)
     check_run_args(k, horizon, steps, tape_bound, None if obs is None else [int(o) for o in obs])
     obs_arr = np.zeros(horizon, dtype=np.uint8)
     if obs is not None:

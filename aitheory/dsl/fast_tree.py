@@ -19,6 +19,7 @@ import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
+from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, check_run_args
 
@@ -231,12 +232,7 @@ def run_batch_all(
     detect_cycles: bool = True,
 ) -> AllSequencesResult:
     """Run every program on all ``K^(H-1)`` observation sequences (see the module docstring)."""
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    if codes.ndim != 2:
-        raise ValueError(f"codes must be 2-D (programs x tokens), got shape {codes.shape}")
-    if lengths is None:
-        lengths = np.full(codes.shape[0], codes.shape[1], dtype=np.int32)
-    lengths = np.ascontiguousarray(lengths, dtype=np.int32)
+    codes, lengths = program_arrays(codes, lengths)
     check_run_args(k, horizon, steps, tape_bound, None)
     n_seq = k ** (horizon - 1)
     if n_seq > 1 << 16:

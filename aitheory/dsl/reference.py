@@ -34,6 +34,9 @@ from aitheory.dsl.parser import Plain, parse
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TAPE_BOUND",
+    "MAX_HORIZON",
+    "MAX_STEPS",
+    "MAX_TAPE_BOUND",
     "STATUSES",
     "TILDE_ACTION",
     "RunResult",
@@ -48,6 +51,12 @@ STATUSES: tuple[str, ...] = ("emitted", "halted", "timed_out", "out_of_tape", "p
 TILDE_ACTION: int = -1
 DEFAULT_STEPS: int = 1000
 DEFAULT_TAPE_BOUND: int = 4096
+#: Largest horizon H (the fast kernels hold H actions and H emission steps per program: 9 bytes each).
+MAX_HORIZON: int = 1 << 16
+#: Largest per-emission step budget T (about a minute of interpreter time per emission at 2e8 steps/s).
+MAX_STEPS: int = 10**10
+#: Largest tape bound B (the fast kernels hold two tapes of 2B+1 one-byte cells: 64 MiB at this bound).
+MAX_TAPE_BOUND: int = 1 << 24
 
 
 @dataclass(frozen=True)
@@ -74,16 +83,28 @@ def bracket_matches(codes: Sequence[int]) -> list[int]:
     return match
 
 
-def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Sequence[int] | None) -> None:
-    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` is bad."""
+def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Sequence[int] | None,
+                   max_horizon: int | None = MAX_HORIZON) -> None:
+    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` is bad.
+
+    ``max_horizon``: the largest horizon (None: no limit, for callers that keep O(1) outputs per program)."""
     if not 2 <= k <= 127:
         raise ValueError(f"K must be in 2..127, got {k}")
     if horizon < 1:
         raise ValueError(f"horizon must be >= 1, got {horizon}")
+    if max_horizon is not None and horizon > max_horizon:
+        raise ValueError(f"horizon {horizon} needs {9 * horizon:.3g} bytes of outputs per program; at most "
+                         f"{max_horizon} actions")
     if steps < 1:
         raise ValueError(f"steps (the per-emission budget T) must be >= 1, got {steps}")
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps (the per-emission budget T) {steps} could run {steps / 2e8:.3g} s per emission at "
+                         f"2e8 steps/s; at most {MAX_STEPS:.0e}")
     if tape_bound < 0:
         raise ValueError(f"tape_bound must be >= 0, got {tape_bound}")
+    if tape_bound > MAX_TAPE_BOUND:
+        raise ValueError(f"tape_bound {tape_bound} needs two tapes of {2 * tape_bound + 1:.3g} cells "
+                         f"({2 * (2 * tape_bound + 1) / 2**30:.3g} GiB); at most {MAX_TAPE_BOUND}")
     if obs is not None:
         if len(obs) < horizon - 1:
             raise ValueError(f"obs has {len(obs)} observations; horizon {horizon} needs {horizon - 1}")
@@ -108,7 +129,7 @@ def run_reference(
     if isinstance(program, str):
         program = parse(program)
     codes = list(program.codes) if isinstance(program, Plain) else [int(c) for c in program]
-    check_run_args(k, horizon, steps, tape_bound, obs)
+    check_run_args(k, horizon, steps, tape_bound, obs, max_horizon=None)  # outputs grow only as emitted
     match = bracket_matches(codes)
     last = len(codes) - 1
     tape: dict[int, int] = {}

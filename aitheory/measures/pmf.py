@@ -76,12 +76,23 @@ def _check_exact(values: Sequence[Any], name: str) -> list[Fraction]:
     return out
 
 
+def check_tolerance(tol: float) -> None:
+    """``ValueError`` unless ``tol`` is a finite number >= 0 (``nan`` compares false and would skip sum checks)."""
+    try:
+        ok = math.isfinite(tol) and tol >= 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise ValueError(f"argument tol: must be a finite number >= 0, got {tol!r}")
+
+
 def as_pmf(values: PmfLike, name: str = "p", tol: float = SUM_TOLERANCE) -> np.ndarray:
     """Validate ``values`` as a float (semi)measure and return it as a 1-D float64 array.
 
     Raises ``ValueError`` naming ``name`` if it is not 1-D, is empty, has a NaN or negative entry, or sums
-    to more than ``1 + tol``.
+    to more than ``1 + tol``; and if ``tol`` is not a finite number >= 0 (a NaN tolerance would pass every sum).
     """
+    check_tolerance(tol)
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
         raise ValueError(f"argument {name}: expected a 1-D vector of probabilities, got shape {arr.shape}")
@@ -184,6 +195,7 @@ def kl(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TO
 
     ``inf`` when some ``p(x) > 0`` has ``q(x) = 0``. Semimeasures are accepted as they are (no renormalising).
     """
+    check_tolerance(tol)
     if _is_exact(p) and _is_exact(q):
         return _scale(float(kl_exact(p, q)), base)
     pa, qa = _pair(p, q, tol)
@@ -192,6 +204,7 @@ def kl(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TO
 
 def tvd(p: PmfLike, q: PmfLike, *, tol: float = SUM_TOLERANCE) -> float | Fraction:
     """Total variation distance ``(1/2) sum_x |p(x) - q(x)|``; an exact Fraction for Fraction inputs."""
+    check_tolerance(tol)
     if _is_exact(p) and _is_exact(q):
         pe, qe = _exact_pair(p, q)
         return sum((abs(a - b) for a, b in zip(pe, qe, strict=True)), Fraction(0)) / 2
@@ -201,6 +214,7 @@ def tvd(p: PmfLike, q: PmfLike, *, tol: float = SUM_TOLERANCE) -> float | Fracti
 
 def entropy(p: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE) -> float:
     """Shannon entropy ``-sum_x p(x) log p(x)`` in nats (or ``base``); not renormalised for a semimeasure."""
+    check_tolerance(tol)
     if _is_exact(p):
         pe = _check_exact(p, "p")
         return _scale(-math.fsum(float(v) * _log_fraction(v) for v in pe if v > 0), base)
@@ -210,6 +224,7 @@ def entropy(p: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE
 
 def cross_entropy(p: PmfLike, q: PmfLike, *, base: float | None = None, tol: float = SUM_TOLERANCE) -> float:
     """Cross-entropy ``-sum_x p(x) log q(x)`` in nats (or ``base``); ``inf`` if ``p(x) > 0 = q(x)``."""
+    check_tolerance(tol)
     if _is_exact(p) and _is_exact(q):
         pe, qe = _exact_pair(p, q)
         if any(a > 0 and b == 0 for a, b in zip(pe, qe, strict=True)):

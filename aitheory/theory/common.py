@@ -67,11 +67,15 @@ def check_module(name: str) -> ModuleType:
     return importlib.import_module(CHECKS[name])
 
 
-def run_check(name: str, config: Any, out: str | Path | None = None, show_progress: bool = False) -> CheckResult:
-    """Run check ``name`` with ``config`` into a new run folder (``out`` or ``runs/NAME-<time>``)."""
+def run_check(name: str, config: Any, out: str | Path | None = None, show_progress: bool = False,
+              overwrite: bool = False) -> CheckResult:
+    """Run check ``name`` with ``config`` into its run folder (``out`` or a new ``runs/NAME-<time>``).
+
+    An ``out`` holding a run of another configuration is refused (:class:`aitheory.results.RunFolderError`)
+    unless ``overwrite``, which clears it first (:meth:`aitheory.results.RunFolder.open`).
+    """
     module = check_module(name)
-    folder = RunFolder.create(out, name)
-    folder.write_config(config, seed=getattr(config, "seed", None))
+    folder = RunFolder.open(out, name, config, overwrite=overwrite, seed=getattr(config, "seed", None))
     start = time.perf_counter()
     result: CheckResult = replace(module.run(config, folder, show_progress=show_progress), run_folder=str(folder.path))
     summary = result.summary()

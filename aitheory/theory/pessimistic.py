@@ -58,6 +58,7 @@ import numpy as np
 from scipy.stats import beta as beta_dist
 
 from aitheory.dsl import TILDE_ACTION, parse, run_reference
+from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.imitators import (
     TOP_SET_READINGS,
     BayesianImitator,
@@ -121,6 +122,10 @@ STATEMENT = ("Pessimistic imitator: mu stays in the top set w.p. >= 1 - alpha/w(
              "(prior-relative); there nu_alpha <= mu, and the Theorem 1 exploit costs infinite KL")
 
 Combine = Literal["min", "max"]
+
+
+#: Largest horizon H: the class is built on all 2^(H-1) observation sequences (``EnumConfig.all_histories``).
+MAX_HORIZON: int = 17
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,15 @@ class Config:
         for name in ("exploit_runs", "cross_check_runs"):
             if getattr(self, name) < 0:
                 raise ValueError(f"argument {name}: must be >= 0, got {getattr(self, name)}")
+        if self.runs > 10**7 or self.batch > 10**6:
+            raise ValueError(f"arguments runs and batch: at most 1e7 runs (per-run rows are kept) and batches of "
+                             f"1e6, got runs={self.runs}, batch={self.batch}")
+        if self.horizon > MAX_HORIZON:
+            raise ValueError(f"argument horizon: the class is built on all 2^(H-1) = {2 ** (self.horizon - 1):.3g} "
+                             f"observation sequences; at most 2^{MAX_HORIZON - 1} (lower horizon to <= {MAX_HORIZON})")
+        check_enumeration_size(self.max_bits, "max_bits")
+        if self.seed < 0:
+            raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         for name in ("demonstrator", "lossless_demonstrator"):
             text = getattr(self, name)
             tokens = len(parse(text).codes)  # ParseError (a ValueError) with the position if malformed

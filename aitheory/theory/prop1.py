@@ -55,8 +55,8 @@ class Config:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.eps) and self.eps > 0):
             raise ValueError(f"argument eps: must be a finite number > 0, got {self.eps!r}")
-        if self.sweep_points < 1:
-            raise ValueError(f"argument sweep_points: must be >= 1, got {self.sweep_points}")
+        if not 1 <= self.sweep_points <= 10**5:
+            raise ValueError(f"argument sweep_points: must be in 1..100000, got {self.sweep_points}")
 
     @classmethod
     def quick(cls) -> Config:

@@ -125,6 +125,11 @@ class Config:
             raise ValueError(f"argument steps: must be >= 1, got {self.steps}")
         if self.tape_bound < 1:
             raise ValueError(f"argument tape_bound: must be >= 1, got {self.tape_bound}")
+        if self.horizon > 10**7:
+            raise ValueError(f"argument horizon: N = {self.horizon} steps needs {8 * self.horizon / 2**30:.3g} GiB per "
+                             "float array of the history; at most 1e7")
+        if self.seed < 0:
+            raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         if self.reference_checks < 0:
             raise ValueError(f"argument reference_checks: must be >= 0, got {self.reference_checks}")
 

@@ -1,11 +1,15 @@
 """``aitheory reproduce``: every check at its default (or quick) scale, in parallel, with one report.
 
-Each check runs in its own run folder ``OUT/<name>/`` (see :func:`aitheory.theory.common.run_check`); checks run
-on a local process pool (or a Dask cluster at ``scheduler``). A check whose folder already holds a
-``summary.json`` for the same configuration is not run again, so an interrupted reproduction resumes where it
-stopped. The report (``report.md`` and a self-contained ``report.html`` with the figures embedded) has one row per
-result: the statement, the measured value, the bound, the verdict; every number in it is read from the run
-folders, none is typed in.
+Each check has its own run folder ``OUT/<name>/`` (see :func:`aitheory.theory.common.run_check`); checks run
+on a local process pool (or a Dask cluster at ``scheduler``). Workers run a check in a temporary folder of their
+own and return its files as data; the client writes them under ``OUT`` (resolved to an absolute path on the
+client), so results land in the user's folder whatever the workers' working directory or file system. Every
+check folder's identity is checked before anything runs: a folder holding another configuration (for example a
+``--quick`` run when the default scale is asked for) is refused, unless ``overwrite`` clears it, so a report never
+mixes scales. A check whose folder already holds a ``summary.json`` for the same configuration is not run again,
+so an interrupted reproduction resumes where it stopped. The report (``report.md`` and a self-contained
+``report.html`` with the figures embedded) has one row per result: the statement, the measured value, the bound,
+the verdict; every number in it is read from the run folders, none is typed in.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import datetime as _dt
 import html
 import json
 import math
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +27,17 @@ from typing import Any
 
 from aitheory.parallel import parallel_map
 from aitheory.progress import progress
-from aitheory.results import atomic_write_text, provenance, read_json, to_jsonable
+from aitheory.results import (
+    RunFolder,
+    RunFolderError,
+    atomic_write_bytes,
+    atomic_write_text,
+    clean_temporary_files,
+    provenance,
+    read_json,
+    to_jsonable,
+    write_json,
+)
 from aitheory.theory.common import CHECKS, check_module, run_check
 
 __all__ = ["ReproduceResult", "reproduce", "write_report"]
@@ -47,44 +62,76 @@ def _config(name: str, quick: bool) -> Any:
     return module.Config.quick() if quick else module.Config()
 
 
-def _cached(folder: Path, config: Any) -> dict[str, Any] | None:
-    """The summary of a finished run of the same configuration in ``folder``, if there is one."""
+def _cached(folder: RunFolder) -> dict[str, Any] | None:
+    """The summary of the finished run in ``folder`` (its identity already checked), if there is one."""
     try:
-        summary = read_json(folder / "summary.json")
-        saved = read_json(folder / "config.json")["config"]
-    except (OSError, ValueError, KeyError):
+        summary = read_json(folder.file("summary.json"))
+    except (OSError, ValueError):
         return None
-    return summary if saved == to_jsonable(config) else None
+    return summary if isinstance(summary, dict) else None
 
 
-def _run_one(task: tuple[str, bool, str]) -> tuple[str, dict[str, Any]]:
-    name, quick, out = task
-    result = run_check(name, _config(name, quick), out)
-    return name, read_json(Path(result.run_folder) / "summary.json") | {"run_folder": result.run_folder}
+#: The files a check writes, as (path relative to its run folder, bytes); ``summary.json`` comes last.
+Files = list[tuple[str, bytes]]
+
+
+def _run_one(task: tuple[str, bool]) -> tuple[str, Files]:
+    """Run check ``name`` in a temporary folder of this worker; return its files as data (the client writes)."""
+    name, quick = task
+    with tempfile.TemporaryDirectory(prefix=f"aitheory-{name}-") as tmp:
+        folder = Path(tmp) / name
+        run_check(name, _config(name, quick), folder)
+        paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "config.json")
+        paths.sort(key=lambda p: p.name == "summary.json")
+        return name, [(p.relative_to(folder).as_posix(), p.read_bytes()) for p in paths]
+
+
+def _write_files(folder: RunFolder, files: Files) -> dict[str, Any]:
+    """Write a check's returned files into ``folder`` (``summary.json`` last, its ``run_folder`` set to
+    ``folder``); return the summary."""
+    summary: dict[str, Any] = {}
+    for rel, data in files:
+        if rel == "summary.json":
+            summary = json.loads(data) | {"run_folder": str(folder.path)}
+            write_json(folder.file(rel), summary)
+        else:
+            atomic_write_bytes(folder.file(rel), data)
+    return summary
 
 
 def reproduce(out: str | Path, quick: bool = False, only: tuple[str, ...] = (), workers: int | None = None,
-              scheduler: str | None = None, force: bool = False, show_progress: bool = False) -> ReproduceResult:
-    """Run the checks (all, or ``only``) into ``out`` and write the report there."""
+              scheduler: Any = None, force: bool = False, show_progress: bool = False,
+              overwrite: bool = False) -> ReproduceResult:
+    """Run the checks (all, or ``only``) into ``out`` and write the report there.
+
+    ``RunFolderError`` (before anything runs) if a check's folder holds another configuration and not
+    ``overwrite``; ``force`` reruns checks that have finished results of the same configuration.
+    """
     names = list(only) if only else list(CHECKS)
     for name in names:
         check_module(name)  # clear error for an unknown name, before anything runs
-    root = Path(out)
+    root = Path(out).resolve()
+    if str(out) == "" or (root.exists() and not root.is_dir()):
+        raise RunFolderError(f"reproduce folder {str(out)!r}: " + ("empty path" if str(out) == "" else
+                                                                   "exists and is not a folder"))
     root.mkdir(parents=True, exist_ok=True)
+    clean_temporary_files(root)
+    folders = {name: RunFolder.open(root / name, name, _config(name, quick), overwrite=overwrite)
+               for name in names}
     start = time.perf_counter()
     summaries: dict[str, dict[str, Any]] = {}
     resumed = []
     todo = []
     for name in names:
-        cached = None if force else _cached(root / name, _config(name, quick))
+        cached = None if force else _cached(folders[name])
         if cached is not None:
             summaries[name] = cached
             resumed.append(name)
         else:
-            todo.append((name, quick, str(root / name)))
+            todo.append((name, quick))
     done = parallel_map(_run_one, todo, workers=workers, scheduler=scheduler)
-    for name, summary in progress(done, total=len(todo), desc="reproduce", unit="check", disable=not show_progress):
-        summaries[name] = summary
+    for name, files in progress(done, total=len(todo), desc="reproduce", unit="check", disable=not show_progress):
+        summaries[name] = _write_files(folders[name], files)
     ordered = {name: summaries[name] for name in names}
     result = ReproduceResult(root, ordered, time.perf_counter() - start, tuple(resumed))
     write_report(result, quick)

@@ -56,7 +56,9 @@ from typing import Any
 import numpy as np
 
 from aitheory.dsl import blocks, enumerate_block, run_batch
+from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.dsl.events import first_hold_times
+from aitheory.dsl.reference import MAX_STEPS
 from aitheory.imitators import BayesianImitator, PessimisticImitator, top_set_mask
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
@@ -112,6 +114,19 @@ class Config:
             raise ValueError(f"argument period: must be >= 1, got {self.period}")
         if self.event_max_bits % 3 or self.policy_max_bits % 3:
             raise ValueError("arguments event_max_bits and policy_max_bits: must be multiples of 3 (bits per token)")
+        for name in ("max_bits", "event_max_bits", "policy_max_bits"):
+            check_enumeration_size(getattr(self, name), name)  # range and size, before anything is allocated
+        if not (math.isfinite(self.alpha) and 0 < self.alpha <= 1):
+            raise ValueError(f"argument alpha: must be in (0, 1], got {self.alpha!r}")
+        if not all(math.isfinite(b) and b >= 0 for b in self.budgets):  # () is fine: no budgeted values
+            raise ValueError(f"argument budgets: need KL budgets that are finite numbers >= 0 (nats), got "
+                             f"{self.budgets}")
+        horizon = max(self.pattern_k, *self.k_grid) + 1 + self.switch_steps
+        if horizon > 1024:
+            raise ValueError(f"arguments k_grid, pattern_k and switch_steps: the class is built to horizon "
+                             f"max(pattern_k, k_grid) + 1 + switch_steps = {horizon}; at most 1024 (lower them)")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"argument steps: must be in 1..{MAX_STEPS:.0e}, got {self.steps}")
 
     @classmethod
     def quick(cls) -> Config:

@@ -129,12 +129,18 @@ class Config:
     def __post_init__(self) -> None:
         if self.trees < 1:
             raise ValueError(f"argument trees: must be >= 1, got {self.trees}")
+        if self.seed < 0:
+            raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         if not self.n_actions or min(self.n_actions) < 2:
             raise ValueError(f"argument n_actions: need sizes >= 2, got {self.n_actions}")
         if not self.n_observations or min(self.n_observations) < 1:
             raise ValueError(f"argument n_observations: need sizes >= 1, got {self.n_observations}")
-        if self.max_steps < 1:
-            raise ValueError(f"argument max_steps: must be >= 1, got {self.max_steps}")
+        if not 1 <= self.max_steps <= 32:
+            raise ValueError(f"argument max_steps: must be in 1..32 (trees have (K_a K_o)^n histories), got "
+                             f"{self.max_steps}")
+        if self.max_histories > 10**6:
+            raise ValueError(f"argument max_histories: at most 1e6 complete histories per tree, got "
+                             f"{self.max_histories}")
         if self.max_histories < max(self.n_actions) * max(self.n_observations):
             raise ValueError(f"argument max_histories: must allow one step of every shape "
                              f"(>= {max(self.n_actions) * max(self.n_observations)}), got {self.max_histories}")
