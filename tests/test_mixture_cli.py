@@ -38,3 +38,23 @@ def test_bad_input_is_one_clear_line(argv: list[str], message: str, capsys: pyte
     assert main(["mixture", "predict", "--max-bits", "9", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+GOLDEN = {
+    "ones18": ["--max-bits", "18", "--actions", "1111111", "--top", "3"],
+    "obs15_k3": ["--max-bits", "15", "--actions", "0120210", "--obs", "121", "--K", "3", "--top", "4"],
+    "noswitch18": ["--max-bits", "18", "--actions", "01010", "--obs", "11011", "--no-switch", "--top", "2"],
+    "nomix18": ["--max-bits", "18", "--actions", "0011", "--obs", "0101", "--no-mix", "--steps", "200"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_policy_mode_output_is_byte_for_byte_unchanged(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """Policy-mode output equals the output captured before joint mode existed (the build time masked)."""
+    import re
+    from pathlib import Path
+
+    assert main(["mixture", "predict", *GOLDEN[name]]) == 0
+    out = re.sub(r'"seconds": [0-9.e+-]+', '"seconds": 0.0', capsys.readouterr().out)
+    golden = Path(__file__).parent / "golden" / f"mixture_predict_{name}.json"
+    assert out == golden.read_text()
