@@ -1,5 +1,9 @@
 """Fast runs of a batch of programs on *every* observation sequence, sharing common prefixes (numba).
 
+In joint mode the inputs a ``,`` reads are the symbols of the interleaved history ``x_1 x_2 ...`` instead of the
+observations (:mod:`aitheory.dsl.reference`), so the same kernel with ``horizon`` counting emissions of both
+roles runs every interleaved history ``x_1 .. x_{H-1}`` (below, read ``x`` for ``o`` and emission for action).
+
 Sequence index: ``g = sum_{j=1}^{H-1} o_j K^(H-1-j)`` (``o_1`` most significant), ``G = K^(H-1)``.
 
 After t emissions the only observation a ``,`` can load is ``o_t``. Each program runs once until the first
@@ -20,7 +24,14 @@ import numpy as np
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
 from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, check_run_args
+from aitheory.dsl.reference import (
+    DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    TILDE_ACTION,
+    Mode,
+    check_mode,
+    check_run_args,
+)
 
 __all__ = ["AllSequencesResult", "all_sequences", "run_batch_all"]
 
@@ -229,8 +240,11 @@ def run_batch_all(
     steps: int = DEFAULT_STEPS,
     tape_bound: int = DEFAULT_TAPE_BOUND,
     detect_cycles: bool = True,
+    mode: Mode = "policy",
 ) -> AllSequencesResult:
-    """Run every program on all ``K^(H-1)`` observation sequences (see the module docstring)."""
+    """Run every program for ``horizon`` emissions on all ``K^(H-1)`` input sequences: observation sequences in
+    policy mode, interleaved histories ``x_1 .. x_{H-1}`` in joint mode (see the module docstring)."""
+    check_mode(mode)
     codes = np.ascontiguousarray(codes, dtype=np.uint8)
     if codes.ndim != 2:
         raise ValueError(f"codes must be 2-D (programs x tokens), got shape {codes.shape}")
