@@ -5,8 +5,8 @@ program runs on the same inputs: an observation sequence in policy mode, an inte
 ``a_1 o_1 a_2 ...`` in joint mode (the same kernel: after n emissions ``,`` loads ``inputs[n-1]``; see
 :mod:`aitheory.dsl.reference`). Outputs are arrays:
 
-- ``actions[i, t]``: the (t+1)-th emission (0..K-1; an action in policy mode, ``x_{t+1}`` in joint mode), ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2)
-  after the run stopped;
+- ``actions[i, t]``: the (t+1)-th emission (0..K-1; an action in policy mode, ``x_{t+1}`` in joint mode),
+  ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2) after the run stopped;
 - ``steps[i, t]``: the global step (1-based) of that emission, 0 if none;
 - ``n_emitted[i]``; ``status[i]``: index into ``STATUSES``; ``total_steps[i]``: steps executed;
 - ``reads[i]``: a ``,`` ran after the first emission. If not, the run never looked at an observation, so it is

@@ -21,8 +21,8 @@ emission ``2t-1`` predicts ``a_t`` and emission ``2t`` predicts ``o_t`` (:func:`
 counts emissions (actions in policy mode, symbols of either role in joint mode).
 
 Per-emission step budget T: at most T steps are executed after the previous emission (of either role, in
-joint mode) or the start, up to and including the next emission; a run that needs more is ``timed_out``. After H emissions the run stops:
-``emitted``.
+joint mode) or the start, up to and including the next emission; a run that needs more is ``timed_out``.
+After H emissions the run stops: ``emitted``.
 
 Cycle detection (``proven_silent``): within one emission interval the machine is deterministic (the loaded
 observation is fixed), so if its state ``(pc, head, tape)`` ever repeats the program will never emit, halt
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
 from aitheory.dsl.parser import Plain, parse
@@ -108,7 +108,10 @@ def split_history(history: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, .
     return tuple(int(x) for x in history[0::2]), tuple(int(x) for x in history[1::2])
 
 
-def run_inputs(mode: str, obs: Sequence[int] | None, history: Sequence[int] | None) -> Sequence[int] | None:
+_Inputs = TypeVar("_Inputs")
+
+
+def run_inputs(mode: str, obs: _Inputs | None, history: _Inputs | None) -> _Inputs | None:
     """The inputs a ``,`` reads (``inputs[n-1]`` after n emissions): ``obs`` in policy mode, ``history`` in
     joint mode; ValueError naming the argument given to the wrong mode."""
     check_mode(mode)

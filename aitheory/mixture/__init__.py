@@ -6,7 +6,15 @@
 """
 
 from aitheory.mixture.classes import KINDS, ClassConfig, ModelClass, build_class
-from aitheory.mixture.engine import BUCKETS, MixtureTrace, OnlineMixture, Step, TopProgram, predict_batch
+from aitheory.mixture.engine import (
+    BUCKETS,
+    MixtureTrace,
+    OnlineMixture,
+    Step,
+    TopProgram,
+    mix_posterior_ratio,
+    predict_batch,
+)
 
 __all__ = [
     "BUCKETS",
@@ -18,5 +26,6 @@ __all__ = [
     "Step",
     "TopProgram",
     "build_class",
+    "mix_posterior_ratio",
     "predict_batch",
 ]
