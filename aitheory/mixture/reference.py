@@ -137,39 +137,46 @@ def reference_predictions(
     plain_total = sum((w for e, w in zip(programs, weights, strict=True) if isinstance(e, Plain)), Fraction(0))
     not_enumerated = 1 - sum(weights, Fraction(0))
     plain_not_enumerated = Fraction(1, 2) - plain_total
+    is_plain = [isinstance(e, Plain) for e in programs]
     lik = [Fraction(1)] * len(programs)
     k = config.k
     xi_h, xi_plain_h = Fraction(1), Fraction(1, 2)
     out = []
     for t in range(len(symbols) + 1):
-        # The plain mixture first (MIX predicts with it).
+        # One pass over every program: its joint w_nu nu(h), split by what it predicts next. Sums over the plain
+        # programs give the plain mixture (MIX predicts with it); the rest, with MIX's share, the whole mixture.
+        joint = [w * lk for w, lk in zip(weights, lik, strict=True)]
+        num, plain_num = [Fraction(0)] * k, [Fraction(0)] * k  # sum of w nu(h) nu(x | h), whole and plain
+        lost: dict[str, Fraction] = {}
+        plain_lost: dict[str, Fraction] = {}
+        mix_joint = Fraction(0)
+        for plain, j, pl in zip(is_plain, joint, plans, strict=True):
+            step = pl[t]
+            if not j:
+                continue
+            if step == "MIX":
+                mix_joint += j
+            elif isinstance(step, str):
+                lost[step] = lost.get(step, Fraction(0)) + j
+                if plain:
+                    plain_lost[step] = plain_lost.get(step, Fraction(0)) + j
+            else:  # a '.' of one symbol (probability 1), or a '~' (1/K to each)
+                for a, share in ([(step, j)] if step != TILDE_ACTION else [(a, j / k) for a in range(k)]):
+                    num[a] += share
+                    if plain:
+                        plain_num[a] += share
         # Once xi_plain(h) = 0 the plain mixture predicts nothing (and MIX, its likelihood 0, has no posterior).
-        plain_raw = [
-            sum((w * lk * _prob(pl[t], a, k, []) for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True)
-                 if isinstance(e, Plain)), Fraction(0)) / xi_plain_h if xi_plain_h else Fraction(0)
-            for a in range(k)
-        ]
-        raw = [
-            sum((w * lk * _prob(pl[t], a, k, plain_raw) for w, lk, pl in zip(weights, lik, plans, strict=True)),
-                Fraction(0)) / xi_h
-            for a in range(k)
-        ]
-        missing: dict[str, Fraction] = {}
-        plain_missing: dict[str, Fraction] = {}
-        for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True):
-            status = pl[t]
-            if isinstance(status, str) and status != "MIX":
-                missing[status] = missing.get(status, Fraction(0)) + w * lk / xi_h
-                if isinstance(e, Plain) and xi_plain_h:
-                    plain_missing[status] = plain_missing.get(status, Fraction(0)) + w * lk / xi_plain_h
+        plain_raw = [n / xi_plain_h if xi_plain_h else Fraction(0) for n in plain_num]
+        plain_missing = {s: m / xi_plain_h for s, m in plain_lost.items()} if xi_plain_h else {}
+        raw = [(num[a] + mix_joint * plain_raw[a]) / xi_h for a in range(k)]
+        missing = {s: m / xi_h for s, m in lost.items()}
         if t == 0:
             plain_missing["not_enumerated"] = plain_not_enumerated / xi_plain_h
             missing["not_enumerated"] = not_enumerated
-        mix_post = sum((w * lk / xi_h for w, lk, pl in zip(weights, lik, plans, strict=True) if pl[t] == "MIX"),
-                       Fraction(0))
+        mix_post = mix_joint / xi_h
         for name, mass in plain_missing.items():
             missing[name] = missing.get(name, Fraction(0)) + mix_post * mass
-        posterior = tuple(w * lk / xi_h for w, lk in zip(weights, lik, strict=True))
+        posterior = tuple(j / xi_h if j else Fraction(0) for j in joint)
         out.append(ReferenceStep(tuple(raw), missing, xi_h, xi_plain_h, posterior, emission_role(t + 1, config.mode)))
         if t == len(symbols):
             break
@@ -177,7 +184,7 @@ def reference_predictions(
         if raw[a] == 0:
             what, where = ("action", "step") if config.mode == "policy" else ("symbol", "position")
             raise ValueError(f"argument actions: the class gives {what} {a} probability 0 at {where} {t + 1}")
-        lik = [lk * _prob(pl[t], a, k, plain_raw) for lk, pl in zip(lik, plans, strict=True)]
+        lik = [lk * _prob(pl[t], a, k, plain_raw) if lk else lk for lk, pl in zip(lik, plans, strict=True)]
         xi_h *= raw[a]
         xi_plain_h *= plain_raw[a]
     return out
