@@ -280,3 +280,39 @@ def test_modes_are_explicit() -> None:
     with pytest.raises(ValueError, match="none can be left out"):
         predict_batch(mc, [0, 1, 1], [])
     assert interleave([1, 0], [1]) == (1, 1, 0) and split_history((1, 1, 0)) == ((1, 0), (1,))
+
+
+def test_a_policy_only_row_takes_its_observations_from_mix() -> None:
+    """A row built by policy_codes_in_joint_mode predicts its actions and xi_plain(o | h a) for the observations;
+    its likelihood along h is then prod of its action probabilities times prod_t xi_plain(o_t | h a_t)."""
+    import dataclasses
+
+    from aitheory.mixture.classes import policy_codes_in_joint_mode
+
+    base = joint_class(**CONFIGS[2])
+    always_one = policy_codes_in_joint_mode(np.ones((1, base.codes.shape[1], base.config.horizon), dtype=np.int8))
+    assert always_one[0, 0].tolist() == [1, CODE_MIX] * base.config.horizon
+    weight = np.zeros((1, 3), dtype=np.int64)
+    weight[0, 1] = 1 << (base.config.unit_bits - 8)  # an 8-bit row, booked as a combinator
+    mc = dataclasses.replace(base, codes=np.concatenate([base.codes, always_one]),
+                             weight_by_kind=np.concatenate([base.weight_by_kind, weight]),
+                             rep_bits=np.append(base.rep_bits, 8), rep_text=(*base.rep_text, "ALWAYS1"))
+    history = [1, 0, 1, 1, 1]
+    online = OnlineMixture(mc)
+    plain = OnlineMixture(joint_class(**{**CONFIGS[2], "mix": False}))  # the plain programs alone
+    log_plain_obs = 0.0
+    for x in history:
+        row = online.row_predictions()[-1]
+        if online.role == "action":
+            assert row.tolist() == [0.0, 1.0]
+            online.update(x)
+            plain.update(x)
+        else:
+            # MIX's prediction: the plain mixture's conditional (a class of plain programs only, past position 1)
+            np.testing.assert_allclose(row, plain.predict().raw, rtol=1e-12)
+            log_plain_obs += math.log(row[x])
+            online.observe(x)
+            plain.observe(x)
+    # ln nu(h) - ln xi(h) of the new row: all actions 1 (probability 1), observations from xi_plain
+    assert online.log_likelihood_ratio()[-1] == pytest.approx(log_plain_obs - online.predict().log_evidence,
+                                                              rel=1e-12)

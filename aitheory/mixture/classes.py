@@ -73,6 +73,7 @@ __all__ = [
     "ModelClass",
     "build_class",
     "lost_status",
+    "policy_codes_in_joint_mode",
 ]
 
 CODE_TILDE = -1
@@ -90,6 +91,15 @@ MAX_SWITCH_CELLS = 1 << 30
 def lost_status(code: int) -> str | None:
     """The status name of a lost-mass code, or None for an emission / MIX code."""
     return STATUSES[CODE_LOST_BASE - code] if code <= CODE_LOST_BASE else None
+
+
+def policy_codes_in_joint_mode(action_codes: np.ndarray) -> np.ndarray:
+    """Joint-mode codes ``(..., 2H)`` of a policy-only component with action codes ``(..., H)``: its action codes
+    at the action positions ``2t-1`` and :data:`CODE_MIX` at the observation positions ``2t``, so that the
+    observations it does not model come from the plain programs' mixture (design.md section 2, "Joint mode")."""
+    out = np.full((*action_codes.shape[:-1], 2 * action_codes.shape[-1]), CODE_MIX, dtype=np.int8)
+    out[..., 0::2] = action_codes
+    return out
 
 
 @dataclass(frozen=True)
