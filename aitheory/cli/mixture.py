@@ -92,16 +92,8 @@ def _predict(args: argparse.Namespace) -> int:
         steps.append({
             "t": step.t,
             "action": actions[t] if t < len(actions) else None,
-            "raw": _floats(step.raw),
-            "normalised": _floats(step.normalised),
-            "with_missing": _floats(step.with_missing),
-            "missing": step.missing,
-            "log_evidence": step.log_evidence,
-            "posterior_entropy": step.posterior_entropy,
-            "kind_mass": step.kind_mass,
-            "unenumerated_bound": step.unenumerated_bound,
-            "top": [{"program": p.program, "bits": p.bits, "kind": p.kind, "posterior": p.posterior}
-                    for p in step.top],
+            **_step_record(step),
+            "top": _top(step),
         })
         if t < len(actions):
             try:
@@ -109,14 +101,7 @@ def _predict(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UserInputError(str(exc)) from None
     print_json({
-        "class": {
-            "max_bits": config.max_bits,
-            "rows": model_class.rows,
-            "programs": model_class.programs_by_kind,
-            "enumerated_mass": {k: float(v) for k, v in model_class.enumerated_mass().items()},
-            "not_enumerated_mass": float(model_class.not_enumerated_mass()),
-            "seconds": built,
-        },
+        "class": _class_record(model_class, built),
         "observations": obs,
         "observations_assumed_zero": assumed,
         "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths",
@@ -137,6 +122,22 @@ def _step_record(step: Any) -> dict[str, Any]:
         "kind_mass": step.kind_mass,
         "unenumerated_bound": step.unenumerated_bound,
     }
+
+
+def _class_record(model_class: Any, built: float) -> dict[str, Any]:
+    """The class's size and masses, and the seconds it took to build."""
+    return {
+        "max_bits": model_class.config.max_bits,
+        "rows": model_class.rows,
+        "programs": model_class.programs_by_kind,
+        "enumerated_mass": {k: float(v) for k, v in model_class.enumerated_mass().items()},
+        "not_enumerated_mass": float(model_class.not_enumerated_mass()),
+        "seconds": built,
+    }
+
+
+def _top(step: Any) -> list[dict[str, Any]]:
+    return [{"program": p.program, "bits": p.bits, "kind": p.kind, "posterior": p.posterior} for p in step.top]
 
 
 def _predict_joint(args: argparse.Namespace) -> int:
@@ -173,8 +174,7 @@ def _predict_joint(args: argparse.Namespace) -> int:
             "symbol": history[n] if n < len(history) else None,
             **_step_record(step),
             "mix_posterior_ratio": online.mix_posterior_ratio() if config.mix else None,
-            "top": [{"program": p.program, "bits": p.bits, "kind": p.kind, "posterior": p.posterior}
-                    for p in step.top],
+            "top": _top(step),
         })
         if n < len(history):
             try:
@@ -183,14 +183,7 @@ def _predict_joint(args: argparse.Namespace) -> int:
                 raise UserInputError(f"--history: {exc}") from None
     print_json({
         "mode": "joint",
-        "class": {
-            "max_bits": config.max_bits,
-            "rows": model_class.rows,
-            "programs": model_class.programs_by_kind,
-            "enumerated_mass": {k: float(v) for k, v in model_class.enumerated_mass().items()},
-            "not_enumerated_mass": float(model_class.not_enumerated_mass()),
-            "seconds": built,
-        },
+        "class": _class_record(model_class, built),
         "history": history,
         "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths; "
                  "odd positions predict actions a_t, even positions observations o_t",

@@ -222,10 +222,9 @@ class OnlineMixture:
 
     @property
     def history(self) -> tuple[int, ...]:
-        """The interleaved history ``a_1 o_1 a_2 ...`` conditioned on so far (observations not given in policy
-        mode are left out)."""
-        n = min(len(self.observations), len(self.actions))
-        return interleave(self.actions[: n + (len(self.actions) > n)], self.observations[:n])
+        """The interleaved history ``a_1 o_1 a_2 ...`` conditioned on so far. ValueError in policy mode when
+        ``update`` was called without observations, so that the history has gaps."""
+        return interleave(self.actions, self.observations)
 
     def _codes(self) -> np.ndarray:
         n = self.position
