@@ -316,3 +316,22 @@ def test_a_policy_only_row_takes_its_observations_from_mix() -> None:
     # ln nu(h) - ln xi(h) of the new row: all actions 1 (probability 1), observations from xi_plain
     assert online.log_likelihood_ratio()[-1] == pytest.approx(log_plain_obs - online.predict().log_evidence,
                                                               rel=1e-12)
+
+
+def test_negative_control_the_exact_comparison_can_fail() -> None:
+    """The brute-force comparison is sensitive to what the check is about: reading one observation differently
+    (the engine on x with one o_t flipped), or predicting the observations as policy mode does (not at all),
+    gives predictions that the exact joint mixture rejects."""
+    params = CONFIGS[0]
+    mc = joint_class(**params)
+    history = sample_joint(mc, np.random.default_rng(5), mc.positions - 1)
+    ref = reference_predictions(ClassConfig(mode="joint", **params), *split_history(history))
+    exact = np.array([[float(x) for x in r.raw] for r in ref])
+    flipped = list(history)
+    flipped[1] = 1 - flipped[1]  # o_1
+    wrong = _trace(mc, flipped).raw
+    assert not np.allclose(wrong[2:], exact[2:], rtol=1e-6)
+    policy = build_class(ClassConfig(**params), all_histories=True)
+    actions, observations = split_history(history)
+    policy_raw = predict_batch(policy, actions[:2], observations[:2]).raw  # xi(a_t | h), t = 1, 2, 3
+    assert not np.allclose(policy_raw[1:], exact[2::2], rtol=1e-6)  # joint xi(a_t | h), t = 2, 3
