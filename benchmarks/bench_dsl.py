@@ -5,7 +5,8 @@
     PYTHONPATH=. python benchmarks/bench_dsl.py --only kernel --kernel-bits 30 --workers 2  # kernel vs baseline
 
 Every figure is measured in this run; the fast interpreter is always compared with the reference
-interpreter on the same programs (ratio), as the design notes ask. Goals (issue 3): 537,531 programs up to
+interpreter on the same programs (ratio), as the design notes ask, and the joint-mode kernel with the
+policy-mode kernel on the same programs. Goals (issue 3): 537,531 programs up to
 24 bits in <= 1 s on one core; 3,710,009 up to 27 bits in <= 5 s; 25,916,429 up to 30 bits in <= 60 s on two
 cores with peak memory <= 4 GB; >= 3e8 machine steps per second per core.
 
@@ -224,6 +225,49 @@ def bench_all_sequences(max_bits: int = 21, horizon: int = 8) -> dict[str, objec
     }
 
 
+def _kernel_run(blocks_codes: list[np.ndarray], horizon: int, **kw: object) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds, machine steps) of one batch run over the blocks."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    total = 0
+    for codes in blocks_codes:
+        res = run_batch(codes, None, 2, horizon, steps=1000, record_steps=False, **kw)  # type: ignore[arg-type]
+        total += int(res.total_steps.sum())
+    return time.process_time() - c0, time.perf_counter() - w0, total
+
+
+def bench_joint_vs_policy(max_bits: int = 24, horizon: int = 16, seed: int = 0, repeats: int = 7
+                          ) -> dict[str, object]:
+    """The joint-mode kernel against the policy-mode kernel, same programs (every program up to ``max_bits``),
+    same run: policy mode, H actions on random observations; joint mode, the 2H symbols a_1 o_1 .. a_H o_H of a
+    random interleaved history (same observations), and joint mode with H emissions (equal work per emission)."""
+    rng = np.random.default_rng(seed)
+    obs = [int(o) for o in rng.integers(0, 2, horizon - 1)]
+    acts = [int(a) for a in rng.integers(0, 2, horizon)]
+    history = [x for pair in zip(acts, [*obs, 0], strict=True) for x in pair][: 2 * horizon - 1]
+    progs = [enumerate_block(b) for b in blocks(max_bits)]
+    run_batch(progs[-1][:10], None, 2, 2, mode="joint")  # load the compiled code
+    runs: dict[str, list[tuple[float, float, int]]] = {"policy": [], "joint": [], "joint_same": []}
+    for _ in range(repeats):  # interleaved, so that load from other jobs hits all three alike; best CPU time kept
+        runs["policy"].append(_kernel_run(progs, horizon, obs=obs))
+        runs["joint"].append(_kernel_run(progs, 2 * horizon, mode="joint", history=history))
+        runs["joint_same"].append(_kernel_run(progs, horizon, mode="joint", history=history[: horizon - 1]))
+    policy, joint, joint_same = (min(runs[name]) for name in ("policy", "joint", "joint_same"))
+    return {
+        "max_bits": max_bits,
+        "programs": sum(len(p) for p in progs),
+        "horizon_steps": horizon,
+        "policy_cpu_seconds": round(policy[0], 4), "policy_wall_seconds": round(policy[1], 4),
+        "policy_machine_steps": policy[2],
+        "joint_cpu_seconds": round(joint[0], 4), "joint_wall_seconds": round(joint[1], 4),
+        "joint_machine_steps": joint[2],
+        "joint_same_emissions_cpu_seconds": round(joint_same[0], 4),
+        "joint_same_emissions_machine_steps": joint_same[2],
+        "ratio_joint_to_policy_cpu": round(joint[0] / policy[0], 2),
+        "ratio_joint_same_emissions_to_policy_cpu": round(joint_same[0] / policy[0], 2),
+        "ratio_steps_per_cpu_second_joint_to_policy": round((joint[2] / joint[0]) / (policy[2] / policy[0]), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also enumerate 30 bits on two worker processes")
@@ -234,10 +278,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the kernel comparison (default 1; 2 with --full)")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
+    parser.add_argument("--joint-only", action="store_true", help="only the joint-vs-policy kernel comparison")
     args = parser.parse_args()
     for baseline in (True, False):  # load the compiled code before timing
         with _kernel(baseline):
             behaviour_table(EnumConfig(max_bits=9))
+    if args.joint_only:
+        print(json.dumps({"joint_vs_policy": bench_joint_vs_policy()}, indent=2))
+        return
     results: dict[str, object] = {
         "kernel_identical_9_tokens": bench_kernel_identical(9),
         "kernel_enumerate": bench_kernel_enumerate(
@@ -246,6 +294,7 @@ def main() -> None:
     }
     if args.only == "all":
         results |= {
+            "joint_vs_policy": bench_joint_vs_policy(),
             "fast_vs_reference": bench_fast_vs_reference(),
             "throughput": bench_throughput(),
             "enumerate_24": bench_enumerate(24, workers=1, repeats=3),

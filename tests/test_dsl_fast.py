@@ -72,6 +72,51 @@ def test_fast_equals_reference_on_every_program_up_to_18_bits(kw: dict[str, obje
     assert seen["out_of_tape" if "tape_bound" in kw else "timed_out"] > 0, seen
 
 
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(k=2, horizon=12, steps=300, history=[1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 1]),
+        dict(k=2, horizon=12, steps=300, history=[0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0], tape_bound=5),
+        dict(k=3, horizon=12, steps=300, history=[2, 0, 1, 2, 1, 1, 0, 2, 2, 0, 1], tape_bound=3),
+        dict(k=2, horizon=9, steps=300),
+    ],
+    ids=["K2", "K2-tape5", "K3-tape3", "K2-zeros"],
+)
+def test_joint_mode_fast_equals_reference_on_every_program_up_to_18_bits(kw: dict[str, object]) -> None:
+    """Joint mode (',' reads x_n, emissions of both roles count against one budget): kernel == reference."""
+    seen = _compare(PROGRAMS_18, mode="joint", **kw)
+    for status in ("emitted", "halted", "proven_silent"):
+        assert seen[status] > 0, seen
+    assert seen["out_of_tape" if "tape_bound" in kw else "timed_out"] > 0, seen
+
+
+def test_joint_mode_reads_the_actual_symbols() -> None:
+    """',' after n emissions loads x_n, whatever the program emitted there (after a '~' the symbol that came)."""
+    # '~,.': emission 1 is '~'; the ',' after it loads x_1 (here 1); emission 2 repeats it.
+    assert run_reference("~,.]", mode="joint", history=[1], horizon=2).actions == (-1, 1)
+    # '.' emits 0 as a_1, but the actual a_1 was 1: ',' reads the actual symbol, not the emission.
+    assert run_reference(".,.]", mode="joint", history=[1], horizon=2).actions == (0, 1)
+    # one program, emissions a_1 o_1 a_2 o_2: each ',' reads the latest symbol of either role
+    x = [1, 0, 1, 1]
+    assert run_reference("+[>,.<]]", mode="joint", history=x, horizon=5).actions == (0, 1, 0, 1, 1)
+    # the step budget counts from the previous emission of either role, the emitting token included
+    assert run_reference(".++.]", mode="joint", steps=3, horizon=3).status == "halted"
+    assert run_reference(".+++.]", mode="joint", steps=3, horizon=3).status == "timed_out"
+    # policy mode reads observations: after 1 action, o_1
+    assert run_reference("~,.]", obs=[1], horizon=2).actions == (-1, 1)
+
+
+def test_modes_name_their_inputs() -> None:
+    with pytest.raises(ValueError, match="argument obs"):
+        run_reference("+.]", mode="joint", obs=[0])
+    with pytest.raises(ValueError, match="argument history"):
+        run_reference("+.]", history=[0])
+    with pytest.raises(ValueError, match="argument mode"):
+        run_batch(*pack_programs([(3, 7)]), mode="both")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="history has 1 symbols"):
+        run_reference("+.]", mode="joint", history=[0], horizon=4)
+
+
 def test_fast_equals_reference_without_cycle_detection() -> None:
     seen = _compare(PROGRAMS_18[:3000], k=2, horizon=6, steps=100, detect_cycles=False)
     assert seen["proven_silent"] == 0 and seen["timed_out"] > 0
@@ -91,6 +136,24 @@ def test_fast_equals_reference_hypothesis(
 ) -> None:
     obs = data.draw(st.one_of(st.none(), st.lists(st.integers(0, k - 1), min_size=horizon, max_size=horizon)))
     _compare([p.codes for p in progs], k=k, horizon=horizon, steps=steps, tape_bound=tape, obs=obs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(programs(max_tokens=24), min_size=1, max_size=8),
+    st.integers(2, 4),
+    st.integers(1, 14),
+    st.integers(1, 400),
+    st.integers(0, 20),
+    st.data(),
+)
+def test_joint_mode_fast_equals_reference_hypothesis(
+    progs: list[Plain], k: int, horizon: int, steps: int, tape: int, data: st.DataObject
+) -> None:
+    history = data.draw(st.one_of(st.none(), st.lists(st.integers(0, k - 1), min_size=horizon - 1,
+                                                      max_size=horizon + 2)))
+    _compare([p.codes for p in progs], k=k, horizon=horizon, steps=steps, tape_bound=tape, mode="joint",
+             history=history)
 
 
 def test_issue_example() -> None:

@@ -80,3 +80,19 @@ def test_registered_and_config_validates() -> None:
     with pytest.raises(ValueError, match="multiples of 3"):
         theorem1.Config(event_max_bits=20)
     assert np.isfinite(theorem1.LN2)
+
+
+def test_points_below_ratio_one_are_reported_not_skipped_silently() -> None:
+    """A point whose shortest program has posterior ratio < 1 is not checked against len(nu) ln 2 (that bound
+    assumes ratio >= 1) but listed, with the bound -ln w(nu|h) = len(nu) ln 2 - ln(ratio) that holds there."""
+    readings = {"absolute": False, "prior_relative": False}
+    kl = {"absolute": math.inf, "prior_relative": math.inf}
+    costs = [theorem1.SwitchCost("novel", 2, 1, 14.2, (), 2.0, 20, "+~..]", 0.5, 9.0, kl, {}, readings),
+             theorem1.SwitchCost("novel", 3, 2, 3.0, (), 2.0, 20, "+~..]", 1.5, 9.0, kl, {}, readings)]
+    summary = theorem1._summarise(costs, 15, (9.0, "+.]"))
+    assert summary["length_bound_skipped_points"] == 1
+    (point,) = summary["length_bound_skipped"]
+    assert (point["world"], point["t"], point["posterior_ratio"]) == ("novel", 2, 0.5)
+    assert point["bound_with_ratio"] == pytest.approx(20 * math.log(2) + math.log(2))
+    assert point["kl_bayes"] > point["bound_length"] and point["held_with_ratio"] is True
+    assert summary["length_bound_held"] is True  # the skipped point does not count, as before; now it is visible

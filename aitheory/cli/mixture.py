@@ -1,4 +1,10 @@
-"""``aitheory mixture predict``: the Bayes mixture over BF-8 programs on a given history, step by step."""
+"""``aitheory mixture predict``: the Bayes mixture over BF-8 programs on a given history, step by step.
+
+Policy mode (the default): programs predict the actions ``--actions`` on the observations ``--obs``. Joint mode
+(``--joint``): programs predict every symbol of the interleaved history ``--history a_1 o_1 a_2 ...``, so the
+output has the action predictions ``xi(a_t | h)`` at odd positions and the observation predictions
+``xi(o_t | h a_t)`` at even ones.
+"""
 
 from __future__ import annotations
 
@@ -29,9 +35,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     predict.add_argument("--max-bits", type=enumeration_bits, default=24,
                          help="plain programs of at most this many bits (3 per token; default 24)")
-    predict.add_argument("--actions", required=True, help="actions a_1 a_2 ... as digits ('0101') or 0,1,0,1")
+    predict.add_argument("--actions", default=None,
+                         help="policy mode: actions a_1 a_2 ... as digits ('0101') or 0,1,0,1")
     predict.add_argument("--obs", default=None,
                          help="observations o_1 o_2 ... (default: all 0; fewer than the actions are padded with 0)")
+    predict.add_argument("--joint", action="store_true",
+                         help="joint mode: programs predict actions and observations (needs --history)")
+    predict.add_argument("--history", default=None,
+                         help="joint mode: the interleaved history a_1 o_1 a_2 o_2 ... ('0110' or 0,1,1,0)")
     predict.add_argument("--top", type=int_in(0, 10_000), default=5, help="programs to list per step (default 5)")
     predict.add_argument("--K", dest="k", type=int_in(2, 127), default=2, help="alphabet size K (default 2)")
     predict.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000,
@@ -55,6 +66,8 @@ def _predict(args: argparse.Namespace) -> int:
 
     if not 2 <= args.k <= 127:
         raise UserInputError(f"--K must be in 2..127, got {args.k}")
+    if args.joint or args.history is not None:
+        return _predict_joint(args)
     actions = parse_symbols(args.actions, args.k, "--actions") or []
     if not actions:
         raise UserInputError("--actions: give at least one action")
@@ -88,16 +101,8 @@ def _predict(args: argparse.Namespace) -> int:
         steps.append({
             "t": step.t,
             "action": actions[t] if t < len(actions) else None,
-            "raw": _floats(step.raw),
-            "normalised": _floats(step.normalised),
-            "with_missing": _floats(step.with_missing),
-            "missing": step.missing,
-            "log_evidence": step.log_evidence,
-            "posterior_entropy": step.posterior_entropy,
-            "kind_mass": step.kind_mass,
-            "unenumerated_bound": step.unenumerated_bound,
-            "top": [{"program": p.program, "bits": p.bits, "kind": p.kind, "posterior": p.posterior}
-                    for p in step.top],
+            **_step_record(step),
+            "top": _top(step),
         })
         if t < len(actions):
             try:
@@ -105,17 +110,92 @@ def _predict(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UserInputError(str(exc)) from None
     print_json({
-        "class": {
-            "max_bits": config.max_bits,
-            "rows": model_class.rows,
-            "programs": model_class.programs_by_kind,
-            "enumerated_mass": {k: float(v) for k, v in model_class.enumerated_mass().items()},
-            "not_enumerated_mass": float(model_class.not_enumerated_mass()),
-            "seconds": built,
-        },
+        "class": _class_record(model_class, built),
         "observations": obs,
         "observations_assumed_zero": assumed,
         "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths",
+        "steps": steps,
+    })
+    return EXIT_OK
+
+
+def _step_record(step: Any) -> dict[str, Any]:
+    """The fields of one prediction shared by both modes, in output order."""
+    return {
+        "raw": _floats(step.raw),
+        "normalised": _floats(step.normalised),
+        "with_missing": _floats(step.with_missing),
+        "missing": step.missing,
+        "log_evidence": step.log_evidence,
+        "posterior_entropy": step.posterior_entropy,
+        "kind_mass": step.kind_mass,
+        "unenumerated_bound": step.unenumerated_bound,
+    }
+
+
+def _class_record(model_class: Any, built: float) -> dict[str, Any]:
+    """The class's size and masses, and the seconds it took to build."""
+    return {
+        "max_bits": model_class.config.max_bits,
+        "rows": model_class.rows,
+        "programs": model_class.programs_by_kind,
+        "enumerated_mass": {k: float(v) for k, v in model_class.enumerated_mass().items()},
+        "not_enumerated_mass": float(model_class.not_enumerated_mass()),
+        "seconds": built,
+    }
+
+
+def _top(step: Any) -> list[dict[str, Any]]:
+    return [{"program": p.program, "bits": p.bits, "kind": p.kind, "posterior": p.posterior} for p in step.top]
+
+
+def _predict_joint(args: argparse.Namespace) -> int:
+    """Joint mode: every position of the interleaved history and the next one."""
+    from aitheory.mixture import ClassConfig, OnlineMixture, build_class
+
+    if not args.joint:
+        raise UserInputError("--history: the interleaved history is read in joint mode only; add --joint (policy "
+                             "mode takes --actions and --obs)")
+    if args.actions is not None or args.obs is not None:
+        raise UserInputError("--joint: give the interleaved history with --history, not --actions/--obs")
+    if args.history is None:
+        raise UserInputError("--joint: give the interleaved history a_1 o_1 a_2 ... with --history")
+    history = parse_symbols(args.history, args.k, "--history") or []
+    horizon = len(history) // 2 + 1  # positions 1 .. len(history) + 1
+    try:
+        config = ClassConfig(max_bits=args.max_bits, k=args.k, horizon=horizon, steps=args.steps,
+                             switch=not args.no_switch, mix=not args.no_mix, switch_max_bits=args.switch_max_bits,
+                             mode="joint")
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    start = time.perf_counter()
+    model_class = build_class(config, histories=[tuple(history)], workers=args.workers, scheduler=args.scheduler,
+                              show_progress=True)
+    built = time.perf_counter() - start
+    online = OnlineMixture(model_class)
+    steps = []
+    for n in range(len(history) + 1):
+        step = online.predict(top=args.top)
+        steps.append({
+            "position": step.position,
+            "t": step.t,
+            "role": step.role,
+            "symbol": history[n] if n < len(history) else None,
+            **_step_record(step),
+            "mix_posterior_ratio": online.mix_posterior_ratio() if config.mix else None,
+            "top": _top(step),
+        })
+        if n < len(history):
+            try:
+                online.update(history[n]) if step.role == "action" else online.observe(history[n])
+            except ValueError as exc:
+                raise UserInputError(f"--history: {exc}") from None
+    print_json({
+        "mode": "joint",
+        "class": _class_record(model_class, built),
+        "history": history,
+        "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths; "
+                 "odd positions predict actions a_t, even positions observations o_t",
         "steps": steps,
     })
     return EXIT_OK

@@ -7,6 +7,8 @@ _optional). Public API:
   :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
 - events: :func:`first_hold_times` (numba: the first step at which each detector holds);
+- modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,
+  :func:`split_history`; every runner takes ``mode="policy"`` (default) or ``mode="joint"``;
 - running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
   observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
   :func:`event_holds` (combinators);
@@ -47,17 +49,26 @@ from aitheory.dsl.parser import (
 from aitheory.dsl.reference import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
+    MODES,
+    ROLES,
     STATUSES,
     TILDE_ACTION,
+    Mode,
     RunResult,
+    check_mode,
+    emission_role,
+    interleave,
     run_reference,
+    split_history,
 )
 from aitheory.dsl.tree import ObsTree, run_tree
 
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TAPE_BOUND",
+    "MODES",
     "NO_ACTION",
+    "ROLES",
     "STATUSES",
     "TILDE_ACTION",
     "TOKENS",
@@ -69,6 +80,7 @@ __all__ = [
     "Expr",
     "FirstHolds",
     "Mix",
+    "Mode",
     "ObsTree",
     "ParseError",
     "Plain",
@@ -78,7 +90,9 @@ __all__ = [
     "all_sequences",
     "behaviour_table",
     "blocks",
+    "check_mode",
     "decode_bits",
+    "emission_role",
     "encode_bits",
     "enumerate_block",
     "event_holds",
@@ -86,6 +100,7 @@ __all__ = [
     "first_hold_times",
     "format_expr",
     "index_bits",
+    "interleave",
     "kraft_mass",
     "kraft_mass_bits",
     "load_table",
@@ -101,6 +116,7 @@ __all__ = [
     "run_reference",
     "run_tree",
     "save_table",
+    "split_history",
     "table_summary",
     "unprecedented_at",
 ]

@@ -68,7 +68,9 @@ class EnumConfig:
     tape_bound: int = DEFAULT_TAPE_BOUND
     """The head may visit cells -tape_bound..tape_bound; leaving them is status out_of_tape."""
     histories: tuple[tuple[int, ...], ...] | None = None
-    """Observation sequences (each of length >= H-1) to run on; None: one history of all-0 observations."""
+    """Observation sequences (each of length >= H-1) to run on; None: one history of all-0 observations. A
+    table in BF-8's joint mode is the same computation on interleaved histories ``a_1 o_1 a_2 ..``, with H
+    counting emissions of both roles (``,`` reads input n after n emissions in both modes)."""
     all_histories: bool = False
     """Run on every observation sequence o_1..o_{H-1} (K^(H-1) histories in index order, sharing common
     prefixes); replaces ``histories``."""

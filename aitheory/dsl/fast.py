@@ -1,10 +1,12 @@
 """Fast batch BF-8 interpreter (numba), with results identical to :mod:`aitheory.dsl.reference`.
 
 Programs come as a 2-D ``uint8`` array of token codes (one program per row, padded) and their lengths. Each
-program runs on the same observation sequence; outputs are arrays:
+program runs on the same inputs: an observation sequence in policy mode, an interleaved history
+``a_1 o_1 a_2 ...`` in joint mode (the same kernel: after n emissions ``,`` loads ``inputs[n-1]``; see
+:mod:`aitheory.dsl.reference`). Outputs are arrays:
 
-- ``actions[i, t]``: the (t+1)-th emitted action (0..K-1), ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2)
-  after the run stopped;
+- ``actions[i, t]``: the (t+1)-th emission (0..K-1; an action in policy mode, ``x_{t+1}`` in joint mode),
+  ``TILDE_ACTION`` (-1) for ``~``, ``NO_ACTION`` (-2) after the run stopped;
 - ``steps[i, t]``: the global step (1-based) of that emission, 0 if none;
 - ``n_emitted[i]``; ``status[i]``: index into ``STATUSES``; ``total_steps[i]``: steps executed;
 - ``reads[i]``: a ``,`` ran after the first emission. If not, the run never looked at an observation, so it is
@@ -36,7 +38,15 @@ from aitheory.dsl.machine import (
     match_brackets,
     run_silent,
 )
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, TILDE_ACTION, check_run_args
+from aitheory.dsl.reference import (
+    DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    STATUSES,
+    TILDE_ACTION,
+    Mode,
+    check_run_args,
+    run_inputs,
+)
 
 __all__ = [
     "NO_ACTION",
@@ -181,17 +191,22 @@ def run_batch(
     tape_bound: int = DEFAULT_TAPE_BOUND,
     detect_cycles: bool = True,
     record_steps: bool = True,
+    mode: Mode = "policy",
+    history: Sequence[int] | np.ndarray | None = None,
 ) -> BatchResult:
-    """Run every program (rows of ``codes``, each a valid plain program of ``lengths[i]`` tokens).
+    """Run every program (rows of ``codes``, each a valid plain program of ``lengths[i]`` tokens) for up to
+    ``horizon`` emissions.
 
-    ``obs`` as in :func:`aitheory.dsl.reference.run_reference` (None: every observation is 0). With
-    ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves memory traffic).
+    ``obs`` (policy mode) and ``history`` (joint mode) as in :func:`aitheory.dsl.reference.run_reference`
+    (None: every input is 0). With ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves
+    memory traffic).
     """
     codes, lengths = program_arrays(codes, lengths)
-    check_run_args(k, horizon, steps, tape_bound, None if obs is None else [int(o) for o in obs])
-    obs_arr = np.zeros(horizon, dtype=np.uint8)
-    if obs is not None:
-        obs_arr[: horizon - 1] = np.asarray(obs, dtype=np.int64)[: horizon - 1]
+    inputs = run_inputs(mode, obs, history)
+    check_run_args(k, horizon, steps, tape_bound, None if inputs is None else [int(o) for o in inputs], mode)
+    obs_arr = np.zeros(horizon, dtype=np.uint8)  # inputs[n-1], loaded by ',' after n emissions
+    if inputs is not None:
+        obs_arr[: horizon - 1] = np.asarray(inputs, dtype=np.int64)[: horizon - 1]
     n = codes.shape[0]
     actions = np.full((n, horizon), NO_ACTION, dtype=np.int8)
     emit_steps = np.zeros((n if record_steps else 1, horizon), dtype=np.int64)

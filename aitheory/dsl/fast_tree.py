@@ -1,5 +1,9 @@
 """Fast runs of a batch of programs on *every* observation sequence, sharing common prefixes (numba).
 
+In joint mode the inputs a ``,`` reads are the symbols of the interleaved history ``x_1 x_2 ...`` instead of the
+observations (:mod:`aitheory.dsl.reference`), so the same kernel with ``horizon`` counting emissions of both
+roles runs every interleaved history ``x_1 .. x_{H-1}`` (below, read ``x`` for ``o`` and emission for action).
+
 Sequence index: ``g = sum_{j=1}^{H-1} o_j K^(H-1-j)`` (``o_1`` most significant), ``G = K^(H-1)``.
 
 After t emissions the only observation a ``,`` can load is ``o_t``. Each program runs once until the first
@@ -21,7 +25,14 @@ from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
 from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, check_run_args
+from aitheory.dsl.reference import (
+    DEFAULT_STEPS,
+    DEFAULT_TAPE_BOUND,
+    TILDE_ACTION,
+    Mode,
+    check_mode,
+    check_run_args,
+)
 
 __all__ = ["AllSequencesResult", "all_sequences", "run_batch_all"]
 
@@ -230,8 +241,11 @@ def run_batch_all(
     steps: int = DEFAULT_STEPS,
     tape_bound: int = DEFAULT_TAPE_BOUND,
     detect_cycles: bool = True,
+    mode: Mode = "policy",
 ) -> AllSequencesResult:
-    """Run every program on all ``K^(H-1)`` observation sequences (see the module docstring)."""
+    """Run every program for ``horizon`` emissions on all ``K^(H-1)`` input sequences: observation sequences in
+    policy mode, interleaved histories ``x_1 .. x_{H-1}`` in joint mode (see the module docstring)."""
+    check_mode(mode)
     codes, lengths = program_arrays(codes, lengths)
     check_run_args(k, horizon, steps, tape_bound, None)
     n_seq = k ** (horizon - 1)

@@ -9,11 +9,20 @@ and may visit cells ``-tape_bound .. tape_bound``. One *step* is the execution o
   if the cell is not 0 (a *backward jump*); the program's final ``]`` (its first unmatched one) halts:
   ``halted``;
 - ``.`` emits the cell value; ``~`` emits a uniformly random action (reported as ``TILDE_ACTION`` = -1);
-- ``,`` loads the latest observation: ``o_{t-1}`` after ``t-1`` actions, 0 before the first action.
+- ``,`` loads the latest *input*: in **policy mode** (programs emit actions, observations are given) the
+  latest observation, ``o_{t-1}`` after ``t-1`` actions (0 before the first action); in **joint mode** (a
+  program models the whole interaction) the latest symbol of the interleaved history ``x = a_1 o_1 a_2 ...``:
+  ``x_n`` after ``n`` emissions (0 before the first), whatever the program emitted there.
 
-Per-emission step budget T: at most T steps are executed after the previous emission (or the start) up to
-and including the next emission; a run that needs more is ``timed_out``. After H emissions the run stops:
-``emitted``.
+The two modes are one machine with one rule: after ``n`` emissions ``,`` loads ``inputs[n-1]`` (0 if n = 0),
+where the inputs are ``o_1 o_2 ...`` in policy mode and ``x_1 x_2 ...`` in joint mode. Only the reading of the
+emissions differs, and that is the mixture's business: in policy mode emission t predicts ``a_t``; in joint mode
+emission ``2t-1`` predicts ``a_t`` and emission ``2t`` predicts ``o_t`` (:func:`emission_role`). ``horizon`` always
+counts emissions (actions in policy mode, symbols of either role in joint mode).
+
+Per-emission step budget T: at most T steps are executed after the previous emission (of either role, in
+joint mode) or the start, up to and including the next emission; a run that needs more is ``timed_out``.
+After H emissions the run stops: ``emitted``.
 
 Cycle detection (``proven_silent``): within one emission interval the machine is deterministic (the loaded
 observation is fixed), so if its state ``(pc, head, tape)`` ever repeats the program will never emit, halt
@@ -27,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, TypeVar
 
 from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
 from aitheory.dsl.parser import Plain, parse
@@ -37,12 +47,20 @@ __all__ = [
     "MAX_HORIZON",
     "MAX_STEPS",
     "MAX_TAPE_BOUND",
+    "MODES",
+    "ROLES",
     "STATUSES",
     "TILDE_ACTION",
+    "Mode",
     "RunResult",
     "bracket_matches",
+    "check_mode",
     "check_run_args",
+    "emission_role",
+    "interleave",
+    "run_inputs",
     "run_reference",
+    "split_history",
 ]
 
 #: The five statuses, in the order of their integer codes in the fast interpreter.
@@ -57,6 +75,60 @@ MAX_HORIZON: int = 1 << 16
 MAX_STEPS: int = 10**10
 #: Largest tape bound B (the fast kernels hold two tapes of 2B+1 one-byte cells: 64 MiB at this bound).
 MAX_TAPE_BOUND: int = 1 << 24
+#: How a program's emissions are read: ``"policy"`` (actions only; observations given) or ``"joint"``
+#: (alternately actions and observations: a model of the whole interaction).
+Mode = Literal["policy", "joint"]
+MODES: tuple[str, ...] = ("policy", "joint")
+#: The roles of an emission.
+ROLES: tuple[str, ...] = ("action", "observation")
+
+
+def check_mode(mode: str) -> None:
+    """ValueError naming the argument unless ``mode`` is one of :data:`MODES`."""
+    if mode not in MODES:
+        raise ValueError(f"argument mode: must be 'policy' or 'joint', got {mode!r}")
+
+
+def emission_role(n: int, mode: str = "policy") -> str:
+    """The role of emission number ``n`` (1-based): always ``"action"`` in policy mode; in joint mode
+    ``"action"`` for odd n (emission ``2t-1`` predicts ``a_t``) and ``"observation"`` for even n (``o_t``)."""
+    check_mode(mode)
+    if n < 1:
+        raise ValueError(f"argument n: emissions are numbered from 1, got {n}")
+    return "action" if mode == "policy" or n % 2 == 1 else "observation"
+
+
+def interleave(actions: Sequence[int], observations: Sequence[int]) -> tuple[int, ...]:
+    """The interleaved history ``a_1 o_1 a_2 o_2 ...``; ``observations`` has as many entries as ``actions`` or
+    one fewer (the history then ends with an action, and ``o_t`` is what comes next)."""
+    if not len(actions) - 1 <= len(observations) <= len(actions):
+        raise ValueError(f"argument observations: {len(observations)} observations for {len(actions)} actions; "
+                         "an interleaved history has as many or one fewer")
+    out: list[int] = []
+    for t, a in enumerate(actions):
+        out.append(int(a))
+        if t < len(observations):
+            out.append(int(observations[t]))
+    return tuple(out)
+
+
+def split_history(history: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``a_1 o_1 a_2 ...`` (of any length) -> ``(actions, observations)``; the inverse of :func:`interleave`."""
+    return tuple(int(x) for x in history[0::2]), tuple(int(x) for x in history[1::2])
+
+
+_Inputs = TypeVar("_Inputs")
+
+
+def run_inputs(mode: str, obs: _Inputs | None, history: _Inputs | None) -> _Inputs | None:
+    """The inputs a ``,`` reads (``inputs[n-1]`` after n emissions): ``obs`` in policy mode, ``history`` in
+    joint mode; ValueError naming the argument given to the wrong mode."""
+    check_mode(mode)
+    if mode == "policy" and history is not None:
+        raise ValueError("argument history: only joint mode reads an interleaved history; policy mode reads obs")
+    if mode == "joint" and obs is not None:
+        raise ValueError("argument obs: joint mode reads the interleaved history (history=...), not obs")
+    return obs if mode == "policy" else history
 
 
 @dataclass(frozen=True)
@@ -84,8 +156,9 @@ def bracket_matches(codes: Sequence[int]) -> list[int]:
 
 
 def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Sequence[int] | None,
-                   max_horizon: int | None = MAX_HORIZON) -> None:
-    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` is bad.
+                   mode: str = "policy", max_horizon: int | None = MAX_HORIZON) -> None:
+    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` (the inputs:
+    observations in policy mode, the interleaved history in joint mode) is bad.
 
     ``max_horizon``: the largest horizon (None: no limit, for callers that keep O(1) outputs per program)."""
     if not 2 <= k <= 127:
@@ -107,10 +180,13 @@ def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Seque
                          f"({2 * (2 * tape_bound + 1) / 2**30:.3g} GiB); at most {MAX_TAPE_BOUND}")
     if obs is not None:
         if len(obs) < horizon - 1:
+            if mode == "joint":
+                raise ValueError(f"history has {len(obs)} symbols; {horizon} emissions need {horizon - 1}")
             raise ValueError(f"obs has {len(obs)} observations; horizon {horizon} needs {horizon - 1}")
         bad = [o for o in obs if not 0 <= int(o) < k]
         if bad:
-            raise ValueError(f"observations must be in 0..{k - 1}, got {bad[0]}")
+            what = "history symbols" if mode == "joint" else "observations"
+            raise ValueError(f"{what} must be in 0..{k - 1}, got {bad[0]}")
 
 
 def run_reference(
@@ -121,15 +197,21 @@ def run_reference(
     steps: int = DEFAULT_STEPS,
     tape_bound: int = DEFAULT_TAPE_BOUND,
     detect_cycles: bool = True,
+    mode: Mode = "policy",
+    history: Sequence[int] | None = None,
 ) -> RunResult:
-    """Run one plain program for up to ``horizon`` emissions on observations ``obs`` (None: all 0).
+    """Run one plain program for up to ``horizon`` emissions.
 
-    ``obs[t-1]`` is ``o_t``, read by ``,`` after t actions; it needs ``len(obs) >= horizon - 1``.
+    Policy mode (the default): on observations ``obs`` (None: all 0); ``obs[t-1]`` is ``o_t``, read by ``,``
+    after t actions; it needs ``len(obs) >= horizon - 1``. Joint mode: on the interleaved ``history``
+    ``x_1 x_2 ...`` (None: all 0); ``history[n-1]`` is ``x_n``, read by ``,`` after n emissions; it needs
+    ``len(history) >= horizon - 1``. ``actions`` of the result are then the emissions of both roles.
     """
     if isinstance(program, str):
         program = parse(program)
     codes = list(program.codes) if isinstance(program, Plain) else [int(c) for c in program]
-    check_run_args(k, horizon, steps, tape_bound, obs, max_horizon=None)  # outputs grow only as emitted
+    inputs = run_inputs(mode, obs, history)
+    check_run_args(k, horizon, steps, tape_bound, inputs, mode, max_horizon=None)  # outputs grow only as emitted
     match = bracket_matches(codes)
     last = len(codes) - 1
     tape: dict[int, int] = {}
@@ -163,8 +245,9 @@ def run_reference(
             if len(actions) == horizon:
                 return result("emitted")
         elif op == COMMA:
-            t = len(actions)
-            tape[head] = 0 if t == 0 or obs is None else int(obs[t - 1])
+            # after n emissions: o_n (policy mode: n actions emitted) or x_n (joint mode); 0 before the first
+            n = len(actions)
+            tape[head] = 0 if n == 0 or inputs is None else int(inputs[n - 1])
         elif op == OPEN:
             if tape.get(head, 0) == 0:
                 pc = match[pc - 1] + 1

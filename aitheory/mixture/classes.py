@@ -24,11 +24,22 @@ per history and step:
 SWITCH E P Q (E, P plain; Q plain or MIX): E *holds at t* if the detector's t-th emission is a ``.`` of a
 non-zero value on the same observations; at step t the row uses P's code if E held at some ``t' <= t``, else
 Q's code (``aitheory.dsl.combinators``).
+
+**Modes** (design.md section 2). In **policy mode** (the default) a row predicts the actions only: codes
+``(R, G, H)`` over the steps t = 1..H, on G observation sequences ``o_1 .. o_{H-1}``. In **joint mode** a row
+predicts the whole interleaved history ``x = a_1 o_1 a_2 o_2 ...``: codes ``(R, G, 2H)`` over the *positions*
+n = 1..2H (position ``2t-1`` predicts ``a_t``, position ``2t`` predicts ``o_t``), on G interleaved histories
+``x_1 .. x_{2H-1}``; plain programs run in joint mode (``,`` reads ``x_n``). MIX predicts every position with
+the plain programs' joint mixture. ``SWITCH E P Q`` switches the predictions of both roles: at positions
+``2t-1`` and ``2t`` it uses P's codes if E held at some ``t' <= t``; the event E stays a detector on the
+observation stream (its t-th emission, run in policy reading on ``o_1 .. o_{t-1}``), as the contract defines
+events, so whether it holds at t is known before ``a_t``.
 """
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -42,11 +53,14 @@ from aitheory.dsl import (
     EnumConfig,
     Expr,
     Mix,
+    Mode,
     Plain,
     Switch,
     all_sequences,
     behaviour_table,
     blocks,
+    check_mode,
+    emission_role,
     enumerate_block,
     event_holds,
     expr_bits,
@@ -73,6 +87,7 @@ __all__ = [
     "check_switch_parts",
     "in_class",
     "lost_status",
+    "policy_codes_in_joint_mode",
     "program_codes",
     "switch_part_programs",
 ]
@@ -100,6 +115,15 @@ class ClassTooLargeError(ValueError):
 def lost_status(code: int) -> str | None:
     """The status name of a lost-mass code, or None for an emission / MIX code."""
     return STATUSES[CODE_LOST_BASE - code] if code <= CODE_LOST_BASE else None
+
+
+def policy_codes_in_joint_mode(action_codes: np.ndarray) -> np.ndarray:
+    """Joint-mode codes ``(..., 2H)`` of a policy-only component with action codes ``(..., H)``: its action codes
+    at the action positions ``2t-1`` and :data:`CODE_MIX` at the observation positions ``2t``, so that the
+    observations it does not model come from the plain programs' mixture (design.md section 2, "Joint mode")."""
+    out = np.full((*action_codes.shape[:-1], 2 * action_codes.shape[-1]), CODE_MIX, dtype=np.int8)
+    out[..., 0::2] = action_codes
+    return out
 
 
 @dataclass(frozen=True)
@@ -131,8 +155,12 @@ class ClassConfig:
     """Include ``MIX`` (2 bits: prior 1/4), which predicts with the plain programs' posterior mixture."""
     detect_cycles: bool = True
     """Cycle detection in the interpreter (status proven_silent)."""
+    mode: Mode = "policy"
+    """``"policy"``: rows predict actions only (observations given); ``"joint"``: rows predict actions and
+    observations alternately, positions 1..2H (design.md section 2, "Joint mode")."""
 
     def __post_init__(self) -> None:
+        check_mode(self.mode)
         if not 3 <= self.max_bits <= 57:
             raise ValueError(f"argument max_bits: must be between 3 and 57, got {self.max_bits}")
         if self.k < 2:
@@ -141,6 +169,20 @@ class ClassConfig:
             raise ValueError(f"argument horizon: must be >= 1, got {self.horizon}")
         if self.switch and self.switch_max_bits is not None and not 10 <= self.switch_max_bits <= 62:
             raise ValueError(f"argument switch_max_bits: must be between 10 and 62, got {self.switch_max_bits}")
+
+    @property
+    def positions(self) -> int:
+        """Predicted symbols per history: H actions (policy mode) or 2H symbols ``a_1 o_1 .. a_H o_H`` (joint)."""
+        return self.horizon if self.mode == "policy" else 2 * self.horizon
+
+    def role(self, position: int) -> str:
+        """``"action"`` or ``"observation"``: what the prediction at ``position`` (1-based) is about."""
+        return emission_role(position, self.mode)
+
+    def step_of_position(self) -> np.ndarray:
+        """``(positions,)``: the 0-based step t - 1 of each 0-based position (``n // 2`` in joint mode)."""
+        positions = np.arange(self.positions)
+        return positions if self.mode == "policy" else positions // 2
 
     @property
     def full_bits(self) -> int:
@@ -172,9 +214,10 @@ class ClassConfig:
 class ModelClass:
     """Behaviour rows of the class on G histories (see the module docstring for the codes).
 
-    Shapes: ``codes (R, G, H) int8``; ``weight_by_kind (R, 3) int64`` in units of ``2^-(L+1)`` (columns
-    :data:`KINDS`); ``rep_bits (R,)`` full-grammar length of the row's shortest program and ``rep_text`` its text;
-    ``histories (G, H-1)`` the observation sequences.
+    Shapes: ``codes (R, G, P) int8`` over the P = ``config.positions`` predicted symbols; ``weight_by_kind (R, 3)
+    int64`` in units of ``2^-(L+1)`` (columns :data:`KINDS`); ``rep_bits (R,)`` full-grammar length of the row's
+    shortest program and ``rep_text`` its text; ``histories (G, P-1)`` the inputs: observation sequences
+    ``o_1 .. o_{H-1}`` (policy mode) or interleaved histories ``x_1 .. x_{2H-1}`` (joint mode).
     """
 
     config: ClassConfig
@@ -226,23 +269,37 @@ class ModelClass:
         """Exact prior mass of plain programs beyond L bits (plain programs sum to 1/2 in the full grammar)."""
         return Fraction(1, 2) - self.enumerated_mass()["plain"]
 
+    @property
+    def mode(self) -> str:
+        """``"policy"`` or ``"joint"`` (:attr:`ClassConfig.mode`)."""
+        return self.config.mode
+
+    @property
+    def positions(self) -> int:
+        """P: the number of predicted symbols per history (the last axis of ``codes``)."""
+        return int(self.codes.shape[2])
+
     def history_index(self, observations: tuple[int, ...] | list[int]) -> int:
-        """Index g of a history whose first ``len(observations)`` observations are ``observations``.
+        """Index g of a history whose first ``len(observations)`` inputs are ``observations``: observations
+        ``o_1 ..`` in policy mode, symbols ``x_1 ..`` of the interleaved history in joint mode. The rows' codes at
+        positions ``1 .. len(observations) + 1`` are then those of this prefix.
 
         Raises ``ValueError`` naming the argument when no history of the class starts that way.
         """
+        what = "observations" if self.mode == "policy" else "history"
+        symbols = "observations" if self.mode == "policy" else "symbols"
         obs = np.asarray(observations, dtype=np.int64)
         n = min(len(obs), self.histories.shape[1])
         if len(obs) > self.histories.shape[1] + 1:
             raise ValueError(
-                f"argument observations: {len(obs)} observations, but the class covers histories of at most "
+                f"argument {what}: {len(obs)} {symbols}, but the class covers histories of at most "
                 f"{self.histories.shape[1]} (horizon {self.config.horizon}); build it with a larger horizon"
             )
         match = np.flatnonzero((self.histories[:, :n] == obs[:n]).all(axis=1))
         if match.size == 0:
             raise ValueError(
-                f"argument observations: {list(map(int, obs))} is not a prefix of any history the class was built "
-                "on; build the class on these observations (or on all histories)"
+                f"argument {what}: {list(map(int, obs))} is not a prefix of any history the class was built "
+                f"on; build the class on these {symbols} (or on all histories)"
             )
         return int(match[0])
 
@@ -261,9 +318,11 @@ def _codes_from_runs(actions: np.ndarray, status: np.ndarray) -> np.ndarray:
 
 
 def _histories(config: ClassConfig, observations: list[tuple[int, ...]] | None, all_histories: bool) -> np.ndarray:
-    width = config.horizon - 1
+    """``(G, P - 1)`` inputs: the given sequences padded with 0 (observations, or interleaved histories in joint
+    mode), one all-0 sequence if none, or every sequence."""
+    width = config.positions - 1
     if all_histories:
-        return all_sequences(config.k, config.horizon)
+        return all_sequences(config.k, config.positions)
     if not observations:
         return np.zeros((1, width), dtype=np.int64)
     out = np.zeros((len(observations), width), dtype=np.int64)
@@ -278,17 +337,35 @@ def _histories(config: ClassConfig, observations: list[tuple[int, ...]] | None, 
 
 def _run_programs(codes: np.ndarray, lengths: np.ndarray, config: ClassConfig, histories: np.ndarray,
                   all_histories: bool) -> np.ndarray:
-    """Behaviour codes ``(n, G, H)`` of explicit programs on the histories."""
+    """Behaviour codes ``(n, G, P)`` of explicit programs on the histories, in the class's mode."""
     if all_histories:
-        every = run_batch_all(codes, lengths, config.k, config.horizon, config.steps, config.tape_bound,
-                              config.detect_cycles)
+        every = run_batch_all(codes, lengths, config.k, config.positions, config.steps, config.tape_bound,
+                              config.detect_cycles, mode=config.mode)
         return _codes_from_runs(every.actions, every.status)
-    out = np.empty((codes.shape[0], histories.shape[0], config.horizon), dtype=np.int8)
-    for g, obs in enumerate(histories):
-        res = run_batch(codes, lengths, config.k, config.horizon, obs, config.steps, config.tape_bound,
-                        config.detect_cycles, record_steps=False)
+    out = np.empty((codes.shape[0], histories.shape[0], config.positions), dtype=np.int8)
+    joint = config.mode == "joint"
+    for g, inputs in enumerate(histories):
+        res = run_batch(codes, lengths, config.k, config.positions, None if joint else inputs, config.steps,
+                        config.tape_bound, config.detect_cycles, record_steps=False, mode=config.mode,
+                        history=inputs if joint else None)
         out[:, g, :] = _codes_from_runs(res.actions, res.status)
     return out
+
+
+def _run_detectors(codes: np.ndarray, lengths: np.ndarray, config: ClassConfig, histories: np.ndarray,
+                   all_histories: bool) -> np.ndarray:
+    """Behaviour codes ``(n, G, H)`` of explicit programs read as event detectors: in policy reading on the
+    observation stream of each history (in policy mode the same runs as :func:`_run_programs`; in joint mode
+    the observations ``x_2, x_4, ..`` of each interleaved history)."""
+    if config.mode == "policy":
+        return _run_programs(codes, lengths, config, histories, all_histories)
+    streams, which = np.unique(histories[:, 1::2], axis=0, return_inverse=True)
+    out = np.empty((codes.shape[0], len(streams), config.horizon), dtype=np.int8)
+    for j, obs in enumerate(streams):
+        res = run_batch(codes, lengths, config.k, config.horizon, obs, config.steps, config.tape_bound,
+                        config.detect_cycles, record_steps=False)
+        out[:, j, :] = _codes_from_runs(res.actions, res.status)
+    return out[:, which.reshape(-1), :]
 
 
 @dataclass(frozen=True)
@@ -301,15 +378,17 @@ class _Group:
     first: np.ndarray
 
 
-def _short_groups(config: ClassConfig, histories: np.ndarray, all_histories: bool, max_tokens: int) -> list[_Group]:
-    """Every plain program of 1..max_tokens tokens, run and grouped by behaviour, one group list per length."""
+def _short_groups(config: ClassConfig, histories: np.ndarray, all_histories: bool, max_tokens: int,
+                  run: Callable[..., np.ndarray] = _run_programs) -> list[_Group]:
+    """Every plain program of 1..max_tokens tokens, run by ``run`` (:func:`_run_programs`, or
+    :func:`_run_detectors` for events) and grouped by behaviour, one group list per length."""
     groups = []
     for n in range(1, max_tokens + 1):
         parts = [b for b in blocks(3 * n, min_bits=3 * (n - 1))]
         codes = np.concatenate([enumerate_block(b) for b in parts])
         start = parts[0].start
         lengths = np.full(codes.shape[0], n, dtype=np.int32)
-        behaviour = _run_programs(codes, lengths, config, histories, all_histories)
+        behaviour = run(codes, lengths, config, histories, all_histories)
         flat = behaviour.reshape(behaviour.shape[0], -1)
         first_pos, inverse = group_rows(flat)
         count = np.bincount(inverse, minlength=len(first_pos)).astype(np.int64)
@@ -339,23 +418,27 @@ class _Rows:
         self.text.append(text)
 
 
-def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows) -> int:
-    """Add every SWITCH E P Q of at most ``config.switch_bits`` bits; return the number of programs."""
+def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows,
+                 event_groups: list[_Group] | None = None) -> int:
+    """Add every SWITCH E P Q of at most ``config.switch_bits`` bits; return the number of programs.
+
+    ``groups``: P and Q runs (codes per position); ``event_groups``: E's detector runs (codes per step; None:
+    ``groups``, as in policy mode)."""
     budget = config.switch_bits
     by_len = {g.tokens: g for g in groups}
-    horizon = config.horizon
-    steps = np.arange(horizon)
+    events_by_len = by_len if event_groups is None else {g.tokens: g for g in event_groups}
+    steps = config.step_of_position()
     n_programs = 0
     q_options: list[tuple[int | None, int]] = [(None, 2)] if config.mix else []
     q_options += [(n, 1 + 3 * n) for n in by_len if n <= config.part_tokens("before")]
-    event_lengths = [n for n in by_len if n <= config.part_tokens("event")]
+    event_lengths = [n for n in events_by_len if n <= config.part_tokens("event")]
     policy_lengths = [n for n in by_len if n <= config.part_tokens("policy")]
     for n_e, n_p in itertools.product(event_lengths, policy_lengths):
         for n_q, q_bits in q_options:
             bits = 2 + (1 + 3 * n_e) + (1 + 3 * n_p) + q_bits
             if bits > budget:
                 continue
-            e, p = by_len[n_e], by_len[n_p]
+            e, p = events_by_len[n_e], by_len[n_p]
             tau_all = _first_hold(e.codes)  # (Be, G)
             taus, tau_inv = np.unique(tau_all, axis=0, return_inverse=True)
             tau_inv = tau_inv.reshape(-1)
@@ -402,17 +485,32 @@ def build_class(
     workers: int | None = 1,
     scheduler: str | None = None,
     show_progress: bool = False,
+    *,
+    histories: list[tuple[int, ...]] | None = None,
 ) -> ModelClass:
     """Enumerate, run and collapse the class on the given histories.
 
-    ``observations``: a list of observation sequences (each padded with 0 to ``H - 1``); None: one history of
-    all-0 observations; ``all_histories=True``: every sequence of ``K^(H-1)``. ``workers``/``scheduler`` as in
+    Policy mode: ``observations``, a list of observation sequences (each padded with 0 to ``H - 1``); None: one
+    history of all-0 observations; ``all_histories=True``: every sequence of ``K^(H-1)``. Joint mode:
+    ``histories``, a list of interleaved histories ``a_1 o_1 a_2 ...`` (each padded with 0 to ``2H - 1``); None:
+    the all-0 history; ``all_histories=True``: every sequence of ``K^(2H-1)``. ``workers``/``scheduler`` as in
     :func:`aitheory.dsl.behaviour_table` (plain programs are enumerated in parallel blocks).
     """
-    histories = _histories(config, observations, all_histories)
-    check_switch_parts(config, histories.shape[0])
+    if config.mode == "policy" and histories is not None:
+        raise ValueError("argument histories: interleaved histories are for joint mode; policy mode takes "
+                         "observations")
+    if config.mode == "joint" and observations is not None:
+        raise ValueError("argument observations: joint mode takes interleaved histories (histories=...), since "
+                         "its programs read and predict the actions too")
+    inputs = _histories(config, observations if config.mode == "policy" else histories, all_histories)
+    check_switch_parts(config, inputs.shape[0])
+    return _build(config, inputs, all_histories, workers, scheduler, show_progress)
+
+
+def _build(config: ClassConfig, histories: np.ndarray, all_histories: bool, workers: int | None,
+           scheduler: str | None, show_progress: bool) -> ModelClass:
     table = behaviour_table(
-        EnumConfig(max_bits=config.max_bits, k=config.k, horizon=config.horizon, steps=config.steps,
+        EnumConfig(max_bits=config.max_bits, k=config.k, horizon=config.positions, steps=config.steps,
                    tape_bound=config.tape_bound, detect_cycles=config.detect_cycles,
                    histories=None if all_histories else tuple(tuple(int(o) for o in h) for h in histories),
                    all_histories=all_histories),
@@ -426,7 +524,7 @@ def build_class(
              1 + table.shortest_bits(), [int(f) for f in table.first])
     programs = {"plain": table.programs, "switch": 0, "mix": 0}
     if config.mix:
-        mix_codes = np.full((1, histories.shape[0], config.horizon), CODE_MIX, dtype=np.int8)
+        mix_codes = np.full((1, histories.shape[0], config.positions), CODE_MIX, dtype=np.int8)
         rows.add(mix_codes, _kind_weights(np.array([1 << (config.unit_bits - 2)]), _MIX),
                  np.array([2]), ["MIX"])
         programs["mix"] = 1
@@ -434,8 +532,12 @@ def build_class(
         max_tokens = max(config.part_tokens(role) for role in ("event", "policy", "before"))
         if max_tokens >= 1:
             groups = _short_groups(config, histories, all_histories, max_tokens)
+            events = None
+            if config.mode == "joint":
+                events = _short_groups(config, histories, all_histories, config.part_tokens("event"),
+                                       _run_detectors)
             before = len(rows.codes)
-            programs["switch"] = _switch_rows(config, groups, rows)
+            programs["switch"] = _switch_rows(config, groups, rows, events)
             for i in range(before, len(rows.codes)):
                 rows.weight[i] = _kind_weights(rows.weight[i], _SWITCH)
     return _collapse(config, rows, histories, programs)

@@ -5,6 +5,11 @@ from :func:`aitheory.dsl.all_programs`, every ``SWITCH E P Q`` and ``MIX``), run
 one program at a time, and the mixture is computed from its definition with :class:`fractions.Fraction`:
 ``xi(a | h) = xi(h a) / xi(h)`` with ``xi(h) = sum_nu 2^-len(nu) nu(h)`` (``xi(empty) = 1``), and missing mass
 as ``1 - sum_a xi(a | h)`` split by the status of the program that stopped. Use only on small classes.
+
+Both modes: in policy mode the predicted symbols are the actions (observations only feed the programs); in joint
+mode they are every symbol of the interleaved history ``a_1 o_1 a_2 ...``, plain programs run in joint mode, MIX
+predicts each symbol with the plain programs' mixture, and ``SWITCH(E, P, Q)`` takes both of step t's
+predictions from P once the event E (a detector on the observation stream) has held at some ``t' <= t``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from aitheory.dsl import TILDE_ACTION, Mix, Plain, Switch, all_programs, event_holds, expr_bits, run_reference
+from aitheory.dsl import (
+    TILDE_ACTION,
+    Mix,
+    Plain,
+    Switch,
+    all_programs,
+    emission_role,
+    event_holds,
+    expr_bits,
+    interleave,
+    run_reference,
+)
 from aitheory.dsl.parser import Expr
 from aitheory.mixture.classes import ClassConfig
 
@@ -53,39 +69,52 @@ class _Plan:
     steps: tuple[int | str, ...]
 
 
-def _plain_plan(p: Plain, config: ClassConfig, obs: Sequence[int]) -> list[int | str]:
-    run = run_reference(p, config.k, config.horizon, list(obs), config.steps, config.tape_bound,
-                        config.detect_cycles)
+def _plain_plan(p: Plain, config: ClassConfig, inputs: Sequence[int]) -> list[int | str]:
+    """What a plain program predicts at each position, run in the class's mode on ``inputs`` (the observations,
+    or the interleaved history)."""
+    joint = config.mode == "joint"
+    run = run_reference(p, config.k, config.positions, None if joint else list(inputs), config.steps,
+                        config.tape_bound, config.detect_cycles, mode=config.mode,
+                        history=list(inputs) if joint else None)
     plan: list[int | str] = list(run.actions)
-    plan += [run.status] * (config.horizon - len(plan))
+    plan += [run.status] * (config.positions - len(plan))
     return plan
 
 
-def _plan(expr: Expr, config: ClassConfig, obs: Sequence[int]) -> list[int | str]:
+def _plan(expr: Expr, config: ClassConfig, inputs: Sequence[int]) -> list[int | str]:
     if isinstance(expr, Plain):
-        return _plain_plan(expr, config, obs)
+        return _plain_plan(expr, config, inputs)
     if isinstance(expr, Mix):
-        return ["MIX"] * config.horizon
+        return ["MIX"] * config.positions
     assert isinstance(expr, Switch)
-    holds = event_holds(expr.event, config.k, config.horizon, list(obs), config.steps, config.tape_bound)
-    after = _plain_plan(expr.after, config, obs)
-    before = _plan(expr.before, config, obs)
-    switched = False
+    # the event reads the observation stream: the inputs themselves, or x_2, x_4, .. of the joint history
+    obs = list(inputs) if config.mode == "policy" else list(inputs[1::2])
+    holds = event_holds(expr.event, config.k, config.horizon, obs, config.steps, config.tape_bound)
+    after = _plain_plan(expr.after, config, inputs)
+    before = _plan(expr.before, config, inputs)
     plan = []
-    for t in range(config.horizon):
-        switched = switched or bool(holds[t])
-        plan.append(after[t] if switched else before[t])
+    for n in range(config.positions):
+        t = n if config.mode == "policy" else n // 2  # the 0-based step of position n
+        switched = bool(holds[: t + 1].any())
+        plan.append(after[n] if switched else before[n])
     return plan
 
 
 @dataclass(frozen=True)
 class ReferenceStep:
-    """Exact prediction of ``a_t``: raw ``xi(a | h)`` per action and missing mass per status."""
+    """Exact prediction of the next symbol (``a_t``; in joint mode ``o_t`` at even positions): raw ``xi(x | h)``
+    per symbol and missing mass per status."""
 
     raw: tuple[Fraction, ...]
     missing: dict[str, Fraction]
     evidence: Fraction
-    """``xi(h_{<t})``."""
+    """``xi(h)``: of the history before this position."""
+    plain_evidence: Fraction = Fraction(0)
+    """``xi_plain(h)`` (1/2 at the empty history); MIX's posterior ratio is ``2 xi_plain(h) / xi(h)``."""
+    posterior: tuple[Fraction, ...] = ()
+    """``w(nu | h)`` of every program of :func:`class_programs`, in its order."""
+    role: str = "action"
+    """What is predicted: ``"action"`` or ``"observation"``."""
 
 
 def _prob(step: int | str, a: int, k: int, xi_plain: Sequence[Fraction]) -> Fraction:
@@ -100,54 +129,69 @@ def reference_predictions(
     config: ClassConfig, actions: Sequence[int], observations: Sequence[int] | None = None,
     extra: Sequence[Expr] = (),
 ) -> list[ReferenceStep]:
-    """Exact predictions at steps ``1 .. len(actions) + 1`` of the mixture over the whole class (plus ``extra``)."""
-    obs = list(observations or []) + [0] * config.horizon
-    obs = obs[: config.horizon - 1]
+    """Exact predictions of the mixture over the whole class (plus ``extra``): at steps ``1 .. len(actions) + 1``
+    (policy mode), or at every position of the interleaved history ``interleave(actions, observations)`` and the
+    next one (joint mode)."""
+    if config.mode == "joint":
+        symbols = list(interleave(actions, list(observations or [])))
+        inputs = (symbols + [0] * config.positions)[: config.positions - 1]
+    else:
+        symbols = list(actions)
+        inputs = (list(observations or []) + [0] * config.horizon)[: config.horizon - 1]
     programs = class_programs(config, extra)
-    plans = [_plan(e, config, obs) for e in programs]
+    plans = [_plan(e, config, inputs) for e in programs]
     weights = [Fraction(1, 2 ** expr_bits(e)) for e in programs]
     plain_total = sum((w for e, w in zip(programs, weights, strict=True) if isinstance(e, Plain)), Fraction(0))
     not_enumerated = 1 - sum(weights, Fraction(0))
     plain_not_enumerated = Fraction(1, 2) - plain_total
+    is_plain = [isinstance(e, Plain) for e in programs]
     lik = [Fraction(1)] * len(programs)
     k = config.k
     xi_h, xi_plain_h = Fraction(1), Fraction(1, 2)
     out = []
-    for t in range(len(actions) + 1):
-        # The plain mixture first (MIX predicts with it).
+    for t in range(len(symbols) + 1):
+        # One pass over every program: its joint w_nu nu(h), split by what it predicts next. Sums over the plain
+        # programs give the plain mixture (MIX predicts with it); the rest, with MIX's share, the whole mixture.
+        joint = [w * lk for w, lk in zip(weights, lik, strict=True)]
+        num, plain_num = [Fraction(0)] * k, [Fraction(0)] * k  # sum of w nu(h) nu(x | h), whole and plain
+        lost: dict[str, Fraction] = {}
+        plain_lost: dict[str, Fraction] = {}
+        mix_joint = Fraction(0)
+        for plain, j, pl in zip(is_plain, joint, plans, strict=True):
+            step = pl[t]
+            if not j:
+                continue
+            if step == "MIX":
+                mix_joint += j
+            elif isinstance(step, str):
+                lost[step] = lost.get(step, Fraction(0)) + j
+                if plain:
+                    plain_lost[step] = plain_lost.get(step, Fraction(0)) + j
+            else:  # a '.' of one symbol (probability 1), or a '~' (1/K to each)
+                for a, share in ([(step, j)] if step != TILDE_ACTION else [(a, j / k) for a in range(k)]):
+                    num[a] += share
+                    if plain:
+                        plain_num[a] += share
         # Once xi_plain(h) = 0 the plain mixture predicts nothing (and MIX, its likelihood 0, has no posterior).
-        plain_raw = [
-            sum((w * lk * _prob(pl[t], a, k, []) for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True)
-                 if isinstance(e, Plain)), Fraction(0)) / xi_plain_h if xi_plain_h else Fraction(0)
-            for a in range(k)
-        ]
-        raw = [
-            sum((w * lk * _prob(pl[t], a, k, plain_raw) for w, lk, pl in zip(weights, lik, plans, strict=True)),
-                Fraction(0)) / xi_h
-            for a in range(k)
-        ]
-        missing: dict[str, Fraction] = {}
-        plain_missing: dict[str, Fraction] = {}
-        for e, w, lk, pl in zip(programs, weights, lik, plans, strict=True):
-            status = pl[t]
-            if isinstance(status, str) and status != "MIX":
-                missing[status] = missing.get(status, Fraction(0)) + w * lk / xi_h
-                if isinstance(e, Plain) and xi_plain_h:
-                    plain_missing[status] = plain_missing.get(status, Fraction(0)) + w * lk / xi_plain_h
+        plain_raw = [n / xi_plain_h if xi_plain_h else Fraction(0) for n in plain_num]
+        plain_missing = {s: m / xi_plain_h for s, m in plain_lost.items()} if xi_plain_h else {}
+        raw = [(num[a] + mix_joint * plain_raw[a]) / xi_h for a in range(k)]
+        missing = {s: m / xi_h for s, m in lost.items()}
         if t == 0:
             plain_missing["not_enumerated"] = plain_not_enumerated / xi_plain_h
             missing["not_enumerated"] = not_enumerated
-        mix_post = sum((w * lk / xi_h for w, lk, pl in zip(weights, lik, plans, strict=True) if pl[t] == "MIX"),
-                       Fraction(0))
+        mix_post = mix_joint / xi_h
         for name, mass in plain_missing.items():
             missing[name] = missing.get(name, Fraction(0)) + mix_post * mass
-        out.append(ReferenceStep(tuple(raw), missing, xi_h))
-        if t == len(actions):
+        posterior = tuple(j / xi_h if j else Fraction(0) for j in joint)
+        out.append(ReferenceStep(tuple(raw), missing, xi_h, xi_plain_h, posterior, emission_role(t + 1, config.mode)))
+        if t == len(symbols):
             break
-        a = actions[t]
+        a = symbols[t]
         if raw[a] == 0:
-            raise ValueError(f"argument actions: the class gives action {a} probability 0 at step {t + 1}")
-        lik = [lk * _prob(pl[t], a, k, plain_raw) for lk, pl in zip(lik, plans, strict=True)]
+            what, where = ("action", "step") if config.mode == "policy" else ("symbol", "position")
+            raise ValueError(f"argument actions: the class gives {what} {a} probability 0 at {where} {t + 1}")
+        lik = [lk * _prob(pl[t], a, k, plain_raw) if lk else lk for lk, pl in zip(lik, plans, strict=True)]
         xi_h *= raw[a]
         xi_plain_h *= plain_raw[a]
     return out
