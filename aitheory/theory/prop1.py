@@ -428,10 +428,14 @@ def plot_mixture(points: Sequence[MixturePoint], config: Config, stem: str | Pat
     main.plot(k, [p.kl_pi_uniform for p in points], "s:", color="C2", ms=3,
               label=r"control: KL($\xi\|$uniform), finite")
     main.axhline(0, color="0.6", lw=0.8)
-    main.set_xscale("symlog", linthresh=1)
+    if k.min() > 0:
+        main.set_xscale("log")
+    else:
+        main.set_xscale("symlog", linthresh=1)
+        main.set_xlim(left=0)
     main.set_xlabel("k (demonstrator steps before the window)")
     main.set_ylabel("KL (nats)")
     main.legend(fontsize=8)
     top.set_title(f"Proposition 1 inside the mixture ({config.mixture_max_bits} bits, window "
-                  f"{config.mixture_window}): pi = beta = xi, tau = demonstrator", fontsize=10)
+                  f"{config.mixture_window}): pi = beta = xi, tau = demonstrator", fontsize=9)
     return save_figure(fig, stem)
