@@ -224,3 +224,19 @@ def test_solutions_are_json_writable() -> None:
     assert data["lagrange_multiplier"] == "inf"
     assert data["constraint"] == "kl-expected"
     assert data["policy"]["table"]["()"] == pytest.approx(list(world.beta(())), abs=1e-15)
+
+
+def test_full_simplex_programme_reports_the_solver_mass_on_betas_zeros() -> None:
+    """With a variable on every action sequence, beta's zeros are kept (to the solver's tolerance) by the
+    exponential cone z ln(z/0) alone; the optimal value equals the support-layout programme's."""
+    from aitheory.planning import kl_full_simplex_mass
+    from aitheory.theory.theorem2 import random_tree
+
+    tree = random_tree(np.random.default_rng(3), 2, 2, 2, zero_beta=0.6)
+    full = kl_full_simplex_mass(tree.problem, tree.beta, 0.2)
+    layout = kl_optimal_policy(tree.problem, tree.beta, 0.2)
+    assert full.zero_sequences > 0 and full.status == "optimal"
+    assert 0 <= full.off_support_mass < 1e-2  # no interior point: the solver stops at its tolerance
+    assert full.objective == pytest.approx(layout.value, abs=1e-2)
+    no_zero = random_tree(np.random.default_rng(3), 2, 2, 2, zero_beta=0.0)
+    assert kl_full_simplex_mass(no_zero.problem, no_zero.beta, 0.2).off_support_mass == 0

@@ -202,7 +202,10 @@ def test_growth_fit_fails_on_super_logarithmic_growth_and_passes_on_logarithmic(
 
 @pytest.mark.parametrize(("field", "value"), [("horizon", 3), ("max_bits", 2), ("max_bits", 40), ("p", 1.5),
                                               ("p", math.nan), ("environment", "coin"), ("steps", 0),
-                                              ("tape_bound", 0), ("reference_checks", -1)])
+                                              ("tape_bound", 0), ("reference_checks", -1),
+                                              ("streams", ("coin:0.5",)), ("streams", ("bernoulli:2",)),
+                                              ("stream_max_bits", 33), ("tower_levels", 4),
+                                              ("control_max_bits", 9)])
 def test_config_rejects_bad_values_naming_the_argument(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=f"argument {field}"):
         prop2.Config(**{field: value})  # type: ignore[arg-type]
@@ -220,8 +223,26 @@ def test_quick_run_writes_summary_metrics_and_figures(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     result = run_check("prop2", prop2.Config.quick(), tmp_path)
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["held"] is True and result.held
+    assert summary["held"] is True and result.held and summary["claim_held"] is True
     assert summary["held_mechanism"] and summary["held_consistency"] and summary["held_growth"]
+    assert summary["held_streams"] and summary["held_towers"] and summary["held_pi_star"]
+    # every control fails, with its own numbers
+    controls = summary["controls"]
+    assert set(controls) == {"small_class", "unary_counters"}
+    assert all(c["held"] is False for c in controls.values())
+    assert controls["small_class"]["measured"] == "inf" and controls["small_class"]["bound"] == "inf"
+    assert controls["small_class"]["claim_max_u_bits"] == max(summary["u_bits_at"].values())
+    assert controls["unary_counters"]["measured"] > 1000 and controls["unary_counters"]["sample_fires_at_n"]
+    # what is certified, in the verdict, with computed numbers
+    assert summary["verdict"].startswith("f(t) <= U(t) = O(log t), with U verified to N = 600")
+    assert f"{summary['growth_intercept_bits']:.1f} + {summary['growth_slope_bits_per_doubling']:.2f}" in summary[
+        "verdict"]
+    # Theorem 1's bound (U + K(pi*) + d) ln 2 with K(pi*) = 15 (+[.]]) and d = 6
+    assert summary["pi_star_bits"] == 15 and summary["switch_overhead_bits"] == 6
+    for t, nats in summary["theorem1_bound_nats_at"].items():
+        assert nats == pytest.approx((summary["u_bits_at"][t] + 21) * math.log(2))
+    assert [s["f_exact"] for s in summary["streams"].values()] == [[9.0, 12.0, 15.0]]
+    assert (tmp_path / "streams.csv").is_file() and (tmp_path / "towers.csv").is_file()
     assert summary["counter_all_fire_at_n"] and summary["counter_reference_agrees"]
     assert summary["measured"] <= 0 and summary["bound"] == 0
     records = summary["records_enum"]
@@ -250,9 +271,11 @@ def test_check_is_registered() -> None:
 def test_run_reports_failure_when_the_counters_are_cut_off(tmp_path: Path) -> None:
     """With a tape bound too small for the counters of large n, those detectors run out of tape and never hold:
     the mechanism check reports it (held is False), rather than passing silently."""
-    cfg = prop2.Config(horizon=300, max_bits=12, tape_bound=8, reference_checks=0, plot=False)
+    cfg = prop2.Config(horizon=300, max_bits=12, tape_bound=8, reference_checks=0, plot=False, streams=(),
+                       tower_levels=1)
     result = prop2.run(cfg, RunFolder(tmp_path))
-    assert not result.held and not result.details["held_mechanism"]
+    assert not result.held and not result.details["held_mechanism"] and result.claim_held is False
+    assert all(not c.held for c in result.controls)
 
 
 def test_environments_experiment_quick(tmp_path: Path) -> None:
@@ -298,3 +321,32 @@ def test_periodic_shortcut_changes_no_first_hold_time_up_to_21_bits() -> None:
         assert (off.first[ended] == NEVER).all()
         periodic += int(ended.sum())
     assert periodic > 100
+
+
+@pytest.mark.parametrize("j", [1, 2])
+def test_tower_detectors_fire_at_the_predicted_time(j: int) -> None:
+    """``T_j`` first holds at exactly ``n(j) = E_j + 2^W_j + 1`` on random streams (reference interpreter) and has
+    ``76 + 2j`` tokens."""
+    text = prop2.tower_detector(j)
+    n = prop2.tower_fire_time(j)
+    assert n == {1: 6, 2: 70}[j]
+    rng = np.random.default_rng(j)
+    assert _reference_first(text, n + 5, rng.integers(0, 2, n + 4).tolist(), 1000) == n
+    assert len(parse(text).codes) == 76 + 2 * j
+
+
+def test_tower_three_fires_after_a_million_steps_and_beats_the_binary_counter() -> None:
+    """``T_3`` fires at n = 1,048,595 (fast kernel, 10^6 emissions): 246 bits against the binary counter's 261."""
+    (t1, t2, t3) = prop2.check_towers(3)
+    assert t1.verified and t2.verified and t3.verified
+    assert t3.n == 18 + 2**20 + 1 and t3.first == t3.n and t3.reference_first is None
+    assert t3.bits == 246 and t3.binary_bits == 261 and t3.bits < t3.binary_bits
+    assert t2.bits > t2.binary_bits
+    with pytest.raises(ValueError, match="argument j"):
+        prop2.tower_detector(0)
+
+
+def test_unary_detector_fires_at_n() -> None:
+    for n in (1, 2, 7, 40):
+        text = prop2.unary_detector(n)
+        assert _reference_first(text, n + 3, None, 1000) == n and 3 * len(parse(text).codes) == 3 * (n + 2)

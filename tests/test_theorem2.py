@@ -258,3 +258,51 @@ def test_registered_and_config_validates() -> None:
     with pytest.raises(ValueError, match="argument n_actions"):
         theorem2.random_tree(np.random.default_rng(0), 1, 2, 2)
     assert theorem2.Config(budgets=(0.5,)).kl_budgets == (0.5,)
+
+
+# ----- the support test and the controls -----
+
+
+def test_quick_check_controls_fail_and_the_support_test_is_reported(quick_run: Path) -> None:
+    """Every control has held False with its own numbers; the KL optimum's mass on the tempting action stays
+    within the data-processing bound r(delta), which shrinks with delta; the TVD optimum's does not."""
+    summary = json.loads((quick_run / "summary.json").read_text())
+    assert summary["claim_held"] is True and summary["held_support_limit"] is True
+    assert set(summary["controls"]) == {"tvd_on_near_zeros", "unconstrained_on_near_zeros", "kl_raises_non_optimal"}
+    for control in summary["controls"].values():
+        assert control["held"] is False
+    assert summary["controls"]["tvd_on_near_zeros"]["measured"] > 0
+    assert summary["controls"]["kl_raises_non_optimal"]["measured"] == summary["kl_joint_non_optimal_raises"] > 0
+    bounds = list(summary["support_bound_by_delta"].values())
+    assert bounds == sorted(bounds, reverse=True)
+    for d, mass in summary["support_kl_mass_by_delta"].items():
+        assert 0 < mass <= summary["support_bound_by_delta"][d] + 1e-9  # the optimiser does use the action
+    with (quick_run / "support.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    config = theorem2.Config.quick()
+    assert len(rows) == config.support_trees * len(config.support_deltas)
+    assert all(float(r["mass_unconstrained"]) == 1.0 for r in rows)
+    assert f"{summary['controls']['tvd_on_near_zeros']['measured']:.4g}" in summary["verdict"]
+
+
+def test_support_bound_is_the_data_processing_bound() -> None:
+    """r(delta) is the largest pi(a*) with KL(pi||beta) <= eps at one step: KL(Bern(r)||Bern(delta)) = eps."""
+    from aitheory.measures import kl
+
+    cases = theorem2.support_limit(theorem2.Config(support_trees=2, support_deltas=(1e-3,)))
+    eps = 2 * theorem2.Config().support_budget_tvd ** 2 + 1e-6
+    for c in cases:
+        assert kl([c.bound, 1 - c.bound], [c.delta, 1 - c.delta]) == pytest.approx(eps, rel=1e-6)
+        assert c.mass_kl <= c.bound < c.mass_tvd
+
+
+def test_a_kl_solver_that_leaves_the_support_makes_the_check_fail(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Breaking the KL half: a "KL optimum" that is really the TVD optimum (at the same numeric budget) leaves
+    beta's support and overshoots r(delta) on the tempting trees: held is False."""
+    monkeypatch.setattr(theorem2, "kl_optimal_policy", lambda problem, beta, eps: tvd_optimal_policy(
+        problem, beta, min(1.0, eps)))
+    code = main(["check", "theorem2", "--quick", "--trees", "3", "--no-plot", "--out", str(tmp_path)])
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert code == 1 and summary["held"] is False and summary["claim_held"] is False
+    assert summary["support_kl_max_excess"] > 0

@@ -172,7 +172,14 @@ class ExactLogSum:
 
 
 def _log_fraction(r: Fraction) -> float:
-    """``ln r`` for a positive Fraction, accurate even when numerator/denominator overflow a float."""
+    """``ln r`` for a positive Fraction, accurate even when numerator/denominator overflow a float, and near 1.
+
+    Near 1 (``|r - 1| < 1/2``) it is ``log1p(r - 1)`` with ``r - 1`` formed exactly: the difference of two
+    logarithms would cancel (``ln(1/(1 - 1e-300))`` would come out 0 instead of 1e-300).
+    """
+    d = r - 1
+    if abs(d) < Fraction(1, 2):
+        return math.log1p(d.numerator / d.denominator)
     return math.log(r.numerator) - math.log(r.denominator)
 
 

@@ -13,7 +13,14 @@ Typical use::
     tvd_opt = tvd_optimal_policy(problem, beta, eps=0.1)         # LP (HiGHS)
 """
 
-from aitheory.planning.kl import DEFAULT_MAX_CONES, kl_optimal_policy, kl_optimal_policy_expected, soft_policy
+from aitheory.planning.kl import (
+    DEFAULT_MAX_CONES,
+    FullSimplexMass,
+    kl_full_simplex_mass,
+    kl_optimal_policy,
+    kl_optimal_policy_expected,
+    soft_policy,
+)
 from aitheory.planning.problem import (
     DEFAULT_MAX_HISTORIES,
     Environment,
@@ -54,6 +61,7 @@ __all__ = [
     "DEFAULT_TIE_TOL",
     "ConstrainedSolution",
     "Environment",
+    "FullSimplexMass",
     "History",
     "InfeasibleBudgetError",
     "ObservationKernel",
@@ -68,6 +76,7 @@ __all__ = [
     "Utility",
     "bad_action_probability",
     "expected_kl",
+    "kl_full_simplex_mass",
     "kl_optimal_policy",
     "kl_optimal_policy_expected",
     "non_optimal_probability",

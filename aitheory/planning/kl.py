@@ -23,6 +23,14 @@ least any policy can have, and a smaller ``eps`` is infeasible.
 sequence ``o``: a convex programme in sequence form (see :mod:`aitheory.planning.solution`), solved with
 cvxpy and the Clarabel interior-point solver (exponential cones). The same machinery solves the expected
 version (one averaged constraint), which cross-checks the closed form.
+
+**Over the full simplex** (:func:`kl_full_simplex_mass`). The programmes above have variables only on beta's
+support (an action sequence beta never takes cannot have finite KL). To show that the *optimiser*, not that
+layout, keeps ``beta(a) = 0 => pi(a) = 0``, the same Definition-2 programme is also solved with a variable for
+every action sequence; beta's zeros enter only as relative-entropy terms ``z ln(z / 0)`` (exponential cones
+whose only feasible point is ``z = 0``), and the mass the solver's own optimum puts there is reported. That cone
+has no interior point, so interior-point solvers meet it only to their tolerance (and flag some solves
+``optimal_inaccurate``): the reported mass is what the solver returned, not a cleaned-up value.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +63,8 @@ from aitheory.planning.values import DEFAULT_TIE_TOL, Levels, as_levels, expand,
 
 __all__ = [
     "DEFAULT_MAX_CONES",
+    "FullSimplexMass",
+    "kl_full_simplex_mass",
     "kl_optimal_policy",
     "kl_optimal_policy_expected",
     "soft_policy",
@@ -361,3 +372,64 @@ def _zero_budget(problem: PlanningProblem, beta: Levels, constraint: str, achiev
             f"argument eps: 0 is below the least {constraint} divergence from beta (beta is a semimeasure; "
             f"beta normalised has expected KL {kl_beta!r} nats)"
         ) from None
+
+
+@dataclass(frozen=True)
+class FullSimplexMass:
+    """What the Definition-2 KL programme over the full simplex returned (see the module docstring)."""
+
+    off_support_mass: float
+    """``max_o sum_{a : P_beta(a|o) = 0} y(a|o)``: the largest probability, over observation sequences, that the
+    solver's point gives action sequences beta never takes (0 if beta has no zero)."""
+    zero_sequences: int
+    """How many last-level sequence-form entries have ``P_beta = 0`` (variables the optimiser could use)."""
+    objective: float
+    """The solver's optimal value ``V`` (its point, not re-checked: it may sit on beta's zeros by its tolerance)."""
+    status: str
+    solver: str
+
+
+def kl_full_simplex_mass(
+    problem: PlanningProblem,
+    beta: Policy | Sequence[np.ndarray],
+    eps: float,
+    *,
+    max_cones: int = DEFAULT_MAX_CONES,
+    solver_options: dict[str, Any] | None = None,
+) -> FullSimplexMass:
+    r"""Maximise ``V^pi(h0)`` s.t. ``KL_o(pi || beta) <= eps`` for every ``o`` with a variable on **every** action
+    sequence (beta's zeros included, priced ``z ln(z/0)``), and report the mass the optimum puts on beta's zeros.
+
+    Clarabel at its default tolerances (or ``solver_options``); raises :class:`PlanningError` if the solver
+    returns no point or a status other than ``optimal``/``optimal_inaccurate``.
+    """
+    eps = check_budget(eps)
+    bl = as_levels(problem, beta, "beta")
+    n = problem.steps
+    b = beta_sequence_form(problem, bl)
+    if b[-1].size > max_cones:
+        raise ValueError(f"argument max_cones: the programme needs {b[-1].size} relative-entropy terms, more than "
+                         f"max_cones = {max_cones}; use a smaller tree or raise max_cones")
+    cp = require("cvxpy", "planning")
+    z = [cp.Variable(bs.size, nonneg=True) for bs in b]
+    cons = [cp.sum(z[0]) == 1]
+    for s in range(1, n):
+        r, e = consistency(problem, s)
+        cons.append(r @ z[s] == e @ z[s - 1])
+    last = b[-1]
+    pos, zero = np.flatnonzero(last > 0), np.flatnonzero(last == 0)
+    g = grouping(problem)
+    kl_o = g[:, pos] @ _kl_terms(cp, z[-1][pos], last[pos])
+    if zero.size:
+        kl_o = kl_o + g[:, zero] @ cp.rel_entr(z[-1][zero], np.zeros(zero.size))
+    prob = cp.Problem(cp.Maximize(value_coefficients(problem) @ z[-1]), [*cons, kl_o <= eps])
+    options: dict[str, Any] = {"solver": "CLARABEL", **(solver_options or {})}
+    _solve(cp, prob, options, "kl-definition2 (full simplex)")
+    if prob.status not in ("optimal", "optimal_inaccurate") or z[-1].value is None:
+        raise PlanningError(f"cvxpy/{options['solver']} returned status {prob.status!r} for the full-simplex "
+                            f"kl-definition2 programme with eps = {eps}")
+    y = np.clip(np.asarray(z[-1].value, dtype=float), 0.0, None)
+    on_zero = np.where(last == 0, y, 0.0)
+    mass = float((g @ on_zero).max()) if zero.size else 0.0
+    return FullSimplexMass(off_support_mass=mass, zero_sequences=int(zero.size), objective=float(prob.value),
+                           status=str(prob.status), solver=f"cvxpy/{options['solver']}")

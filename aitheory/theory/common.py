@@ -4,12 +4,33 @@ Each check is a module of :mod:`aitheory.theory` defining ``NAME``, ``STATEMENT`
 (fields with docstrings; ``Config.quick()`` a small instance for tests and ``reproduce --quick``) and
 ``run(config, folder, show_progress=False) -> CheckResult``, which writes its ``metrics.csv`` and figures into
 the run folder. :func:`run_check` adds ``config.json`` and ``summary.json``.
+
+**Negative controls.** A verdict is evidence only if it can fail. Each check runs, besides its claim, a few
+:class:`Control` cases: the same computation where the result's *hypothesis is false*, so that its conclusion
+must fail there. A control records its own measured value, bound, relation and ``held`` (did the conclusion
+hold on the control?), and is expected to have ``held = False``. The check's verdict is
+
+    held = claim_held and every control has held = False        (:func:`held_with_controls`)
+
+and :class:`CheckResult` refuses (``ValueError``) to be built with ``held = True`` while a control held.
+``summary.json`` carries ``claim_held``, ``controls_failed`` and ``controls`` (name -> the control's summary).
+A check without controls still works: ``controls`` is then ``{}`` and ``held`` is the claim's.
+
+Typical use in a check's ``run``::
+
+    claim = measured <= bound
+    controls = (Control.compare("full_support_tau", "tau with full support: KL(pi||tau) is finite",
+                                measured=kl_pi_tau, relation="==", bound=math.inf, units="nats"),)
+    return CheckResult(..., held=held_with_controls(claim, controls), claim_held=claim, controls=controls,
+                       verdict=f"... ; {controls_verdict(controls)}")
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
@@ -17,7 +38,8 @@ from typing import Any
 
 from aitheory.results import RunFolder
 
-__all__ = ["CHECKS", "CheckResult", "check_module", "run_check"]
+__all__ = ["CHECKS", "CheckResult", "Control", "check_module", "compare", "controls_verdict", "held_with_controls",
+           "run_check"]
 
 #: Result name -> module, in the order the report lists them.
 CHECKS: dict[str, str] = {
@@ -27,6 +49,90 @@ CHECKS: dict[str, str] = {
     "pessimistic": "aitheory.theory.pessimistic",
     "theorem2": "aitheory.theory.theorem2",
 }
+
+
+#: The relations a measured value can have to its bound (see :func:`compare`).
+RELATIONS = ("<=", "<", "==", ">=", ">")
+
+
+def compare(measured: float, relation: str, bound: float, tol: float = 0.0) -> bool:
+    """Whether ``measured relation bound`` holds, with slack ``tol`` in the relation's favour.
+
+    ``==`` with ``tol`` means ``|measured - bound| <= tol`` (an infinite bound needs an infinite measured value of
+    the same sign); a NaN measured value satisfies no relation.
+    """
+    if relation not in RELATIONS:
+        raise ValueError(f"argument relation: expected one of {', '.join(RELATIONS)}, got {relation!r}")
+    m, b = float(measured), float(bound)
+    if math.isnan(m) or math.isnan(b):
+        return False
+    if relation == "==":
+        return m == b if math.isinf(b) or math.isinf(m) else abs(m - b) <= tol
+    if relation == "<=":
+        return m <= b + tol
+    if relation == "<":
+        return m < b + tol
+    if relation == ">=":
+        return m >= b - tol
+    return m > b - tol
+
+
+@dataclass(frozen=True)
+class Control:
+    """A negative control: the check's conclusion evaluated where the hypothesis is false, so it must fail.
+
+    ``held`` says whether the conclusion held on this control; a sound check has ``held = False`` for every
+    control. ``measured``, ``bound`` and ``relation`` are the control's own numbers (same meaning as in
+    :class:`CheckResult`: the conclusion would hold if ``measured relation bound``).
+    """
+
+    name: str
+    """Short identifier, the key in ``summary.json["controls"]``."""
+    description: str
+    """Which hypothesis is made false, and why the conclusion must then fail."""
+    measured: float
+    bound: float
+    relation: str
+    held: bool
+    """Did the conclusion hold on the control? Expected ``False``."""
+    units: str
+    details: dict[str, Any] = field(default_factory=dict)
+    """Further measured values of the control (written next to the headline ones)."""
+
+    def __post_init__(self) -> None:
+        if self.relation not in RELATIONS:
+            raise ValueError(f"argument relation: expected one of {', '.join(RELATIONS)}, got {self.relation!r}")
+
+    @classmethod
+    def compare(cls, name: str, description: str, *, measured: float, relation: str, bound: float, units: str,
+                tol: float = 0.0, details: dict[str, Any] | None = None) -> Control:
+        """A control whose ``held`` is ``compare(measured, relation, bound, tol)``."""
+        return cls(name=name, description=description, measured=float(measured), bound=float(bound),
+                   relation=relation, held=compare(measured, relation, bound, tol), units=units,
+                   details=dict(details or {}))
+
+    def summary(self) -> dict[str, Any]:
+        return {"description": self.description, "measured": self.measured, "bound": self.bound,
+                "relation": self.relation, "held": self.held, "units": self.units, **self.details}
+
+
+def held_with_controls(claim_held: bool, controls: Sequence[Control]) -> bool:
+    """A check's verdict: its claim held and every control failed (``held = False``) as expected."""
+    return bool(claim_held) and not any(c.held for c in controls)
+
+
+def _fmt(x: float) -> str:
+    return ("inf" if x > 0 else "-inf") if math.isinf(x) else f"{x:.4g}"
+
+
+def controls_verdict(controls: Sequence[Control]) -> str:
+    """One clause for a verdict line: each control's measured value against its bound, and whether it failed."""
+    if not controls:
+        return "no controls"
+    failed = sum(not c.held for c in controls)
+    parts = [f"{c.name}: {_fmt(c.measured)} {c.relation} {_fmt(c.bound)} {c.units} "
+             f"{'failed' if not c.held else 'HELD (unexpected)'}" for c in controls]
+    return f"controls failed as expected {failed}/{len(controls)} ({'; '.join(parts)})"
 
 
 @dataclass(frozen=True)
@@ -42,6 +148,7 @@ class CheckResult:
     relation: str
     """How measured and bound compare when the result holds, e.g. ``"<="`` or ``"=="``."""
     held: bool
+    """The verdict: the claim held and every control failed (:func:`held_with_controls`)."""
     units: str
     details: dict[str, Any] = field(default_factory=dict)
     """Further measured values (written into summary.json next to the headline ones)."""
@@ -51,11 +158,28 @@ class CheckResult:
     """One line saying what was measured against what (printed by ``aitheory check``)."""
     run_folder: str = ""
     """Where the run was written (set by :func:`run_check`)."""
+    controls: tuple[Control, ...] = ()
+    """The negative controls run with the check (each expected to have ``held = False``)."""
+    claim_held: bool | None = None
+    """Whether the claim itself held (before the controls); ``None``: same as ``held`` (no controls)."""
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.controls]
+        if len(set(names)) != len(names):
+            raise ValueError(f"argument controls: names must be distinct, got {names}")
+        if self.held and any(c.held for c in self.controls):
+            raise ValueError("argument held: True although a control held (a check cannot hold when one of its "
+                             "negative controls does; use held_with_controls)")
+        if self.held and self.claim_held is False:
+            raise ValueError("argument held: True although claim_held is False")
 
     def summary(self) -> dict[str, Any]:
         return {
             "name": self.name, "statement": self.statement, "measured": self.measured, "bound": self.bound,
-            "relation": self.relation, "held": self.held, "units": self.units, **self.details,
+            "relation": self.relation, "held": self.held, "units": self.units,
+            "claim_held": self.held if self.claim_held is None else self.claim_held,
+            "controls_failed": not any(c.held for c in self.controls),
+            "controls": {c.name: c.summary() for c in self.controls}, **self.details,
             "figures": list(self.figures), "verdict": self.verdict,
         }
 

@@ -36,9 +36,27 @@ divergences recomputed from the policy), so an increase of at most ``raise_tol =
 raise; two Q-values within ``tie_tol = 1e-7`` are a tie (utilities lie in ``[0, 1]``). A solve that fails
 (``PlanningError``, ``InfeasibleBudgetError``) is counted and reported, never dropped.
 
-``held``: zero joint-reading violations of the TVD optimum, zero support violations of the KL optimum, and at
-most ``max_failures`` (default 0) failed solves: a failed solve leaves a case unchecked, so it makes the check
-inconclusive rather than silently smaller.
+**The KL-support half, shown by the optimiser** (:func:`support_limit`). The KL programme has variables only on
+beta's support, so step 4 alone cannot fail. So, on ``support_trees`` *tempting* trees (beta's only zero is on
+the root's uniquely V-optimal action, the action every optimiser wants), that zero is replaced by ``delta > 0``
+for each ``delta`` in ``support_deltas``: the action now has a variable and a finite price (``ln(1/delta)``
+nats per unit of probability), and the unchanged Definition-2 KL programme (at the KL budget ``2 e^2`` of
+``support_budget_tvd = e``) decides how much to put there. The data-processing inequality bounds what any policy
+within the budget can put on it: ``pi(a*) <= r(delta)`` with ``KL(Bern(r) || Bern(delta)) = eps``
+(:func:`aitheory.theory.prop1.separating_policy`), and ``r(delta) -> 0`` as ``delta -> 0``: the KL optimum's
+mass on the action must vanish with beta's. The TVD optimum and the unconstrained optimum on the same trees are
+the **negative controls**: without a KL constraint the mass does not vanish (it stays near ``e`` and at 1), so
+the same test must fail for them. Also reported, not asserted: the same programme over the full simplex at
+``delta = 0`` (:func:`aitheory.planning.kl_full_simplex_mass`), whose cone ``z ln(z/0)`` has no interior, so
+interior-point solvers leave mass there up to their tolerance.
+
+**Controls of the TVD half**: the KL optimum is a policy not obtained under a TVD constraint, so the TVD
+conclusion (no raised non-optimal joint prefix) must fail for it (``kl_raises_non_optimal``).
+
+``held``: zero joint-reading violations of the TVD optimum, zero support violations of the KL optimum, the KL
+optimum's mass on every tempting near-zero within ``r(delta)``, at most ``max_failures`` (default 0) failed
+solves (a failed solve leaves a case unchecked, so it makes the check inconclusive rather than silently
+smaller), and every control failing.
 """
 
 from __future__ import annotations
@@ -57,18 +75,21 @@ from aitheory.planning import (
     InfeasibleBudgetError,
     PlanningError,
     PlanningProblem,
+    kl_full_simplex_mass,
     kl_optimal_policy,
     non_optimal_probability,
     off_support_probability,
+    optimal_policy,
     raised_actions,
     tvd_optimal_policy,
     v_star,
     value,
 )
-from aitheory.planning.values import joint_levels
+from aitheory.planning.values import joint_levels, q_star_levels
 from aitheory.progress import progress
-from aitheory.results import RunFolder
-from aitheory.theory.common import CheckResult
+from aitheory.results import RunFolder, write_csv
+from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory.prop1 import separating_policy
 
 __all__ = [
     "NAME",
@@ -76,12 +97,14 @@ __all__ = [
     "Case",
     "Config",
     "RandomTree",
+    "SupportCase",
     "Violations",
     "check_tree",
     "count_violations",
     "per_step_witness",
     "random_tree",
     "run",
+    "support_limit",
     "support_violations",
 ]
 
@@ -123,6 +146,12 @@ class Config:
     """An action is V-optimal if Q*(h, a) >= V*(h) - tie_tol."""
     max_failures: int = 0
     """Failed solves tolerated before the check is declared not held (inconclusive)."""
+    support_trees: int = 20
+    """Tempting trees of the support test: beta's only zero is on the root's uniquely V-optimal action."""
+    support_deltas: tuple[float, ...] = (1e-2, 1e-4, 1e-8, 1e-16)
+    """Base probabilities delta > 0 given to that action in turn (the optimiser may then use it)."""
+    support_budget_tvd: float = 0.3
+    """TVD budget e of the support test (the KL optimum gets 2 e^2 nats, as on the grid)."""
     plot: bool = True
     """Draw the figure (needs matplotlib)."""
 
@@ -156,10 +185,17 @@ class Config:
                 raise ValueError(f"argument {name}: must be a finite number >= 0, got {x}")
         if self.max_failures < 0:
             raise ValueError(f"argument max_failures: must be >= 0, got {self.max_failures}")
+        if self.support_trees < 1:
+            raise ValueError(f"argument support_trees: must be >= 1, got {self.support_trees}")
+        if not self.support_deltas or not all(0 < d < 0.5 for d in self.support_deltas):
+            raise ValueError(f"argument support_deltas: need probabilities in (0, 1/2), got {self.support_deltas}")
+        if not (math.isfinite(self.support_budget_tvd) and 0 < self.support_budget_tvd < 1):
+            raise ValueError(f"argument support_budget_tvd: must be in (0, 1), got {self.support_budget_tvd}")
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(trees=8, budgets=(0.05, 0.3, 1.0), max_steps=3, max_histories=36)
+        return cls(trees=8, budgets=(0.05, 0.3, 1.0), max_steps=3, max_histories=36, support_trees=4,
+                   support_deltas=(1e-2, 1e-8))
 
     @property
     def kl_budgets(self) -> tuple[float, ...]:
@@ -411,6 +447,123 @@ def _witness_counts(raise_tol: float, tie_tol: float) -> Violations:
     return count_violations(problem, sol.levels, beta, raise_tol=raise_tol, tie_tol=tie_tol)
 
 
+# ----- the KL-support half, shown by the optimiser -----
+
+#: Two root actions whose Q* differ by less than this are not "uniquely optimal" (the tree is redrawn).
+SUPPORT_GAP = 1e-3
+#: Slack on the data-processing bound r(delta) (the KL optimum is re-checked to 1e-6 nats).
+SUPPORT_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class SupportCase:
+    """One tempting tree at one ``delta``: how much each optimiser puts on the root's best action ``a*``."""
+
+    tree: int
+    shape: tuple[int, int, int]
+    delta: float
+    """``beta(a* | root)``."""
+    bound: float
+    """``r(delta)``: the most any policy within the KL budget can put on ``a*`` (data processing)."""
+    mass_kl: float
+    """``pi(a* | root)`` of the Definition-2 KL optimum (nan if the solve failed)."""
+    mass_tvd: float
+    """The same for the TVD optimum (the control)."""
+    mass_unconstrained: float
+    """The same for the unconstrained optimum (the control): 1."""
+    full_simplex_zero_mass: float
+    """At ``delta = 0``, over the full simplex: the solver's mass on beta's zeros (reported, not asserted)."""
+    full_simplex_status: str
+    failure: str = ""
+
+    @property
+    def excess_kl(self) -> float:
+        return self.mass_kl - self.bound
+
+
+def _tempting_tree(rng: np.random.Generator, config: Config, index: int) -> tuple[RandomTree, int]:
+    """A random tree (beta without zeros) whose root has a uniquely V-optimal action ``a*``."""
+    while True:
+        ka = int(rng.choice(config.n_actions))
+        ko = int(rng.choice(config.n_observations))
+        steps = int(rng.integers(min(2, config.max_steps), config.max_steps + 1))
+        while steps > 1 and PlanningProblem.size(ka, ko, steps) > config.max_histories:
+            steps -= 1
+        tree = random_tree(rng, ka, ko, steps, zero_beta=0.0, index=index)
+        q = np.sort(q_star_levels(tree.problem)[0][0][0])
+        if q[-1] - q[-2] > SUPPORT_GAP:
+            return tree, int(np.argmax(q_star_levels(tree.problem)[0][0][0]))
+
+
+def _with_root_mass(beta: Sequence[np.ndarray], action: int, delta: float) -> list[np.ndarray]:
+    """``beta`` with ``beta(action | root) = delta`` and the root's other actions scaled to sum to ``1 - delta``."""
+    out = [np.array(b, dtype=float) for b in beta]
+    row = out[0][0]
+    rest = np.delete(row, action)
+    row[:] = np.insert(rest / rest.sum() * (1.0 - delta), action, delta)
+    return out
+
+
+def support_limit(config: Config) -> list[SupportCase]:
+    """The support test on ``config.support_trees`` tempting trees (see the module docstring)."""
+    rng = np.random.default_rng([config.seed, 2])
+    eps_tvd = config.support_budget_tvd
+    eps_kl = 2.0 * eps_tvd * eps_tvd
+    out = []
+    for i in range(config.support_trees):
+        tree, best = _tempting_tree(rng, config, i)
+        problem = tree.problem
+        unconstrained = float(np.asarray(optimal_policy(problem)(()))[best])
+        try:
+            zero = kl_full_simplex_mass(problem, _with_root_mass(tree.beta, best, 0.0), eps_kl)
+            zero_mass, zero_status = zero.off_support_mass, zero.status
+        except PlanningError as exc:
+            zero_mass, zero_status = math.nan, f"PlanningError: {exc}"
+        for delta in config.support_deltas:
+            beta = _with_root_mass(tree.beta, best, delta)
+            tau = np.where(np.arange(problem.n_actions) == best, 0.0, 1.0)
+            bound = separating_policy(beta[0][0], tau / tau.sum(), eps_kl + 1e-6).mass_forbidden
+            try:
+                mass_kl = float(_solver("kl")(problem, beta, eps_kl).levels[0][0][best])
+                mass_tvd = float(_solver("tvd")(problem, beta, eps_tvd).levels[0][0][best])
+                failure = ""
+            except (PlanningError, InfeasibleBudgetError) as exc:
+                mass_kl = mass_tvd = math.nan
+                failure = f"{type(exc).__name__}: {exc}"
+            out.append(SupportCase(tree.index, tree.shape, delta, bound, mass_kl, mass_tvd, unconstrained,
+                                   zero_mass, zero_status, failure))
+    return out
+
+
+def _support_summary(cases: Sequence[SupportCase], config: Config) -> dict[str, Any]:
+    smallest = min(config.support_deltas)
+    at_min = [c for c in cases if c.delta == smallest]
+    solved = [c for c in cases if not c.failure]
+
+    def worst(xs: list[float]) -> float:
+        return max(xs) if xs and not any(math.isnan(x) for x in xs) else math.nan
+
+    return {
+        "support_trees": config.support_trees, "support_deltas": list(config.support_deltas),
+        "support_budget_tvd": config.support_budget_tvd, "support_budget_kl_nats": 2 * config.support_budget_tvd ** 2,
+        "support_failures": len(cases) - len(solved),
+        "support_kl_max_excess": worst([c.excess_kl for c in cases]),
+        "support_bound_by_delta": {f"{d:g}": max(c.bound for c in cases if c.delta == d)
+                                   for d in config.support_deltas},
+        "support_kl_mass_by_delta": {f"{d:g}": worst([c.mass_kl for c in cases if c.delta == d])
+                                     for d in config.support_deltas},
+        "support_tvd_mass_by_delta": {f"{d:g}": min((c.mass_tvd for c in cases if c.delta == d), default=math.nan)
+                                      for d in config.support_deltas},
+        "support_kl_mass_at_smallest_delta": worst([c.mass_kl for c in at_min]),
+        "support_tvd_max_excess": worst([c.mass_tvd - c.bound for c in cases]),
+        "support_tvd_min_excess_at_smallest_delta": min((c.mass_tvd - c.bound for c in at_min), default=math.nan),
+        "support_unconstrained_max_excess": worst([c.mass_unconstrained - c.bound for c in cases]),
+        "full_simplex_zero_mass_max": max((c.full_simplex_zero_mass for c in at_min), default=math.nan),
+        "full_simplex_statuses": {st: sum(c.full_simplex_status == st for c in at_min)
+                                  for st in sorted({c.full_simplex_status for c in at_min})},
+    }
+
+
 # ----- the check -----
 
 
@@ -512,8 +665,28 @@ def _summarise(config: Config, trees: Sequence[RandomTree], cases: Sequence[Case
     }
 
 
+def _controls(summary: dict[str, Any]) -> tuple[Control, ...]:
+    return (
+        Control.compare(
+            "tvd_on_near_zeros", "the support test on the TVD optimum (no KL constraint): the largest excess of its "
+            "mass on the tempting action over the KL bound r(delta) must be > 0", measured=summary[
+                "support_tvd_max_excess"], relation="<=", bound=SUPPORT_TOL, units="probability",
+            details={"min_mass_by_delta": summary["support_tvd_mass_by_delta"], "min_excess_at_smallest_delta":
+                     summary["support_tvd_min_excess_at_smallest_delta"]}),
+        Control.compare(
+            "unconstrained_on_near_zeros", "the support test on the unconstrained optimum (mass 1 on the tempting "
+            "action): its excess over r(delta) must be > 0", measured=summary["support_unconstrained_max_excess"],
+            relation="<=", bound=SUPPORT_TOL, units="probability"),
+        Control.compare(
+            "kl_raises_non_optimal", "the TVD half's conclusion (no raised non-V-optimal joint prefix) applied to the "
+            "KL optimum, which is not TVD-constrained: it must raise some", measured=summary[
+                "kl_joint_non_optimal_raises"], relation="==", bound=0.0, units="violations"),
+    )
+
+
 def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
-    """Build the trees, solve both optima at every budget, count, write ``metrics.csv`` and the figure."""
+    """Build the trees, solve both optima at every budget, count; the support test and the controls; write
+    ``metrics.csv``, ``support.csv`` and the figure."""
     trees = _trees(config)
     cases: list[Case] = []
     beta_counts = []
@@ -526,26 +699,46 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     witness = _witness_counts(config.raise_tol, config.tie_tol)
     summary["per_step_witness_step_violations"] = witness.step_non_optimal
     summary["per_step_witness_joint_violations"] = witness.joint_non_optimal
+    support = support_limit(config)
+    write_csv(folder.file("support.csv"), [
+        {"tree": c.tree, "shape": "x".join(map(str, c.shape)), "delta": c.delta, "bound": c.bound,
+         "mass_kl": c.mass_kl, "mass_tvd": c.mass_tvd, "mass_unconstrained": c.mass_unconstrained,
+         "full_simplex_zero_mass": c.full_simplex_zero_mass, "full_simplex_status": c.full_simplex_status,
+         "failure": c.failure} for c in support])
+    summary.update(_support_summary(support, config))
+    support_held = (summary["support_failures"] == 0
+                    and summary["support_kl_max_excess"] <= SUPPORT_TOL)
+    summary["held_support_limit"] = bool(support_held)
+    claim = bool(summary["held"]) and support_held
+    controls = _controls(summary)
+    summary["held"] = held_with_controls(claim, controls)
     figures: tuple[str, ...] = ()
     if config.plot:
         figures = (plot_mass(config, summary, cases, folder.path / "theorem2_mass_vs_budget"),)
     measured = summary["tvd_joint_violations"] + summary["kl_support_violations"]
     failures = summary["solver_failures"]
+    kl_mass = summary["support_kl_mass_by_delta"]
+    bounds = summary["support_bound_by_delta"]
     return CheckResult(
         name=NAME, statement=STATEMENT, measured=float(measured), bound=0.0, relation="==", held=summary["held"],
-        units="violations", details=summary, figures=figures,
+        claim_held=claim, controls=controls, units="violations", details=summary, figures=figures,
         verdict=(f"{summary['trees']} trees x {len(config.budgets)} budgets: TVD optimum raised "
                  f"{summary['tvd_joint_raised']} joint prefixes, {summary['tvd_joint_violations']} of them "
                  f"non-optimal (bound 0); KL optimum put mass outside beta's support "
-                 f"{summary['kl_support_violations']} times (bound 0); per-step reading: "
-                 f"{summary['tvd_step_violations']} non-optimal raises in "
+                 f"{summary['kl_support_violations']} times (bound 0); on {config.support_trees} tempting trees "
+                 f"the KL optimum's mass on the root's best action with base mass delta: "
+                 + ", ".join(f"{_fmt_num(kl_mass[d])} (<= r = {_fmt_num(bounds[d])}) at delta = {d}" for d in kl_mass)
+                 + f"; per-step reading: {summary['tvd_step_violations']} non-optimal raises in "
                  f"{summary['tvd_cases_with_step_violation']} TVD cases and "
                  f"{summary['per_step_witness_step_violations']} on the hand-made witness (expected, not "
-                 f"asserted); KL raised "
-                 f"{summary['kl_joint_non_optimal_raises']} non-optimal joint prefixes; solver failures "
-                 f"{failures}" + (f" (> max_failures = {config.max_failures}: inconclusive)"
-                                  if failures > config.max_failures else "")),
+                 f"asserted); solver failures {failures + summary['support_failures']}"
+                 + (f" (> max_failures = {config.max_failures}: inconclusive)"
+                    if failures > config.max_failures else "") + f"; {controls_verdict(controls)}"),
     )
+
+
+def _fmt_num(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{x:.3g}"
 
 
 def plot_mass(config: Config, summary: dict[str, Any], cases: Sequence[Case], stem: Path) -> str:
