@@ -13,6 +13,8 @@ _optional). Public API:
   observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
   :func:`event_holds` (combinators);
 - enumeration: :func:`blocks`, :func:`enumerate_block`, :func:`all_programs`, :func:`program_at`;
+- statuses and behaviour codes (one home, :mod:`aitheory.dsl.status`): :class:`Status`, :data:`STATUSES`,
+  :data:`TILDE_ACTION`, :data:`NO_ACTION`, :func:`emission_probs`;
 - behaviour tables: :class:`EnumConfig`, :func:`behaviour_table`, :class:`BehaviourTable`,
   :func:`save_table`, :func:`load_table`, :func:`table_summary`.
 """
@@ -31,7 +33,7 @@ from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_coun
 from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
 from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, index_bits, program_at
 from aitheory.dsl.events import FirstHolds, first_hold_times
-from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
+from aitheory.dsl.fast import BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.parser import (
     Expr,
@@ -51,8 +53,6 @@ from aitheory.dsl.reference import (
     DEFAULT_TAPE_BOUND,
     MODES,
     ROLES,
-    STATUSES,
-    TILDE_ACTION,
     Mode,
     RunResult,
     check_mode,
@@ -61,6 +61,7 @@ from aitheory.dsl.reference import (
     run_reference,
     split_history,
 )
+from aitheory.dsl.status import NO_ACTION, STATUSES, TILDE_ACTION, Status, emission_probs
 from aitheory.dsl.tree import ObsTree, run_tree
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "ParseError",
     "Plain",
     "RunResult",
+    "Status",
     "Switch",
     "all_programs",
     "all_sequences",
@@ -92,6 +94,7 @@ __all__ = [
     "blocks",
     "check_mode",
     "decode_bits",
+    "emission_probs",
     "emission_role",
     "encode_bits",
     "enumerate_block",

@@ -40,6 +40,7 @@ from typing import Literal, TypeVar
 
 from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
 from aitheory.dsl.parser import Plain, parse
+from aitheory.dsl.status import STATUSES, TILDE_ACTION, Status
 
 __all__ = [
     "DEFAULT_STEPS",
@@ -63,10 +64,6 @@ __all__ = [
     "split_history",
 ]
 
-#: The five statuses, in the order of their integer codes in the fast interpreter.
-STATUSES: tuple[str, ...] = ("emitted", "halted", "timed_out", "out_of_tape", "proven_silent")
-#: Action value reported for a ``~`` emission (its probability is 1/K for each symbol).
-TILDE_ACTION: int = -1
 DEFAULT_STEPS: int = 1000
 DEFAULT_TAPE_BOUND: int = 4096
 #: Largest horizon H (the fast kernels hold H actions and H emission steps per program: 9 bytes each).
@@ -227,7 +224,7 @@ def run_reference(
 
     while True:
         if since == steps:
-            return result("timed_out")
+            return result(Status.TIMED_OUT.label)
         op = codes[pc]
         total += 1
         since += 1
@@ -237,13 +234,13 @@ def run_reference(
         elif op in (LEFT, RIGHT):
             head += 1 if op == RIGHT else -1
             if abs(head) > tape_bound:
-                return result("out_of_tape")
+                return result(Status.OUT_OF_TAPE.label)
         elif op in (DOT, TILDE):
             actions.append(tape.get(head, 0) if op == DOT else TILDE_ACTION)
             emit_steps.append(total)
             since, saved, jumps = 0, None, 0
             if len(actions) == horizon:
-                return result("emitted")
+                return result(Status.EMITTED.label)
         elif op == COMMA:
             # after n emissions: o_n (policy mode: n actions emitted) or x_n (joint mode); 0 before the first
             n = len(actions)
@@ -253,13 +250,13 @@ def run_reference(
                 pc = match[pc - 1] + 1
         elif op == CLOSE:
             if pc - 1 == last:
-                return result("halted")
+                return result(Status.HALTED.label)
             if tape.get(head, 0) != 0:
                 pc = match[pc - 1] + 1
                 if detect_cycles:
                     jumps += 1
                     state = (pc, head, frozenset((c, v) for c, v in tape.items() if v))
                     if state == saved:
-                        return result("proven_silent")
+                        return result(Status.PROVEN_SILENT.label)
                     if jumps & (jumps - 1) == 0:
                         saved = state
