@@ -31,10 +31,10 @@ HOME = PACKAGE / "dsl" / "status.py"
 
 def test_status_tables_derive_from_the_enum() -> None:
     assert [s.value for s in Status] == list(range(len(Status)))
-    assert STATUSES == tuple(s.name.lower() for s in Status if s is not Status.PERIODIC)
-    assert EVENT_STATUSES == (*STATUSES, "periodic")
-    assert LOSS_STATUSES == tuple(s for s in STATUSES if s != "emitted")
-    assert BUCKETS == (*LOSS_STATUSES, "not_enumerated")
+    assert tuple(s.name.lower() for s in Status if s is not Status.PERIODIC) == STATUSES
+    assert (*STATUSES, "periodic") == EVENT_STATUSES
+    assert tuple(s for s in STATUSES if s != "emitted") == LOSS_STATUSES
+    assert (*LOSS_STATUSES, "not_enumerated") == BUCKETS
     # the re-exports are the same objects, not copies
     for table in (dsl.STATUSES, reference.STATUSES, fast.STATUSES):
         assert table is STATUSES
@@ -58,7 +58,8 @@ def test_kernel_literals_match_the_enum() -> None:
 
 
 @pytest.mark.parametrize(("program", "label"), [
-    ("+[.]]", "emitted"), ("]", "halted"), ("+[]]", "timed_out"), ("+[>+]]", "out_of_tape"), ("+[[]+]]", "proven_silent"),
+    ("+[.]]", "emitted"), ("]", "halted"), ("+[]]", "timed_out"), ("+[>+]]", "out_of_tape"),
+    ("+[[]+]]", "proven_silent"),
 ])
 def test_kernel_status_codes_name_the_reference_status(program: str, label: str) -> None:
     """Each status, reached by a program, is the same in the reference interpreter and in the kernels' codes."""
