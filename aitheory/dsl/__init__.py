@@ -9,6 +9,7 @@ _optional). Public API:
 - events: :func:`first_hold_times` (numba: the first step at which each detector holds);
 - modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,
   :func:`split_history`; every runner takes ``mode="policy"`` (default) or ``mode="joint"``;
+- limits: :data:`LIMITS`, a :class:`MachineLimits` (the caps on K, H, T, B and the enumeration, one home);
 - running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
   observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
   :func:`event_holds` (combinators);
@@ -35,6 +36,7 @@ from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block,
 from aitheory.dsl.events import FirstHolds, first_hold_times
 from aitheory.dsl.fast import BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
+from aitheory.dsl.limits import LIMITS, MachineLimits
 from aitheory.dsl.parser import (
     Expr,
     Mix,
@@ -67,6 +69,7 @@ from aitheory.dsl.tree import ObsTree, run_tree
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TAPE_BOUND",
+    "LIMITS",
     "MODES",
     "NO_ACTION",
     "ROLES",
@@ -80,6 +83,7 @@ __all__ = [
     "EnumConfig",
     "Expr",
     "FirstHolds",
+    "MachineLimits",
     "Mix",
     "Mode",
     "ObsTree",

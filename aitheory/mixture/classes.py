@@ -72,6 +72,7 @@ from aitheory.dsl import (
     run_reference,
 )
 from aitheory.dsl.behaviour import group_rows
+from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.status import (  # the one home of behaviour codes (module docstring), re-exported here
     CODE_LOST_BASE,
     CODE_MIX,
@@ -162,10 +163,7 @@ class ClassConfig:
         check_mode(self.mode)
         if not 3 <= self.max_bits <= 57:
             raise ValueError(f"argument max_bits: must be between 3 and 57, got {self.max_bits}")
-        if self.k < 2:
-            raise ValueError(f"argument k: the alphabet needs at least 2 symbols, got {self.k}")
-        if self.horizon < 1:
-            raise ValueError(f"argument horizon: must be >= 1, got {self.horizon}")
+        LIMITS.check_run(self.k, self.horizon, self.steps, self.tape_bound)  # the machine's caps (dsl.limits)
         if self.switch and self.switch_max_bits is not None and not 10 <= self.switch_max_bits <= 62:
             raise ValueError(f"argument switch_max_bits: must be between 10 and 62, got {self.switch_max_bits}")
 
