@@ -4,15 +4,13 @@ Every cap on the machine lives here, with the reason for it, and is checked by :
 ``ValueError`` naming the argument, its range and, past the upper end, what the cap protects) before anything is
 allocated or run:
 
-============== ======== ===================== ===============================================================
-argument       range    default cap           what the upper end protects
-============== ======== ===================== ===============================================================
-``k``          2..K     127                   symbols and behaviour codes are ``int8``
-``horizon``    1..H     ``2^16``              the fast kernels hold 9 bytes of outputs per emission per program
-``steps``      1..T     ``10^10``             about a minute of interpreter time per emission at 2e8 steps/s
-``tape_bound`` 0..B     ``2^24``              two tapes of ``2B + 1`` one-byte cells (64 MiB at the cap)
-``max_bits``   3..L     ``10^11`` programs    the number of plain programs one enumeration runs (L = 42)
-============== ======== ===================== ===============================================================
+| argument | range | default cap | what the upper end protects |
+|---|---|---|---|
+| ``k`` | 2..K | 127 | symbols and behaviour codes are ``int8`` |
+| ``horizon`` | 1..H | ``2^16`` | the fast kernels hold 9 bytes of outputs per emission per program |
+| ``steps`` | 1..T | ``10^10`` | about a minute of interpreter time per emission at 2e8 steps/s |
+| ``tape_bound`` | 0..B | ``2^24`` | two tapes of ``2B + 1`` one-byte cells (64 MiB at the cap) |
+| ``max_bits`` | 3..L | ``10^11`` programs | the plain programs one enumeration runs (L = 42) |
 
 The interpreters (:func:`aitheory.dsl.reference.check_run_args`), the enumeration
 (:func:`aitheory.dsl.enumerate.check_enumeration_size`), the configurations' ``__post_init__`` and the command

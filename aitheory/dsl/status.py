@@ -2,16 +2,14 @@
 
 **Statuses.** :class:`Status` is the one definition; every other table of statuses derives from it:
 
-============== ===== ===============================================================================
-name           code  meaning (design.md section 2)
-============== ===== ===============================================================================
-emitted        0     the run emitted its H symbols (or, for an event detector, held: it stopped there)
-halted         1     the program's final ``]`` executed
-timed_out      2     more than T steps without an emission (T, the per-emission budget)
-out_of_tape    3     the head left the cells ``-B..B``
-proven_silent  4     a machine state repeated within one emission interval (Brent's check)
-periodic       5     event detectors only: the state after an emission repeated with no ``,`` between
-============== ===== ===============================================================================
+| name | code | meaning (design.md section 2) |
+|---|---|---|
+| ``emitted`` | 0 | the run emitted its H symbols (an event detector: it held, and stopped there) |
+| ``halted`` | 1 | the program's final ``]`` executed |
+| ``timed_out`` | 2 | more than T steps without an emission (T, the per-emission budget) |
+| ``out_of_tape`` | 3 | the head left the cells ``-B..B`` |
+| ``proven_silent`` | 4 | a machine state repeated within one emission interval (Brent's check) |
+| ``periodic`` | 5 | event detectors only: the state after an emission repeated with no ``,`` between |
 
 :data:`STATUSES` (the interpreter's five, index = code), :data:`EVENT_STATUSES` (all six, for first-hold runs),
 :data:`LOSS_STATUSES` (the statuses that lose mass: all but ``emitted``) and the numba kernels' integer literals
