@@ -91,3 +91,14 @@ def test_every_command_refuses_what_the_library_refuses(argv: list[str], capsys:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--K: must be in 2..127, got 128 (symbols and behaviour codes are int8)" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["dsl", "enumerate", "--max-bits", "45"], ["mixture", "predict", "--actions", "01", "--max-bits", "45"],
+    ["kl", "--history", "00", "--class-bits", "45"], ["check", "theorem1", "--quick", "--max-bits", "45"],
+])
+def test_every_command_refuses_the_same_enumeration(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "45 bits means enumerating 4.92e+11 programs" in err
+    assert f"at most {LIMITS.max_bits}" in err

@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the demonstrator's actions a_1 .. a_{t-1} (default: all 0)")
     parser.add_argument("--demonstrator", default=None,
                         help="a plain program whose emissions on the history are the demonstrator's actions")
-    parser.add_argument("--class-bits", type=positive_int, default=15,
+    parser.add_argument("--class-bits", type=LIMITS.argtype("max_bits", "--class-bits"), default=15,
                         help="enumerate every plain program of at most this many bits (3 per token; default 15)")
     parser.add_argument("--switch-bits", type=int, default=0,
                         help="also enumerate every SWITCH(E', P', MIX) with parts of at most this many bits "
