@@ -48,10 +48,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, parse, parse_expr
+from aitheory.dsl.status import CODE_LOST_BASE, emission_probs
 from aitheory.imitators import BayesianImitator
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
-from aitheory.mixture.classes import CODE_LOST_BASE, CODE_TILDE, KINDS, add_programs, in_class, program_codes
+from aitheory.mixture.classes import KINDS, add_programs, in_class, program_codes
 
 __all__ = ["LN2", "MAX_CONTINUATIONS", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
 
@@ -215,12 +216,7 @@ def _policy_fn(codes: np.ndarray, mc: ModelClass) -> Callable[[tuple[int, ...]],
     def pi(history: tuple[int, ...]) -> np.ndarray:
         s = len(history) // 2 + 1
         code = int(codes[mc.history_index(list(history[1::2])), s - 1])
-        out = np.zeros(k)
-        if code == CODE_TILDE:
-            out[:] = 1.0 / k
-        elif code >= 0:
-            out[code] = 1.0
-        return out
+        return emission_probs(code, k)
 
     return pi
 

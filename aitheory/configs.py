@@ -5,10 +5,18 @@ field, as in this package's code). :func:`add_arguments` turns the fields into `
 help is that docstring, and :func:`from_namespace` builds the configuration back, so the command line and the
 Python API cannot drift apart and nothing is mutated after parsing.
 
-Supported field types: ``int``, ``float`` (NaN refused), ``str``, ``bool`` (``--name`` / ``--no-name``),
-``tuple[int, ...]`` and ``tuple[float, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of
-those. Values are validated where they are parsed: the type here, ranges and sizes by the dataclass's
-``__post_init__`` (a ``ValueError`` naming the field, which the command line reports as a usage error, exit 2).
+**One override syntax.** Every configuration on the command line (the checks, the experiments, the LLM runs)
+also takes ``--set FIELD=VALUE`` (repeatable; ``FIELD`` as the Python field name, ``max_bits`` or ``max-bits``).
+``--set max_bits=24`` is the same as ``--max-bits 24``: both go through :func:`parse_value`, the one parser of
+field values, and where both name a field the later one on the command line wins. :func:`apply_overrides` applies
+``FIELD=VALUE`` strings (or a mapping) to a configuration in Python (``aitheory.llm.config.with_overrides``).
+
+Supported field types: ``int``, ``float`` (NaN refused), ``str``, ``bool`` (``--name`` / ``--no-name``; in
+``--set``: ``true``/``false``/``1``/``0``/``yes``/``no``), ``tuple[int, ...]``, ``tuple[float, ...]`` and
+``tuple[str, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of those (``none``, ``null``
+or nothing in ``--set``). Values are validated where they are parsed: the type here, ranges and sizes by the
+dataclass's ``__post_init__`` (a ``ValueError`` naming the field, which the command line reports as a usage
+error, exit 2).
 """
 
 from __future__ import annotations
@@ -20,10 +28,19 @@ import inspect
 import textwrap
 import types
 import typing
+from collections.abc import Iterable, Mapping
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-__all__ = ["add_arguments", "field_docs", "from_namespace"]
+__all__ = [
+    "ArgumentParser",
+    "add_arguments",
+    "apply_overrides",
+    "field_docs",
+    "from_namespace",
+    "parse_override",
+    "parse_value",
+]
 
 C = TypeVar("C")
 
@@ -45,6 +62,16 @@ def field_docs(cls: type) -> dict[str, str]:
                     and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str)):
                 docs[node.target.id] = " ".join(nxt.value.value.split())
     return docs
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit code 2: ``prog: error: argument --eps: ... (see 'prog --help')``.
+
+    The ``aitheory`` command and the experiment scripts use it, so a bad option is one line, never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        line = " ".join(message.split())
+        self.exit(2, f"{self.prog}: error: {line} (see '{self.prog} --help')\n")
 
 
 def _option(name: str) -> str:
@@ -75,11 +102,111 @@ def _tuple_parser(item: type, option: str) -> Any:
 
     def parse(text: str) -> tuple[Any, ...]:
         try:
-            return tuple(convert(x) for x in text.split(",") if x.strip())
+            return tuple(convert(x.strip() if item is not str else x) for x in text.split(",") if x.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated {item.__name__}s, got {text!r}") from None
     return parse
+
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _parse_as(name: str, tp: Any, text: str) -> Any:
+    """``text`` as a value of type ``tp`` (one of the supported field types); ``ValueError`` naming ``name``."""
+    inner, optional = _strip_optional(tp)
+    if optional and text.strip().lower() in ("none", "null", ""):
+        return None
+    if typing.get_origin(inner) is typing.Literal:
+        choices = typing.get_args(inner)
+        for choice in choices:
+            if text == str(choice):
+                return choice
+        raise ValueError(f"field {name}: expected one of {', '.join(map(str, choices))}, got {text!r}")
+    try:
+        if inner is bool:
+            if text.strip().lower() not in (*_TRUE, *_FALSE):
+                raise ValueError
+            return text.strip().lower() in _TRUE
+        if inner is int:
+            return int(text)
+        if inner is float:
+            return _number(text)
+        if inner is str:
+            return text
+        if typing.get_origin(inner) is tuple:
+            return _tuple_parser(typing.get_args(inner)[0], name)(text)
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        why = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else f"expected {_type_name(inner)}, got {text!r}"
+        raise ValueError(f"field {name}: {why}") from None
+    raise TypeError(f"field {name}: unsupported field type {tp!r} for the command line")
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+@cache
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init}
+
+
+def _field_name(cls: type, name: str) -> str:
+    """``name`` (``max_bits`` or ``max-bits``) as a field of ``cls``; ``ValueError`` listing the fields if none."""
+    types_ = _field_types(cls)
+    field = name.strip().replace("-", "_")
+    if field not in types_:
+        raise ValueError(f"unknown configuration field {name.strip()!r} of {cls.__qualname__}; fields: "
+                         f"{', '.join(types_)}")
+    return field
+
+
+def parse_value(cls: type, name: str, text: str) -> Any:
+    """The value of field ``name`` of dataclass ``cls`` written as ``text`` (the one parser of field values on the
+    command line); ``ValueError`` naming the field (unknown, or a value not of its type)."""
+    field = _field_name(cls, name)
+    return _parse_as(field, _field_types(cls)[field], text)
+
+
+def parse_override(cls: type, text: str) -> tuple[str, Any]:
+    """``"max_bits=24"`` -> ``("max_bits", 24)`` for dataclass ``cls`` (:func:`parse_value`)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"expected FIELD=VALUE, got {text!r}")
+    return _field_name(cls, key), parse_value(cls, key, value)
+
+
+def apply_overrides(config: C, overrides: Iterable[str] | Mapping[str, Any]) -> C:
+    """A copy of ``config`` with fields replaced: ``["max_bits=24", "plot=false"]`` (parsed by
+    :func:`parse_value`) or a mapping (string values parsed, others used as they are); the dataclass's
+    ``__post_init__`` validates the result."""
+    cls = type(config)
+    if isinstance(overrides, Mapping):
+        values = {_field_name(cls, key): parse_value(cls, key, value) if isinstance(value, str) else value
+                  for key, value in overrides.items()}
+    else:
+        values = dict(parse_override(cls, o) for o in overrides)
+    return dataclasses.replace(config, **values)  # type: ignore[type-var]
+
+
+class _SetField(argparse.Action):
+    """``--set FIELD=VALUE``: parse the value as the field's option would and store it under the field's name."""
+
+    def __init__(self, option_strings: list[str], dest: str, config_class: type, exclude: tuple[str, ...] = (),
+                 **kwargs: Any) -> None:
+        self.config_class, self.exclude = config_class, exclude
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        try:
+            field, value = parse_override(self.config_class, str(values))
+            if field in self.exclude:
+                raise ValueError(f"field {field} cannot be set here")
+        except ValueError as exc:
+            raise argparse.ArgumentError(self, str(exc)) from None
+        setattr(namespace, field, value)
 
 
 def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str, ...] = (),
@@ -88,7 +215,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
 
     ``explicit_only``: only the options given on the command line reach the namespace (argparse's ``SUPPRESS``
     default), so :func:`from_namespace` with a ``base`` (say ``Config.quick()``) keeps the base's values for the
-    others and the explicit ones always win.
+    others and the explicit ones always win. ``--set FIELD=VALUE`` is added too (module docstring).
     """
     hints = typing.get_type_hints(cls)
     docs = field_docs(cls)
@@ -117,6 +244,11 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
         if optional:
             kwargs["help"] += " (optional)"
         parser.add_argument(option, **kwargs)
+    first = next((f.name for f in dataclasses.fields(cls) if f.init and f.name not in exclude), "field")
+    parser.add_argument("--set", action=_SetField, config_class=cls, exclude=exclude, dest="set_field",
+                        default=argparse.SUPPRESS, metavar="FIELD=VALUE",
+                        help=f"set any field as its option does: --set {first}=V is {_option(first)} V (repeatable; "
+                             "where both name a field, the later wins)")
     if explicit_only:
         names = {f.name for f in dataclasses.fields(cls)}
         for action in parser._actions:

@@ -45,7 +45,8 @@ from typing import Literal
 import numpy as np
 
 from aitheory.ctw import CTW
-from aitheory.dsl import TILDE_ACTION, parse, run_reference
+from aitheory.dsl import parse, run_reference
+from aitheory.dsl.status import NO_ACTION, emission_probs
 from aitheory.mixture import ModelClass, OnlineMixture
 from aitheory.types import Environment, History, Policy
 
@@ -241,14 +242,7 @@ def program_policy(program: str, k: int = 2, steps: int = 1000) -> Policy:
         _, obs = _split(history)
         t = len(obs)
         run = run_reference(plain, k, t + 1, obs, steps)
-        out = np.zeros(k)
-        if len(run.actions) > t:
-            a = run.actions[t]
-            if a == TILDE_ACTION:
-                out[:] = 1.0 / k
-            else:
-                out[a] = 1.0
-        return out
+        return emission_probs(run.actions[t] if len(run.actions) > t else NO_ACTION, k)
 
     return policy
 

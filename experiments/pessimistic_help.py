@@ -16,12 +16,11 @@ as the control, of ``mu`` itself, against ``xi`` and ``nu_alpha`` (``exploit.jso
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 import numpy as np
 
-from aitheory.configs import add_arguments, from_namespace
+from aitheory.configs import ArgumentParser, add_arguments, from_namespace
 from aitheory.mixture import ClassConfig, build_class
 from aitheory.results import RunFolder, write_json
 from aitheory.theory import pessimistic as P
@@ -86,13 +85,16 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser = ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
     parser.add_argument("--quick", action="store_true", help="small configuration (for the tests)")
     parser.add_argument("--out", default=None, help="run folder (default runs/pessimistic-help-<time>)")
     args = parser.parse_args(argv)
     base = Config.quick() if args.quick else Config()
-    config = from_namespace(Config, args, base=base)
+    try:  # a bad value (--field or --set field=): one line, exit 2
+        config = from_namespace(Config, args, base=base)
+    except ValueError as exc:
+        parser.error(str(exc))
     folder = RunFolder.create(args.out, "pessimistic-help")
     folder.write_config(config, seed=config.seed)
     for row in run(config, folder):

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from aitheory.configs import add_arguments, from_namespace
+from aitheory.configs import ArgumentParser, add_arguments, from_namespace
 from aitheory.results import RunFolder, read_json
 from aitheory.theory import theorem1
 
@@ -81,12 +81,15 @@ def plot(folder: RunFolder) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
     parser.add_argument("--quick", action="store_true", help="small configuration (seconds)")
     parser.add_argument("--out", default=None, help="run folder (default runs/theorem1-switch-length-<time>)")
     args = parser.parse_args()
-    config = from_namespace(Config, args, base=Config.quick() if args.quick else Config())
+    try:  # a bad value (--field or --set field=): one line, exit 2
+        config = from_namespace(Config, args, base=Config.quick() if args.quick else Config())
+    except ValueError as exc:
+        parser.error(str(exc))
     folder = RunFolder.create(args.out, "theorem1-switch-length")
     folder.write_config(config)
     for row in run(config, folder):

@@ -19,10 +19,10 @@ import importlib
 import os
 import sys
 import traceback
-import typing
 from collections.abc import Sequence
 
 from aitheory import __version__
+from aitheory.configs import ArgumentParser as _Parser  # one-line errors, exit 2
 
 #: Command groups, in the order ``--help`` lists them (each is ``aitheory.cli.<name>``), with their help line.
 GROUPS: dict[str, str] = {
@@ -39,14 +39,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 class UserInputError(ValueError):
     """Bad input from the command line; printed as one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``aitheory check prop1: error: argument --eps: ... (see --help)``."""
-
-    def error(self, message: str) -> typing.NoReturn:
-        line = " ".join(message.split())
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {line} (see '{self.prog} --help')\n")
 
 
 def _one_line(exc: BaseException) -> str:

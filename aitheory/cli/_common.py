@@ -58,15 +58,12 @@ workers_count = int_in(1, 1024, "each is a process")
 
 def enumeration_bits(text: str) -> int:
     """argparse type for ``--max-bits`` of an enumeration: refused (before anything runs) if it means more
-    programs than :data:`aitheory.dsl.enumerate.MAX_PROGRAMS`, with the count and the largest allowed value."""
-    from aitheory.dsl.enumerate import check_enumeration_size
+    programs than :attr:`aitheory.dsl.limits.MachineLimits.max_programs`, with the count and the largest allowed
+    value (:meth:`~aitheory.dsl.limits.MachineLimits.argtype`; imported here, not at module level, so that the
+    groups that need no BF-8 import no numba)."""
+    from aitheory.dsl.limits import LIMITS
 
-    value = _whole(text)
-    try:
-        check_enumeration_size(value, "--max-bits")
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("argument --max-bits: ")) from None
-    return value
+    return LIMITS.argtype("max_bits")(text)
 
 
 def print_json(obj: Any) -> None:

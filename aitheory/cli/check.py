@@ -1,8 +1,9 @@
 """``aitheory check NAME``: run one of the paper's results as a computation with a verdict.
 
 The options of each check are generated from its ``Config`` dataclass (one ``--option`` per field, help from the
-field's docstring). Each check writes a run folder (``config.json``, ``summary.json``, ``metrics.csv``, figures
-as PNG and SVG), prints a one-line verdict, and exits 0 when the result held, 1 when it did not.
+field's docstring), and ``--set FIELD=VALUE`` sets any field the same way (:mod:`aitheory.configs`). Each check
+writes a run folder (``config.json``, ``summary.json``, ``metrics.csv``, figures as PNG and SVG), prints a
+one-line verdict, and exits 0 when the result held, 1 when it did not.
 """
 
 from __future__ import annotations
@@ -47,9 +48,8 @@ def _run(args: argparse.Namespace) -> int:
 
     module = check_module(args.check_name)
     defaults = module.Config.quick() if args.quick else module.Config()
-    explicit = {k: v for k, v in vars(args).items() if k in module.Config.__dataclass_fields__}
-    try:
-        config = from_namespace(module.Config, argparse.Namespace(**explicit), base=defaults)
+    try:  # only the options given (as --field or --set field=) are on args: they win over --quick
+        config = from_namespace(module.Config, args, base=defaults)
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
     result = run_check(args.check_name, config, args.out, show_progress=progress_enabled(), overwrite=args.overwrite)

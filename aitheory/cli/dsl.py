@@ -15,7 +15,7 @@ from aitheory.cli._common import (
     print_json,
     workers_count,
 )
-from aitheory.dsl.reference import MAX_HORIZON, MAX_STEPS, MAX_TAPE_BOUND
+from aitheory.dsl.limits import LIMITS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("program", help="plain BF-8 program, e.g. '+[,.+]]'")
     _machine_args(run)
     run.add_argument("--obs", default=None, help="observations o_1 o_2 ... as digits ('0110') or 0,1,1,0")
-    run.add_argument("--actions", type=int_in(1, MAX_HORIZON, "outputs are held in memory"), default=8,
+    run.add_argument("--actions", type=LIMITS.argtype("horizon", "--actions"), default=8,
                      help="horizon H: actions to emit (default 8)")
     run.set_defaults(func=_run)
 
@@ -38,9 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     enum = sub.add_parser("enumerate", help="run every plain program up to --max-bits bits; mass per status")
     enum.add_argument("--max-bits", type=enumeration_bits, default=24,
-                      help="enumerate programs of <= L bits (3..42: at most 1e11 programs)")
+                      help=f"enumerate programs of <= L bits (3..{LIMITS.max_bits}: at most {LIMITS.max_programs:.0e} "
+                           "programs)")
     _machine_args(enum)
-    enum.add_argument("--horizon", type=int_in(1, MAX_HORIZON, "outputs are held in memory"), default=16,
+    enum.add_argument("--horizon", type=LIMITS.argtype("horizon"), default=16,
                       help="actions per run (default 16)")
     enum.add_argument("--obs", default=None, help="one observation history (default: all observations 0)")
     enum.add_argument(
@@ -64,11 +65,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _machine_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--K", dest="k", type=int_in(2, 127), default=2, help="alphabet size K in 2..127 (default 2)")
-    p.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000,
-                   help="step budget T per emission (1000)")
-    p.add_argument("--tape-bound", type=int_in(0, MAX_TAPE_BOUND, "two tapes of 2B+1 cells are allocated"),
-                   default=None, help="head may visit cells -B..B (default 4096)")
+    p.add_argument("--K", dest="k", type=LIMITS.argtype("k", "--K"), default=2,
+                   help=f"alphabet size K in 2..{LIMITS.max_k} (default 2)")
+    p.add_argument("--steps", type=LIMITS.argtype("steps"), default=1000, help="step budget T per emission (1000)")
+    p.add_argument("--tape-bound", type=LIMITS.argtype("tape_bound"), default=None,
+                   help="head may visit cells -B..B (default 4096)")
     p.add_argument("--no-cycles", action="store_true", help="turn off cycle detection (no proven_silent)")
 
 

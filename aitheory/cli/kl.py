@@ -17,6 +17,7 @@ from typing import Any
 
 from aitheory.cli import EXIT_FAILED, EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import parse_symbols, positive_int, print_json
+from aitheory.dsl.limits import LIMITS
 from aitheory.results import check_out_path
 
 
@@ -35,15 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="the demonstrator's actions a_1 .. a_{t-1} (default: all 0)")
     parser.add_argument("--demonstrator", default=None,
                         help="a plain program whose emissions on the history are the demonstrator's actions")
-    parser.add_argument("--class-bits", type=positive_int, default=15,
+    parser.add_argument("--class-bits", type=LIMITS.argtype("max_bits", "--class-bits"), default=15,
                         help="enumerate every plain program of at most this many bits (3 per token; default 15)")
     parser.add_argument("--switch-bits", type=int, default=0,
                         help="also enumerate every SWITCH(E', P', MIX) with parts of at most this many bits "
                              "(default 0: only the construction is added)")
     parser.add_argument("--shortest", action="store_true",
                         help="price E and P by the shortest equivalent programs found in the class")
-    parser.add_argument("--K", dest="k", type=int, default=2, help="alphabet size K (default 2)")
-    parser.add_argument("--steps", type=positive_int, default=1000, help="step budget T per emission (1000)")
+    parser.add_argument("--K", dest="k", type=LIMITS.argtype("k", "--K"), default=2, help="alphabet size K (default 2)")
+    parser.add_argument("--steps", type=LIMITS.argtype("steps"), default=1000, help="step budget T per emission (1000)")
     parser.add_argument("--carriers", type=int, default=5, help="rows of the switch set to list (default 5)")
     parser.add_argument("--sweep", default=None, metavar="FILE",
                         help="one 'EVENT POLICY' pair per line ('-': the --event/--policy value); writes a run folder")
@@ -69,8 +70,6 @@ def _program(text: str, option: str) -> Any:
 def _class(args: argparse.Namespace) -> Any:
     from aitheory.bounds import default_class
 
-    if not 2 <= args.k <= 127:
-        raise UserInputError(f"--K must be in 2..127, got {args.k}")
     if args.switch_bits < 0 or args.switch_bits % 3 or args.switch_bits > 27:
         raise UserInputError(f"--switch-bits: must be a multiple of 3 (bits per token) in 0..27, got "
                              f"{args.switch_bits} (enumerated SWITCH programs have at most 62 bits; your own "

@@ -15,7 +15,7 @@ from typing import Any
 
 from aitheory.cli import EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_int, print_json, workers_count
-from aitheory.dsl.reference import MAX_HORIZON, MAX_STEPS
+from aitheory.dsl.limits import LIMITS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +44,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("--history", default=None,
                          help="joint mode: the interleaved history a_1 o_1 a_2 o_2 ... ('0110' or 0,1,1,0)")
     predict.add_argument("--top", type=int_in(0, 10_000), default=5, help="programs to list per step (default 5)")
-    predict.add_argument("--K", dest="k", type=int_in(2, 127), default=2, help="alphabet size K (default 2)")
-    predict.add_argument("--steps", type=int_in(1, MAX_STEPS, "the time a run may take"), default=1000,
+    predict.add_argument("--K", dest="k", type=LIMITS.argtype("k", "--K"), default=2,
+                         help="alphabet size K (default 2)")
+    predict.add_argument("--steps", type=LIMITS.argtype("steps"), default=1000,
                          help="step budget T per emission (1000)")
     predict.add_argument("--no-switch", action="store_true", help="leave SWITCH programs out of the class")
     predict.add_argument("--no-mix", action="store_true", help="leave MIX out of the class")
@@ -64,16 +65,14 @@ def _predict(args: argparse.Namespace) -> int:
     from aitheory.mixture import ClassConfig, OnlineMixture, build_class
     from aitheory.mixture.classes import ClassTooLargeError, check_switch_parts
 
-    if not 2 <= args.k <= 127:
-        raise UserInputError(f"--K must be in 2..127, got {args.k}")
     if args.joint or args.history is not None:
         return _predict_joint(args)
     actions = parse_symbols(args.actions, args.k, "--actions") or []
     if not actions:
         raise UserInputError("--actions: give at least one action")
-    if len(actions) >= MAX_HORIZON:
-        raise UserInputError(f"--actions: {len(actions)} actions; at most {MAX_HORIZON - 1} (outputs per program are "
-                             "held in memory)")
+    if len(actions) >= LIMITS.max_horizon:
+        raise UserInputError(f"--actions: {len(actions)} actions; at most {LIMITS.max_horizon - 1} (outputs per "
+                             "program are held in memory)")
     obs = parse_symbols(args.obs, args.k, "--obs") or []
     if len(obs) > len(actions):
         raise UserInputError(f"--obs: {len(obs)} observations for {len(actions)} actions; o_t follows a_t, so at "

@@ -9,10 +9,13 @@ _optional). Public API:
 - events: :func:`first_hold_times` (numba: the first step at which each detector holds);
 - modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,
   :func:`split_history`; every runner takes ``mode="policy"`` (default) or ``mode="joint"``;
+- limits: :data:`LIMITS`, a :class:`MachineLimits` (the caps on K, H, T, B and the enumeration, one home);
 - running: :func:`run_reference` (the oracle), :func:`run_batch` (numba), :func:`run_batch_all` (numba, every
   observation sequence at once), :func:`run_tree` (the same as a tree, pure Python), :func:`predict` /
   :func:`event_holds` (combinators);
 - enumeration: :func:`blocks`, :func:`enumerate_block`, :func:`all_programs`, :func:`program_at`;
+- statuses and behaviour codes (one home, :mod:`aitheory.dsl.status`): :class:`Status`, :data:`STATUSES`,
+  :data:`TILDE_ACTION`, :data:`NO_ACTION`, :func:`emission_probs`;
 - behaviour tables: :class:`EnumConfig`, :func:`behaviour_table`, :class:`BehaviourTable`,
   :func:`save_table`, :func:`load_table`, :func:`table_summary`.
 """
@@ -31,8 +34,9 @@ from aitheory.dsl.codes import TOKENS, kraft_mass, kraft_mass_bits, program_coun
 from aitheory.dsl.combinators import event_holds, predict, unprecedented_at
 from aitheory.dsl.enumerate import Block, all_programs, blocks, enumerate_block, index_bits, program_at
 from aitheory.dsl.events import FirstHolds, first_hold_times
-from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
+from aitheory.dsl.fast import BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
+from aitheory.dsl.limits import LIMITS, MachineLimits
 from aitheory.dsl.parser import (
     Expr,
     Mix,
@@ -51,8 +55,6 @@ from aitheory.dsl.reference import (
     DEFAULT_TAPE_BOUND,
     MODES,
     ROLES,
-    STATUSES,
-    TILDE_ACTION,
     Mode,
     RunResult,
     check_mode,
@@ -61,11 +63,13 @@ from aitheory.dsl.reference import (
     run_reference,
     split_history,
 )
+from aitheory.dsl.status import NO_ACTION, STATUSES, TILDE_ACTION, Status, emission_probs
 from aitheory.dsl.tree import ObsTree, run_tree
 
 __all__ = [
     "DEFAULT_STEPS",
     "DEFAULT_TAPE_BOUND",
+    "LIMITS",
     "MODES",
     "NO_ACTION",
     "ROLES",
@@ -79,12 +83,14 @@ __all__ = [
     "EnumConfig",
     "Expr",
     "FirstHolds",
+    "MachineLimits",
     "Mix",
     "Mode",
     "ObsTree",
     "ParseError",
     "Plain",
     "RunResult",
+    "Status",
     "Switch",
     "all_programs",
     "all_sequences",
@@ -92,6 +98,7 @@ __all__ = [
     "blocks",
     "check_mode",
     "decode_bits",
+    "emission_probs",
     "emission_role",
     "encode_bits",
     "enumerate_block",

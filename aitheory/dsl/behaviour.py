@@ -32,7 +32,8 @@ from aitheory.dsl.enumerate import (
 )
 from aitheory.dsl.fast import run_batch
 from aitheory.dsl.fast_tree import all_sequences, run_batch_all
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
+from aitheory.dsl.status import STATUSES, emission_probs
 from aitheory.parallel import parallel_map
 from aitheory.progress import progress
 from aitheory.results import atomic_write_bytes, to_jsonable, write_csv
@@ -306,13 +307,7 @@ class BehaviourTable:
         One-hot on the emitted value for a ``.``, ``1/K`` for a ``~``, all 0 once the run has stopped (the
         row's mass is lost from then on: rows of this array sum to 1 or 0, never renormalised).
         """
-        k = self.config.k
-        acts = self.actions[:, history, :].astype(np.int64)
-        out = np.zeros((*acts.shape, k), dtype=np.float64)
-        out[acts == -1] = 1.0 / k
-        r, t = np.nonzero(acts >= 0)
-        out[r, t, acts[r, t]] = 1.0
-        return out
+        return emission_probs(self.actions[:, history, :], self.config.k)
 
     def shortest_bits(self) -> np.ndarray:
         """``(R,)``: length in bits of each row's first program. Canonical order is by length first, so this

@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from aitheory.dsl.parser import Expr, Mix, Plain, Switch, parse_expr
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, TILDE_ACTION, run_reference
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
+from aitheory.dsl.status import TILDE_ACTION, emission_probs
 
 __all__ = ["MixPredictor", "event_holds", "predict", "unprecedented_at"]
 
@@ -34,11 +35,7 @@ def _plain_predictions(
 ) -> np.ndarray:
     run = run_reference(p, k, horizon, obs, steps, tape_bound)
     out = np.zeros((horizon, k))
-    for t, a in enumerate(run.actions):
-        if a == TILDE_ACTION:
-            out[t, :] = 1.0 / k
-        else:
-            out[t, a] = 1.0
+    out[: len(run.actions)] = emission_probs(np.array(run.actions, dtype=np.int64), k)
     return out
 
 

@@ -15,7 +15,8 @@ from functools import cache
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, codes_to_text, program_count, program_count_bits
+from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, codes_to_text, program_count
+from aitheory.dsl.limits import LIMITS
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -33,23 +34,15 @@ __all__ = [
 #: Target number of programs per block.
 DEFAULT_BLOCK_SIZE: int = 1 << 17
 
-#: Most programs one enumeration may run (42 bits: 6.8e10 programs; 45 bits would be 4.9e11).
-MAX_PROGRAMS: int = 10**11
+#: Most programs one enumeration may run (:attr:`aitheory.dsl.limits.MachineLimits.max_programs`).
+MAX_PROGRAMS: int = LIMITS.max_programs
 
 
 def check_enumeration_size(max_bits: int, option: str = "max_bits", limit: int = MAX_PROGRAMS) -> int:
     """The number of plain programs of at most ``max_bits`` bits; ``ValueError`` naming ``option``, the count
-    and the largest allowed value if it exceeds ``limit`` (checked before anything is allocated)."""
-    if max_bits < BITS_PER_TOKEN:
-        raise ValueError(f"argument {option}: must be >= {BITS_PER_TOKEN} (one token is 3 bits), got {max_bits}")
-    count = program_count_bits(max_bits)
-    if count > limit:
-        ok = BITS_PER_TOKEN
-        while program_count_bits(ok + BITS_PER_TOKEN) <= limit:
-            ok += BITS_PER_TOKEN
-        raise ValueError(f"argument {option}: {max_bits} bits means enumerating {count:.3g} programs, more than "
-                         f"the limit of {limit:.3g}; lower {option} to at most {ok}")
-    return count
+    and the largest allowed value if it exceeds ``limit`` (:meth:`aitheory.dsl.limits.MachineLimits.check_enumeration`,
+    checked before anything is allocated)."""
+    return LIMITS.check_enumeration(max_bits, option, limit)
 
 
 @cache

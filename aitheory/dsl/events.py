@@ -35,14 +35,15 @@ import numpy as np
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import IO, ST_EMITTED, brent_check, clear_cells, match_brackets, run_silent
-from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, STATUSES, check_run_args
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
+from aitheory.dsl.status import EVENT_STATUSES, Status
 
 __all__ = ["EVENT_STATUSES", "NEVER", "ST_PERIODIC", "FirstHolds", "first_hold_times"]
 
-#: Statuses of a first-hold run: the interpreter's five, plus ``periodic`` (the shortcut above). A run that
-#: held ends with ``emitted`` (it was stopped right after its first non-zero emission).
-EVENT_STATUSES: tuple[str, ...] = (*STATUSES, "periodic")
-ST_PERIODIC: int = len(STATUSES)
+#: Statuses of a first-hold run (:data:`aitheory.dsl.status.EVENT_STATUSES`): the interpreter's five, plus
+#: ``periodic`` (the shortcut above). A run that held ends with ``emitted`` (stopped after its first non-zero
+#: emission). The kernel's literal for ``periodic``:
+ST_PERIODIC: int = int(Status.PERIODIC)
 #: First-hold time reported for an event that does not hold at any ``t <= horizon``.
 NEVER: int = 0
 

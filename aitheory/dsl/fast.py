@@ -38,15 +38,8 @@ from aitheory.dsl.machine import (
     match_brackets,
     run_silent,
 )
-from aitheory.dsl.reference import (
-    DEFAULT_STEPS,
-    DEFAULT_TAPE_BOUND,
-    STATUSES,
-    TILDE_ACTION,
-    Mode,
-    check_run_args,
-    run_inputs,
-)
+from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, Mode, check_run_args, run_inputs
+from aitheory.dsl.status import NO_ACTION, STATUSES, TILDE_ACTION
 
 __all__ = [
     "NO_ACTION",
@@ -60,8 +53,6 @@ __all__ = [
     "run_batch",
 ]
 
-NO_ACTION: int = -2
-assert STATUSES[ST_SILENT] == "proven_silent" and STATUSES[ST_OUT_OF_TAPE] == "out_of_tape"
 
 
 @dataclass(frozen=True)

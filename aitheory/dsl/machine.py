@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from aitheory.dsl.codes import CLOSE, LEFT, OPEN, PLUS, RIGHT
+from aitheory.dsl.status import Status
 
 __all__ = [
     "IO",
@@ -45,8 +46,13 @@ __all__ = [
     "same_cells",
 ]
 
-#: Status codes of a run: indices into ``aitheory.dsl.reference.STATUSES``.
-ST_EMITTED, ST_HALTED, ST_TIMED_OUT, ST_OUT_OF_TAPE, ST_SILENT = range(5)
+#: Status codes of a run, read from :class:`aitheory.dsl.status.Status` as plain ints (numba compiles them in as
+#: literals); ``tests/test_status.py`` checks that they match.
+ST_EMITTED: int = int(Status.EMITTED)
+ST_HALTED: int = int(Status.HALTED)
+ST_TIMED_OUT: int = int(Status.TIMED_OUT)
+ST_OUT_OF_TAPE: int = int(Status.OUT_OF_TAPE)
+ST_SILENT: int = int(Status.PROVEN_SILENT)
 #: :func:`run_silent` fetched an I/O instruction (``.``, ``~`` or ``,``), which the kernel executes.
 IO: int = -1
 _RUNNING: int = -2

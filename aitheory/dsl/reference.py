@@ -39,7 +39,9 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT, TILDE
+from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.parser import Plain, parse
+from aitheory.dsl.status import STATUSES, TILDE_ACTION, Status
 
 __all__ = [
     "DEFAULT_STEPS",
@@ -63,18 +65,12 @@ __all__ = [
     "split_history",
 ]
 
-#: The five statuses, in the order of their integer codes in the fast interpreter.
-STATUSES: tuple[str, ...] = ("emitted", "halted", "timed_out", "out_of_tape", "proven_silent")
-#: Action value reported for a ``~`` emission (its probability is 1/K for each symbol).
-TILDE_ACTION: int = -1
 DEFAULT_STEPS: int = 1000
 DEFAULT_TAPE_BOUND: int = 4096
-#: Largest horizon H (the fast kernels hold H actions and H emission steps per program: 9 bytes each).
-MAX_HORIZON: int = 1 << 16
-#: Largest per-emission step budget T (about a minute of interpreter time per emission at 2e8 steps/s).
-MAX_STEPS: int = 10**10
-#: Largest tape bound B (the fast kernels hold two tapes of 2B+1 one-byte cells: 64 MiB at this bound).
-MAX_TAPE_BOUND: int = 1 << 24
+#: The caps on H, T and B, read from :data:`aitheory.dsl.limits.LIMITS` (their one home, with the reasons).
+MAX_HORIZON: int = LIMITS.max_horizon
+MAX_STEPS: int = LIMITS.max_steps
+MAX_TAPE_BOUND: int = LIMITS.max_tape_bound
 #: How a program's emissions are read: ``"policy"`` (actions only; observations given) or ``"joint"``
 #: (alternately actions and observations: a model of the whole interaction).
 Mode = Literal["policy", "joint"]
@@ -157,27 +153,13 @@ def bracket_matches(codes: Sequence[int]) -> list[int]:
 
 def check_run_args(k: int, horizon: int, steps: int, tape_bound: int, obs: Sequence[int] | None,
                    mode: str = "policy", max_horizon: int | None = MAX_HORIZON) -> None:
-    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` or ``obs`` (the inputs:
-    observations in policy mode, the interleaved history in joint mode) is bad.
+    """ValueError naming the argument if ``k``, ``horizon``, ``steps``, ``tape_bound`` (checked against
+    :data:`aitheory.dsl.limits.LIMITS`) or ``obs`` (the inputs: observations in policy mode, the interleaved
+    history in joint mode) is bad.
 
-    ``max_horizon``: the largest horizon (None: no limit, for callers that keep O(1) outputs per program)."""
-    if not 2 <= k <= 127:
-        raise ValueError(f"K must be in 2..127, got {k}")
-    if horizon < 1:
-        raise ValueError(f"horizon must be >= 1, got {horizon}")
-    if max_horizon is not None and horizon > max_horizon:
-        raise ValueError(f"horizon {horizon} needs {9 * horizon:.3g} bytes of outputs per program; at most "
-                         f"{max_horizon} actions")
-    if steps < 1:
-        raise ValueError(f"steps (the per-emission budget T) must be >= 1, got {steps}")
-    if steps > MAX_STEPS:
-        raise ValueError(f"steps (the per-emission budget T) {steps} could run {steps / 2e8:.3g} s per emission at "
-                         f"2e8 steps/s; at most {MAX_STEPS:.0e}")
-    if tape_bound < 0:
-        raise ValueError(f"tape_bound must be >= 0, got {tape_bound}")
-    if tape_bound > MAX_TAPE_BOUND:
-        raise ValueError(f"tape_bound {tape_bound} needs two tapes of {2 * tape_bound + 1:.3g} cells "
-                         f"({2 * (2 * tape_bound + 1) / 2**30:.3g} GiB); at most {MAX_TAPE_BOUND}")
+    ``max_horizon``: :data:`MAX_HORIZON` (the cap), or None for callers that keep O(1) outputs per program (no
+    cap on the horizon)."""
+    LIMITS.check_run(k, horizon, steps, tape_bound, bounded_horizon=max_horizon is not None)
     if obs is not None:
         if len(obs) < horizon - 1:
             if mode == "joint":
@@ -227,7 +209,7 @@ def run_reference(
 
     while True:
         if since == steps:
-            return result("timed_out")
+            return result(Status.TIMED_OUT.label)
         op = codes[pc]
         total += 1
         since += 1
@@ -237,13 +219,13 @@ def run_reference(
         elif op in (LEFT, RIGHT):
             head += 1 if op == RIGHT else -1
             if abs(head) > tape_bound:
-                return result("out_of_tape")
+                return result(Status.OUT_OF_TAPE.label)
         elif op in (DOT, TILDE):
             actions.append(tape.get(head, 0) if op == DOT else TILDE_ACTION)
             emit_steps.append(total)
             since, saved, jumps = 0, None, 0
             if len(actions) == horizon:
-                return result("emitted")
+                return result(Status.EMITTED.label)
         elif op == COMMA:
             # after n emissions: o_n (policy mode: n actions emitted) or x_n (joint mode); 0 before the first
             n = len(actions)
@@ -253,13 +235,13 @@ def run_reference(
                 pc = match[pc - 1] + 1
         elif op == CLOSE:
             if pc - 1 == last:
-                return result("halted")
+                return result(Status.HALTED.label)
             if tape.get(head, 0) != 0:
                 pc = match[pc - 1] + 1
                 if detect_cycles:
                     jumps += 1
                     state = (pc, head, frozenset((c, v) for c, v in tape.items() if v))
                     if state == saved:
-                        return result("proven_silent")
+                        return result(Status.PROVEN_SILENT.label)
                     if jumps & (jumps - 1) == 0:
                         saved = state

@@ -25,6 +25,7 @@ from aitheory.dsl.reference import (
     bracket_matches,
     check_run_args,
 )
+from aitheory.dsl.status import Status
 
 __all__ = ["Interval", "ObsTree", "run_tree"]
 
@@ -56,7 +57,7 @@ class _Machine:
         last = len(self.codes) - 1
         while True:
             if self.since == self.steps:
-                return "timed_out", 0
+                return Status.TIMED_OUT.label, 0
             op = self.codes[self.pc]
             if op == COMMA and self.obs is None:
                 return _READ, 0
@@ -68,7 +69,7 @@ class _Machine:
             elif op in (LEFT, RIGHT):
                 self.head += 1 if op == RIGHT else -1
                 if abs(self.head) > self.tape_bound:
-                    return "out_of_tape", 0
+                    return Status.OUT_OF_TAPE.label, 0
             elif op in (DOT, TILDE):
                 self.since, self.saved, self.jumps = 0, None, 0
                 return "emit", self.tape.get(self.head, 0) if op == DOT else TILDE_ACTION
@@ -79,11 +80,11 @@ class _Machine:
                     self.pc = self.match[self.pc - 1] + 1
             elif op == CLOSE:
                 if self.pc - 1 == last:
-                    return "halted", 0
+                    return Status.HALTED.label, 0
                 if self.tape.get(self.head, 0) != 0:
                     self.pc = self.match[self.pc - 1] + 1
                     if self.detect and self._cycle():
-                        return "proven_silent", 0
+                        return Status.PROVEN_SILENT.label, 0
 
     def _cycle(self) -> bool:
         self.jumps += 1
@@ -163,7 +164,7 @@ def _finish(m: _Machine, event: str, value: int, t: int, horizon: int) -> Interv
         return Interval(None, m.total, event, None)
     step = m.total
     if t + 1 == horizon:
-        return Interval(value, step, None, ObsTree(t + 1, False, (Interval(None, step, "emitted", None),)))
+        return Interval(value, step, None, ObsTree(t + 1, False, (Interval(None, step, Status.EMITTED.label, None),)))
     return Interval(value, step, None, _expand(m, t + 1, horizon))
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 import types
-import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
+
+from aitheory.configs import apply_overrides, parse_override
 
 __all__ = ["CONFIGS", "PAPER_PROMPT", "LLMConfig", "Phase", "get_config", "schedule", "with_overrides"]
 
@@ -213,49 +214,16 @@ def get_config(name: str) -> LLMConfig:
         raise ValueError(f"unknown configuration {name!r}; choose one of {', '.join(CONFIGS)}") from None
 
 
-def _convert(name: str, hint: Any, text: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if origin is Literal:
-        if text not in args:
-            raise ValueError(f"field {name}: expected one of {', '.join(map(str, args))}, got {text!r}")
-        return text
-    if origin in (typing.Union, types.UnionType):
-        if type(None) in args and text.lower() in ("none", "null", ""):
-            return None
-        inner = [a for a in args if a is not type(None)]
-        return _convert(name, inner[0], text)
-    try:
-        if hint is bool:
-            if text.lower() not in ("true", "false", "1", "0"):
-                raise ValueError
-            return text.lower() in ("true", "1")
-        if hint is int:
-            return int(text.replace("_", ""))
-        if hint is float:
-            return float(text)
-    except ValueError:
-        raise ValueError(f"field {name}: expected {hint.__name__}, got {text!r}") from None
-    return text.encode().decode("unicode_escape") if name == "prompt" else text
-
-
 def with_overrides(config: LLMConfig, overrides: Iterable[str] | Mapping[str, Any]) -> LLMConfig:
-    """A copy of ``config`` with fields replaced: ``["budget=20", "n_envs=8"]`` or a mapping of values."""
-    hints = typing.get_type_hints(LLMConfig)
-    values: dict[str, Any] = {}
-    items = overrides.items() if isinstance(overrides, Mapping) else (_split(o) for o in overrides)
-    for key, value in items:
-        if key not in hints:
-            raise ValueError(f"unknown configuration field {key!r}; fields: {', '.join(hints)}")
-        values[key] = _convert(key, hints[key], value) if isinstance(value, str) else value
-    return dataclasses.replace(config, **values)
+    """A copy of ``config`` with fields replaced: ``["budget=20", "n_envs=8"]`` or a mapping of values, parsed by
+    :func:`aitheory.configs.apply_overrides` (the one ``FIELD=VALUE`` syntax); ``prompt`` takes backslash escapes."""
+    if not isinstance(overrides, Mapping):
+        overrides = dict(_unescape_prompt(*parse_override(LLMConfig, o)) for o in overrides)
+    return apply_overrides(config, overrides)
 
 
-def _split(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"expected FIELD=VALUE, got {text!r}")
-    return key.strip(), value
+def _unescape_prompt(field: str, value: Any) -> tuple[str, Any]:
+    return (field, value.encode().decode("unicode_escape")) if field == "prompt" else (field, value)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ per history and step:
 * ``CODE_LOST_BASE - s`` (-10 - s): the row's run has stopped with status ``STATUSES[s]`` (halted, timed out,
   out of tape, proven silent) and predicts nothing: its mass is lost from this step on.
 
+These codes and the statuses have one home, :mod:`aitheory.dsl.status` (re-exported here).
+
 SWITCH E P Q (E, P plain; Q plain or MIX): E *holds at t* if the detector's t-th emission is a ``.`` of a
 non-zero value on the same observations; at step t the row uses P's code if E held at some ``t' <= t``, else
 Q's code (``aitheory.dsl.combinators``).
@@ -48,7 +50,6 @@ import numpy as np
 from aitheory.dsl import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
-    STATUSES,
     TILDE_ACTION,
     EnumConfig,
     Expr,
@@ -71,7 +72,16 @@ from aitheory.dsl import (
     run_reference,
 )
 from aitheory.dsl.behaviour import group_rows
-from aitheory.dsl.fast import NO_ACTION
+from aitheory.dsl.limits import LIMITS
+from aitheory.dsl.status import (  # the one home of behaviour codes (module docstring), re-exported here
+    CODE_LOST_BASE,
+    CODE_MIX,
+    CODE_TILDE,
+    NO_ACTION,
+    Status,
+    lost_code,
+    lost_status,
+)
 
 __all__ = [
     "CODE_LOST_BASE",
@@ -92,14 +102,9 @@ __all__ = [
     "switch_part_programs",
 ]
 
-CODE_TILDE = -1
-CODE_MIX = -3
-CODE_LOST_BASE = -10
 #: Program kinds, in the column order of :attr:`ModelClass.weight_by_kind`.
 KINDS: tuple[str, ...] = ("plain", "switch", "mix")
 _PLAIN, _SWITCH, _MIX = 0, 1, 2
-#: Statuses that lose mass (every status but "emitted").
-LOSS_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "emitted")
 #: Refuse to materialise more SWITCH behaviour cells than this in one length combination (int8 each).
 MAX_SWITCH_CELLS = 1 << 30
 #: Refuse to enumerate and run more plain programs than this for the SWITCH parts (they are held in memory at once).
@@ -110,11 +115,6 @@ MAX_ADDED_BITS = 1000
 
 class ClassTooLargeError(ValueError):
     """The class would need more programs or memory than allowed; raised before anything is enumerated."""
-
-
-def lost_status(code: int) -> str | None:
-    """The status name of a lost-mass code, or None for an emission / MIX code."""
-    return STATUSES[CODE_LOST_BASE - code] if code <= CODE_LOST_BASE else None
 
 
 def policy_codes_in_joint_mode(action_codes: np.ndarray) -> np.ndarray:
@@ -163,10 +163,7 @@ class ClassConfig:
         check_mode(self.mode)
         if not 3 <= self.max_bits <= 57:
             raise ValueError(f"argument max_bits: must be between 3 and 57, got {self.max_bits}")
-        if self.k < 2:
-            raise ValueError(f"argument k: the alphabet needs at least 2 symbols, got {self.k}")
-        if self.horizon < 1:
-            raise ValueError(f"argument horizon: must be >= 1, got {self.horizon}")
+        LIMITS.check_run(self.k, self.horizon, self.steps, self.tape_bound)  # the machine's caps (dsl.limits)
         if self.switch and self.switch_max_bits is not None and not 10 <= self.switch_max_bits <= 62:
             raise ValueError(f"argument switch_max_bits: must be between 10 and 62, got {self.switch_max_bits}")
 
@@ -312,8 +309,8 @@ def _codes_from_runs(actions: np.ndarray, status: np.ndarray) -> np.ndarray:
     """Turn interpreter output (``NO_ACTION`` after the run stopped, plus a status) into behaviour codes."""
     codes = actions.astype(np.int8, copy=True)
     lost = actions == NO_ACTION
-    lost_code = (CODE_LOST_BASE - status.astype(np.int16)).astype(np.int8)
-    codes[lost] = np.broadcast_to(lost_code[..., None], actions.shape)[lost]
+    stopped = (CODE_LOST_BASE - status.astype(np.int16)).astype(np.int8)  # lost_code, vectorised
+    codes[lost] = np.broadcast_to(stopped[..., None], actions.shape)[lost]
     return codes
 
 
@@ -643,7 +640,7 @@ def _plain_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.nda
     run = run_reference(program, config.k, config.horizon, [int(o) for o in obs], config.steps, config.tape_bound,
                         config.detect_cycles)
     codes = [CODE_TILDE if a == TILDE_ACTION else a for a in run.actions]
-    codes += [CODE_LOST_BASE - STATUSES.index(run.status)] * (config.horizon - len(codes))
+    codes += [lost_code(Status.of(run.status))] * (config.horizon - len(codes))
     return np.array(codes, dtype=np.int8)
 
 

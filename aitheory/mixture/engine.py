@@ -57,14 +57,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
-from aitheory.dsl import STATUSES, emission_role, interleave
-from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, KINDS, LOSS_STATUSES, ModelClass
+from aitheory.dsl import emission_role, interleave
+from aitheory.dsl.status import CODE_MIX, LOSS_STATUSES, Status, emission_probs, lost_code
+from aitheory.mixture.classes import KINDS, ModelClass
 
 __all__ = ["BUCKETS", "MixtureTrace", "OnlineMixture", "Step", "TopProgram", "mix_posterior_ratio", "predict_batch"]
 
 #: Missing-mass buckets, in output order.
 BUCKETS: tuple[str, ...] = (*LOSS_STATUSES, "not_enumerated")
-_LOSS_INDEX = {name: STATUSES.index(name) for name in LOSS_STATUSES}
+_LOSS_CODES = tuple(lost_code(Status.of(name)) for name in LOSS_STATUSES)
 
 
 @dataclass(frozen=True)
@@ -139,19 +140,9 @@ class MixtureTrace:
             return np.where(total > 0, self.raw / total, np.nan)
 
 
-def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
-    """``(..., K)`` probabilities of a plain code: one-hot for an action, 1/K for ``~``, 0 otherwise."""
-    out = np.zeros((*codes.shape, k))
-    out[codes == CODE_TILDE] = 1.0 / k
-    for a in range(k):
-        out[..., a][codes == a] = 1.0
-    return out
-
-
 def _loss_mass(codes: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """``(..., len(LOSS_STATUSES))``: weight of rows lost with each status (rows along the first axis)."""
-    return np.stack([(weights * (codes == CODE_LOST_BASE - _LOSS_INDEX[s])).sum(axis=0) for s in LOSS_STATUSES],
-                    axis=-1)
+    return np.stack([(weights * (codes == code)).sum(axis=0) for code in _LOSS_CODES], axis=-1)
 
 
 def _log(x: np.ndarray | float) -> np.ndarray:
@@ -239,7 +230,7 @@ class OnlineMixture:
         if self._log_z_plain == -math.inf:  # xi_plain(h) = 0: it predicts nothing (MIX is dead too)
             return np.zeros(self.k), np.zeros(len(LOSS_STATUSES)), 0.0
         post = np.exp(self._log_w_plain + self._log_lik - self._log_z_plain)
-        probs = post @ _onehot(codes, self.k)
+        probs = post @ emission_probs(codes, self.k)
         losses = _loss_mass(codes, post)
         not_enum = self._u_plain / 0.5 if self.position == 1 else 0.0
         return probs, losses, not_enum
@@ -250,7 +241,7 @@ class OnlineMixture:
     def row_predictions(self) -> np.ndarray:
         """``(R, K)``: every row's prediction ``nu_i(x | h)`` of the next symbol (MIX rows: ``xi_plain``)."""
         codes = self._codes()
-        out = _onehot(codes, self.k)
+        out = emission_probs(codes, self.k)
         out[codes == CODE_MIX] = self._plain(codes)[0]
         return out
 
@@ -272,7 +263,7 @@ class OnlineMixture:
         post = self._posterior()
         is_mix = codes == CODE_MIX
         mix_mass = float(post[is_mix].sum())
-        raw = post @ _onehot(codes, self.k) + mix_mass * xi_plain
+        raw = post @ emission_probs(codes, self.k) + mix_mass * xi_plain
         losses = _loss_mass(codes, post) + mix_mass * plain_losses
         not_enum = (self._u if first else 0.0) + mix_mass * plain_not_enum
         missing = dict(zip(BUCKETS, [*map(float, losses), float(not_enum)], strict=True))
@@ -361,7 +352,7 @@ class OnlineMixture:
         for every row, ``xi(h x) = xi(h) xi(x | h)``. Returns ``ln xi(x | h)``; moves neither history nor g."""
         codes = self._codes()
         xi_plain, _, _ = self._plain(codes)
-        factor = _onehot(codes, self.k)[:, symbol]
+        factor = emission_probs(codes, self.k)[:, symbol]
         factor[codes == CODE_MIX] = xi_plain[symbol]
         p = float(self._posterior() @ factor)
         if learn and p <= 0:
@@ -418,7 +409,7 @@ def _trace(mc: ModelClass, acts: np.ndarray, g: int) -> MixtureTrace:
     steps = len(acts) + 1
     codes = mc.codes[:, g, :steps]  # (R, T)
     prior = mc.prior_by_kind()
-    probs = _onehot(codes, k)  # (R, T, K); MIX rows all 0 here
+    probs = emission_probs(codes, k)  # (R, T, K); MIX rows all 0 here
     taken = probs[:, :-1, :][np.arange(len(codes))[:, None], np.arange(steps - 1)[None, :], acts[None, :]]
     # Plain mixture: rows without MIX codes (plain programs never have them), all steps at once.
     log_lik_plain = np.concatenate([np.zeros((len(codes), 1)), np.cumsum(_log(taken), axis=1)], axis=1)  # (R, T)

@@ -59,6 +59,7 @@ from scipy.stats import beta as beta_dist
 
 from aitheory.dsl import TILDE_ACTION, parse, run_reference
 from aitheory.dsl.enumerate import check_enumeration_size
+from aitheory.dsl.status import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, emission_probs
 from aitheory.imitators import (
     TOP_SET_READINGS,
     BayesianImitator,
@@ -70,7 +71,6 @@ from aitheory.imitators import (
 )
 from aitheory.measures import kl, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, build_class
-from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE
 from aitheory.progress import progress
 from aitheory.results import RunFolder
 from aitheory.theory.common import CheckResult
@@ -268,7 +268,7 @@ class Demonstrator:
 
     def probs(self, g: np.ndarray, t: np.ndarray | int, k: int) -> np.ndarray:
         """``mu(. | h)`` at step ``t`` (0-based) of histories ``g``: ``(..., K)``."""
-        return _onehot(self.codes[g, t], k)
+        return emission_probs(self.codes[g, t], k)
 
 
 def lossless_class(mc: ModelClass) -> tuple[ModelClass, float]:
@@ -350,13 +350,6 @@ def simulate(mu: Demonstrator, mc: ModelClass, runs: int, p_one: float, rng: np.
 
 # ----------------------------------------------------------------------------------------------------------------
 # The vectorised mixture and imitator
-
-
-def _onehot(codes: np.ndarray, k: int) -> np.ndarray:
-    """``(..., K)``: 1 on a ``.`` of that action, ``1/K`` everywhere for ``~``, 0 otherwise (MIX handled apart)."""
-    out = (codes[..., None] == np.arange(k)).astype(np.float64)
-    out[codes == CODE_TILDE] = 1.0 / k
-    return out
 
 
 def _log(x: np.ndarray) -> np.ndarray:
@@ -1060,7 +1053,7 @@ def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dic
     k = mc.config.k
 
     def demonstrator(history: Sequence[int]) -> np.ndarray:
-        return _onehot(mu.codes[0, len(history) // 2], k)
+        return emission_probs(mu.codes[0, len(history) // 2], k)
 
     rng = np.random.default_rng(config.seed + 3)
     env = bernoulli_environment(0.0, k)

@@ -85,6 +85,7 @@ from aitheory.dsl.combinators import event_holds, unprecedented_at
 from aitheory.dsl.enumerate import blocks, enumerate_block, program_at
 from aitheory.dsl.events import EVENT_STATUSES, first_hold_times
 from aitheory.dsl.fast import pack_programs
+from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.parser import parse
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
 from aitheory.progress import progress
@@ -172,6 +173,7 @@ class Config:
             raise ValueError(f"argument steps: must be >= 1, got {self.steps}")
         if self.tape_bound < 1:
             raise ValueError(f"argument tape_bound: must be >= 1, got {self.tape_bound}")
+        LIMITS.check_run(2, self.horizon, self.steps, self.tape_bound, bounded_horizon=False)  # the machine's caps
         if self.horizon > 10**7:
             raise ValueError(f"argument horizon: N = {self.horizon} steps needs {8 * self.horizon / 2**30:.3g} GiB per "
                              "float array of the history; at most 1e7")
