@@ -6,10 +6,11 @@ Layers (design notes, section 1), bottom to top::
     1  measures, dsl
     2  mixture, ctw
     3  imitators, planning
-    4  theory
-    5  llm
-    6  cli
-    7  __main__ (the entry point)
+    4  bounds
+    5  theory
+    6  llm
+    7  cli
+    8  __main__ (the entry point)
 
 A module may import from its own top-level package and from strictly lower layers (infrastructure from
 anywhere). Imports inside functions count too: a lazy import is still a dependency.
@@ -31,10 +32,11 @@ LAYERS: dict[str, int] = {
     "measures": 1, "dsl": 1,
     "mixture": 2, "ctw": 2,
     "imitators": 3, "planning": 3,
-    "theory": 4,
-    "llm": 5,
-    "cli": 6,
-    "__main__": 7,
+    "bounds": 4,
+    "theory": 5,
+    "llm": 6,
+    "cli": 7,
+    "__main__": 8,
 }
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from aitheory import __version__
 
 #: Command groups, in the order ``--help`` lists them; each is ``aitheory.cli.<name>``.
-GROUPS: tuple[str, ...] = ("check", "reproduce", "dsl", "mixture", "llm")
+GROUPS: tuple[str, ...] = ("check", "reproduce", "dsl", "mixture", "kl", "llm")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -49,6 +49,7 @@ def _floats(values: Any) -> list[float]:
 
 def _predict(args: argparse.Namespace) -> int:
     from aitheory.mixture import ClassConfig, OnlineMixture, build_class
+    from aitheory.mixture.classes import ClassTooLargeError, check_switch_parts
 
     if not 2 <= args.k <= 127:
         raise UserInputError(f"--K must be in 2..127, got {args.k}")
@@ -66,6 +67,9 @@ def _predict(args: argparse.Namespace) -> int:
     try:
         config = ClassConfig(max_bits=args.max_bits, k=args.k, horizon=len(actions) + 1, steps=args.steps,
                              switch=not args.no_switch, mix=not args.no_mix, switch_max_bits=args.switch_max_bits)
+        check_switch_parts(config, n_histories=1)
+    except ClassTooLargeError as exc:
+        raise UserInputError(str(exc).replace("switch_max_bits", "--switch-max-bits", 2)) from None
     except ValueError as exc:
         raise UserInputError(str(exc)) from None
     start = time.perf_counter()

@@ -38,14 +38,23 @@ from aitheory.dsl import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
     STATUSES,
+    TILDE_ACTION,
     EnumConfig,
+    Expr,
+    Mix,
+    Plain,
+    Switch,
     all_sequences,
     behaviour_table,
     blocks,
     enumerate_block,
+    event_holds,
+    expr_bits,
     program_at,
+    program_count,
     run_batch,
     run_batch_all,
+    run_reference,
 )
 from aitheory.dsl.behaviour import group_rows
 from aitheory.dsl.fast import NO_ACTION
@@ -55,10 +64,17 @@ __all__ = [
     "CODE_MIX",
     "CODE_TILDE",
     "KINDS",
+    "MAX_SWITCH_PART_PROGRAMS",
     "ClassConfig",
+    "ClassTooLargeError",
     "ModelClass",
+    "add_programs",
     "build_class",
+    "check_switch_parts",
+    "in_class",
     "lost_status",
+    "program_codes",
+    "switch_part_programs",
 ]
 
 CODE_TILDE = -1
@@ -71,6 +87,14 @@ _PLAIN, _SWITCH, _MIX = 0, 1, 2
 LOSS_STATUSES: tuple[str, ...] = tuple(s for s in STATUSES if s != "emitted")
 #: Refuse to materialise more SWITCH behaviour cells than this in one length combination (int8 each).
 MAX_SWITCH_CELLS = 1 << 30
+#: Refuse to enumerate and run more plain programs than this for the SWITCH parts (they are held in memory at once).
+MAX_SWITCH_PART_PROGRAMS = 4_000_000
+#: Longest program :func:`add_programs` accepts: its prior ``2^-bits`` must be a normal float64 (exact: a power of 2).
+MAX_ADDED_BITS = 1000
+
+
+class ClassTooLargeError(ValueError):
+    """The class would need more programs or memory than allowed; raised before anything is enumerated."""
 
 
 def lost_status(code: int) -> str | None:
@@ -161,6 +185,11 @@ class ModelClass:
     histories: np.ndarray
     programs_by_kind: dict[str, int] = field(default_factory=dict)
     """How many programs of each kind the rows stand for."""
+    extra_weight_by_kind: np.ndarray | None = None
+    """``(R, 3) float64``: prior of the programs added by :func:`add_programs`, beside the integer units (their
+    ``2^-bits`` is exact in float64 for any length up to :data:`MAX_ADDED_BITS`); None: nothing added."""
+    extra_mass: tuple[Fraction, ...] = (Fraction(0), Fraction(0), Fraction(0))
+    """Exact prior mass of the added programs, per kind (:data:`KINDS`)."""
 
     @property
     def rows(self) -> int:
@@ -171,17 +200,23 @@ class ModelClass:
         """Weights are integers in units of ``1 / unit`` (``unit = 2^unit_bits``)."""
         return 1 << self.config.unit_bits
 
+    def prior_by_kind(self) -> np.ndarray:
+        """``(R, 3) float64``: prior probability of each row's programs, per kind (added programs included)."""
+        prior = self.weight_by_kind.astype(np.float64) / self.unit
+        return prior if self.extra_weight_by_kind is None else prior + self.extra_weight_by_kind
+
     def prior(self) -> np.ndarray:
         """``(R,)`` prior probability of each row (all kinds)."""
-        return self.weight_by_kind.sum(axis=1).astype(np.float64) / self.unit
+        return self.prior_by_kind().sum(axis=1)
 
     def prior_plain(self) -> np.ndarray:
         """``(R,)`` prior probability of each row's plain programs only."""
-        return self.weight_by_kind[:, _PLAIN].astype(np.float64) / self.unit
+        return self.prior_by_kind()[:, _PLAIN]
 
     def enumerated_mass(self) -> dict[str, Fraction]:
-        """Exact prior mass enumerated, per kind."""
-        return {kind: Fraction(int(self.weight_by_kind[:, i].sum()), self.unit) for i, kind in enumerate(KINDS)}
+        """Exact prior mass in the class (enumerated, plus any added by :func:`add_programs`), per kind."""
+        return {kind: Fraction(int(self.weight_by_kind[:, i].sum()), self.unit) + self.extra_mass[i]
+                for i, kind in enumerate(KINDS)}
 
     def not_enumerated_mass(self) -> Fraction:
         """Exact prior mass of the programs beyond the length bound (the whole grammar sums to 1)."""
@@ -375,6 +410,7 @@ def build_class(
     :func:`aitheory.dsl.behaviour_table` (plain programs are enumerated in parallel blocks).
     """
     histories = _histories(config, observations, all_histories)
+    check_switch_parts(config, histories.shape[0])
     table = behaviour_table(
         EnumConfig(max_bits=config.max_bits, k=config.k, horizon=config.horizon, steps=config.steps,
                    tape_bound=config.tape_bound, detect_cycles=config.detect_cycles,
@@ -439,3 +475,135 @@ def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs:
         histories=histories,
         programs_by_kind=programs,
     )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Sizes, refused before anything is enumerated
+
+
+def switch_part_programs(config: ClassConfig) -> int:
+    """How many plain programs :func:`build_class` enumerates and runs (all at once) as parts of SWITCH programs:
+    every program of 1 .. n tokens, n the largest part length allowed by the caps (0 without SWITCH)."""
+    if not config.switch:
+        return 0
+    tokens = max(config.part_tokens(role) for role in ("event", "policy", "before"))
+    return sum(program_count(n) for n in range(1, tokens + 1))
+
+
+def _largest_switch_bits(config: ClassConfig, limit: int) -> int:
+    """The largest ``switch_max_bits`` whose SWITCH parts stay within ``limit`` programs (other options equal)."""
+    best = 10
+    for bits in range(10, 63):
+        candidate = ClassConfig(**{**config.__dict__, "switch_max_bits": bits})
+        if switch_part_programs(candidate) > limit:
+            break
+        best = bits
+    return best
+
+
+def check_switch_parts(config: ClassConfig, n_histories: int, limit: int = MAX_SWITCH_PART_PROGRAMS) -> None:
+    """Raise :class:`ClassTooLargeError` (naming the option that lowers it, with the estimate) when the SWITCH parts
+    would need more than ``limit`` programs; each is held with its behaviour, ``n + G * H`` bytes."""
+    count = switch_part_programs(config)
+    if count <= limit:
+        return
+    tokens = max(config.part_tokens(role) for role in ("event", "policy", "before"))
+    gib = count * (tokens + n_histories * config.horizon) / 2**30
+    raise ClassTooLargeError(
+        f"switch_max_bits={config.switch_bits}: SWITCH parts of up to {tokens} tokens ({3 * tokens} bits) mean "
+        f"{count:,} plain programs enumerated and run at once (about {gib:.1f} GiB, limit {limit:,} programs); "
+        f"lower switch_max_bits to at most {_largest_switch_bits(config, limit)}, or cap the parts "
+        "(switch_event_max_bits, switch_policy_max_bits)"
+    )
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Programs added by hand, with their exact prior
+
+
+def in_class(config: ClassConfig, expr: Expr) -> bool:
+    """Whether :func:`build_class` enumerates ``expr`` (so adding it again would count it twice)."""
+    if isinstance(expr, Plain):
+        return expr.bits <= config.max_bits
+    if isinstance(expr, Mix):
+        return config.mix
+    assert isinstance(expr, Switch)
+    if not config.switch or expr_bits(expr) > config.switch_bits:
+        return False
+    if expr.event.n_tokens > config.part_tokens("event") or expr.after.n_tokens > config.part_tokens("policy"):
+        return False
+    if isinstance(expr.before, Mix):
+        return config.mix
+    return expr.before.n_tokens <= config.part_tokens("before")
+
+
+def _plain_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.ndarray:
+    run = run_reference(program, config.k, config.horizon, [int(o) for o in obs], config.steps, config.tape_bound,
+                        config.detect_cycles)
+    codes = [CODE_TILDE if a == TILDE_ACTION else a for a in run.actions]
+    codes += [CODE_LOST_BASE - STATUSES.index(run.status)] * (config.horizon - len(codes))
+    return np.array(codes, dtype=np.int8)
+
+
+def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.ndarray:
+    """``(G, H) int8`` behaviour codes (module docstring) of one program of any length on the histories, run with
+    the reference interpreter; SWITCH as in :mod:`aitheory.dsl.combinators`, MIX as :data:`CODE_MIX`."""
+    out = np.empty((histories.shape[0], config.horizon), dtype=np.int8)
+    for g, obs in enumerate(histories):
+        if isinstance(expr, Mix):
+            out[g] = CODE_MIX
+        elif isinstance(expr, Plain):
+            out[g] = _plain_codes(expr, config, obs)
+        else:
+            holds = event_holds(expr.event, config.k, config.horizon, [int(o) for o in obs], config.steps,
+                                config.tape_bound)
+            after = _plain_codes(expr.after, config, obs)
+            before = program_codes(config, obs[None, :], expr.before)[0]
+            out[g] = np.where(np.cumsum(holds) > 0, after, before)
+    return out
+
+
+def add_programs(model_class: ModelClass, programs: list[Expr]) -> tuple[ModelClass, tuple[Expr, ...]]:
+    """The class with ``programs`` added as rows of their own, each with its exact prior ``2^-expr_bits``.
+
+    Programs the class already enumerates (:func:`in_class`) or listed twice are skipped, so nothing is counted
+    twice; the second value lists the programs actually added. Added rows come after the enumerated ones and are
+    not merged with rows of equal behaviour (the mixture is linear in the rows, so this changes no prediction).
+    An added plain program enters ``xi_plain`` (what MIX predicts with). Raises ``ValueError`` for a program
+    longer than :data:`MAX_ADDED_BITS`, whose prior would not be a normal float64.
+    """
+    config = model_class.config
+    added: list[Expr] = []
+    for expr in programs:
+        bits = expr_bits(expr)
+        if bits > MAX_ADDED_BITS:
+            raise ValueError(f"program {expr}: {bits} bits; programs added to the class must have at most "
+                             f"{MAX_ADDED_BITS} bits (their prior 2^-bits must be a normal float64)")
+        if not in_class(config, expr) and expr not in added:
+            added.append(expr)
+    if not added:
+        return model_class, ()
+    kinds = [_PLAIN if isinstance(e, Plain) else _MIX if isinstance(e, Mix) else _SWITCH for e in added]
+    extra = np.zeros((model_class.rows + len(added), len(KINDS)))
+    if model_class.extra_weight_by_kind is not None:
+        extra[: model_class.rows] = model_class.extra_weight_by_kind
+    mass = list(model_class.extra_mass)
+    for i, (expr, kind) in enumerate(zip(added, kinds, strict=True)):
+        extra[model_class.rows + i, kind] = 2.0 ** -expr_bits(expr)
+        mass[kind] += Fraction(1, 2 ** expr_bits(expr))
+    codes = np.stack([program_codes(config, model_class.histories, e) for e in added])
+    programs_by_kind = dict(model_class.programs_by_kind)
+    for kind in kinds:
+        programs_by_kind[KINDS[kind]] = programs_by_kind.get(KINDS[kind], 0) + 1
+    grown = ModelClass(
+        config=config,
+        codes=np.concatenate([model_class.codes, codes]),
+        weight_by_kind=np.concatenate([model_class.weight_by_kind, np.zeros((len(added), len(KINDS)), np.int64)]),
+        rep_bits=np.concatenate([model_class.rep_bits, [expr_bits(e) for e in added]]).astype(np.int64),
+        rep_text=(*model_class.rep_text, *(str(e) for e in added)),
+        histories=model_class.histories,
+        programs_by_kind=programs_by_kind,
+        extra_weight_by_kind=extra,
+        extra_mass=tuple(mass),
+    )
+    return grown, tuple(added)

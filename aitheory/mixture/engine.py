@@ -138,7 +138,7 @@ class OnlineMixture:
     def __init__(self, model_class: ModelClass) -> None:
         self.mc = model_class
         self.k = model_class.config.k
-        prior = model_class.weight_by_kind.astype(np.float64) / model_class.unit
+        prior = model_class.prior_by_kind()
         self._log_w = _log(prior.sum(axis=1))
         self._log_w_plain = _log(prior[:, 0])
         self._log_lik = np.zeros(model_class.rows)
@@ -210,7 +210,8 @@ class OnlineMixture:
         not_enum = (self._u if self.t == 1 else 0.0) + mix_mass * plain_not_enum
         missing = dict(zip(BUCKETS, [*map(float, losses), float(not_enum)], strict=True))
         total = raw.sum()
-        kind_share = self.mc.weight_by_kind / np.maximum(self.mc.weight_by_kind.sum(axis=1, keepdims=True), 1)
+        by_kind = self.mc.prior_by_kind()
+        kind_share = by_kind / np.maximum(by_kind.sum(axis=1, keepdims=True), np.finfo(float).tiny)
         kind_mass = dict(zip(KINDS, map(float, post @ kind_share), strict=True))
         kind_mass["not_enumerated"] = self._u if self.t == 1 else 0.0
         entropy_terms = np.append(post, kind_mass["not_enumerated"])
@@ -228,7 +229,7 @@ class OnlineMixture:
         if n <= 0:
             return ()
         order = np.argsort(-post, kind="stable")[:n]
-        kinds = self.mc.weight_by_kind[order].argmax(axis=1)
+        kinds = self.mc.prior_by_kind()[order].argmax(axis=1)
         return tuple(
             TopProgram(self.mc.rep_text[i], int(self.mc.rep_bits[i]), KINDS[int(kk)], float(post[i]))
             for i, kk in zip(order, kinds, strict=True)
@@ -283,7 +284,7 @@ def predict_batch(model_class: ModelClass, actions: Sequence[int], observations:
                          f"{mc.config.horizon}")
     g = mc.history_index(list(observations or []))
     codes = mc.codes[:, g, :steps]  # (R, T)
-    prior = mc.weight_by_kind.astype(np.float64) / mc.unit
+    prior = mc.prior_by_kind()
     probs = _onehot(codes, k)  # (R, T, K); MIX rows all 0 here
     taken = probs[:, :-1, :][np.arange(len(codes))[:, None], np.arange(steps - 1)[None, :], acts[None, :]]
     # Plain mixture: rows without MIX codes (plain programs never have them), all steps at once.

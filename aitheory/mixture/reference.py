@@ -21,8 +21,9 @@ from aitheory.mixture.classes import ClassConfig
 __all__ = ["ReferenceStep", "class_programs", "reference_predictions"]
 
 
-def class_programs(config: ClassConfig) -> list[Expr]:
-    """Every program of the class described by ``config``, listed explicitly."""
+def class_programs(config: ClassConfig, extra: Sequence[Expr] = ()) -> list[Expr]:
+    """Every program of the class described by ``config``, listed explicitly, then the ``extra`` programs that are
+    not in it yet (as :func:`aitheory.mixture.classes.add_programs` adds them, each with prior ``2^-len``)."""
     parts = max(config.part_tokens(r) for r in ("event", "policy", "before")) if config.switch else 0
     every = [Plain(p) for p in all_programs(max(config.max_bits, 3 * parts))]
     out: list[Expr] = [p for p in every if p.bits <= config.max_bits]
@@ -37,6 +38,11 @@ def class_programs(config: ClassConfig) -> list[Expr]:
             s = Switch(e, p, q)
             if expr_bits(s) <= config.switch_bits:
                 out.append(s)
+    listed = set(out)
+    for added in extra:
+        if added not in listed:
+            out.append(added)
+            listed.add(added)
     return out
 
 
@@ -91,12 +97,13 @@ def _prob(step: int | str, a: int, k: int, xi_plain: Sequence[Fraction]) -> Frac
 
 
 def reference_predictions(
-    config: ClassConfig, actions: Sequence[int], observations: Sequence[int] | None = None
+    config: ClassConfig, actions: Sequence[int], observations: Sequence[int] | None = None,
+    extra: Sequence[Expr] = (),
 ) -> list[ReferenceStep]:
-    """Exact predictions at steps ``1 .. len(actions) + 1`` of the mixture over the whole class."""
+    """Exact predictions at steps ``1 .. len(actions) + 1`` of the mixture over the whole class (plus ``extra``)."""
     obs = list(observations or []) + [0] * config.horizon
     obs = obs[: config.horizon - 1]
-    programs = class_programs(config)
+    programs = class_programs(config, extra)
     plans = [_plan(e, config, obs) for e in programs]
     weights = [Fraction(1, 2 ** expr_bits(e)) for e in programs]
     plain_total = sum((w for e, w in zip(programs, weights, strict=True) if isinstance(e, Plain)), Fraction(0))

@@ -1,0 +1,368 @@
+r"""KL bounds against program length for your own event, policy, demonstrator and history (Theorem 1).
+
+**The quantity.** After a history ``x_{<2t} = a_1 o_1 ... a_{t-1} o_{t-1}`` (the demonstrator's actions and the
+observations), a policy pi acts for ``horizon`` steps ``t .. m`` (``m = t + horizon - 1``). Its cost against the
+Bayesian imitator ``xi`` (the mixture as base policy) is the Definition-2 KL, in nats,
+
+``KL_{x_{<2t},m}(pi || xi) = max_{o_t..o_{m-1}} sum_{a_t..a_m} P_pi(a | o) ln(P_pi(a | o) / P_xi(a | o))``
+
+(open loop: the observation sequence is fixed first, the adversary picks the worst one; computed exactly by
+:func:`aitheory.measures.tree_kl`). Here pi is the plain BF-8 program P read as a policy: its s-th emission on the
+observations is its action at step s (1 for a ``.`` of that value, ``1/K`` each for a ``~``, mass lost if it stops).
+
+**The bound.** Let E be an event (a detector program) *unprecedented at t*: it holds at t and at no earlier step.
+The construction ``nu* = SWITCH(E, P, MIX)`` predicts like the plain mixture until E holds, then like P. Before E,
+``nu*(x_{<2t}) = 2 xi_plain(x_{<2t})``, so its posterior ratio ``r = w(nu* | x_{<2t}) / w(nu*) = nu*(h) / xi(h)``
+does not shrink with the amount of data (in the enumerated class it is close to 4/3: the posterior ratio the
+report gives), and along P's actions, for every observation sequence, ``prod_s xi(a_s | x_{<2s}) >=
+w(nu* | x_{<2t})``. Hence
+
+``KL <= -ln w(S | x_{<2t}) <= -ln w(nu* | x_{<2t}) = len(nu*) ln 2 - ln r <= [K(E) + K(P) + d] ln 2``  (if r >= 1),
+
+with S the rows of the class that predict exactly like P on the window (the *switch mass* ``w(S | x_{<2t})``; the
+first inequality is the telescoping identity of the mixture), ``K(E) = 3 n_E`` and ``K(P) = 3 n_P`` the plain-code
+lengths of the event and the policy (or of the shortest equivalent ones in the class, on request), and
+
+``d = len(SWITCH(E, P, MIX)) - K(E) - K(P)`` bits,
+
+the grammar overhead of the construction actually used, computed from its code (:func:`aitheory.dsl.expr_bits`):
+the ``10`` of SWITCH, the leading ``0`` of each plain part and the ``11`` of MIX, 6 bits in BF-8's full grammar.
+The bound does not depend on t or on the demonstrator's data; it is promised only for an unprecedented event with
+``r >= 1``, which the result reports (``bound_promised``).
+
+**The class.** Every plain program of at most ``class_config.max_bits`` bits, MIX, and optionally the enumerated
+``SWITCH(E', P', MIX)`` of the config's caps; then the programs you give (E, P, the demonstrator, and the
+construction) are added with their exact prior ``2^-len`` (:func:`aitheory.mixture.classes.add_programs`), whatever
+their length up to 1000 bits, unless the class already enumerates them. Nothing is renormalised: the prior mass of
+the programs beyond the bound is lost at the first step, as the mixture reports it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, parse, parse_expr
+from aitheory.imitators import BayesianImitator
+from aitheory.measures import tree_kl
+from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
+from aitheory.mixture.classes import CODE_LOST_BASE, CODE_TILDE, KINDS, add_programs, in_class, program_codes
+
+__all__ = ["LN2", "MAX_CONTINUATIONS", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
+
+LN2 = math.log(2)
+#: Refuse windows with more observation continuations ``K^(horizon-1)`` than this (the class is run on each).
+MAX_CONTINUATIONS = 4096
+
+
+@dataclass(frozen=True)
+class SwitchCarrier:
+    """A behaviour row of the switch set S (it predicts exactly like the policy on the window)."""
+
+    program: str
+    """The row's shortest program (any program of the row has the same posterior ratio)."""
+    bits: int
+    """Its full-grammar length."""
+    kind: str
+    """``plain``, ``switch`` or ``mix`` (the kind holding most of the row's prior)."""
+    posterior: float
+    """``w(row | x_{<2t})``."""
+    share: float
+    """``posterior / w(S | x_{<2t})``: the row's share of the switch mass."""
+
+
+@dataclass(frozen=True)
+class SwitchCost:
+    """The Definition-2 KL of a switch next to the bound ``[K(E) + K(P) + d] ln 2`` and each of its terms."""
+
+    mode: str
+    """How programs are read: ``"policy"`` (they emit actions; the observations are given, not predicted)."""
+    t: int
+    """The step the policy takes over (1-based): one more than the number of observations given."""
+    horizon: int
+    """``m - t + 1``: the steps the policy acts for."""
+    event: str
+    """The event E used in the bound (the given one, or the shortest equivalent one when asked)."""
+    policy: str
+    """The policy P used in the bound (likewise)."""
+    construction: str
+    """``SWITCH(E, P, MIX)``, the model the bound is the length of."""
+    kl_nats: float
+    """``KL_{x_{<2t},m}(P || xi)``, Definition 2 (``inf`` if xi rules out an action P takes)."""
+    worst_observations: tuple[int, ...]
+    """``o_t .. o_{m-1}``: the observation sequence attaining the maximum."""
+    event_bits: int
+    """K(E): plain-code length of the event, 3 bits per token."""
+    policy_bits: int
+    """K(P): plain-code length of the policy."""
+    d_bits: int
+    """``len(construction) - K(E) - K(P)``: the grammar overhead of the construction, from its code."""
+    bound_nats: float
+    """``[K(E) + K(P) + d] ln 2 = len(construction) ln 2``."""
+    posterior_ratio: float
+    """``r = w(nu* | x_{<2t}) / w(nu*) = nu*(x_{<2t}) / xi(x_{<2t})`` of the construction."""
+    construction_bound_nats: float
+    """``-ln w(nu* | x_{<2t}) = bound_nats - ln r`` (``inf`` if the history refuted the construction)."""
+    switch_mass: float
+    """``w(S | x_{<2t})``: posterior of the rows predicting exactly like P on the window, on every continuation."""
+    switch_bound_nats: float
+    """``-ln w(S | x_{<2t})``: the class-internal bound, ``kl_nats`` is always at most this."""
+    carriers: tuple[SwitchCarrier, ...]
+    """The rows of S with the largest posterior, with their share of the switch mass."""
+    switch_rows: int
+    """How many rows S has."""
+    unprecedented: bool
+    """Whether E holds at t and at no earlier step on the history."""
+    event_first_hold: int
+    """The first step at which E holds on the history (``<= t``)."""
+    bound_promised: bool
+    """Whether the theorem's hypotheses hold here: the construction in the class, E unprecedented at t, ``r >= 1``."""
+    held: bool
+    """``kl_nats <= bound_nats`` (a float tolerance of 1e-9 nats)."""
+    added_programs: tuple[str, ...]
+    """Programs added to the enumerated class, with their exact prior ``2^-len``."""
+    notes: tuple[str, ...]
+    """Plain statements of what the class lacked and what was added, and why the bound is not promised."""
+    observations: tuple[int, ...]
+    """``o_1 .. o_{t-1}``."""
+    actions: tuple[int, ...]
+    """``a_1 .. a_{t-1}``: the demonstrator's actions."""
+    class_rows: int
+    """Behaviour rows of the class (after the additions)."""
+    not_enumerated_mass: float
+    """Prior mass of the programs outside the class (lost at the first step, never renormalised)."""
+
+
+def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000) -> ClassConfig:
+    """The enumerated part of the class: plain programs of at most ``class_bits`` bits, MIX, and (if
+    ``switch_bits > 0``) every ``SWITCH(E', P', MIX)`` whose parts have at most ``switch_bits`` plain-code bits.
+    The horizon is set by :func:`switch_cost`."""
+    return ClassConfig(max_bits=class_bits, k=k, horizon=1, steps=steps, switch=switch_bits > 0,
+                       switch_max_bits=6 + 2 * switch_bits if switch_bits > 0 else None,
+                       switch_event_max_bits=switch_bits or None, switch_policy_max_bits=switch_bits or None,
+                       switch_plain_before=False, mix=True)
+
+
+def _plain(program: Plain | str, name: str) -> Plain:
+    """A plain program from text, with the argument named in the error (``ParseError`` keeps the position)."""
+    if isinstance(program, Plain):
+        return program
+    try:
+        expr = parse_expr(program)
+    except ParseError as exc:
+        raise ParseError(exc.text, exc.position, f"argument {name}: {exc.reason}") from None
+    if not isinstance(expr, Plain):
+        raise ValueError(f"argument {name}: must be a plain BF-8 program, got {program!r}")
+    return expr
+
+
+def _demonstrator_actions(observations: tuple[int, ...], actions: Sequence[int] | None,
+                          demonstrator: Plain | None, config: ClassConfig) -> tuple[int, ...]:
+    n = len(observations)
+    if actions is not None and demonstrator is not None:
+        raise ValueError("arguments actions and demonstrator: give at most one")
+    if actions is not None:
+        acts = tuple(int(a) for a in actions)
+        if len(acts) != n or any(not 0 <= a < config.k for a in acts):
+            raise ValueError(f"argument actions: need {n} actions (one per observation) in 0..{config.k - 1}, "
+                             f"got {list(acts)}")
+        return acts
+    if demonstrator is None:
+        return (0,) * n
+    codes = program_codes(dataclasses.replace(config, horizon=n + 1), np.array([(*observations, 0)]),
+                          demonstrator)[0, :n]
+    bad = np.flatnonzero(codes < 0)
+    if bad.size:
+        raise ValueError(f"argument demonstrator: {demonstrator} does not emit a definite action at step "
+                         f"{int(bad[0]) + 1} of the history (a '~' or a stopped run); give the actions instead")
+    return tuple(int(a) for a in codes)
+
+
+def _histories(observations: tuple[int, ...], k: int, horizon: int) -> list[tuple[int, ...]]:
+    continuations = k ** (horizon - 1)
+    if continuations > MAX_CONTINUATIONS:
+        raise ValueError(f"argument horizon: {horizon} steps mean {continuations:,} observation continuations "
+                         f"(K^(horizon-1)), limit {MAX_CONTINUATIONS:,}; lower the horizon")
+    return [observations + c for c in itertools.product(range(k), repeat=horizon - 1)]
+
+
+def _first_holds(codes: np.ndarray) -> np.ndarray:
+    """``(..., G)``: 1-based first step at which a detector's codes hold (a ``.`` of a non-zero value), 0 if never."""
+    holds = codes >= 1
+    return np.where(holds.any(axis=-1), holds.argmax(axis=-1) + 1, 0)
+
+
+def _shortest_plain(mc: ModelClass, match: np.ndarray) -> Plain | None:
+    """The shortest plain program among the rows where ``match`` is true (rows represented by a plain program)."""
+    plain_rows = mc.prior_by_kind()[:, KINDS.index("plain")] > 0
+    for i in np.flatnonzero(match & plain_rows)[np.argsort(mc.rep_bits[match & plain_rows], kind="stable")]:
+        try:
+            return parse(mc.rep_text[i])
+        except (ParseError, ValueError):
+            continue
+    return None
+
+
+def _policy_fn(codes: np.ndarray, mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
+    """P as a policy over interleaved histories, from its behaviour codes ``(G, H)`` on the class's histories."""
+    k = mc.config.k
+
+    def pi(history: tuple[int, ...]) -> np.ndarray:
+        s = len(history) // 2 + 1
+        code = int(codes[mc.history_index(list(history[1::2])), s - 1])
+        out = np.zeros(k)
+        if code == CODE_TILDE:
+            out[:] = 1.0 / k
+        elif code >= 0:
+            out[code] = 1.0
+        return out
+
+    return pi
+
+
+def _base_policy(mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
+    """``xi(. | h)`` as a policy; on a history the mixture gives probability 0 (``xi(h) = 0``, so the policy's KL on
+    that branch is already ``inf``) the conditional is undefined and is returned as all 0."""
+    imitator = BayesianImitator(mc)
+    zero = np.zeros(mc.config.k)
+
+    def beta(history: tuple[int, ...]) -> np.ndarray:
+        try:
+            return imitator(history)
+        except ValueError as exc:
+            if "probability 0" not in str(exc):
+                raise
+            return zero
+
+    return beta
+
+
+def switch_cost(
+    observations: Sequence[int],
+    event: Plain | str,
+    policy: Plain | str,
+    *,
+    horizon: int,
+    actions: Sequence[int] | None = None,
+    demonstrator: Plain | str | None = None,
+    class_config: ClassConfig | None = None,
+    shortest: bool = False,
+    carriers: int = 5,
+    add: bool = True,
+    mode: str = "policy",
+) -> SwitchCost:
+    """The Definition-2 KL of switching to ``policy`` at ``t = len(observations) + 1`` for ``horizon`` steps, and
+    the Theorem-1 bound ``[K(E) + K(P) + d] ln 2`` of ``SWITCH(event, policy, MIX)`` (module docstring).
+
+    ``observations``: ``o_1 .. o_{t-1}``; the demonstrator's actions are ``actions``, or those of the plain program
+    ``demonstrator`` on the observations, or all 0 (the default: a demonstrator that never plays anything else).
+    ``class_config``: the enumerated part of the class (its horizon is replaced; default :func:`default_class`).
+    ``shortest``: price E and P by the shortest plain programs of the class that switch at the same step on every
+    history and act like P on the window (the construction from them is added too); else by the given programs.
+    ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) is the only mode
+    of today's mixture engine, and any other value is refused naming the argument.
+    ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
+    which the result states, and the bound is not promised).
+    Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
+    event that has not held by t, and a window whose continuations exceed :data:`MAX_CONTINUATIONS`.
+    """
+    if mode != "policy":
+        raise ValueError(f"argument mode: {mode!r} is not available; the mixture engine reads programs in 'policy' "
+                         "mode only (programs emit actions, the observations are given)")
+    e_given, p_given = _plain(event, "event"), _plain(policy, "policy")
+    demo_prog = _plain(demonstrator, "demonstrator") if demonstrator is not None else None
+    if horizon < 1:
+        raise ValueError(f"argument horizon: must be >= 1, got {horizon}")
+    base = class_config or default_class()
+    obs = tuple(int(o) for o in observations)
+    if any(not 0 <= o < base.k for o in obs):
+        raise ValueError(f"argument observations: every symbol must be in 0..{base.k - 1}, got {list(obs)}")
+    t = len(obs) + 1
+    config = dataclasses.replace(base, horizon=t + horizon - 1)
+    histories = _histories(obs, config.k, horizon)
+    acts = _demonstrator_actions(obs, actions, demo_prog, config)
+    mc = build_class(config, observations=histories)
+    hist = mc.histories
+    e_first = _first_holds(program_codes(config, hist[:1], e_given))[0]
+    if e_first == 0 or e_first > t:
+        where = "never holds" if e_first == 0 else f"first holds at step {e_first}"
+        raise ValueError(f"argument event: {e_given} {where} on this history; it must hold by t = {t} (the step "
+                         "after the history), so give the observations up to its first hold")
+    p_codes = program_codes(config, hist, p_given)
+    window = slice(t - 1, config.horizon)
+    e_used, p_used = e_given, p_given
+    notes: list[str] = []
+    if shortest:
+        e_holds = _first_holds(mc.codes)  # (R, G)
+        e_short = _shortest_plain(mc, (e_holds == _first_holds(program_codes(config, hist, e_given))).all(axis=1))
+        p_short = _shortest_plain(mc, (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2)))
+        if e_short is not None and e_short.bits < e_given.bits:
+            e_used = e_short
+            notes.append(f"K(E) priced by the shortest equivalent event in the class: {e_short}")
+        if p_short is not None and p_short.bits < p_given.bits:
+            p_used = p_short
+            notes.append(f"K(P) priced by the shortest equivalent policy in the class: {p_short}")
+    construction = Switch(e_used, p_used, Mix())
+    wanted: list[Expr] = [e_given, p_given, Switch(e_given, p_given, Mix()), construction]
+    if demo_prog is not None:
+        wanted.append(demo_prog)
+    if not config.mix and add:
+        wanted.insert(0, Mix())
+        notes.append("MIX was not in the class: added, since the construction copies the mixture before E")
+    mc, added = add_programs(mc, wanted) if add else (mc, ())
+    if added:
+        notes.append("added with their exact prior 2^-len: " + ", ".join(str(e) for e in added))
+    # Posterior after the demonstrator's history.
+    state = OnlineMixture(mc)
+    for s, (a, o) in enumerate(zip(acts, obs, strict=True)):
+        try:
+            state.update(a, o)
+        except ValueError as exc:
+            raise ValueError(f"argument actions: the class cannot explain the demonstrator's action {a} at step "
+                             f"{s + 1} ({exc})") from None
+    post = state.posterior()
+    log_ratio = state.log_likelihood_ratio()
+    nu_codes = program_codes(config, hist, construction)
+    nu_rows = np.flatnonzero((mc.codes == nu_codes[None]).all(axis=(1, 2)))
+    present = bool(nu_rows.size) and (add or in_class(config, construction))
+    ratio = float(math.exp(log_ratio[nu_rows[0]])) if present else 0.0
+    if not present:
+        notes.append(f"missing: {construction} is not in the class (nothing was added), so no model of the class "
+                     "copies the mixture until E and then acts like P; the bound is not promised")
+    in_s = (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2))
+    mass = float(post[in_s].sum())
+    order = np.flatnonzero(in_s)[np.argsort(-post[in_s], kind="stable")][:carriers]
+    kinds = mc.prior_by_kind().argmax(axis=1)
+    top = tuple(SwitchCarrier(mc.rep_text[i], int(mc.rep_bits[i]), KINDS[int(kinds[i])], float(post[i]),
+                              float(post[i] / mass) if mass > 0 else 0.0) for i in order)
+    demo = tuple(x for a, o in zip(acts, obs, strict=True) for x in (a, o))
+    kl = tree_kl(_policy_fn(p_codes, mc), _base_policy(mc), n_actions=config.k,
+                 n_observations=config.k, horizon=horizon, history=demo)
+    bits = expr_bits(construction)
+    d_bits = bits - e_used.bits - p_used.bits
+    bound = bits * LN2
+    unprecedented = bool(e_first == t)
+    promised = present and unprecedented and ratio >= 1 - 1e-12
+    if not unprecedented:
+        notes.append(f"E is precedented: it first held at step {e_first} < t = {t}; the bound is not promised")
+    elif present and ratio < 1 - 1e-12:
+        notes.append(f"the posterior ratio of the construction is {ratio:.4g} < 1: the bound is not promised")
+    if (p_codes[:, window] <= CODE_LOST_BASE).any():
+        notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
+    kl_value = float(kl.value)
+    return SwitchCost(
+        mode=mode, t=t, horizon=horizon, event=str(e_used), policy=str(p_used), construction=str(construction),
+        kl_nats=kl_value, worst_observations=tuple(int(o) for o in (kl.maximiser or ())),
+        event_bits=e_used.bits, policy_bits=p_used.bits, d_bits=d_bits, bound_nats=bound,
+        posterior_ratio=ratio, construction_bound_nats=bound - math.log(ratio) if ratio > 0 else math.inf,
+        switch_mass=mass, switch_bound_nats=-math.log(mass) if mass > 0 else math.inf, carriers=top,
+        switch_rows=int(in_s.sum()), unprecedented=unprecedented, event_first_hold=int(e_first),
+        bound_promised=promised, held=kl_value <= bound + 1e-9, added_programs=tuple(str(e) for e in added),
+        notes=tuple(notes), observations=obs, actions=acts, class_rows=mc.rows,
+        not_enumerated_mass=float(mc.not_enumerated_mass()),
+    )

@@ -1,0 +1,97 @@
+"""``aitheory kl``: JSON with the KL beside the bound, a one-line summary, sweeps as run folders, bad input exit 2;
+and ``aitheory mixture predict`` refusing an oversized class before enumerating."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from aitheory.cli import main
+
+ONE_LINER = ["kl", "--history", "0000000001", "--event", "+[,.+]]", "--policy", "+[.]]", "--horizon", "3"]
+
+
+def test_one_liner_prints_the_kl_and_the_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(ONE_LINER) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    for key in ("kl_nats", "bound_nats", "event_bits", "policy_bits", "d_bits", "unprecedented",
+                "worst_observations", "posterior_ratio", "switch_mass", "carriers"):
+        assert key in out
+    assert out["kl_nats"] <= out["bound_nats"]
+    assert (out["event_bits"], out["policy_bits"], out["d_bits"]) == (21, 15, 6)
+    assert out["bound_nats"] == pytest.approx(42 * math.log(2))
+    assert out["unprecedented"] is True and len(out["worst_observations"]) == 2
+    assert captured.err.count("\n") == 1 and captured.err.startswith("KL ")
+
+
+def test_event_longer_than_64_bits(capsys: pytest.CaptureFixture[str]) -> None:
+    event = "><" * 11 + "+[,.+]]"
+    argv = [*ONE_LINER]
+    argv[argv.index("+[,.+]]")] = event
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["event_bits"] == 87 and out["kl_nats"] <= out["bound_nats"]
+    assert event in out["added_programs"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("--event", "+[,.+]"), "--event: cannot parse '+[,.+]' at position 6"),
+        (("--policy", "+[.]]x"), "--policy: cannot parse"),
+        (("--history", "0020"), "--history: symbol 3"),
+        (("--history", "0000"), "--event: +[,.+]] never holds"),
+        (("--horizon", "30"), "--horizon: 30 steps"),
+        (("--horizon", "3 --switch-bits 36"), "--switch-bits: must be a multiple of 3"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(change: tuple[str, str], message: str,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*ONE_LINER]
+    argv[argv.index(change[0]) + 1 : argv.index(change[0]) + 2] = change[1].split(" ")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_sweep_writes_a_run_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = tmp_path / "pairs.txt"
+    sweep.write_text("# event policy\n- -\n><+[,.+]] -\n><><+[,.+]] +[.]]\n", encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["kl", "--history", "001", "--event", "+[,.+]]", "--policy", "+[.]]", "--horizon", "2",
+                 "--sweep", str(sweep), "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["points"] == 3 and summary["held"] is True
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 4 and rows[0].startswith("line,event,policy,event_bits")
+    assert (out / "config.json").exists()
+    assert summary["figures"] == ["kl_vs_bits"] and (out / "kl_vs_bits.png").exists()
+    control = summary["controls"]["no_construction"]
+    assert set(control) >= {"kl_nats", "bound_nats", "held"} and control["line"] == 2
+    assert json.loads(capsys.readouterr().out)["run_folder"] == str(out)
+
+
+def test_sweep_bad_line_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sweep = tmp_path / "pairs.txt"
+    sweep.write_text("+[,.+]] +[.]]\n+[,.+]] +[.\n", encoding="utf-8")
+    assert main(["kl", "--history", "001", "--sweep", str(sweep), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "line 2" in err and "position" in err and err.count("\n") == 1
+    assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_mixture_predict_refuses_oversized_switch_parts(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    import aitheory.mixture
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the class was built: the size was not refused first")
+
+    monkeypatch.setattr(aitheory.mixture, "build_class", never)  # refused from the estimate, nothing enumerated
+    assert main(["mixture", "predict", "--max-bits", "24", "--switch-max-bits", "42", "--actions", "1111"]) == 2
+    err = capsys.readouterr().err
+    assert "--switch-max-bits" in err and "182,944,367" in err and err.count("\n") == 1
