@@ -108,7 +108,7 @@ class Config:
     """SWITCH policies P of at most this many plain-code bits are in the class."""
     switch_steps: int = 3
     """m - t + 1: the switch policy plays 1 for this many steps; Definition 2 maximises over the observations."""
-    patterns: tuple[str, ...] = ("1", "11", "10", "1000")
+    patterns: tuple[str, ...] = ("1", "11", "10", "100100")
     """Novel observation patterns of the pattern worlds (KL against K(E)): zeros, then the pattern, then the switch."""
     pattern_k: int = 56
     """Demonstrator steps k in the pattern worlds (large, so that random-action programs are priced out)."""
@@ -118,6 +118,9 @@ class Config:
     """In the precedented world the observation 1 recurs every this many steps."""
     converged_nats: float = 0.05
     """A point's KL has converged in the class size if it moved by at most this between the two largest sizes."""
+    converged_slope: float = 0.05
+    """The KL-against-K(E) slope has converged if, on the same event lengths, it moved by at most this (nats/bit)
+    between the two largest class sizes."""
     alpha: float = 0.01
     """Top-set threshold of the pessimistic imitator."""
     budgets: tuple[float, ...] = (10.0, 20.0, 30.0)
@@ -247,8 +250,9 @@ def event_times(histories: np.ndarray, horizon: int, max_bits: int, steps: int =
             for g in range(1, n_hist):
                 first[again, g] = first_hold_times(sub, None, 2, horizon, histories[g], steps).first
         programs += codes.shape[0]
-        uniq, at, count = np.unique(first, axis=0, return_index=True, return_counts=True)
-        for vec, i, c in zip(uniq, at, count, strict=True):
+        _, at, count = np.unique(_vector_keys(first, horizon), return_index=True, return_counts=True)
+        for i, c in zip(at, count, strict=True):
+            vec = first[i]
             entry = table.setdefault(vec.tobytes(), [vec.copy(), np.zeros(width, np.int64), block.start + int(i)])
             entry[1][block.n_tokens - 1] += int(c)
     entries = list(table.values())
@@ -258,6 +262,16 @@ def event_times(histories: np.ndarray, horizon: int, max_bits: int, steps: int =
         counts=np.array([e[1] for e in entries], dtype=np.int64).reshape(-1, width),
         shortest=np.array([e[2] for e in entries], dtype=np.int64), programs=programs, rerun=rerun,
     )
+
+
+def _vector_keys(first: np.ndarray, horizon: int) -> np.ndarray:
+    """One int64 per row of ``first`` (values 0..horizon), equal iff the rows are equal (a 1-D sort is far
+    cheaper than ``np.unique(axis=0)``); rows packed as bytes where the base-(horizon+1) number would overflow."""
+    base = horizon + 1
+    if first.shape[1] * math.log2(base) < 62:
+        return first @ (base ** np.arange(first.shape[1], dtype=np.int64))
+    _, inverse = np.unique(first, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
 
 
 def detector_first_holds(observations: tuple[int, ...], max_bits: int, steps: int = 1000) -> np.ndarray:
@@ -581,19 +595,23 @@ def _measure(config: Config, show_progress: bool) -> _Measured:
     sizes: list[SwitchCost] = []
     no_mix: list[SwitchCost] = []
     no_event: SwitchCost | None = None
-    done: dict[tuple[tuple[int, ...], int], SwitchCost] = {}
+    done: dict[tuple[tuple[int, ...], int, int], SwitchCost] = {}
+    built: dict[tuple[tuple[int, ...], int], PointClass] = {}
     enumerated = rerun = 0
     for world, obs, t in progress(points, desc="theorem1", unit="point", disable=not show_progress):
         study = world.startswith("pattern") or (world, t - 1) in studied
         main_cap = max(config.class_sizes) if world.startswith("pattern") else config.event_max_bits
-        if (obs, t) in done:
-            costs.append(dataclasses.replace(done[obs, t], world=world))
+        if (obs, t, main_cap) in done:
+            costs.append(dataclasses.replace(done[obs, t, main_cap], world=world))
             continue
-        point = point_class(config, obs, t, config.largest_cap if study else main_cap)
+        cap_needed = config.largest_cap if study else main_cap
+        point = built.get((obs, t))
+        if point is None or point.events.max_bits < cap_needed:
+            point = built[obs, t] = point_class(config, obs, t, cap_needed)
         enumerated += point.events.programs
         rerun += point.events.rerun
         cost = switch_cost(config, world, obs, t, policy, point, main_cap)
-        done[obs, t] = cost
+        done[obs, t, main_cap] = cost
         costs.append(cost)
         if study:
             sizes += [switch_cost(config, world, obs, t, policy, point, cap, extras=False)
@@ -623,8 +641,11 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     verdict = (f"novel event: KL to switch <= {_fmt(summary['max_kl_novel'])} nats for every k in "
                f"{list(config.k_grid)} (bound {_fmt(summary['novel_bound'])} = {_fmt(summary['novel_bound_bits'])} "
                f"bits x ln 2, d = {summary['d_bits']} bits measured from the construction in the class); "
-               f"KL against K(E) at class size {max(config.class_sizes)}: slope {_fmt(slope)} nats/bit on "
-               f"{summary['slope_points']} converged lengths {summary['slope_event_bits']} (ln 2 = {LN2:.3f}); "
+               f"KL against K(E) at class size {max(config.class_sizes)}: slope {_fmt(slope)} nats/bit on the "
+               f"lengths {summary['slope_event_bits']} "
+               f"({'converged' if summary['slope_converged'] else 'NOT converged'}: moved "
+               f"{_fmt(summary['slope_change_nats_per_bit'])} from the next smaller class; ln 2 = {LN2:.3f}); "
+               f"K(E) of the patterns {summary['event_lengths']}; "
                f"against nu_alpha: >= {_fmt(pess)} nats where the demonstrator is in the top set; "
                f"{controls_verdict(controls)}")
     return CheckResult(
@@ -696,6 +717,25 @@ def _class_size_study(config: Config, sizes: list[SwitchCost]) -> dict[str, Any]
     return out
 
 
+def _slopes_by_class_size(sizes: list[SwitchCost]) -> dict[int, dict[str, Any]]:
+    """Per class size c (from the second smallest on): the least-squares slope (nats/bit) of the pattern worlds' KL
+    against K(E), over the event lengths already in the class of the next smaller size, at c and at that size,
+    so that the two slopes are fitted on the same points and their difference says whether the slope converged."""
+    pts = [c for c in sizes if c.world.startswith("pattern")]
+    caps = sorted({c.event_cap for c in pts})
+    out: dict[int, dict[str, Any]] = {}
+    for prev, cap in itertools.pairwise(caps):
+        worlds = {c.world for c in pts if c.event_cap == prev and math.isfinite(c.event_bits)}
+        at = {c2: sorted((c for c in pts if c.event_cap == c2 and c.world in worlds), key=lambda c: c.event_bits)
+              for c2 in (prev, cap)}
+        xs = np.array([c.event_bits for c in at[cap]])
+        out[cap] = {"event_bits": [int(x) for x in xs], "slope": _slope(xs, np.array([c.kl_bayes for c in at[cap]])),
+                    "slope_at_previous_size": _slope(np.array([c.event_bits for c in at[prev]]),
+                                                     np.array([c.kl_bayes for c in at[prev]])),
+                    "previous_size": prev}
+    return out
+
+
 def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) -> tuple[dict[str, Any],
                                                                                       tuple[Control, ...]]:
     costs = m.costs
@@ -730,8 +770,12 @@ def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) ->
     points_per_reading = {r: sum(c.demonstrator_in_top_set[r] for c in costs) for r in ("absolute", "prior_relative")}
     study = _class_size_study(config, m.sizes)
     patterns = [c for c in costs if c.world.startswith("pattern")]
-    converged = [c for c in patterns if study[c.world]["converged"] and math.isfinite(c.event_bits)]
-    slope = _slope(np.array([c.event_bits for c in converged]), np.array([c.kl_bayes for c in converged]))
+    slopes = _slopes_by_class_size(m.sizes)
+    caps = sorted(slopes)
+    slope = slopes[caps[-1]]["slope"] if caps else math.nan
+    slope_lengths = slopes[caps[-1]]["event_bits"] if caps else []
+    slope_change = abs(slope - slopes[caps[-2]]["slope"]) if len(caps) >= 2 else math.inf
+    slope_converged = bool(slope_change <= config.converged_slope)
     finite = [c for c in costs if math.isfinite(c.bound)]
     ratios_sharp = [c.kl_bayes / c.bound for c in finite]
     ratios_printed = [c.kl_bayes / (c.bound / LN2 / LN2) for c in finite]
@@ -755,10 +799,11 @@ def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) ->
         "kl_vs_event_bits": {c.world: {"event_bits": c.event_bits, "event": c.event, "kl": c.kl_bayes,
                                        "bound": c.bound, "converged": study[c.world]["converged"]}
                              for c in patterns},
-        "event_lengths": sorted({c.event_bits for c in patterns if math.isfinite(c.event_bits)}),
+        "event_lengths": sorted({int(c.event_bits) for c in patterns if math.isfinite(c.event_bits)}),
         "class_size_study": study,
-        "slope_nats_per_bit": slope, "slope_points": len(converged),
-        "slope_event_bits": sorted({int(c.event_bits) for c in converged}), "ln2": LN2,
+        "slope_nats_per_bit": slope, "slope_event_bits": slope_lengths, "slope_change_nats_per_bit": slope_change,
+        "slope_converged": slope_converged, "slope_by_class_size": slopes,
+        "levels_converged": [w for w, row in study.items() if row["converged"]], "ln2": LN2,
         "slope_novel_nats_per_k": _slope(np.array([c.k for c in novel], float), np.array([c.kl_bayes for c in novel])),
         "slope_precedented_nats_per_k": _slope(np.array([c.k for c in prec], float),
                                                np.array([c.kl_bayes for c in prec])),
@@ -829,7 +874,8 @@ def _plot(m: _Measured, summary: dict[str, Any], out: Path) -> tuple[str, ...]:
     ax.set_xlabel("K(E): bits of the shortest event unprecedented at t")
     ax.set_ylabel("KL needed (nats)")
     ax.set_title(f"Theorem 1, novel patterns after k={top[0].k if top else 0}: slope "
-                 f"{_fmt(summary['slope_nats_per_bit'])} nats/bit on the converged lengths "
+                 f"{_fmt(summary['slope_nats_per_bit'])} nats/bit "
+                 f"({'converged' if summary['slope_converged'] else 'not converged'} in the class size) on "
                  f"{summary['slope_event_bits']} (ln 2 = {LN2:.3f})", fontsize=8)
     ax.legend(fontsize=7)
     save_figure(fig, out / names[0])
