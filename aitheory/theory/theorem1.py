@@ -601,17 +601,15 @@ def _measure(config: Config, show_progress: bool) -> _Measured:
     for world, obs, t in progress(points, desc="theorem1", unit="point", disable=not show_progress):
         study = world.startswith("pattern") or (world, t - 1) in studied
         main_cap = max(config.class_sizes) if world.startswith("pattern") else config.event_max_bits
-        if (obs, t, main_cap) in done:
-            costs.append(dataclasses.replace(done[obs, t, main_cap], world=world))
-            continue
         cap_needed = config.largest_cap if study else main_cap
         point = built.get((obs, t))
         if point is None or point.events.max_bits < cap_needed:
             point = built[obs, t] = point_class(config, obs, t, cap_needed)
-        enumerated += point.events.programs
-        rerun += point.events.rerun
-        cost = switch_cost(config, world, obs, t, policy, point, main_cap)
-        done[obs, t, main_cap] = cost
+            enumerated += point.events.programs
+            rerun += point.events.rerun
+        if (obs, t, main_cap) not in done:  # the same history in two worlds is measured once
+            done[obs, t, main_cap] = switch_cost(config, world, obs, t, policy, point, main_cap)
+        cost = dataclasses.replace(done[obs, t, main_cap], world=world)
         costs.append(cost)
         if study:
             sizes += [switch_cost(config, world, obs, t, policy, point, cap, extras=False)
@@ -774,7 +772,7 @@ def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) ->
     caps = sorted(slopes)
     slope = slopes[caps[-1]]["slope"] if caps else math.nan
     slope_lengths = slopes[caps[-1]]["event_bits"] if caps else []
-    slope_change = abs(slope - slopes[caps[-2]]["slope"]) if len(caps) >= 2 else math.inf
+    slope_change = abs(slope - slopes[caps[-1]]["slope_at_previous_size"]) if caps else math.inf
     slope_converged = bool(slope_change <= config.converged_slope)
     finite = [c for c in costs if math.isfinite(c.bound)]
     ratios_sharp = [c.kl_bayes / c.bound for c in finite]
