@@ -108,6 +108,7 @@ def test_no_event_under_the_cap_is_not_held(tmp_path: Path) -> None:
                                  patterns=("1",), pattern_k=8, k_grid=(8,), budgets=())
     out = _measured(config, tmp_path)
     assert out["novel_bound"] == math.inf and out["claim"] is False and out["held"] is False
+    assert not any(out["controls"].values())  # no control holds against an infinite bound either
     assert out["d_bits"] is None or out["novel_event_bits"] == math.inf
 
 
