@@ -114,15 +114,19 @@ def test_added_programs_have_exact_prior_mass() -> None:
     assert grown.prior()[-2] == 2.0**-88
 
 
+def _theorem1_small() -> theorem1.Config:
+    return dataclasses.replace(theorem1.Config.quick(), switch_steps=2, k_grid=(1, 3, 5), period=2, budgets=())
+
+
 def _theorem1_points() -> list[tuple[str, tuple[int, ...], int]]:
-    config = theorem1.Config.quick()
+    config = _theorem1_small()
     return [p for p in theorem1._worlds(config) if p[0] in ("novel", "precedented") and p[2] <= 6]
 
 
 @pytest.mark.parametrize(("world", "obs", "t"), _theorem1_points())
 def test_reproduces_theorem1_on_its_worlds(world: str, obs: tuple[int, ...], t: int) -> None:
-    config = dataclasses.replace(theorem1.Config.quick(), budgets=())
-    theirs = theorem1.switch_cost(config, world, obs, t, event_bits=math.nan)
+    config = _theorem1_small()
+    theirs = theorem1.switch_cost(config, world, obs, t, "+[.]]")
     ours = switch_cost(obs[: t - 1], "+[,.+]]", "+[.]]", horizon=config.switch_steps,
                        class_config=config.class_config(1))
     assert ours.added_programs == ()  # the check's class already holds E, P and the construction

@@ -8,39 +8,55 @@ r"""Theorem 1 (little constraint in novel situations), checked on the enumerated
 ``KL_{x_{<2t},m}(pi* || xi) <= -ln w(nu* | x_{<2t}) <= len(nu*) ln 2 = [K(E) + K(pi*) + d] ln 2``,
 
 with no dependence on k, the amount of demonstrator data. (Some transcriptions print ``/ log 2`` instead of
-``* ln 2``; both are reported.) In BF-8's full grammar ``len(SWITCH E P MIX) = 2 + (1 + 3n_E) + (1 + 3n_P) + 2``,
-so the construction costs ``d = 6`` bits beyond the plain-code lengths ``K(E) = 3 n_E`` and ``K(P) = 3 n_P``;
-:func:`run` measures d from the class rather than assuming it.
+``* ln 2``; both are reported.) d is measured from the construction actually in the class:
+``d = len(SWITCH(E, P, MIX)) - K(E) - K(P)`` with :func:`aitheory.dsl.expr_bits` (6 bits in BF-8's full grammar),
+and is undefined (``None``, bound ``inf``) when the class has no such construction.
 
-**How it is checked.** A demonstrator that never takes the action 1 (it always plays 0); a utility that rewards
-the action 1; pi* = "play 1 from t on" (the switch). The class: every plain program up to ``max_bits`` and every
-``SWITCH E P MIX`` with ``3 n_E <= event_max_bits`` and ``3 n_P <= policy_max_bits`` (so the constructions are in
-the enumerated class), and MIX. For each world, the class is built on the demonstrator history plus every
-observation continuation, and ``KL_{x_{<2t},m}(pi* || xi)`` is computed exactly per Definition 2 (the maximum over
-open-loop observation sequences o_t .. o_{m-1}) with :func:`aitheory.measures.tree_kl` and the Bayesian imitator.
+**The class, streamed.** Every plain program up to ``max_bits``, MIX, and every ``SWITCH E P MIX`` with
+``3 n_E <= event bits`` and ``3 n_P <= policy_max_bits``. An event enters a SWITCH only through its first-hold
+vector ``tau = (tau_1 .. tau_G)`` on the G histories of a point (step ``s`` of history g uses P's code iff
+``s >= tau_g``), so the detectors are run block by block (:func:`event_times`, with
+:func:`aitheory.dsl.events.first_hold_times`; as Proposition 2 streams them) and only the histogram
+``tau -> number of detectors of each length`` is kept. The SWITCH rows are then ``tau x (P's behaviour)`` with
+prior ``2^-4 * W_E(tau) * W_P``, where ``W_E(tau) = sum_n c_n(tau) 2^-(1+3n)`` and ``W_P`` is the plain prior of P's
+behaviour row, exactly as :func:`aitheory.mixture.build_class` would give them (a test compares both, integer by
+integer). One histogram at the largest cap gives the class at every smaller cap (its columns), which is how the
+class-size study (``class_sizes``) costs one enumeration per point.
 
-Three worlds:
+**How it is checked.** A demonstrator that never takes the action 1 (it always plays 0); pi* = "play 1 from t on"
+for ``switch_steps`` steps. For each world the class is built on the demonstrator history plus every observation
+continuation, and ``KL_{x_{<2t},m}(pi* || xi)`` is computed exactly per Definition 2 (the maximum over open-loop
+observation sequences o_t .. o_{m-1}) with :func:`aitheory.measures.tree_kl` and the Bayesian imitator. K(E) at a
+point is the length of the shortest detector unprecedented at t (first holding at t) under the class's cap,
+``inf`` if none.
 
-* **pattern** (KL against the length of E): observations 0, then a novel pattern ending at step k, then the
-  switch at t = k + 1; K(E) is the length of the shortest detector first holding at t (searched over every
-  detector up to ``event_max_bits``). k is large, so that programs emitting random actions (whose posterior halves
-  with every demonstrator step) are priced out and the event route is the cheapest.
-* **novel** (KL against k, unprecedented): observations 0 for k steps, then a novel 1; the event "the last
-  observation was 1" is unprecedented at t = k + 2.
-* **precedented** (KL against k, precedented): the observation 1 recurs every ``period`` steps and the
-  demonstrator was seen not switching; the agent switches right after the occurrence at k + 1.
+Worlds:
 
-Against the pessimistic imitator (Definition 4, both top-set readings) the same switch costs infinite KL.
-For each budget in ``budgets`` the Definition-2 KL-constrained optimal agent (``aitheory.planning``) is solved
-against xi and against nu_alpha-deferring-to-the-demonstrator, and its value (the expected fraction of bad
-actions over the switch steps) is reported against k.
+* **pattern** (KL against K(E)): observations 0, then a novel pattern ending at step k, then the switch at
+  t = k + 1; measured at every class size of ``class_sizes`` (the KL against K(E) is fitted only on the points
+  whose KL changed by at most ``converged_nats`` between the two largest class sizes that contain their event).
+* **novel** (KL against k, unprecedented): observations 0 for k - 1 steps, then a novel 1.
+* **precedented** (KL against k): the observation 1 recurs every ``period`` steps and the demonstrator was seen
+  not switching after it.
 
-``held``: in every world and at every point, the measured KL is at most the class-internal telescoping bound
-``-ln w(S | x_{<2t})`` (S: the programs that predict pi*'s actions with probability 1; an identity-backed bound,
-so a failure means a wrong computation), and at most ``len(nu*) ln 2`` for the shortest such program with
-``w(nu* | x_{<2t}) >= w(nu*)``; in the *novel* world every KL is at most one k-independent bound; and wherever
-the demonstrator is in the top set, the KL against the pessimistic imitator is infinite and the budgeted agent's
-value against it is 0.
+``claim held``: at every point an event is unprecedented under the cap (finite K(E)) and the construction is in
+the class (finite d), and the measured KL is at most ``[K(E) + K(pi*) + d] ln 2`` for the shortest such event, at
+most the class-internal telescoping bound ``-ln w(S | x_{<2t})`` (S: the rows predicting pi*'s actions with
+probability 1), and at most ``len(nu) ln 2`` for the shortest such row with ``w(nu | x_{<2t}) >= w(nu)``; in the
+*novel* world every KL is at most one k-independent bound; and wherever the demonstrator is in the top set, the KL
+against the pessimistic imitator (Definition 4, both readings) is infinite and the budgeted agent's value against
+it is 0.
+
+**Negative controls** (:class:`aitheory.theory.common.Control`; each must fail, ``held = False``):
+
+* ``precedented``: the novel world's event in the precedented world, where it held every ``period`` steps (the
+  hypothesis "unprecedented" is false): the largest KL there is asserted to be at most that event's bound.
+* ``no_event``: the novel world at the largest k with events capped below the novel event, so that no event is
+  unprecedented under the cap: the bound is ``inf``, which is *not held* (an infinite bound certifies nothing).
+* ``no_mix``: the novel world at the largest k in a class with neither MIX nor SWITCH (no copy-the-mixture model):
+  its KL against the claim's bound, and its growth with k.
+
+``held = claim held and every control failed`` (:func:`aitheory.theory.common.held_with_controls`).
 """
 
 from __future__ import annotations
@@ -49,44 +65,53 @@ import dataclasses
 import itertools
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from aitheory.dsl import blocks, enumerate_block, run_batch
+from aitheory.dsl import Mix, Plain, Switch, blocks, enumerate_block, expr_bits, index_bits, program_at, run_batch
+from aitheory.dsl.behaviour import group_rows
 from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.dsl.events import first_hold_times
 from aitheory.dsl.reference import MAX_STEPS
 from aitheory.imitators import BayesianImitator, PessimisticImitator, top_set_mask
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
+from aitheory.mixture.classes import CODE_MIX, KINDS, in_class
 from aitheory.progress import progress
 from aitheory.results import RunFolder
-from aitheory.theory.common import CheckResult
+from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
 
-__all__ = ["NAME", "STATEMENT", "Config", "SwitchCost", "detector_first_holds", "run", "switch_cost"]
+__all__ = ["NAME", "STATEMENT", "Config", "EventTimes", "PointClass", "SwitchCost", "detector_first_holds",
+           "event_times", "run", "switch_cost"]
 
 NAME = "theorem1"
 STATEMENT = ("Theorem 1: after an event unprecedented at t, switching to a new policy costs KL <= "
              "[K(E) + K(pi*) + d] ln 2 nats against the Bayesian imitator, whatever the amount of data k")
 LN2 = math.log(2)
+_TOL = 1e-9
 
 
 @dataclass(frozen=True)
 class Config:
-    """Theorem 1's check (see the module docstring for the worlds)."""
+    """Theorem 1's check (see the module docstring for the worlds and the controls)."""
 
     max_bits: int = 24
     """Plain programs of at most this many bits (3 per token) are in the class."""
-    event_max_bits: int = 24
-    """SWITCH events E of at most this many plain-code bits are in the class (and searched as detectors)."""
+    event_max_bits: int = 27
+    """SWITCH events E of at most this many plain-code bits are in the class of the novel and precedented worlds
+    (and K(E) is searched up to it)."""
+    class_sizes: tuple[int, ...] = (24, 27, 30)
+    """Event caps (bits) of the class-size study: every pattern point, and the novel and precedented worlds at the
+    largest k, are measured at each; the KL against K(E) is reported at the largest."""
     policy_max_bits: int = 15
     """SWITCH policies P of at most this many plain-code bits are in the class."""
     switch_steps: int = 3
     """m - t + 1: the switch policy plays 1 for this many steps; Definition 2 maximises over the observations."""
-    patterns: tuple[str, ...] = ("1", "11", "1001")
+    patterns: tuple[str, ...] = ("1", "11", "10", "100100")
     """Novel observation patterns of the pattern worlds (KL against K(E)): zeros, then the pattern, then the switch."""
     pattern_k: int = 56
     """Demonstrator steps k in the pattern worlds (large, so that random-action programs are priced out)."""
@@ -94,6 +119,11 @@ class Config:
     """Numbers of demonstrator steps k of the novel and precedented worlds."""
     period: int = 3
     """In the precedented world the observation 1 recurs every this many steps."""
+    converged_nats: float = 0.05
+    """A point's KL has converged in the class size if it moved by at most this between the two largest sizes."""
+    converged_slope: float = 0.05
+    """The KL-against-K(E) slope has converged if, on the same event lengths, it moved by at most this (nats/bit)
+    between the two largest class sizes."""
     alpha: float = 0.01
     """Top-set threshold of the pessimistic imitator."""
     budgets: tuple[float, ...] = (10.0, 20.0, 30.0)
@@ -112,8 +142,14 @@ class Config:
             raise ValueError(f"argument k_grid: needs k >= 1, got {self.k_grid}")
         if self.period < 1:
             raise ValueError(f"argument period: must be >= 1, got {self.period}")
-        if self.event_max_bits % 3 or self.policy_max_bits % 3:
-            raise ValueError("arguments event_max_bits and policy_max_bits: must be multiples of 3 (bits per token)")
+        caps = (self.event_max_bits, self.policy_max_bits, *self.class_sizes)
+        if any(c % 3 or c < 3 for c in caps):
+            raise ValueError("arguments event_max_bits, policy_max_bits and class_sizes: must be positive multiples "
+                             f"of 3 (bits per token), got {caps}")
+        if not self.class_sizes or max(self.class_sizes) > 36:
+            raise ValueError(f"argument class_sizes: needs caps of at most 36 bits, got {self.class_sizes}")
+        if self.converged_nats < 0:
+            raise ValueError(f"argument converged_nats: must be >= 0, got {self.converged_nats}")
         for name in ("max_bits", "event_max_bits", "policy_max_bits"):
             check_enumeration_size(getattr(self, name), name)  # range and size, before anything is allocated
         if not (math.isfinite(self.alpha) and 0 < self.alpha <= 1):
@@ -130,16 +166,231 @@ class Config:
 
     @classmethod
     def quick(cls) -> Config:
-        return cls(max_bits=21, event_max_bits=21, policy_max_bits=15, switch_steps=2, patterns=("1", "11"),
-                   pattern_k=8, k_grid=(1, 3, 5), period=2, budgets=(2.0, 8.0))
+        return cls(max_bits=21, event_max_bits=21, class_sizes=(21, 24), policy_max_bits=15, switch_steps=3,
+                   patterns=("1", "11"), pattern_k=56, k_grid=(8, 64), period=3, budgets=(10.0,))
 
-    def class_config(self, horizon: int) -> ClassConfig:
+    @property
+    def largest_cap(self) -> int:
+        """The largest event cap any point is measured at."""
+        return max(self.event_max_bits, *self.class_sizes)
+
+    def class_config(self, horizon: int, event_bits: int | None = None, copy_mixture: bool = True) -> ClassConfig:
+        """The class's configuration: SWITCH events up to ``event_bits`` (default ``event_max_bits``); with
+        ``copy_mixture=False`` neither MIX nor SWITCH (the ``no_mix`` control)."""
+        cap = self.event_max_bits if event_bits is None else event_bits
+        if not copy_mixture:
+            return ClassConfig(max_bits=self.max_bits, k=2, horizon=horizon, steps=self.steps, switch=False,
+                               mix=False)
         return ClassConfig(
             max_bits=self.max_bits, k=2, horizon=horizon, steps=self.steps, switch=True,
-            switch_max_bits=6 + self.event_max_bits + self.policy_max_bits,
-            switch_event_max_bits=self.event_max_bits, switch_policy_max_bits=self.policy_max_bits,
+            switch_max_bits=6 + cap + self.policy_max_bits,
+            switch_event_max_bits=cap, switch_policy_max_bits=self.policy_max_bits,
             switch_plain_before=False, mix=True,
         )
+
+
+# -- the events, streamed ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventTimes:
+    """The first-hold vectors of every detector up to ``max_bits`` on G histories, as a histogram.
+
+    ``taus (U, G) int64``: distinct vectors of 1-based first-hold times (0: not within ``horizon`` steps);
+    ``counts (U, max_bits // 3) int64``: how many detectors of n tokens have that vector (column n - 1);
+    ``shortest (U,)``: canonical index of the first (so shortest) detector with that vector.
+    """
+
+    horizon: int
+    max_bits: int
+    taus: np.ndarray
+    counts: np.ndarray
+    shortest: np.ndarray
+    programs: int
+    """Detectors enumerated."""
+    rerun: int
+    """Detectors run again on the other histories (those that read an observation past the common prefix)."""
+
+    def shortest_bits(self) -> np.ndarray:
+        """``(U,)``: plain-code length of the shortest detector of each vector."""
+        return index_bits(self.shortest) if len(self.shortest) else np.zeros(0, dtype=np.int64)
+
+    def event_at(self, t: int, cap: int) -> tuple[float, str]:
+        """K(E) and its text: the shortest detector of at most ``cap`` bits first holding at t (on history 0,
+        and so on every history when t is within their common prefix); ``(inf, "")`` if none."""
+        bits = self.shortest_bits()
+        hit = np.flatnonzero((self.taus[:, 0] == t) & (bits <= cap))
+        if hit.size == 0:
+            return math.inf, ""
+        best = hit[np.argmin(bits[hit])]
+        return float(bits[best]), program_at(int(self.shortest[best]))
+
+    def weights(self, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(taus, W, bits)`` of the vectors with a detector of at most ``cap`` bits: ``W`` the full-grammar prior
+        ``sum_n c_n 2^-(1+3n)`` in integer units of ``2^-(cap+1)``, ``bits`` the shortest detector's plain length."""
+        n = np.arange(1, min(cap // 3, self.counts.shape[1]) + 1)
+        w = (self.counts[:, : len(n)] << (cap - 3 * n)[None, :]).sum(axis=1)
+        keep = w > 0
+        return self.taus[keep], w[keep], self.shortest_bits()[keep]
+
+
+def _common_prefix(histories: np.ndarray) -> int:
+    same = (histories == histories[:1]).all(axis=0)
+    return int(same.size if same.all() else np.argmin(same))
+
+
+def event_times(histories: np.ndarray, horizon: int, max_bits: int, steps: int = 1000,
+                show_progress: bool = False) -> EventTimes:
+    """Run every detector up to ``max_bits`` on the histories ``(G, >= horizon - 1)`` to its first hold, block by
+    block; memory: one block plus the histogram (never programs x histories x steps).
+
+    A detector's emission s reads only ``o_1 .. o_{s-1}``, so one that does not read an observation after its first
+    emission (``FirstHolds.reads`` false) or stops within the common prefix of the histories is run on history 0
+    only; the others are run again on each further history.
+    """
+    histories = np.asarray(histories, dtype=np.int64)
+    n_hist = histories.shape[0]
+    common = _common_prefix(histories[:, : horizon - 1])
+    table: dict[bytes, list[Any]] = {}
+    programs = rerun = 0
+    width = max_bits // 3
+    for block in progress(list(blocks(max_bits)), desc=f"events <= {max_bits} bits", unit="block",
+                          disable=not show_progress):
+        codes = enumerate_block(block)
+        r0 = first_hold_times(codes, None, 2, horizon, histories[0], steps)
+        first = np.repeat(r0.first[:, None], n_hist, axis=1)
+        again = np.flatnonzero(r0.reads & (r0.n_emitted > common))
+        if again.size and n_hist > 1:
+            rerun += again.size
+            sub = codes[again]
+            for g in range(1, n_hist):
+                first[again, g] = first_hold_times(sub, None, 2, horizon, histories[g], steps).first
+        programs += codes.shape[0]
+        _, at, count = np.unique(_vector_keys(first, horizon), return_index=True, return_counts=True)
+        for i, c in zip(at, count, strict=True):
+            vec = first[i]
+            entry = table.setdefault(vec.tobytes(), [vec.copy(), np.zeros(width, np.int64), block.start + int(i)])
+            entry[1][block.n_tokens - 1] += int(c)
+    entries = list(table.values())
+    return EventTimes(
+        horizon=horizon, max_bits=max_bits,
+        taus=np.array([e[0] for e in entries], dtype=np.int64).reshape(-1, n_hist),
+        counts=np.array([e[1] for e in entries], dtype=np.int64).reshape(-1, width),
+        shortest=np.array([e[2] for e in entries], dtype=np.int64), programs=programs, rerun=rerun,
+    )
+
+
+def _vector_keys(first: np.ndarray, horizon: int) -> np.ndarray:
+    """One int64 per row of ``first`` (values 0..horizon), equal iff the rows are equal (a 1-D sort is far
+    cheaper than ``np.unique(axis=0)``); rows packed as bytes where the base-(horizon+1) number would overflow."""
+    base = horizon + 1
+    if first.shape[1] * math.log2(base) < 62:
+        return first @ (base ** np.arange(first.shape[1], dtype=np.int64))
+    _, inverse = np.unique(first, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def detector_first_holds(observations: tuple[int, ...], max_bits: int, steps: int = 1000) -> np.ndarray:
+    """``(n_detectors,)`` first step (1-based) at which each detector up to ``max_bits`` holds, 0 if never within
+    ``len(observations) + 1`` steps, in canonical order (materialised: for tests and small caps)."""
+    horizon = len(observations) + 1
+    out = [first_hold_times(enumerate_block(block), None, 2, horizon, observations, steps).first
+           for block in blocks(max_bits)]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class PointClass:
+    """What one point's classes are built from: the plain programs (no MIX), the SWITCH policies P (plain programs
+    up to ``policy_max_bits``, as behaviour rows with their full-grammar prior) and the event histogram."""
+
+    config: Config
+    histories: np.ndarray
+    horizon: int
+    plain: ModelClass
+    policies: ModelClass
+    events: EventTimes
+
+    @classmethod
+    def build(cls, config: Config, histories: list[tuple[int, ...]], horizon: int, event_cap: int,
+              show_progress: bool = False) -> PointClass:
+        plain = build_class(config.class_config(horizon, copy_mixture=False), observations=histories)
+        policies = build_class(dataclasses.replace(config.class_config(horizon, copy_mixture=False),
+                                                   max_bits=config.policy_max_bits), observations=histories)
+        events = event_times(plain.histories, horizon, event_cap, config.steps, show_progress)
+        return cls(config, plain.histories, horizon, plain, policies, events)
+
+    def model_class(self, event_bits: int | None, copy_mixture: bool = True) -> ModelClass:
+        """The class with SWITCH events up to ``event_bits`` (plain programs, MIX, SWITCH E P MIX), or, with
+        ``copy_mixture=False``, the plain programs alone (no MIX, no SWITCH)."""
+        if not copy_mixture:
+            return self.plain
+        cap = self.config.event_max_bits if event_bits is None else event_bits
+        if cap > self.events.max_bits:
+            raise ValueError(f"argument event_bits: {cap} exceeds the enumerated events ({self.events.max_bits})")
+        cc = self.config.class_config(self.horizon, cap)
+        unit = cc.unit_bits
+        taus, w_e, e_bits = self.events.weights(cap)
+        pol = self.policies
+        w_p = pol.weight_by_kind[:, KINDS.index("plain")]  # units 2^-(policy_max_bits + 1)
+        steps = np.arange(self.horizon)
+        after = steps[None, None, :] >= np.where(taus > 0, taus - 1, self.horizon)[:, :, None]  # (U, G, H)
+        sw_codes = np.where(after[:, None], pol.codes[None], np.int8(CODE_MIX)).reshape(-1, *pol.codes.shape[1:])
+        # prior of SWITCH(E, P, MIX) = 2^-2 (SWITCH) * 2^-(1+3n_E) * 2^-(1+3n_P) * 2^-2 (MIX)
+        shift = unit - (cap + 1) - (self.config.policy_max_bits + 1) - 4
+        sw_weight = (w_e[:, None] * w_p[None, :]).reshape(-1) << shift
+        sw_bits = (4 + 1 + e_bits[:, None] + pol.rep_bits[None, :]).reshape(-1)
+        weights = np.zeros((self.plain.rows + 1 + len(sw_weight), len(KINDS)), dtype=np.int64)
+        weights[: self.plain.rows] = self.plain.weight_by_kind << (unit - self.plain.config.unit_bits)
+        weights[self.plain.rows, KINDS.index("mix")] = 1 << (unit - 2)
+        weights[self.plain.rows + 1 :, KINDS.index("switch")] = sw_weight
+        codes = np.concatenate([self.plain.codes, np.full((1, *self.plain.codes.shape[1:]), CODE_MIX, np.int8),
+                                sw_codes])
+        bits = np.concatenate([self.plain.rep_bits, [2], sw_bits]).astype(np.int64)
+        e_texts = [program_at(int(i)) for i in self._shortest_at(cap)]
+
+        def text(row: int) -> str:
+            if row < self.plain.rows:
+                return self.plain.rep_text[row]
+            if row == self.plain.rows:
+                return "MIX"
+            u, p = divmod(row - self.plain.rows - 1, pol.rows)
+            return f"SWITCH({e_texts[u]}, {pol.rep_text[p]}, MIX)"
+
+        programs = {**self.plain.programs_by_kind, "mix": 1,
+                    "switch": int(self.events.counts[:, : cap // 3].sum()) * int(sum(pol.programs_by_kind.values()))}
+        return _merged(cc, codes, weights, bits, text, self.histories, programs)
+
+    def _shortest_at(self, cap: int) -> np.ndarray:
+        """Canonical index of the shortest detector of each vector kept by ``events.weights(cap)``."""
+        n = np.arange(1, min(cap // 3, self.events.counts.shape[1]) + 1)
+        keep = (self.events.counts[:, : len(n)] > 0).any(axis=1)
+        return self.events.shortest[keep]
+
+
+def _merged(config: ClassConfig, codes: np.ndarray, weights: np.ndarray, bits: np.ndarray, text: Any,
+            histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
+    """Rows of equal behaviour merged (weights added per kind; representative: the shortest program, plain first),
+    in the class's canonical order (by the representative's length, then by first occurrence)."""
+    flat = codes.reshape(codes.shape[0], -1)
+    first, inverse = group_rows(flat)
+    merged = np.zeros((len(first), len(KINDS)), dtype=np.int64)
+    np.add.at(merged, inverse, weights)
+    order = np.lexsort((np.arange(len(bits)), bits))
+    rep = np.full(len(first), -1, dtype=np.int64)
+    for i in order[::-1]:
+        rep[inverse[i]] = i
+    keep = merged.sum(axis=1) > 0
+    final = np.lexsort((np.arange(len(first)), bits[rep]))
+    final = final[keep[final]]
+    return ModelClass(
+        config=config, codes=np.ascontiguousarray(flat[first][final].reshape(-1, *codes.shape[1:])),
+        weight_by_kind=merged[final], rep_bits=bits[rep][final],
+        rep_text=tuple(text(int(rep[i])) for i in final), histories=histories, programs_by_kind=programs,
+    )
+
+
+# -- one point ------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -150,19 +401,27 @@ class SwitchCost:
     t: int
     k: int
     """Demonstrator steps before the switch (t - 1)."""
+    event_cap: int
+    """SWITCH events of at most this many bits are in the class (0: no MIX and no SWITCH in the class)."""
     kl_bayes: float
     """``KL_{x_{<2t},m}(pi* || xi)``, Definition 2."""
     maximiser: tuple[int, ...]
     """The observation sequence o_t .. o_{m-1} attaining it."""
     bound_posterior: float
-    """``-ln w(S | x_{<2t})``, S = programs predicting pi*'s actions with probability 1 on every continuation."""
+    """``-ln w(S | x_{<2t})``, S = rows predicting pi*'s actions with probability 1 on every continuation."""
     shortest_bits: int
     """Full-grammar length of the shortest program in S (its name: ``shortest_program``)."""
     shortest_program: str
     shortest_posterior_ratio: float
     """``w(nu | x_{<2t}) / w(nu)`` of that program (the sharp bound needs it >= 1)."""
     event_bits: float
-    """K(E): shortest detector (plain code) unprecedented at t on this history; inf if none up to the cap."""
+    """K(E): shortest detector (plain code) unprecedented at t under the cap; inf if none."""
+    event: str = ""
+    """That detector's text."""
+    d_bits: int | None = None
+    """``len(SWITCH(E, P*, MIX)) - K(E) - K(P*)`` of the construction if it is in the class, else None."""
+    bound: float = math.inf
+    """``[K(E) + K(P*) + d] ln 2`` (inf without an unprecedented event under the cap or without the construction)."""
     kl_pessimistic: dict[str, float] = field(default_factory=dict)
     """KL against the pessimistic imitator, per top-set reading."""
     budgeted_value: dict[str, dict[float, float]] = field(default_factory=dict)
@@ -180,40 +439,33 @@ class SwitchCost:
         return self.shortest_bits * LN2 if self.shortest_program else math.inf
 
 
-def detector_first_holds(observations: tuple[int, ...], max_bits: int, steps: int = 1000) -> np.ndarray:
-    """``(n_detectors,)`` first step (1-based) at which each detector up to ``max_bits`` holds, 0 if never within
-    ``len(observations) + 1`` steps, in canonical order; E holds at t if its t-th emission is a non-zero ``.``."""
-    horizon = len(observations) + 1
-    out = [first_hold_times(enumerate_block(block), None, 2, horizon, observations, steps).first
-           for block in blocks(max_bits)]
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
-
-
-def _event_bits(observations: tuple[int, ...], t: int, max_bits: int, steps: int) -> float:
-    """K(E): the shortest detector (plain-code bits) first holding exactly at t, inf if none up to max_bits."""
-    first = detector_first_holds(observations[: t - 1], max_bits, steps)
-    hits = np.flatnonzero(first == t)
-    if hits.size == 0:
-        return math.inf
-    # canonical order is by length: the first hit is a shortest detector.
-    from aitheory.dsl import index_bits
-
-    return float(index_bits(int(hits[0])))
-
-
 def _switch_set(mc: ModelClass, t: int, steps: int) -> np.ndarray:
     """Rows that play 1 with probability 1 at steps t .. t + steps - 1 on every history of the class."""
     window = mc.codes[:, :, t - 1 : t - 1 + steps]
     return (window == 1).all(axis=(1, 2))
 
 
-def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: int,
-                event_bits: float) -> SwitchCost:
-    """Build the class on ``observations`` (o_1 .. o_{t-1}) plus every continuation, and measure the switch."""
+def point_class(config: Config, observations: tuple[int, ...], t: int, event_cap: int | None = None,
+                show_progress: bool = False) -> PointClass:
+    """The classes of one point: histories ``o_1 .. o_{t-1}`` plus every continuation over the switch window."""
     n_more = config.switch_steps - 1
     prefix = tuple(observations[: t - 1])
     histories = [prefix + c for c in itertools.product((0, 1), repeat=n_more)]
-    mc = build_class(config.class_config(t + n_more), observations=histories)
+    cap = config.event_max_bits if event_cap is None else event_cap
+    return PointClass.build(config, histories, t + n_more, cap, show_progress)
+
+
+def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: int, policy: str,
+                point: PointClass | None = None, event_cap: int | None = None, copy_mixture: bool = True,
+                extras: bool = True) -> SwitchCost:
+    """Measure the switch at t in the class of ``point`` (built here if None) with SWITCH events up to
+    ``event_cap`` bits (default ``config.event_max_bits``), or without MIX and SWITCH (``copy_mixture=False``).
+    ``policy``: the text of P* ("always 1") in the construction. ``extras``: also the pessimistic imitator and
+    the budgeted agent."""
+    cap = config.event_max_bits if event_cap is None else event_cap
+    point = point or point_class(config, observations, t, cap)
+    mc = point.model_class(cap, copy_mixture)
+    prefix = tuple(observations[: t - 1])
     demo = tuple(x for o in prefix for x in (0, o))
 
     def switch(history: tuple[int, ...]) -> np.ndarray:
@@ -227,38 +479,54 @@ def switch_cost(config: Config, world: str, observations: tuple[int, ...], t: in
     post = state.posterior()
     in_set = _switch_set(mc, t, config.switch_steps)
     mass = float(post[in_set].sum())
-    bound_post = -math.log(mass) if mass > 0 else math.inf
     candidates = np.flatnonzero(in_set & (post > 0))
     best = candidates[np.argmin(mc.rep_bits[candidates])] if candidates.size else None
-    ratio = math.nan
-    if best is not None:
-        ratio = float(math.exp(state.log_likelihood_ratio()[best]))
-    pessimistic, in_top = {}, {}
-    demonstrator = (mc.codes == 0).all(axis=(1, 2))
-    for reading in ("absolute", "prior_relative"):
-        nu = PessimisticImitator(mc, config.alpha, reading, demo_steps=t - 1)
-        pessimistic[reading] = float(tree_kl(switch, nu, n_actions=2, n_observations=2,
-                                             horizon=config.switch_steps, history=demo).value)
-        mask = top_set_mask(state.log_likelihood_ratio(), mc.rep_bits, config.alpha, reading)
-        in_top[reading] = bool((mask & demonstrator).any())
+    ratio = float(math.exp(state.log_likelihood_ratio()[best])) if best is not None else math.nan
+    event_bits, event = point.events.event_at(t, cap)
+    d_bits = None
+    p_plain = _plain(policy)
+    if event:
+        construction = Switch(_plain(event), p_plain, Mix())
+        if in_class(mc.config, construction):
+            d_bits = expr_bits(construction) - _plain(event).bits - p_plain.bits
+    bound = (event_bits + p_plain.bits + d_bits) * LN2 if d_bits is not None else math.inf
+    pessimistic: dict[str, float] = {}
+    in_top: dict[str, bool] = {}
     values: dict[str, dict[float, float]] = {}
-    if config.budgets:
-        nu_alpha = PessimisticImitator(mc, config.alpha, "absolute", demo_steps=t - 1)
+    if extras:
+        demonstrator = (mc.codes == 0).all(axis=(1, 2))
+        for reading in ("absolute", "prior_relative"):
+            nu = PessimisticImitator(mc, config.alpha, reading, demo_steps=t - 1)
+            pessimistic[reading] = float(tree_kl(switch, nu, n_actions=2, n_observations=2,
+                                                 horizon=config.switch_steps, history=demo).value)
+            mask = top_set_mask(state.log_likelihood_ratio(), mc.rep_bits, config.alpha, reading)
+            in_top[reading] = bool((mask & demonstrator).any())
+        if config.budgets:
+            nu_alpha = PessimisticImitator(mc, config.alpha, "absolute", demo_steps=t - 1)
 
-        def deferring(history: tuple[int, ...]) -> np.ndarray:
-            """nu_alpha, with its help probability handed to the demonstrator (who always plays 0)."""
-            p = nu_alpha(history)
-            return p + (1.0 - p.sum()) * np.array([1.0, 0.0])
+            def deferring(history: tuple[int, ...]) -> np.ndarray:
+                """nu_alpha, with its help probability handed to the demonstrator (who always plays 0)."""
+                p = nu_alpha(history)
+                return p + (1.0 - p.sum()) * np.array([1.0, 0.0])
 
-        values = {base: budgeted_values(config, demo, t, policy)
-                  for base, policy in (("bayes", beta), ("pessimistic", deferring))}
+            values = {base: budgeted_values(config, demo, t, fn) for base, fn in (("bayes", beta),
+                                                                                   ("pessimistic", deferring))}
     return SwitchCost(
-        budgeted_value=values,
-        world=world, t=t, k=t - 1, kl_bayes=float(kl.value), maximiser=tuple(kl.maximiser or ()),
-        bound_posterior=bound_post, shortest_bits=int(mc.rep_bits[best]) if best is not None else 0,
+        world=world, t=t, k=t - 1, event_cap=cap if copy_mixture else 0, kl_bayes=float(kl.value),
+        maximiser=tuple(kl.maximiser or ()), bound_posterior=-math.log(mass) if mass > 0 else math.inf,
+        shortest_bits=int(mc.rep_bits[best]) if best is not None else 0,
         shortest_program=mc.rep_text[best] if best is not None else "", shortest_posterior_ratio=ratio,
-        event_bits=event_bits, kl_pessimistic=pessimistic, demonstrator_in_top_set=in_top,
+        event_bits=event_bits, event=event, d_bits=d_bits, bound=bound, kl_pessimistic=pessimistic,
+        budgeted_value=values, demonstrator_in_top_set=in_top,
     )
+
+
+def _plain(text: str) -> Plain:
+    from aitheory.dsl import parse
+
+    expr = parse(text)
+    assert isinstance(expr, Plain)
+    return expr
 
 
 def budgeted_values(config: Config, demo: tuple[int, ...], t: int, base: Any) -> dict[float, float]:
@@ -294,6 +562,8 @@ def budgeted_values(config: Config, demo: tuple[int, ...], t: int, base: Any) ->
     return out
 
 
+
+
 def _worlds(config: Config) -> list[tuple[str, tuple[int, ...], int]]:
     """(world, observations o_1 .. o_{t-1}, t) for every point of the three experiments."""
     points = []
@@ -308,68 +578,131 @@ def _worlds(config: Config) -> list[tuple[str, tuple[int, ...], int]]:
     return points
 
 
-def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
-    points = _worlds(config)
-    costs: list[SwitchCost] = []
-    done: dict[tuple[tuple[int, ...], int], SwitchCost] = {}  # the same history in two worlds is computed once
-    for world, obs, t in progress(points, desc="theorem1", unit="point", disable=not show_progress):
-        if (obs, t) not in done:
-            done[obs, t] = switch_cost(config, world, obs, t, _event_bits(obs, t, config.event_max_bits, config.steps))
-        costs.append(dataclasses.replace(done[obs, t], world=world))
-    folder.write_metrics(_rows(costs))
-    policy_bits = _policy_bits(config)
-    novel_points = [(obs, t) for world, obs, t in points if world == "novel"]
-    common_event = _common_event(novel_points, config.event_max_bits, config.steps)
-    summary = _summarise(costs, policy_bits, common_event)
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        figures = _plot(costs, summary, folder.path)
-    return CheckResult(
-        name=NAME, statement=STATEMENT, measured=summary["max_kl_novel"], bound=summary["novel_bound"],
-        relation="<=", held=summary["held"], units="nats", details=summary, figures=figures,
-        verdict=(f"novel event: KL to switch <= {summary['max_kl_novel']:.3f} nats for every k in "
-                 f"{list(config.k_grid)} (bound {summary['novel_bound']:.3f} = {summary['novel_bound_bits']} bits "
-                 f"x ln 2, independent of k); novel-pattern slope {summary['slope_nats_per_bit']:.3f} nats/bit "
-                 f"(ln 2 = {LN2:.3f}); d = {summary['d_bits']} bits; against nu_alpha: inf"),
-    )
-
-
-def _common_event(points: list[tuple[tuple[int, ...], int]], max_bits: int, steps: int) -> tuple[float, str]:
-    """The shortest detector unprecedented at t in *every* given world (one event for all k), and its text."""
-    from aitheory.dsl import index_bits, program_at
-
-    horizon = max(t for _, t in points)
-    masks = []
-    for obs, t in points:
-        padded = tuple(obs) + (0,) * (horizon - 1 - len(obs))
-        masks.append(detector_first_holds(padded, max_bits, steps) == t)
-    common = np.flatnonzero(np.logical_and.reduce(masks))
-    if common.size == 0:
-        return math.inf, ""
-    return float(index_bits(int(common[0]))), program_at(int(common[0]))
-
-
-def _policy_bits(config: Config) -> int:
-    """K(P) for P = "always 1": the shortest plain program emitting 1 at every step (searched)."""
+def _policy(config: Config) -> str:
+    """P* = "always 1": the shortest plain program emitting 1 at every step (searched), as text."""
     horizon = max(config.pattern_k, *config.k_grid) + 1 + config.switch_steps
     for block in blocks(config.policy_max_bits):
         codes = enumerate_block(block)
         res = run_batch(codes, None, 2, horizon, None, config.steps, record_steps=False)
         hit = np.flatnonzero((res.actions == 1).all(axis=1))
         if hit.size:
-            return block.bits
+            return program_at(block.start + int(hit[0]))
     raise ValueError(f"argument policy_max_bits: no 'always 1' program of at most {config.policy_max_bits} bits")
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """Every measurement of a run: the main points, the class-size study and the controls' points."""
+
+    costs: list[SwitchCost]
+    sizes: list[SwitchCost]
+    no_mix: list[SwitchCost]
+    no_event: SwitchCost
+    policy: str
+    times: dict[str, int]
+
+
+def _measure(config: Config, show_progress: bool) -> _Measured:
+    policy = _policy(config)
+    points = _worlds(config)
+    k_max = max(config.k_grid)
+    studied = {(w, k) for w, k in (("novel", k_max), ("precedented", k_max))}
+    costs: list[SwitchCost] = []
+    sizes: list[SwitchCost] = []
+    no_mix: list[SwitchCost] = []
+    no_event: SwitchCost | None = None
+    done: dict[tuple[tuple[int, ...], int, int], SwitchCost] = {}
+    built: dict[tuple[tuple[int, ...], int], PointClass] = {}
+    enumerated = rerun = 0
+    for world, obs, t in progress(points, desc="theorem1", unit="point", disable=not show_progress):
+        study = world.startswith("pattern") or (world, t - 1) in studied
+        main_cap = max(config.class_sizes) if world.startswith("pattern") else config.event_max_bits
+        cap_needed = config.largest_cap if study else main_cap
+        point = built.get((obs, t))
+        if point is None or point.events.max_bits < cap_needed:
+            point = built[obs, t] = point_class(config, obs, t, cap_needed)
+            enumerated += point.events.programs
+            rerun += point.events.rerun
+        if (obs, t, main_cap) not in done:  # the same history in two worlds is measured once
+            done[obs, t, main_cap] = switch_cost(config, world, obs, t, policy, point, main_cap)
+        cost = dataclasses.replace(done[obs, t, main_cap], world=world)
+        costs.append(cost)
+        if study:
+            sizes += [switch_cost(config, world, obs, t, policy, point, cap, extras=False)
+                      for cap in sorted(set(config.class_sizes))]
+        if world == "novel":
+            no_mix.append(switch_cost(config, world, obs, t, policy, point, copy_mixture=False, extras=False))
+            if t - 1 == k_max:
+                below = int(cost.event_bits) - 3 if math.isfinite(cost.event_bits) else main_cap
+                no_event = switch_cost(config, world, obs, t, policy, point, max(3, below), extras=False)
+    assert no_event is not None
+    return _Measured(costs, sizes, no_mix, no_event, policy, {"detectors_run": enumerated, "rerun": rerun})
+
+
+def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
+    measured = _measure(config, show_progress)
+    folder.write_metrics(_rows(measured.costs + measured.sizes + measured.no_mix + [measured.no_event]))
+    novel_points = [(obs, t) for world, obs, t in _worlds(config) if world == "novel"]
+    common_event = _common_event(novel_points, config.event_max_bits, config.steps)
+    summary, controls = _summarise(config, measured, common_event)
+    claim = bool(summary["claim"])
+    held = held_with_controls(claim, controls)
+    figures: tuple[str, ...] = ()
+    if config.plot:
+        figures = _plot(measured, summary, folder.path)
+    pess = summary["kl_pessimistic_min"]
+    slope = summary["slope_nats_per_bit"]
+    verdict = (f"novel event: KL to switch <= {_fmt(summary['max_kl_novel'])} nats for every k in "
+               f"{list(config.k_grid)} (bound {_fmt(summary['novel_bound'])} = {_fmt(summary['novel_bound_bits'])} "
+               f"bits x ln 2, d = {_fmt(summary['d_bits'])} bits measured from the construction in the class); "
+               f"KL against K(E) at class size {max(config.class_sizes)}: slope {_fmt(slope)} nats/bit on the "
+               f"lengths {summary['slope_event_bits']} "
+               f"({'converged' if summary['slope_converged'] else 'NOT converged'}: moved "
+               f"{_fmt(summary['slope_change_nats_per_bit'])} from the next smaller class; ln 2 = {LN2:.3f}); "
+               f"K(E) of the patterns {summary['event_lengths']}; "
+               f"against nu_alpha: >= {_fmt(pess)} nats where the demonstrator is in the top set; "
+               f"{controls_verdict(controls)}")
+    return CheckResult(
+        name=NAME, statement=STATEMENT, measured=summary["max_kl_novel"], bound=summary["novel_bound"],
+        relation="<=", held=held, units="nats", details=summary, figures=figures, verdict=verdict,
+        controls=controls, claim_held=claim,
+    )
+
+
+def _fmt(x: Any) -> str:
+    if x is None:
+        return "none"
+    x = float(x)
+    return ("inf" if x > 0 else "-inf") if math.isinf(x) else "nan" if math.isnan(x) else f"{x:.4g}"
+
+
+def _common_event(points: list[tuple[tuple[int, ...], int]], max_bits: int, steps: int) -> tuple[float, str]:
+    """The shortest detector unprecedented at t in *every* given world (one event for all k), and its text;
+    streamed block by block, stopping at the first length with one."""
+    horizon = max(t for _, t in points)
+    streams = [tuple(obs) + (0,) * (horizon - 1 - len(obs)) for obs, _ in points]
+    for block in blocks(max_bits):
+        codes = enumerate_block(block)
+        mask = np.ones(codes.shape[0], dtype=bool)
+        for stream, (_, t) in zip(streams, points, strict=True):
+            mask &= first_hold_times(codes, None, 2, horizon, stream, steps).first == t
+        hit = np.flatnonzero(mask)
+        if hit.size:
+            return float(block.bits), program_at(block.start + int(hit[0]))
+    return math.inf, ""
 
 
 def _rows(costs: list[SwitchCost]) -> list[dict[str, object]]:
     return [
-        {"world": c.world, "t": c.t, "k": c.k, "kl_bayes": c.kl_bayes, "bound_posterior": c.bound_posterior,
+        {"world": c.world, "t": c.t, "k": c.k, "event_cap": c.event_cap, "kl_bayes": c.kl_bayes,
+         "bound": c.bound, "event_bits": c.event_bits, "event": c.event,
+         "d_bits": "" if c.d_bits is None else c.d_bits, "bound_posterior": c.bound_posterior,
          "bound_length": c.bound_length, "shortest_bits": c.shortest_bits, "shortest_program": c.shortest_program,
-         "shortest_posterior_ratio": c.shortest_posterior_ratio, "event_bits": c.event_bits,
-         "kl_pessimistic_absolute": c.kl_pessimistic["absolute"],
-         "kl_pessimistic_prior_relative": c.kl_pessimistic["prior_relative"],
-         "demonstrator_top_absolute": c.demonstrator_in_top_set["absolute"],
-         "demonstrator_top_prior_relative": c.demonstrator_in_top_set["prior_relative"],
+         "shortest_posterior_ratio": c.shortest_posterior_ratio,
+         "kl_pessimistic_absolute": c.kl_pessimistic.get("absolute", ""),
+         "kl_pessimistic_prior_relative": c.kl_pessimistic.get("prior_relative", ""),
+         "demonstrator_top_absolute": c.demonstrator_in_top_set.get("absolute", ""),
+         "demonstrator_top_prior_relative": c.demonstrator_in_top_set.get("prior_relative", ""),
          "maximiser": "".join(map(str, c.maximiser)),
          **{f"value_{base}_{b:g}": v for base, by_budget in c.budgeted_value.items() for b, v in by_budget.items()}}
         for c in costs
@@ -383,34 +716,79 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(x[keep], y[keep], 1)[0])
 
 
-def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[float, str]) -> dict[str, Any]:
-    from aitheory.dsl import Mix, Plain, Switch, expr_bits
+def _class_size_study(config: Config, sizes: list[SwitchCost]) -> dict[str, Any]:
+    """Per studied point: the KL, K(E) and bound at each class size, and whether the KL has converged (moved by
+    at most ``converged_nats`` between the two largest sizes whose class holds the point's event)."""
+    out: dict[str, Any] = {}
+    for world in dict.fromkeys(c.world for c in sizes):
+        pts = sorted((c for c in sizes if c.world == world), key=lambda c: c.event_cap)
+        with_event = [c for c in pts if math.isfinite(c.event_bits)]
+        change = (abs(with_event[-1].kl_bayes - with_event[-2].kl_bayes) if len(with_event) >= 2 else math.inf)
+        out[world] = {"k": pts[0].k, "class_sizes": [c.event_cap for c in pts], "kl": [c.kl_bayes for c in pts],
+                      "event_bits": [c.event_bits for c in pts], "bound": [c.bound for c in pts],
+                      "event": [c.event for c in pts], "last_change_nats": change,
+                      "converged": bool(change <= config.converged_nats)}
+    return out
 
-    tol = 1e-9
-    by_world = {w: [c for c in costs if c.world == w] for w in ("novel", "precedented")}
-    patterns = [c for c in costs if c.world.startswith("pattern")]
-    novel = by_world["novel"]
-    novel_event, novel_event_text = common_event
-    # d: what the construction costs beyond the plain-code lengths of E and P, as the class codes it.
-    d_bits = expr_bits(Switch(Plain((0,)), Plain((0,)), Mix())) - 3 - 3
-    novel_bound_bits = novel_event + policy_bits + d_bits
-    novel_bound = novel_bound_bits * LN2
-    posterior_ok = all(c.kl_bayes <= c.bound_posterior + tol for c in costs)
-    # len(nu) ln 2 bounds the KL only where nu's posterior ratio w(nu|h)/w(nu) = nu(h)/xi(h) is >= 1; it is
-    # 2 xi_plain(h)/xi(h) < 4/3 for SWITCH(E, P, MIX) before E (docs/mixture.md) and may fall below 1. Those points
-    # are not checked against len(nu) ln 2 but reported, with the bound that does hold there, -ln w(nu | h).
-    length_ok = all(c.kl_bayes <= c.bound_length + tol for c in costs
-                    if c.shortest_program and c.shortest_posterior_ratio >= 1 - tol)
-    length_skipped = [
+
+def _slopes_by_class_size(sizes: list[SwitchCost]) -> dict[int, dict[str, Any]]:
+    """Per class size c (from the second smallest on): the least-squares slope (nats/bit) of the pattern worlds' KL
+    against K(E), over the event lengths already in the class of the next smaller size, at c and at that size,
+    so that the two slopes are fitted on the same points and their difference says whether the slope converged."""
+    pts = [c for c in sizes if c.world.startswith("pattern")]
+    caps = sorted({c.event_cap for c in pts})
+    out: dict[int, dict[str, Any]] = {}
+    for prev, cap in itertools.pairwise(caps):
+        worlds = {c.world for c in pts if c.event_cap == prev and math.isfinite(c.event_bits)}
+        at = {c2: sorted((c for c in pts if c.event_cap == c2 and c.world in worlds), key=lambda c: c.event_bits)
+              for c2 in (prev, cap)}
+        xs = np.array([c.event_bits for c in at[cap]])
+        out[cap] = {"event_bits": [int(x) for x in xs], "slope": _slope(xs, np.array([c.kl_bayes for c in at[cap]])),
+                    "slope_at_previous_size": _slope(np.array([c.event_bits for c in at[prev]]),
+                                                     np.array([c.kl_bayes for c in at[prev]])),
+                    "previous_size": prev}
+    return out
+
+
+def _length_bound(costs: Sequence[SwitchCost]) -> tuple[bool, list[dict[str, Any]]]:
+    """Whether every KL is at most ``len(nu) ln 2`` for the shortest program nu playing the switch, where nu's
+    posterior ratio ``w(nu|h)/w(nu) = nu(h)/xi(h)`` is >= 1 (the bound assumes it), and the points where it is not.
+
+    For SWITCH(E, P, MIX) before E the ratio is ``2 xi_plain(h)/xi(h) < 4/3`` (docs/mixture.md) and may fall below
+    1; those points are not checked against ``len(nu) ln 2`` but reported, each with the bound that does hold there,
+    ``-ln w(nu | h) = len(nu) ln 2 - ln(ratio)``.
+    """
+    ok = all(c.kl_bayes <= c.bound_length + _TOL for c in costs
+             if c.shortest_program and c.shortest_posterior_ratio >= 1 - _TOL)
+    skipped = [
         {"world": c.world, "t": c.t, "program": c.shortest_program, "posterior_ratio": c.shortest_posterior_ratio,
          "kl_bayes": c.kl_bayes, "bound_length": c.bound_length,
          "bound_with_ratio": c.bound_length - math.log(c.shortest_posterior_ratio),
-         "held_with_ratio": c.kl_bayes <= c.bound_length - math.log(c.shortest_posterior_ratio) + tol}
-        for c in costs if c.shortest_program and c.shortest_posterior_ratio < 1 - tol
+         "held_with_ratio": c.kl_bayes <= c.bound_length - math.log(c.shortest_posterior_ratio) + _TOL}
+        for c in costs if c.shortest_program and c.shortest_posterior_ratio < 1 - _TOL
     ]
-    theorem_points = [c for c in costs if math.isfinite(c.event_bits)]
-    theorem_ok = all(c.kl_bayes <= (c.event_bits + policy_bits + d_bits) * LN2 + tol for c in theorem_points)
-    novel_ok = all(c.kl_bayes <= novel_bound + tol for c in novel)
+    return ok, skipped
+
+
+def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) -> tuple[dict[str, Any],
+                                                                                      tuple[Control, ...]]:
+    costs = m.costs
+    policy_bits = _plain(m.policy).bits
+    by_world = {w: [c for c in costs if c.world == w] for w in ("novel", "precedented")}
+    novel, prec = by_world["novel"], by_world["precedented"]
+    novel_event, novel_event_text = common_event
+    # d: from the construction SWITCH(E, P*, MIX) the novel points' class actually holds (None if it holds none).
+    d_values = {c.d_bits for c in novel}
+    d_bits = d_values.pop() if len(d_values) == 1 else None
+    novel_bound_bits = novel_event + policy_bits + d_bits if d_bits is not None else math.inf
+    novel_bound = novel_bound_bits * LN2
+    posterior_ok = all(c.kl_bayes <= c.bound_posterior + _TOL for c in costs)
+    length_ok, length_skipped = _length_bound(costs)
+    # The hypothesis (an event unprecedented under the cap) must hold in the novel and pattern worlds, which are
+    # built for it; in the precedented world the bound applies wherever some other event is still unprecedented.
+    bounded = all(math.isfinite(c.bound) for c in costs if c.world != "precedented")
+    theorem_ok = bounded and all(c.kl_bayes <= c.bound + _TOL for c in costs if math.isfinite(c.bound))
+    novel_ok = math.isfinite(novel_bound) and all(c.kl_bayes <= novel_bound + _TOL for c in novel)
     blocked = [v for c in costs if c.demonstrator_in_top_set.get("absolute")
                for v in c.budgeted_value.get("pessimistic", {}).values()]
     pessimistic_value_zero = all(v <= 1e-6 for v in blocked if v != -math.inf)
@@ -419,37 +797,92 @@ def _summarise(costs: list[SwitchCost], policy_bits: int, common_event: tuple[fl
     top_budget = max(budgets) if budgets else math.nan
     values_top = {w: {c.k: c.budgeted_value["bayes"][top_budget] for c in by_world[w] if c.budgeted_value}
                   for w in ("novel", "precedented")}
-    guaranteed = [(c, r) for c in costs for r, inside in c.demonstrator_in_top_set.items() if inside]
-    pessimistic_inf = bool(guaranteed) and all(math.isinf(c.kl_pessimistic[r]) for c, r in guaranteed)
+    guaranteed = [c.kl_pessimistic[r] for c in costs for r, inside in c.demonstrator_in_top_set.items() if inside]
+    pessimistic_inf = bool(guaranteed) and all(math.isinf(v) for v in guaranteed)
     points_per_reading = {r: sum(c.demonstrator_in_top_set[r] for c in costs) for r in ("absolute", "prior_relative")}
-    slope = _slope(np.array([c.event_bits for c in patterns]), np.array([c.kl_bayes for c in patterns]))
-    ratios_sharp = [c.kl_bayes / ((c.event_bits + policy_bits + d_bits) * LN2) for c in theorem_points]
-    ratios_printed = [c.kl_bayes / ((c.event_bits + policy_bits + d_bits) / LN2) for c in theorem_points]
-    prec = by_world["precedented"]
-    return {
-        "held": bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf
-                     and pessimistic_value_zero),
+    study = _class_size_study(config, m.sizes)
+    patterns = [c for c in costs if c.world.startswith("pattern")]
+    slopes = _slopes_by_class_size(m.sizes)
+    caps = sorted(slopes)
+    slope = slopes[caps[-1]]["slope"] if caps else math.nan
+    slope_lengths = slopes[caps[-1]]["event_bits"] if caps else []
+    slope_change = abs(slope - slopes[caps[-1]]["slope_at_previous_size"]) if caps else math.inf
+    slope_converged = bool(slope_change <= config.converged_slope)
+    finite = [c for c in costs if math.isfinite(c.bound)]
+    ratios_sharp = [c.kl_bayes / c.bound for c in finite]
+    ratios_printed = [c.kl_bayes / (c.bound / LN2 / LN2) for c in finite]
+    claim = bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf and pessimistic_value_zero)
+    controls = _controls(config, m, novel_event_text, novel_bound, d_bits)
+    summary = {
+        "claim": claim,
         "pessimistic_agent_value_zero": pessimistic_value_zero, "largest_budget": top_budget,
-        "budget_solver_failures": solver_failures,
-        "value_at_largest_budget": values_top,
-        "posterior_bound_held": posterior_ok, "length_bound_held": length_ok, "theorem_bound_held": theorem_ok,
+        "budget_solver_failures": solver_failures, "value_at_largest_budget": values_top,
+        "posterior_bound_held": posterior_ok, "length_bound_held": length_ok,
         "length_bound_skipped_points": len(length_skipped), "length_bound_skipped": length_skipped,
-        "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
+        "every_point_bounded": bounded,
+        "theorem_bound_held": theorem_ok, "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
+        "kl_pessimistic_min": min(guaranteed, default=math.nan),
         "points": len(costs), "demonstrator_in_top_set_points": points_per_reading,
+        "event_max_bits": config.event_max_bits, "class_sizes": list(config.class_sizes),
         "max_kl_novel": max(c.kl_bayes for c in novel), "min_kl_novel": min(c.kl_bayes for c in novel),
-        "novel_event_bits": novel_event, "novel_event": novel_event_text, "policy_bits": policy_bits,
-        "d_bits": d_bits,
-        "novel_bound_bits": novel_bound_bits, "novel_bound": novel_bound,
-        "slope_nats_per_bit": slope, "ln2": LN2,
+        "novel_event_bits": novel_event, "novel_event": novel_event_text, "policy": m.policy,
+        "policy_bits": policy_bits, "d_bits": d_bits, "novel_bound_bits": novel_bound_bits, "novel_bound": novel_bound,
+        "kl_by_k": {w: {c.k: c.kl_bayes for c in pts} for w, pts in by_world.items()},
+        "event_by_k": {w: {c.k: [c.event, c.event_bits, c.bound] for c in pts} for w, pts in by_world.items()},
+        "kl_vs_event_bits": {c.world: {"event_bits": c.event_bits, "event": c.event, "kl": c.kl_bayes,
+                                       "bound": c.bound, "converged": study[c.world]["converged"]}
+                             for c in patterns},
+        "event_lengths": sorted({int(c.event_bits) for c in patterns if math.isfinite(c.event_bits)}),
+        "class_size_study": study,
+        "slope_nats_per_bit": slope, "slope_event_bits": slope_lengths, "slope_change_nats_per_bit": slope_change,
+        "slope_converged": slope_converged, "slope_by_class_size": slopes,
+        "levels_converged": [w for w, row in study.items() if row["converged"]], "ln2": LN2,
         "slope_novel_nats_per_k": _slope(np.array([c.k for c in novel], float), np.array([c.kl_bayes for c in novel])),
         "slope_precedented_nats_per_k": _slope(np.array([c.k for c in prec], float),
                                                np.array([c.kl_bayes for c in prec])),
         "max_ratio_to_sharp_bound": max(ratios_sharp, default=math.nan),
         "max_ratio_to_printed_bound": max(ratios_printed, default=math.nan),
         "factor_verdict": ("the sharp '* ln 2' bound holds" if theorem_ok else "the sharp '* ln 2' bound FAILS")
-        + f" (KL reaches {max(ratios_sharp, default=math.nan):.2f} of it; "
-        + f"{max(ratios_printed, default=math.nan):.2f} of the printed '/ log 2' one)",
+        + f" (KL reaches {_fmt(max(ratios_sharp, default=math.nan))} of it; "
+        + f"{_fmt(max(ratios_printed, default=math.nan))} of the printed '/ log 2' one)",
+        **m.times,
     }
+    return summary, controls
+
+
+def _bounded_control(name: str, description: str, *, measured: float, bound: float,
+                     details: dict[str, Any]) -> Control:
+    """A control of the conclusion ``KL <= bound``: held only for a finite bound (an infinite bound certifies
+    nothing, so it is never "held")."""
+    return Control(name, description, measured=float(measured), bound=float(bound), relation="<=", units="nats",
+                   held=math.isfinite(bound) and measured <= bound + _TOL, details=details)
+
+
+def _controls(config: Config, m: _Measured, novel_event: str, novel_bound: float,
+              d_bits: int | None) -> tuple[Control, ...]:
+    prec = [c for c in m.costs if c.world == "precedented"]
+    worst = max(prec, key=lambda c: c.kl_bayes)
+    precedented = _bounded_control(
+        "precedented", f"the novel world's event {novel_event or '(none)'} in the precedented world, where it held "
+        f"every {config.period} steps before t: the largest KL to switch against that event's bound",
+        measured=worst.kl_bayes, bound=novel_bound,
+        details={"k": worst.k, "kl_by_k": {c.k: c.kl_bayes for c in prec},
+                 "shortest_unprecedented_event_by_k": {c.k: [c.event, c.event_bits, c.bound] for c in prec}})
+    e = m.no_event
+    no_event = _bounded_control(
+        "no_event", f"novel world at k = {e.k} with SWITCH events capped at {e.event_cap} bits, below every event "
+        "unprecedented at t: no bound (an infinite bound is not held)",
+        measured=e.kl_bayes, bound=e.bound, details={"event_cap": e.event_cap, "event_bits": e.event_bits})
+    last = max(m.no_mix, key=lambda c: c.k)
+    no_mix = _bounded_control(
+        "no_mix", f"novel world at k = {last.k} in a class without MIX and SWITCH (no copy-the-mixture model): "
+        "its KL against the claim's bound for the novel event",
+        measured=last.kl_bayes, bound=novel_bound,
+        details={"kl_by_k": {c.k: c.kl_bayes for c in m.no_mix}, "d_bits_in_class": last.d_bits,
+                 "claim_d_bits": d_bits, "shortest_program_at_largest_k": last.shortest_program,
+                 "slope_nats_per_k": _slope(np.array([c.k for c in m.no_mix], float),
+                                            np.array([c.kl_bayes for c in m.no_mix]))})
+    return (precedented, no_event, no_mix)
 
 
 def _finite(x: float) -> float:
@@ -457,50 +890,67 @@ def _finite(x: float) -> float:
     return x if math.isfinite(x) else math.nan
 
 
-def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[str, ...]:
+def _plot(m: _Measured, summary: dict[str, Any], out: Path) -> tuple[str, ...]:
     from aitheory.plotting import pyplot, save_figure
 
     plt = pyplot()
-    policy_bits, d_bits = int(summary["policy_bits"]), int(summary["d_bits"])
-    points = [c for c in costs if c.world.startswith("pattern") and math.isfinite(c.event_bits)]
+    costs = m.costs
+    names = ["theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_class_size"]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    xs = np.array([c.event_bits for c in points])
-    ax.plot(xs, [c.kl_bayes for c in points], "o", color="C0", label=r"KL$(\pi^*\|\xi)$ to switch at t (Def. 2)")
-    for c in points:
+    for i, cap in enumerate(sorted(set(summary["class_sizes"]))):
+        pts = [c for c in m.sizes if c.world.startswith("pattern") and c.event_cap == cap
+               and math.isfinite(c.event_bits)]
+        ax.plot([c.event_bits for c in pts], [c.kl_bayes for c in pts], "o", color=f"C{i}", mfc="none" if
+                cap != max(summary["class_sizes"]) else None, label=f"KL to switch, events <= {cap} bits in the class")
+    top = [c for c in costs if c.world.startswith("pattern") and math.isfinite(c.bound)]
+    for c in top:
         ax.annotate(c.world.split()[1], (c.event_bits, c.kl_bayes), fontsize=7, xytext=(3, 3),
                     textcoords="offset points")
-    grid = np.linspace(min(xs, default=0) - 1, max(xs, default=1) + 1, 50)
-    ax.plot(grid, (grid + policy_bits + d_bits) * LN2, "k-", lw=1,
-            label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={d_bits}")
-    printed = (grid + policy_bits + d_bits) / LN2
-    ax.plot([], [], "k:", lw=1, label=rf"printed form $[\dots]/\ln 2$: {printed.min():.0f}-{printed.max():.0f} nats, "
-            "above the chart")
-    top = float(((grid + policy_bits + d_bits) * LN2).max())
-    ax.set_ylim(min((c.kl_bayes for c in points), default=0.0) - 2, top + 2)
+    if top:
+        xs = np.array(sorted({c.event_bits for c in top}))
+        ax.plot(xs, [next(c.bound for c in top if c.event_bits == x) for x in xs], "k-", lw=1,
+                label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={summary['d_bits']}")
     ax.set_xlabel("K(E): bits of the shortest event unprecedented at t")
     ax.set_ylabel("KL needed (nats)")
-    ax.set_title(f"Theorem 1, novel patterns after k={points[0].k if points else 0}: slope "
-                 f"{summary['slope_nats_per_bit']:.3f} nats/bit "
-                 f"(ln 2 = {LN2:.3f})", fontsize=9)
+    ax.set_title(f"Theorem 1, novel patterns after k={top[0].k if top else 0}: slope "
+                 f"{_fmt(summary['slope_nats_per_bit'])} nats/bit "
+                 f"({'converged' if summary['slope_converged'] else 'not converged'} in the class size) on "
+                 f"{summary['slope_event_bits']} (ln 2 = {LN2:.3f})", fontsize=8)
     ax.legend(fontsize=7)
-    save_figure(fig, out / "theorem1_kl_vs_event_bits")
+    save_figure(fig, out / names[0])
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for world, colour, label in (("novel", "C0", "unprecedented (novel observation)"),
                                  ("precedented", "C3", "precedented (seen not switching)")):
         pts = [c for c in costs if c.world == world]
         ax.plot([c.k for c in pts], [c.kl_bayes for c in pts], "o-", color=colour, label=label)
-    ax.axhline(float(summary["novel_bound"]), color="k", lw=1,
-               label=f"bound for the novel event: {summary['novel_bound_bits']} bits x ln 2")
+        if world == "precedented":
+            ax.plot([c.k for c in pts], [_finite(c.bound) for c in pts], ":", color=colour, lw=1,
+                    label="bound of the shortest event still unprecedented there")
+    ax.plot([c.k for c in m.no_mix], [c.kl_bayes for c in m.no_mix], "x--", color="C2",
+            label="control: no MIX, no SWITCH in the class")
+    ax.axhline(_finite(float(summary["novel_bound"])), color="k", lw=1,
+               label=f"bound for the novel event: {_fmt(summary['novel_bound_bits'])} bits x ln 2")
     ax.set_xlabel("k: demonstrator steps before the switch")
     ax.set_ylabel(r"KL$(\pi^*\|\xi)$ needed (nats)")
-    ax.set_title("Theorem 1: the KL needed after an unprecedented event does not grow with data", fontsize=9)
-    ax.text(0.02, 0.97, r"against the pessimistic imitator $\nu_\alpha$: $\infty$ at every k", transform=ax.transAxes,
-            va="top", fontsize=8)
-    ax.legend(fontsize=7, loc="center right")
-    save_figure(fig, out / "theorem1_kl_vs_k")
+    ax.set_title(f"Theorem 1 (events <= {summary['event_max_bits']} bits): the KL needed after an unprecedented "
+                 "event does not grow with data", fontsize=8)
+    ax.text(0.02, 0.97, rf"against the pessimistic imitator $\nu_\alpha$: >= {_fmt(summary['kl_pessimistic_min'])} "
+            "nats where the demonstrator is in its top set", transform=ax.transAxes, va="top", fontsize=7)
+    ax.legend(fontsize=6, loc="lower right")
+    save_figure(fig, out / names[1])
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for i, (world, row) in enumerate(summary["class_size_study"].items()):
+        ax.plot(row["class_sizes"], row["kl"], "o-", color=f"C{i}",
+                label=f"{world} (k = {row['k']}){'' if row['converged'] else ', not converged'}")
+    ax.set_xlabel("class size: SWITCH events of at most this many bits")
+    ax.set_ylabel(r"KL$(\pi^*\|\xi)$ needed (nats)")
+    ax.set_title("Theorem 1: the KL at fixed world against the class size", fontsize=9)
+    ax.legend(fontsize=7)
+    save_figure(fig, out / names[2])
     if not any(c.budgeted_value for c in costs):
-        return ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k")
+        return tuple(names)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     budgets = sorted(next(c.budgeted_value["bayes"] for c in costs if c.budgeted_value))
     for i, budget in enumerate(budgets):
@@ -517,4 +967,4 @@ def _plot(costs: list[SwitchCost], summary: dict[str, Any], out: Path) -> tuple[
     ax.set_title("KL-budgeted agent (Definition 2 optimum); missing points: no policy fits the budget", fontsize=9)
     ax.legend(fontsize=6, loc="center left")
     save_figure(fig, out / "theorem1_value_vs_k")
-    return ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_value_vs_k")
+    return (*names, "theorem1_value_vs_k")
