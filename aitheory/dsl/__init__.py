@@ -34,8 +34,10 @@ from aitheory.dsl.events import FirstHolds, first_hold_times
 from aitheory.dsl.fast import NO_ACTION, BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.parser import (
+    Dyadic,
     Expr,
     Mix,
+    Opt,
     ParseError,
     Plain,
     Switch,
@@ -77,9 +79,11 @@ __all__ = [
     "BehaviourTable",
     "Block",
     "EnumConfig",
+    "Dyadic",
     "Expr",
     "FirstHolds",
     "Mix",
+    "Opt",
     "Mode",
     "ObsTree",
     "ParseError",
