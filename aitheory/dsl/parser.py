@@ -107,7 +107,7 @@ SWITCH_OPT_MIX_BITS = 2 + OPT_MARKER_BITS + 2
 class Dyadic:
     """A dyadic rational ``numerator / 2^exponent >= 0`` (OPT's threshold u), coded as
     ``delta(numerator + 1) delta(exponent + 1)`` (Elias delta, prefix-free). ``6/16`` and ``3/8`` are different
-    codes of the same number (the shorter is the canonical one, :meth:`of`)."""
+    codes of the same number; the canonical one (odd numerator, :meth:`of`) is never longer."""
 
     numerator: int
     exponent: int
