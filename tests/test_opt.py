@@ -204,7 +204,7 @@ def test_opt_rows_act_by_the_chosen_policy_and_take_observations_from_mix(case):
     """SWITCH(E, OPT(U, u), MIX): MIX before E; from the step t where E first holds, OPT's choice from x_{<2t} at
     the action positions and MIX at the observation positions; prior 2^-len; OPT(U, u) above every value halts."""
     mc, tree, _ = case
-    switch = parse_expr(f"SWITCH({U_OBS}, OPT({U_ACT}, 1/64), MIX)")
+    switch = parse_expr(f"SWITCH({U_OBS}, OPT({U_ACT}, 1/4096), MIX)")
     alone = parse_expr(f"OPT({U_ACT}, 1/64)")
     never = parse_expr(f"OPT({U_ACT}, 1)")
     grown = add_opt_programs(mc, [switch, alone, never], tree=tree)
@@ -228,7 +228,7 @@ def test_opt_rows_act_by_the_chosen_policy_and_take_observations_from_mix(case):
         else:
             assert (codes[0, g, : 2 * t - 2] == CODE_MIX).all()
             start_choice = opt_choice(xi_problem(tree, U_ACT, x[: 2 * t - 2], CONFIG.horizon, model="mix"),
-                                      Fraction(1, 64))
+                                      Fraction(1, 4096))
             if not start_choice.found:  # nu_MIX(x_{<2t}) V* <= u: the search ends without a policy, OPT halts
                 assert (codes[0, g, 2 * t - 2:] == CODE_NO_POLICY).all()
                 continue
