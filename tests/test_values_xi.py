@@ -80,7 +80,9 @@ def test_values_equal_the_exact_sum_over_every_history(case, model, request):
                  (plan, as_policy(plan, 2)),
                  ([1] * (m - len(h0) // 2), as_policy([1] * (m - len(h0) // 2), 2, h0))]
         for given, exact_pi in cases:
-            exact_pi_fr = (lambda h, f=exact_pi: [Fraction(float(x)) for x in f(h)])
+            def exact_pi_fr(h, f=exact_pi):
+                return [Fraction(float(x)) for x in f(h)]
+
             assert _close(xp.value(given), exact_value(exact, exact_pi_fr, utility, model))
         assert _close(xp.v_star(), exact_v_star(exact, utility, model))
 

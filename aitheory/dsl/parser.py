@@ -24,9 +24,8 @@ Every malformed text raises :class:`ParseError`, which names the 0-based charact
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
 from aitheory.dsl.codes import (

@@ -37,7 +37,7 @@ import numpy as np
 from aitheory.dsl import STATUSES, Dyadic, Mix, Opt, Plain, Switch, event_holds, expr_bits
 from aitheory.mixture import ModelClass
 from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, add_rows
-from aitheory.planning.problem import History, PlanningProblem
+from aitheory.planning.problem import History
 from aitheory.planning.values import q_star_levels
 from aitheory.planning.xi import PredictionTree, XiProblem, prediction_tree, program_utility, xi_problem
 

@@ -28,7 +28,7 @@ from aitheory.mixture.reference import reference_predictions
 from aitheory.planning.opt import node_order, policy_table
 from aitheory.planning.problem import History
 
-__all__ = ["ExactTree", "exact_tree", "exact_value", "exact_v_star", "opt_choice_exact"]
+__all__ = ["ExactTree", "exact_tree", "exact_v_star", "exact_value", "opt_choice_exact"]
 
 #: An exact policy: history -> probabilities of the K actions (Fractions, or floats converted exactly).
 ExactPolicy = Callable[[History], Sequence[Fraction | float]]
