@@ -153,11 +153,7 @@ def prediction_tree(model_class: ModelClass, start: Sequence[int] = (), m: int |
     def walk(node: OnlineMixture, prefix: History) -> None:
         if len(prefix) == 2 * m:
             return
-        try:
-            raw, raw_plain = node.next_symbol(), node.plain_prediction()
-        except ValueError as exc:  # the class's histories do not contain this prefix
-            raise ValueError(f"argument model_class: {exc}; values need every continuation of the start history "
-                             "(build_class(..., all_histories=True))") from None
+        raw, raw_plain = node.next_symbol(), node.plain_prediction()
         raw.flags.writeable = raw_plain.flags.writeable = False
         xi[prefix], plain[prefix] = raw, raw_plain
         for x in range(config.k):
@@ -171,7 +167,11 @@ def prediction_tree(model_class: ModelClass, start: Sequence[int] = (), m: int |
                 child.observe(x)
             walk(child, (*prefix, x))
 
-    walk(state, h0)
+    try:
+        walk(state, h0)
+    except ValueError as exc:  # the class's histories do not contain a continuation (symbols of probability > 0)
+        raise ValueError(f"argument model_class: {exc}; values need every continuation of the start history "
+                         "(build_class(..., all_histories=True))") from None
     return PredictionTree(config.k, h0, m, xi, plain, state.log_evidence, state.log_plain_evidence, tuple(zero))
 
 
