@@ -173,6 +173,8 @@ def test_opt_chooses_the_exact_first_policy_above_u(case, utility):
         assert got.index == want, u
         if want is not None:
             assert got.margin > 0 and got.table == policy_table(want, 2, 2)
+            assert xp.value(got.policy()) == pytest.approx(float(values[want]), rel=1e-12)
+            assert xp.value(got.plan()) == pytest.approx(got.value, rel=1e-12)
     assert opt_choice(xp, thresholds[-1]).index is None  # negative control: nothing exceeds the maximum
 
 

@@ -28,7 +28,7 @@ enumerates every policy in exact arithmetic and the tests check that both choose
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -91,6 +91,12 @@ class OptChoice:
             raise ValueError(f"no policy exceeds u = {self.threshold} from {list(self.start)}")
         suffix = tuple(h)[len(self.start):]
         return self.table[self.nodes.index(tuple(suffix[1::2]))]
+
+    def policy(self) -> Callable[[Sequence[int]], np.ndarray]:
+        """The policy as a callable defined at **every** history extending ``start`` (one-hot; the action depends
+        on the observations only), as :meth:`XiProblem.divergence` and the solvers tabulate it."""
+        eye = np.eye(self.k)
+        return lambda h: eye[self.action(h)]
 
     def plan(self) -> dict[History, int]:
         """The policy as a table ``history -> action`` over the histories it reaches from ``start``."""

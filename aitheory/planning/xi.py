@@ -192,7 +192,8 @@ def program_utility(utility: Plain | str, k: int, steps: int = DEFAULT_STEPS,
 
 
 def as_policy(policy: Policy | Plan, n_actions: int, start: Sequence[int] = ()) -> Policy:
-    """A policy from a callable (returned as is), a table ``history -> action`` (deterministic), or a sequence of
+    """A policy from a callable (returned as is), a table ``history -> action`` (deterministic; it needs only the
+    histories it reaches from ``start``, elsewhere the row is uniform and matters to nothing), or a sequence of
     actions, one per step after ``start`` (an open-loop plan); the last two as one-hot rows."""
     if callable(policy):
         return policy
@@ -203,9 +204,14 @@ def as_policy(policy: Policy | Plan, n_actions: int, start: Sequence[int] = ()) 
 
         def from_table(h: History) -> np.ndarray:
             key = tuple(h)
-            if key not in table:
-                raise KeyError(f"the plan has no action for history {key}")
-            return eye[table[key]]
+            if key in table:
+                return eye[table[key]]
+            # A history the plan never reaches (an earlier action differs from the plan's) carries no value and no
+            # divergence: any row will do there.
+            for n in range(len(h0), len(key), 2):
+                if key[:n] in table and table[key[:n]] != key[n]:
+                    return np.full(n_actions, 1.0 / n_actions)
+            raise KeyError(f"the plan has no action for history {key}")
 
         return from_table
     plan = [int(a) for a in policy]
@@ -246,6 +252,10 @@ class XiProblem:
 
     def _levels(self, pi: Policy | Plan) -> tuple[np.ndarray, ...]:
         return self.problem.tabulate(as_policy(pi, self.problem.n_actions, self.problem.start), "pi")
+
+    def levels(self, pi: Policy | Plan) -> tuple[np.ndarray, ...]:
+        """``pi`` tabulated at every decision history (the solvers' level arrays)."""
+        return self._levels(pi)
 
     def value(self, pi: Policy | Plan) -> float:
         """``V^pi_{nu,U}(h0)`` (Definition 1) for a callable policy or a deterministic plan."""
