@@ -60,6 +60,20 @@ def test_dyadic_text_code_and_value():
         Dyadic(-1, 0)
 
 
+def test_shortest_dyadic_in_an_interval():
+    """Dyadic.shortest_in(lo, hi) is the shortest code in [lo, hi), checked against the 64 smallest numerators
+    n >= lo 2^e of every exponent e <= 24."""
+    for lo, hi in [(Fraction(1, 3), Fraction(1, 2)), (Fraction(0), Fraction(1, 1000)), (Fraction(3, 8), Fraction(3, 7)),
+                   (Fraction(5, 2**20), Fraction(6, 2**20)), (Fraction(1), Fraction(2))]:
+        got = Dyadic.shortest_in(lo, hi)
+        assert lo <= got.value < hi
+        brute = min((Dyadic(n, e) for e in range(25) for n in range(int(lo * 2**e), int(lo * 2**e) + 64)
+                     if lo <= Fraction(n, 2**e) < hi), key=lambda d: (d.bits, d.exponent))
+        assert got.bits == brute.bits
+    with pytest.raises(ValueError, match="lo < hi"):
+        Dyadic.shortest_in(Fraction(1, 2), Fraction(1, 2))
+
+
 def test_opt_text_round_trip_and_length_formula():
     """len(SWITCH(E, OPT(U, u), MIX)) = c + len(E) + len(U) + len(u), c = 7 (full-grammar lengths, 1 + 3n)."""
     assert SWITCH_OPT_MIX_BITS == 7

@@ -140,6 +140,25 @@ class Dyadic:
     def __str__(self) -> str:
         return str(self.numerator) if self.exponent == 0 else f"{self.numerator}/{1 << self.exponent}"
 
+    @classmethod
+    def shortest_in(cls, lo: Fraction | int, hi: Fraction | int) -> Dyadic:
+        """The dyadic ``u`` in ``[lo, hi)`` with the shortest code (ties: the smaller exponent): the cheapest
+        threshold for OPT between ``v nu(h)`` and ``V* nu(h)``. For each exponent e the smallest numerator
+        ``ceil(lo 2^e)`` is the shortest; e grows until ``delta(e + 1)`` alone is longer than the best found."""
+        lo_q, hi_q = Fraction(lo), Fraction(hi)
+        if not 0 <= lo_q < hi_q:
+            raise ValueError(f"arguments lo, hi: need 0 <= lo < hi, got {lo}, {hi}")
+        best: Dyadic | None = None
+        e = 0
+        while best is None or elias_delta_bits(e + 1) + 1 <= best.bits:
+            n = -((-lo_q.numerator << e) // lo_q.denominator)  # ceil(lo 2^e)
+            if Fraction(n, 1 << e) < hi_q:
+                candidate = cls(n, e)
+                if best is None or candidate.bits < best.bits:
+                    best = candidate
+            e += 1
+        return best
+
 
 @dataclass(frozen=True)
 class Opt:
