@@ -11,7 +11,7 @@ built::
     def test_runs(program): ...
 
 * :func:`programs`: a plain program (a balanced word, then its halting ``]``), as :class:`~aitheory.dsl.Plain`;
-* :func:`exprs`: a plain program, ``MIX`` or ``SWITCH(E, P, Q)``;
+* :func:`exprs`: a plain program, ``MIX``, ``OPT(U, u)`` or ``SWITCH(E, P, Q)`` (:func:`thresholds`: OPT's u);
 * :func:`texts`: the canonical text of :func:`exprs` (``parse_expr`` accepts it and gives back the expression);
 * :func:`invalid_texts`: text that ``parse_expr`` refuses with a ``ParseError`` (unknown characters, no halting
   ``]``, trailing characters, unbalanced combinators).
