@@ -270,3 +270,47 @@ def test_opt_rows_are_refused_where_they_have_no_meaning(case):
     with pytest.raises(ValueError, match="joint-mode"):
         add_opt_programs(build_class(ClassConfig(max_bits=9, horizon=2, switch=False)), [parse_expr("OPT(], 0)")])
     assert isinstance(parse_expr("OPT(], 0)"), Opt) and isinstance(Plain((7,)), Plain)
+
+
+def test_a_class_with_opt_rows_equals_the_exact_mixture_with_those_rows():
+    """End to end, exactly: on a 15-bit class with SWITCH(E, OPT, MIX), OPT and a halting OPT row (horizon 2), the
+    engine's xi(x | h) at every prefix equals the Fraction mixture xi_base(h x) + sum_r 2^-len(r) nu_r(h x) over the
+    same, nu_r the product of its codes' probabilities (MIX: the exact xi_plain conditional); and the standalone
+    row's actions are the exact first policy above u."""
+    config = ClassConfig(max_bits=15, k=2, horizon=2, mode="joint", switch=False)
+    mc = build_class(config, all_histories=True)
+    tree = prediction_tree(mc)
+    exact = exact_tree(config)
+    u = Fraction(1, 128)
+    rows = [parse_expr(f"SWITCH({U_OBS}, OPT({U_ACT}, 1/1024), MIX)"), Opt(parse(U_ACT), Dyadic.of(u)),
+            parse_expr(f"OPT({U_ACT}, 1)")]
+    grown = add_opt_programs(mc, rows, tree=tree)
+    first, _ = opt_choice_exact(exact, U_ACT, u)
+    assert first is not None
+    table = policy_table(first, 2, 2)  # nodes (), (0,), (1,)
+    for g, x in enumerate(mc.histories):
+        assert grown.codes[-2, g, 0] == table[0] and grown.codes[-2, g, 2] == table[1 + int(x[1])]
+    weights = [Fraction(1, 2 ** expr_bits(r)) for r in rows]
+
+    def exact_joint(x: tuple[int, ...]) -> Fraction:
+        base = Fraction(1)
+        for n in range(len(x)):
+            base *= exact.predictions(x[:n])[x[n]]
+        total = base
+        g = mc.history_index(list(x[:3]))
+        for r, w in enumerate(weights):
+            like = Fraction(1)
+            for n in range(len(x)):
+                code = int(grown.codes[mc.rows + r, g, n])
+                like *= exact.predictions(x[:n], "mix")[x[n]] if code == CODE_MIX else Fraction(int(code == x[n]))
+            total += w * like
+        return total
+
+    grown_tree = prediction_tree(grown)
+    for prefix in exact.xi:
+        before = exact_joint(prefix)
+        for x in range(2):
+            # xi(empty) = 1 (the whole prior; the mass not enumerated is lost at position 1), so at the empty
+            # prefix the prediction is the joint itself
+            want = exact_joint((*prefix, x)) / (before if prefix else 1)
+            assert abs(grown_tree.predictions(prefix)[x] - float(want)) <= 1e-12 * max(1.0, float(want)), prefix
