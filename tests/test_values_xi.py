@@ -174,6 +174,8 @@ def test_bad_input_is_refused_with_the_argument_named():
         prediction_tree(mc, (), 3)
     with pytest.raises(ValueError, match="argument start"):
         prediction_tree(mc, (1,), 2)
+    with pytest.raises(ValueError, match="max_histories"):
+        prediction_tree(mc, max_histories=15)
     with pytest.raises(ValueError, match="argument model"):
         xi_problem(mc, U_OBS, model="coin")  # type: ignore[arg-type]
 

@@ -54,6 +54,7 @@ from aitheory.planning.problem import (
     PlanningProblem,
     Policy,
     TabularPolicy,
+    TreeTooLargeError,
     Utility,
 )
 from aitheory.planning.solution import ConstrainedSolution, normalised_beta
@@ -122,13 +123,15 @@ class PredictionTree:
         return total
 
 
-def prediction_tree(model_class: ModelClass, start: Sequence[int] = (), m: int | None = None) -> PredictionTree:
+def prediction_tree(model_class: ModelClass, start: Sequence[int] = (), m: int | None = None, *,
+                    max_histories: int = DEFAULT_MAX_HISTORIES) -> PredictionTree:
     r"""Every prediction of ``xi`` and ``xi_plain`` on the continuations of ``start`` up to horizon ``m``.
 
     ``model_class`` is a joint-mode class whose histories contain every continuation (build it with
     ``all_histories=True``, or on the histories of the tree); ``m`` (default: the class's horizon) is at most the
     class's horizon. Raises ``ValueError`` naming the argument otherwise. Cost: ``sum_n K^n`` predictions for
-    ``n < 2m - len(start)``, each ``O(rows K)``."""
+    ``n < 2m - len(start)``, each ``O(rows K)``; more than ``max_histories`` complete histories
+    ``K^(2m - len(start))`` are refused (:class:`~aitheory.planning.TreeTooLargeError`) before anything is run."""
     config = model_class.config
     if config.mode != "joint":
         raise ValueError("argument model_class: values under xi need a joint-mode class (ClassConfig(mode='joint')), "
@@ -140,6 +143,11 @@ def prediction_tree(model_class: ModelClass, start: Sequence[int] = (), m: int |
     if len(h0) % 2 or len(h0) >= 2 * m or any(not 0 <= x < config.k for x in h0):
         raise ValueError(f"argument start: {list(h0)} must be a_1 o_1 .. a_s o_s (even length, symbols in "
                          f"0..{config.k - 1}) with s < m = {m}")
+    total = config.k ** (2 * m - len(h0))
+    if total > max_histories:
+        raise TreeTooLargeError(f"the prediction tree has K^(2m - len(start)) = {config.k}^{2 * m - len(h0)} = "
+                                f"{total} complete histories, more than max_histories = {max_histories}; use a "
+                                "shorter horizon or a longer start history")
     state = OnlineMixture(model_class)
     for n, x in enumerate(h0):
         if n % 2 == 0:
