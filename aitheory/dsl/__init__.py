@@ -38,8 +38,10 @@ from aitheory.dsl.fast import BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.limits import LIMITS, MachineLimits
 from aitheory.dsl.parser import (
+    Dyadic,
     Expr,
     Mix,
+    Opt,
     ParseError,
     Plain,
     Switch,
@@ -80,6 +82,7 @@ __all__ = [
     "BatchResult",
     "BehaviourTable",
     "Block",
+    "Dyadic",
     "EnumConfig",
     "Expr",
     "FirstHolds",
@@ -87,6 +90,7 @@ __all__ = [
     "Mix",
     "Mode",
     "ObsTree",
+    "Opt",
     "ParseError",
     "Plain",
     "RunResult",

@@ -48,12 +48,15 @@ __all__ = [
     "bits_to_codes",
     "codes_to_bits",
     "codes_to_text",
+    "elias_delta",
+    "elias_delta_bits",
     "is_program_codes",
     "kraft_mass",
     "kraft_mass_bits",
     "program_count",
     "program_count_bits",
     "programs_to_bits",
+    "read_elias_delta",
     "text_to_codes",
 ]
 
@@ -153,3 +156,39 @@ def bits_to_codes(bits: str) -> np.ndarray:
     if set(bits) - {"0", "1"}:
         raise ValueError("bit string may contain only '0' and '1'")
     return np.array([int(bits[i : i + 3], 2) for i in range(0, len(bits), 3)], dtype=np.uint8)
+
+
+# ----- Elias delta: the prefix code of positive integers used for OPT's threshold (parser.Dyadic) -----
+
+
+def elias_delta(n: int) -> str:
+    """Elias delta code of an integer ``n >= 1``: with ``L = n.bit_length()``, the Elias gamma code of ``L``
+    (``L.bit_length() - 1`` zeros, then ``L`` in binary) followed by the ``L - 1`` bits of ``n`` after its leading 1.
+
+    Prefix-free and complete (``sum_n 2^-len = 1``); ``len = L + 2 floor(log2 L)``: ``1 -> '1'``,
+    ``2 -> '0100'``, ``3 -> '0101'``, ``4 -> '01100'``."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"Elias delta codes integers >= 1, got {n!r}")
+    length = n.bit_length()
+    return "0" * (length.bit_length() - 1) + format(length, "b") + format(n, "b")[1:]
+
+
+def elias_delta_bits(n: int) -> int:
+    """``len(elias_delta(n))`` without building the string."""
+    length = n.bit_length()
+    return 2 * (length.bit_length() - 1) + length
+
+
+def read_elias_delta(bits: str, i: int) -> tuple[int, int] | None:
+    """Decode one Elias delta code at ``bits[i:]``: ``(n, end)``, or None if the bits end first."""
+    zeros = 0
+    while i + zeros < len(bits) and bits[i + zeros] == "0":
+        zeros += 1
+    j = i + zeros
+    if j + zeros + 1 > len(bits):
+        return None
+    length = int(bits[j : j + zeros + 1], 2)
+    j += zeros + 1
+    if j + length - 1 > len(bits):
+        return None
+    return int("1" + bits[j : j + length - 1], 2), j + length - 1

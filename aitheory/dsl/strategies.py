@@ -11,7 +11,7 @@ built::
     def test_runs(program): ...
 
 * :func:`programs`: a plain program (a balanced word, then its halting ``]``), as :class:`~aitheory.dsl.Plain`;
-* :func:`exprs`: a plain program, ``MIX`` or ``SWITCH(E, P, Q)``;
+* :func:`exprs`: a plain program, ``MIX``, ``OPT(U, u)`` or ``SWITCH(E, P, Q)`` (:func:`thresholds`: OPT's u);
 * :func:`texts`: the canonical text of :func:`exprs` (``parse_expr`` accepts it and gives back the expression);
 * :func:`invalid_texts`: text that ``parse_expr`` refuses with a ``ParseError`` (unknown characters, no halting
   ``]``, trailing characters, unbalanced combinators).
@@ -23,9 +23,9 @@ from typing import Any
 
 from aitheory._optional import require
 from aitheory.dsl.codes import CLOSE, OPEN
-from aitheory.dsl.parser import Mix, ParseError, Plain, Switch, format_expr, parse_expr
+from aitheory.dsl.parser import Dyadic, Mix, Opt, ParseError, Plain, Switch, format_expr, parse_expr
 
-__all__ = ["exprs", "invalid_texts", "programs", "texts"]
+__all__ = ["exprs", "invalid_texts", "programs", "texts", "thresholds"]
 
 
 def _st() -> Any:
@@ -56,11 +56,19 @@ def programs(max_tokens: int = 14) -> Any:
     return st.lists(st.integers(0, 7), max_size=max_tokens - 1).map(_balanced)
 
 
+def thresholds() -> Any:
+    """OPT's threshold ``u = n / 2^e`` (any numerator, so non-canonical codes too)."""
+    st = _st()
+    return st.builds(Dyadic, st.integers(0, 2**20), st.integers(0, 40))
+
+
 def exprs(max_tokens: int = 14) -> Any:
-    """A plain program, ``MIX`` or ``SWITCH(E, P, Q)`` (``Q`` a plain program or ``MIX``)."""
+    """A plain program, ``MIX``, ``OPT(U, u)`` or ``SWITCH(E, P, Q)`` (``P`` plain or OPT, ``Q`` plain or MIX)."""
     st = _st()
     plain = programs(max_tokens)
-    return st.one_of(plain, st.just(Mix()), st.builds(Switch, plain, plain, st.one_of(plain, st.just(Mix()))))
+    opt = st.builds(Opt, plain, thresholds())
+    return st.one_of(plain, st.just(Mix()), opt,
+                     st.builds(Switch, plain, st.one_of(plain, opt), st.one_of(plain, st.just(Mix()))))
 
 
 def texts(max_tokens: int = 14) -> Any:

@@ -55,6 +55,7 @@ from aitheory.dsl import (
     Expr,
     Mix,
     Mode,
+    Opt,
     Plain,
     Switch,
     all_sequences,
@@ -93,6 +94,7 @@ __all__ = [
     "ClassTooLargeError",
     "ModelClass",
     "add_programs",
+    "add_rows",
     "build_class",
     "check_switch_parts",
     "in_class",
@@ -626,7 +628,8 @@ def in_class(config: ClassConfig, expr: Expr) -> bool:
         return expr.bits <= config.max_bits
     if isinstance(expr, Mix):
         return config.mix
-    assert isinstance(expr, Switch)
+    if isinstance(expr, Opt) or isinstance(expr.after, Opt):
+        return False  # OPT rows are never enumerated (aitheory.planning.opt adds them)
     if not config.switch or expr_bits(expr) > config.switch_bits:
         return False
     if expr.event.n_tokens > config.part_tokens("event") or expr.after.n_tokens > config.part_tokens("policy"):
@@ -647,6 +650,9 @@ def _plain_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.nda
 def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.ndarray:
     """``(G, H) int8`` behaviour codes (module docstring) of one program of any length on the histories, run with
     the reference interpreter; SWITCH as in :mod:`aitheory.dsl.combinators`, MIX as :data:`CODE_MIX`."""
+    if isinstance(expr, Opt) or (isinstance(expr, Switch) and isinstance(expr.after, Opt)):
+        raise ValueError(f"program {expr}: OPT plans with the mixture; add it with "
+                         "aitheory.planning.add_opt_programs (joint mode)")
     out = np.empty((histories.shape[0], config.horizon), dtype=np.int8)
     for g, obs in enumerate(histories):
         if isinstance(expr, Mix):
@@ -654,6 +660,7 @@ def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.
         elif isinstance(expr, Plain):
             out[g] = _plain_codes(expr, config, obs)
         else:
+            assert isinstance(expr, Switch) and isinstance(expr.after, Plain)
             holds = event_holds(expr.event, config.k, config.horizon, [int(o) for o in obs], config.steps,
                                 config.tape_bound)
             after = _plain_codes(expr.after, config, obs)
@@ -683,26 +690,44 @@ def add_programs(model_class: ModelClass, programs: list[Expr]) -> tuple[ModelCl
     if not added:
         return model_class, ()
     kinds = [_PLAIN if isinstance(e, Plain) else _MIX if isinstance(e, Mix) else _SWITCH for e in added]
-    extra = np.zeros((model_class.rows + len(added), len(KINDS)))
+    codes = np.stack([program_codes(config, model_class.histories, e) for e in added])
+    grown = add_rows(model_class, codes, [expr_bits(e) for e in added], [str(e) for e in added],
+                     [KINDS[kind] for kind in kinds])
+    return grown, tuple(added)
+
+
+def add_rows(model_class: ModelClass, codes: np.ndarray, bits: list[int], texts: list[str],
+             kinds: list[str]) -> ModelClass:
+    """The class with rows of given behaviour codes ``(n, G, P)`` appended, row i with exact prior ``2^-bits[i]``
+    in the column ``kinds[i]`` (:data:`KINDS`), named ``texts[i]``: the one way rows are added
+    (:func:`add_programs`; ``aitheory.planning.add_opt_programs`` for OPT rows, kind ``"switch"``, the column of
+    every combinator but MIX). The caller makes sure no program is counted twice."""
+    n = len(bits)
+    if codes.shape != (n, *model_class.codes.shape[1:]) or len(texts) != n or len(kinds) != n:
+        raise ValueError(f"argument codes: expected shape {(n, *model_class.codes.shape[1:])} with {n} bits, "
+                         f"texts and kinds, got {codes.shape}, {len(texts)}, {len(kinds)}")
+    for b, text in zip(bits, texts, strict=True):
+        if not 0 < b <= MAX_ADDED_BITS:
+            raise ValueError(f"program {text}: {b} bits; programs added to the class must have 1 to "
+                             f"{MAX_ADDED_BITS} bits (their prior 2^-bits must be a normal float64)")
+    extra = np.zeros((model_class.rows + n, len(KINDS)))
     if model_class.extra_weight_by_kind is not None:
         extra[: model_class.rows] = model_class.extra_weight_by_kind
     mass = list(model_class.extra_mass)
-    for i, (expr, kind) in enumerate(zip(added, kinds, strict=True)):
-        extra[model_class.rows + i, kind] = 2.0 ** -expr_bits(expr)
-        mass[kind] += Fraction(1, 2 ** expr_bits(expr))
-    codes = np.stack([program_codes(config, model_class.histories, e) for e in added])
     programs_by_kind = dict(model_class.programs_by_kind)
-    for kind in kinds:
-        programs_by_kind[KINDS[kind]] = programs_by_kind.get(KINDS[kind], 0) + 1
-    grown = ModelClass(
-        config=config,
-        codes=np.concatenate([model_class.codes, codes]),
-        weight_by_kind=np.concatenate([model_class.weight_by_kind, np.zeros((len(added), len(KINDS)), np.int64)]),
-        rep_bits=np.concatenate([model_class.rep_bits, [expr_bits(e) for e in added]]).astype(np.int64),
-        rep_text=(*model_class.rep_text, *(str(e) for e in added)),
+    for i, (b, kind_name) in enumerate(zip(bits, kinds, strict=True)):
+        kind = KINDS.index(kind_name)
+        extra[model_class.rows + i, kind] = 2.0 ** -b
+        mass[kind] += Fraction(1, 2 ** b)
+        programs_by_kind[kind_name] = programs_by_kind.get(kind_name, 0) + 1
+    return ModelClass(
+        config=model_class.config,
+        codes=np.concatenate([model_class.codes, codes.astype(np.int8)]),
+        weight_by_kind=np.concatenate([model_class.weight_by_kind, np.zeros((n, len(KINDS)), np.int64)]),
+        rep_bits=np.concatenate([model_class.rep_bits, bits]).astype(np.int64),
+        rep_text=(*model_class.rep_text, *texts),
         histories=model_class.histories,
         programs_by_kind=programs_by_kind,
         extra_weight_by_kind=extra,
         extra_mass=tuple(mass),
     )
-    return grown, tuple(added)

@@ -245,6 +245,24 @@ class OnlineMixture:
         out[codes == CODE_MIX] = self._plain(codes)[0]
         return out
 
+    def plain_prediction(self) -> np.ndarray:
+        """``(K,)``: the plain programs' mixture ``xi_plain(x | h)`` of the next symbol, raw (what MIX predicts)."""
+        return self._plain(self._codes())[0]
+
+    def next_symbol(self) -> np.ndarray:
+        """``(K,)``: ``xi(x | h)`` of the next symbol, raw; :meth:`predict`'s ``raw`` without its diagnostics."""
+        return self._posterior() @ self.row_predictions()
+
+    @property
+    def log_evidence(self) -> float:
+        """``ln xi(h)`` of the history so far (0 at the empty history)."""
+        return self._log_z
+
+    @property
+    def log_plain_evidence(self) -> float:
+        """``ln xi_plain(h)`` (``ln 1/2`` at the empty history); ``ln 2 + this`` is ``ln nu_MIX(h)``."""
+        return self._log_z_plain
+
     def posterior(self) -> np.ndarray:
         """``(R,)``: the posterior ``w(i | h)`` of every row (the not-enumerated mass is the rest at t = 1)."""
         return self._posterior()

@@ -22,6 +22,7 @@ from fractions import Fraction
 from aitheory.dsl import (
     TILDE_ACTION,
     Mix,
+    Opt,
     Plain,
     Switch,
     all_programs,
@@ -86,7 +87,9 @@ def _plan(expr: Expr, config: ClassConfig, inputs: Sequence[int]) -> list[int | 
         return _plain_plan(expr, config, inputs)
     if isinstance(expr, Mix):
         return ["MIX"] * config.positions
-    assert isinstance(expr, Switch)
+    if isinstance(expr, Opt) or (isinstance(expr, Switch) and isinstance(expr.after, Opt)):
+        raise ValueError(f"program {expr}: OPT's exact reference is aitheory.planning.reference (opt_choice_exact)")
+    assert isinstance(expr, Switch) and isinstance(expr.after, Plain)
     # the event reads the observation stream: the inputs themselves, or x_2, x_4, .. of the joint history
     obs = list(inputs) if config.mode == "policy" else list(inputs[1::2])
     holds = event_holds(expr.event, config.k, config.horizon, obs, config.steps, config.tape_bound)

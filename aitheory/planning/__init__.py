@@ -11,6 +11,13 @@ Typical use::
     kl_opt = kl_optimal_policy(problem, beta, eps=0.5)  # Definition 2 (worst case over observation sequences)
     kl_exp = kl_optimal_policy_expected(problem, beta, eps=0.5)  # closed form pi ∝ beta exp(Q / lambda)
     tvd_opt = tvd_optimal_policy(problem, beta, eps=0.1)         # LP (HiGHS)
+
+Under the mixture itself (a joint-mode class: xi is the environment model and the base policy)::
+
+    tree = prediction_tree(model_class)                 # xi(x | prefix) and xi_plain(x | prefix) everywhere
+    xp = xi_problem(tree, "+[>,.<]]", start=h0, m=4)    # U: a BF-8 program read as a reward detector
+    xp.value(pi), xp.v_star(), xp.kl_optimum(eps), xp.tvd_optimum(eps)
+    opt_choice(xi_problem(tree, U, h0, m, model="mix"), Dyadic.of(u))   # what OPT(U, u) does from h0
 """
 
 from aitheory.planning.kl import (
@@ -21,6 +28,7 @@ from aitheory.planning.kl import (
     kl_optimal_policy_expected,
     soft_policy,
 )
+from aitheory.planning.opt import OptChoice, add_opt_programs, node_order, opt_choice, opt_codes, policy_table
 from aitheory.planning.problem import (
     DEFAULT_MAX_HISTORIES,
     Environment,
@@ -53,35 +61,56 @@ from aitheory.planning.values import (
     v_star,
     value,
 )
+from aitheory.planning.xi import (
+    MODELS,
+    PredictionTree,
+    XiProblem,
+    as_policy,
+    prediction_tree,
+    program_utility,
+    xi_problem,
+)
 
 __all__ = [
     "DEFAULT_MAX_CONES",
     "DEFAULT_MAX_HISTORIES",
     "DEFAULT_MAX_LP_VARIABLES",
     "DEFAULT_TIE_TOL",
+    "MODELS",
     "ConstrainedSolution",
     "Environment",
     "FullSimplexMass",
     "History",
     "InfeasibleBudgetError",
     "ObservationKernel",
+    "OptChoice",
     "OptimalSolution",
     "PlanningError",
     "PlanningProblem",
     "Policy",
     "PolicyDivergence",
+    "PredictionTree",
     "RaisedAction",
     "TabularPolicy",
     "TreeTooLargeError",
     "Utility",
+    "XiProblem",
+    "add_opt_programs",
+    "as_policy",
     "bad_action_probability",
     "expected_kl",
     "kl_full_simplex_mass",
     "kl_optimal_policy",
     "kl_optimal_policy_expected",
+    "node_order",
     "non_optimal_probability",
     "off_support_probability",
+    "opt_choice",
+    "opt_codes",
     "optimal_policy",
+    "policy_table",
+    "prediction_tree",
+    "program_utility",
     "q_star",
     "raised_actions",
     "soft_policy",
@@ -91,4 +120,5 @@ __all__ = [
     "tvd_optimal_policy_stepwise",
     "v_star",
     "value",
+    "xi_problem",
 ]
