@@ -12,9 +12,9 @@ import time
 import torch
 
 from aitheory.llm.config import get_config, schedule, with_overrides
-from aitheory.llm.env import EpisodeSettings, run_episodes
+from aitheory.llm.env import run_episodes
 from aitheory.llm.models import load_base
-from aitheory.llm.ppo import new_state, ppo_update
+from aitheory.llm.ppo import episode_settings, new_state, ppo_update
 from aitheory.llm.rewards import make_reward
 
 
@@ -32,17 +32,7 @@ def main() -> None:
     reward = make_reward(config.reward)
     t1 = time.perf_counter()
     phase = schedule(config, config.ramp_tokens)  # full budget
-    settings = EpisodeSettings(
-        prompt=config.prompt,
-        n_envs=config.n_envs,
-        episode_tokens=phase.episode_tokens,
-        budget=phase.budget,
-        budget_scale=config.budget,
-        student_temperature=config.student_temperature,
-        reply_cutoff=config.reply_cutoff,
-        topk=config.topk if config.head == "topk" else None,
-        accounting=config.budget_accounting,
-    )
+    settings = episode_settings(config, phase.budget, phase.episode_tokens)
     rollout = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
     t2 = time.perf_counter()
     losses = ppo_update(state, rollout, config)

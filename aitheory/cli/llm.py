@@ -19,7 +19,7 @@ from aitheory.cli._common import positive_float, positive_int, print_json
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--episode-tokens`` and ``--set FIELD=VALUE``: the configuration of a run."""
-    parser.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    parser.add_argument("--config", default="smoke", help="smoke, cpu, cpu16 or paper (default smoke)")
     parser.add_argument(
         "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
     )
@@ -133,7 +133,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     from aitheory.llm.models import ModelLoadError
-    from aitheory.llm.ppo import CHECKPOINT, load_run_config, train
+    from aitheory.llm.ppo import CHECKPOINT, CheckpointError, load_run_config, train
     from aitheory.progress import progress_enabled
 
     if args.resume:
@@ -170,7 +170,7 @@ def _train(args: argparse.Namespace) -> int:
         path = train(
             config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
         )
-    except ModelLoadError as exc:
+    except (ModelLoadError, CheckpointError) as exc:
         raise UserInputError(str(exc).splitlines()[0]) from None
     finally:
         if bar is not None:

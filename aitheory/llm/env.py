@@ -40,7 +40,7 @@ from aitheory.llm.rewards import RewardFn
 require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
 
-__all__ = ["EpisodeSettings", "Rollout", "n_features", "run_episodes", "vocab_size"]
+__all__ = ["EpisodeSettings", "Rollout", "embedding_matrix", "n_features", "run_episodes", "vocab_size"]
 
 TEACHER, STUDENT = "teacher", "student"
 
@@ -121,6 +121,11 @@ def vocab_size(model: Any, tokenizer: Any) -> int:
     """Width of the base model's logits (``config.vocab_size``; may exceed ``len(tokenizer)`` when padded)."""
     size = getattr(model.config, "vocab_size", None)
     return int(size) if size else len(tokenizer)
+
+
+def embedding_matrix(model: Any) -> Any:
+    """The base model's input token embeddings (``V x d``, tied to the output layer in SmolLM2), detached."""
+    return model.get_input_embeddings().weight.detach()
 
 
 def _forward(model: Any, ids: Any, past: Any, device: Any) -> tuple[Any, Any, Any]:
