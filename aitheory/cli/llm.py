@@ -2,7 +2,7 @@
 
 Subcommands: ``train`` (a run folder with config, metrics, transcripts, checkpoints; ``--resume``),
 ``evaluate RUN_DIR`` (empty-response statistics from the transcripts), ``figures RUN_DIR...`` (Figures 2-4),
-``diagnose --model M`` (the base model's credence in silence). torch and transformers are imported only
+``diagnose --model M`` (the base model's credence in silence), ``exploits`` (the scripted-teacher exploit map). torch and transformers are imported only
 inside the commands, so ``aitheory --help`` works without the ``llm`` extra.
 """
 
@@ -101,6 +101,27 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--last", type=positive_int, default=1, help="use each run's last N transcript files (default 1)"
     )
     figures.set_defaults(func=_figures)
+
+    exploits = cmds.add_parser(
+        "exploits",
+        help="which scripted teacher the environment rewards (the exploit map), before training",
+        description=(
+            "Play the configuration's environment with scripted teachers (base, always-empty, short turns then "
+            "hand over, budget-feasible silence through the KL fixed mixture) and print, per teacher, the return, "
+            "KL per episode and per turn, forgiven budget, empty fraction and the student's reply after silence."
+        ),
+    )
+    _add_config_arguments(exploits)
+    exploits.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
+    exploits.add_argument("--rollouts", type=positive_int, default=1, help="rollouts per teacher (default 1)")
+    exploits.add_argument(
+        "--teachers", default="base,empty,short,silent", help="comma-separated teachers (default all four)"
+    )
+    exploits.add_argument(
+        "--short-tokens", type=positive_int, default=4, help="base tokens of the short teacher's turns (default 4)"
+    )
+    exploits.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON to FILE")
+    exploits.set_defaults(func=_exploits)
 
     diagnose = cmds.add_parser(
         "diagnose",
@@ -211,6 +232,40 @@ def _figures(args: argparse.Namespace) -> int:
         raise UserInputError(str(exc)) from None
     for p in paths:
         print(p)
+    return 0
+
+
+def _exploits(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from aitheory.llm.exploits import TEACHERS, exploit_map, format_table
+    from aitheory.llm.models import ModelLoadError, load_base
+    from aitheory.llm.rewards import make_reward
+    from aitheory.results import write_json
+
+    teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
+    bad = [t for t in teachers if t not in TEACHERS]
+    if bad or not teachers:
+        raise UserInputError(f"--teachers: unknown {', '.join(bad) or '(none given)'}; choose from {', '.join(TEACHERS)}")
+    config = _config(args)
+    if config.threads is not None:
+        import torch
+
+        torch.set_num_threads(config.threads)
+    try:
+        model, tokenizer = load_base(config)
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+    reward = make_reward(config.reward, device=None if config.device == "cpu" else config.device)
+    rows = exploit_map(config, model, tokenizer, reward, teachers, rollouts=args.rollouts, short_tokens=args.short_tokens)
+    print(
+        f"{config.name}: B={config.budget:g} nats, {config.episode_tokens}-token episodes, reply cutoff "
+        f"{config.reply_cutoff}, student T={config.student_temperature:g}, {config.budget_accounting} bookkeeping, "
+        f"{rows[0].episodes} episodes per teacher"
+    )
+    print(format_table(rows))
+    if args.json:
+        write_json(Path(args.json), {"config": dataclasses.asdict(config), "rows": [dataclasses.asdict(r) for r in rows]})
     return 0
 
 

@@ -171,9 +171,10 @@ class LLMConfig:
 
 PAPER = LLMConfig()
 
-#: Actor learning rate of ``cpu16``: one Adam step moves a logit by at most about 0.1 nats there (measured
-#: with ``experiments/llm_step_size.py``; see docs/llm.md).
-LR_CPU16 = 3e-5
+#: Actor learning rate of ``cpu16``: the first Adam step moves a logit offset by at most about 0.1 nats
+#: there (measured with ``experiments/llm_step_size.py``: 516 nats per unit learning rate on a full-budget
+#: rollout, features L1 norm 1399 per row; see docs/llm.md).
+LR_CPU16 = 2e-4
 
 #: ``paper`` with the differences that make it fit a 2-core CPU in about an hour per budget (docs/llm.md).
 CPU = dataclasses.replace(
