@@ -2,7 +2,8 @@
 
 Subcommands: ``train`` (a run folder with config, metrics, transcripts, checkpoints; ``--resume``),
 ``evaluate RUN_DIR`` (empty-response statistics from the transcripts), ``figures RUN_DIR...`` (Figures 2-4),
-``diagnose --model M`` (the base model's credence in silence), ``exploits`` (the scripted-teacher exploit map). torch and transformers are imported only
+``diagnose --model M`` (the base model's credence in silence), ``exploits`` (the scripted-teacher exploit
+map). torch and transformers are imported only
 inside the commands, so ``aitheory --help`` works without the ``llm`` extra.
 """
 
@@ -188,9 +189,7 @@ def _train(args: argparse.Namespace) -> int:
             )
 
     try:
-        path = train(
-            config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
-        )
+        path = train(config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report)
     except (ModelLoadError, CheckpointError) as exc:
         raise UserInputError(str(exc).splitlines()[0]) from None
     finally:
@@ -246,7 +245,8 @@ def _exploits(args: argparse.Namespace) -> int:
     teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
     bad = [t for t in teachers if t not in TEACHERS]
     if bad or not teachers:
-        raise UserInputError(f"--teachers: unknown {', '.join(bad) or '(none given)'}; choose from {', '.join(TEACHERS)}")
+        unknown = ", ".join(bad) or "(none given)"
+        raise UserInputError(f"--teachers: unknown {unknown}; choose from {', '.join(TEACHERS)}")
     config = _config(args)
     if config.threads is not None:
         import torch
@@ -257,7 +257,9 @@ def _exploits(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         raise UserInputError(str(exc).splitlines()[0]) from None
     reward = make_reward(config.reward, device=None if config.device == "cpu" else config.device)
-    rows = exploit_map(config, model, tokenizer, reward, teachers, rollouts=args.rollouts, short_tokens=args.short_tokens)
+    rows = exploit_map(
+        config, model, tokenizer, reward, teachers, rollouts=args.rollouts, short_tokens=args.short_tokens
+    )
     print(
         f"{config.name}: B={config.budget:g} nats, {config.episode_tokens}-token episodes, reply cutoff "
         f"{config.reply_cutoff}, student T={config.student_temperature:g}, {config.budget_accounting} bookkeeping, "
@@ -265,7 +267,9 @@ def _exploits(args: argparse.Namespace) -> int:
     )
     print(format_table(rows))
     if args.json:
-        write_json(Path(args.json), {"config": dataclasses.asdict(config), "rows": [dataclasses.asdict(r) for r in rows]})
+        write_json(
+            Path(args.json), {"config": dataclasses.asdict(config), "rows": [dataclasses.asdict(r) for r in rows]}
+        )
     return 0
 
 

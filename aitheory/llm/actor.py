@@ -144,8 +144,9 @@ class FeatureNorm(nn.Module):
         """Fix ``shift`` and ``scale`` (shape ``(n_features,)``, ``scale > 0``)."""
         if bool((scale <= 0).any()):
             raise ValueError("feature scales must be positive")
-        self.shift.copy_(shift)
-        self.scale.copy_(scale)
+        with torch.no_grad():
+            self.get_buffer("shift").copy_(shift)
+            self.get_buffer("scale").copy_(scale)
 
     def forward(self, features: Any) -> Any:
         return (features - self.shift) / self.scale
@@ -205,10 +206,11 @@ class Actor(nn.Module):
     def _embed_offsets(self, features: Any, atoms: BaseAtoms) -> tuple[Any, Any]:
         h = self.readout(features)  # (N, d)
         z = self.budget(features)[:, 0]
+        embedding = self.get_buffer("embedding")
         if atoms.ids is None:
-            return z, h @ self.embedding.T
+            return z, h @ embedding.T
         unique, inverse = torch.unique(atoms.ids, return_inverse=True)
-        top = (h @ self.embedding[unique].T).gather(1, inverse)
+        top = (h @ embedding[unique].T).gather(1, inverse)
         return z, torch.cat([top, self.tail(features)], dim=1)
 
     def offsets(self, features: Any, atoms: BaseAtoms) -> tuple[Any, Any]:

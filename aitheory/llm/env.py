@@ -45,7 +45,15 @@ from aitheory.llm.rewards import RewardFn
 require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
 
-__all__ = ["EpisodeSettings", "Rollout", "ScriptedTeacher", "embedding_matrix", "n_features", "run_episodes", "vocab_size"]
+__all__ = [
+    "EpisodeSettings",
+    "Rollout",
+    "ScriptedTeacher",
+    "embedding_matrix",
+    "n_features",
+    "run_episodes",
+    "vocab_size",
+]
 
 TEACHER, STUDENT = "teacher", "student"
 
