@@ -204,7 +204,8 @@ CPU = dataclasses.replace(
 #: standardised features (the raw residual stream is 100x the budget feature), 16 environments with an update
 #: every 2000 agent tokens and one minibatch per epoch as in the paper (8 Adam steps per update), the actor
 #: learning rate derived from the largest logit move of one Adam step, and the paper's three phases (ramp,
-#: full budget at 256 tokens, then 512-token episodes) at 200k agent tokens each instead of 3M.
+#: full budget at 256 tokens, then 512-token episodes) at 250k agent tokens each instead of 3M (about 260
+#: updates of about 2.4k agent tokens at 256 tokens, 4.8k at 512).
 CPU16 = dataclasses.replace(
     CPU,
     name="cpu16",
@@ -216,9 +217,9 @@ CPU16 = dataclasses.replace(
     update_tokens=2000,
     minibatch=4096,
     lr_actor=LR_CPU16,
-    ramp_tokens=200_000,
-    full_tokens=200_000,
-    long_tokens=200_000,
+    ramp_tokens=250_000,
+    full_tokens=250_000,
+    long_tokens=250_000,
 )
 
 #: ``cpu`` shrunk to seconds: a tiny GPT-2 built from a config, 4 envs, short episodes, a fast optimiser.
