@@ -202,10 +202,10 @@ CPU = dataclasses.replace(
 #: (with 48 tokens short teacher turns pay more than silence; at 16 silence does), the embedding-factored head
 #: on the top 1024 tokens (after the prompt the silent turn's first token has rank 857, outside the top 256),
 #: standardised features (the raw residual stream is 100x the budget feature), 16 environments with an update
-#: every 2000 agent tokens and one minibatch per epoch as in the paper (8 Adam steps per update), the actor
-#: learning rate derived from the largest logit move of one Adam step, and the paper's three phases (ramp,
-#: full budget at 256 tokens, then 512-token episodes) at 250k agent tokens each instead of 3M (about 260
-#: updates of about 2.4k agent tokens at 256 tokens, 4.8k at 512).
+#: every 2000 agent tokens and the paper's minibatch of 8192 (one minibatch per epoch, 8 Adam steps per
+#: update), the actor learning rate derived from the largest logit move of one Adam step, and the paper's
+#: three phases (ramp, full budget at 256 tokens, then 512-token episodes) at 250k agent tokens each instead
+#: of 3M (about 260 updates of about 2.4k agent tokens at 256 tokens, 4.8k at 512).
 CPU16 = dataclasses.replace(
     CPU,
     name="cpu16",
@@ -215,7 +215,7 @@ CPU16 = dataclasses.replace(
     n_envs=16,
     reply_cutoff=16,
     update_tokens=2000,
-    minibatch=4096,
+    minibatch=PAPER.minibatch,
     lr_actor=LR_CPU16,
     ramp_tokens=250_000,
     full_tokens=250_000,
