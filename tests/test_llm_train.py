@@ -59,8 +59,8 @@ def test_resume_after_interruption_gives_the_same_state(smoke_run: Path, tmp_pat
     first = list(csv.DictReader((out / "metrics.csv").open()))
     assert len(first) == 1
     train(cfg, out=out, resume=True)
-    a = torch.load(smoke_run / CHECKPOINT, weights_only=False)
-    b = torch.load(out / CHECKPOINT, weights_only=False)
+    a = torch.load(smoke_run / CHECKPOINT, weights_only=True)
+    b = torch.load(out / CHECKPOINT, weights_only=True)
     assert a["iteration"] == b["iteration"] and a["agent_tokens"] == b["agent_tokens"]
     for key in ("actor", "critic"):
         for name, value in a[key].items():
@@ -80,7 +80,7 @@ def test_full_vocabulary_head_trains(tmp_path: Path) -> None:
 
     cfg = with_overrides(get_config("smoke"), {"head": "full", "n_envs": 2, "long_tokens": 0, "full_tokens": 0})
     run = train(cfg, out=tmp_path / "full")
-    state = torch.load(run / CHECKPOINT, weights_only=False)
+    state = torch.load(run / CHECKPOINT, weights_only=True)
     weight = state["actor"]["linear.weight"]
     from aitheory.llm.models import tiny_tokenizer
 
@@ -93,3 +93,55 @@ def test_full_vocabulary_head_trains(tmp_path: Path) -> None:
 def test_resume_without_checkpoint_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nothing to resume"):
         train(get_config("smoke"), out=tmp_path, resume=True)
+
+
+class _Payload:
+    """Unpickling this runs code: it touches a file (what a malicious checkpoint could do)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_checkpoint_carrying_a_pickled_object_is_refused(smoke_run: Path, tmp_path: Path) -> None:
+    """weights_only=True: the payload is not run, train --resume exits 2 with a one-line message."""
+    import shutil
+
+    from aitheory.cli import main
+    from aitheory.llm.ppo import CheckpointError, load_checkpoint
+
+    run = tmp_path / "shared"
+    shutil.copytree(smoke_run, run)
+    marker = tmp_path / "code-ran"
+    state = torch.load(run / CHECKPOINT, weights_only=True)
+    state["metrics"] = [_Payload(marker)]
+    torch.save(state, run / CHECKPOINT)
+    with pytest.raises(CheckpointError, match="refused"):
+        load_checkpoint(run / CHECKPOINT)
+    assert main(["llm", "train", "--resume", "--out", str(run)]) == 2
+    assert not marker.exists()
+
+
+def test_standardised_embed_head_run_resumes_exactly(tmp_path: Path) -> None:
+    """cpu16's head and features on the tiny model: statistics set and saved, checkpoint without E, exact resume."""
+    from aitheory.llm.config import with_overrides
+
+    cfg = with_overrides(
+        get_config("smoke"), {"head": "embed", "feature_norm": "standard", "n_envs": 2, "long_tokens": 0}
+    )
+    whole = train(cfg, out=tmp_path / "whole")
+    part = tmp_path / "part"
+    train(cfg, out=part, max_iterations=1)
+    train(cfg, out=part, resume=True)
+    a = torch.load(whole / CHECKPOINT, weights_only=True)
+    b = torch.load(part / CHECKPOINT, weights_only=True)
+    assert "embedding" not in a["actor"] and not any(k.startswith("linear") for k in a["actor"])
+    scale = a["actor"]["norm.scale"]
+    assert float((scale[:-2] - 1).abs().max()) > 0 and torch.equal(scale[-2:], torch.ones(2))
+    assert torch.equal(a["critic"]["norm.shift"], a["actor"]["norm.shift"])
+    assert float(a["actor"]["readout.weight"].abs().sum()) > 0  # the zero-initialised head moved
+    for key in ("actor", "critic"):
+        for name, value in a[key].items():
+            assert torch.equal(value, b[key][name]), f"{key}.{name} differs after resume"

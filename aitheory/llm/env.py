@@ -26,23 +26,41 @@ Observation: the base model's last three hidden layers at the final position and
 episode; the actor and the critic also get ``B_t / B_scale``.
 
 With ``actor=None`` the teacher samples from the base model itself (temperature 1): the control transcripts.
+With a ``teacher`` (a :data:`ScriptedTeacher`, see :mod:`aitheory.llm.exploits`) the teacher samples from the
+distribution it returns, charged by the same bookkeeping; the rollout's tensors are then placeholders (one
+atom per step) and only its transcripts are meant to be read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aitheory._optional import require
-from aitheory.llm.actor import Actor, Critic, base_atoms, resolve_tail, sample_atoms
+from aitheory.llm.actor import Actor, BaseAtoms, Critic, base_atoms, resolve_tail, sample_atoms
+from aitheory.llm.mixture import kl_to_base
 from aitheory.llm.rewards import RewardFn
 
 require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
 
-__all__ = ["EpisodeSettings", "Rollout", "n_features", "run_episodes", "vocab_size"]
+__all__ = [
+    "EpisodeSettings",
+    "Rollout",
+    "ScriptedTeacher",
+    "embedding_matrix",
+    "n_features",
+    "run_episodes",
+    "vocab_size",
+]
 
 TEACHER, STUDENT = "teacher", "student"
+
+#: A scripted teacher: from each agent row's tokens of the current teacher turn, the base model's
+#: log-probabilities ``(rows, V)`` and the remaining budgets ``B_t`` ``(rows,)`` in nats, the
+#: log-probabilities ``(rows, V)`` of the teacher's next token.
+ScriptedTeacher = Callable[[list[list[int]], Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -123,6 +141,11 @@ def vocab_size(model: Any, tokenizer: Any) -> int:
     return int(size) if size else len(tokenizer)
 
 
+def embedding_matrix(model: Any) -> Any:
+    """The base model's input token embeddings (``V x d``, tied to the output layer in SmolLM2), detached."""
+    return model.get_input_embeddings().weight.detach()
+
+
 def _forward(model: Any, ids: Any, past: Any, device: Any) -> tuple[Any, Any, Any]:
     """Logits and the three last hidden layers at the final position (float32, on ``device``), and the cache."""
     out = model(input_ids=ids, past_key_values=past, use_cache=True, output_hidden_states=True)
@@ -148,6 +171,7 @@ def run_episodes(
     actor: Actor | None = None,
     critic: Critic | None = None,
     show_progress: bool = False,
+    teacher: ScriptedTeacher | None = None,
 ) -> Rollout:
     """Play ``settings.n_envs`` episodes in lock-step; returns the agent's steps and the transcripts."""
     # the batch lives where the actor does (with a device map the model may span several devices)
@@ -186,7 +210,9 @@ def run_episodes(
         if agent_rows:
             rows = torch.tensor(agent_rows, device=device)
             budget = torch.tensor([states[i].budget for i in agent_rows], device=device)
-            _agent_step(rows, budget, log_beta, hidden, settings, length, generator, actor, critic, new, states, steps)
+            _agent_step(
+                rows, budget, log_beta, hidden, settings, length, generator, actor, critic, new, states, steps, teacher
+            )
             for i in agent_rows:
                 states[i].last_agent_step = len(rewards)
                 rewards.append(0.0)
@@ -239,11 +265,20 @@ def _agent_step(
     new: Any,
     states: list[_EnvState],
     steps: dict[str, list[Any]],
+    teacher: ScriptedTeacher | None = None,
 ) -> None:
     remaining_frac = (settings.episode_tokens - length) / settings.episode_tokens
     feats = _features(hidden[rows], remaining_frac, budget, settings.budget_scale)
     lb = log_beta[rows]
-    if actor is None:
+    if teacher is not None:
+        log_x = teacher([states[i].turn_tokens for i in rows.tolist()], lb, budget)
+        tok = torch.multinomial(log_x.exp().float(), 1, generator=generator).squeeze(1)
+        lp = log_x.gather(1, tok.unsqueeze(1)).squeeze(1)
+        log_ratio = lp - lb.gather(1, tok.unsqueeze(1)).squeeze(1)
+        kl = kl_to_base(log_x, lb)
+        atoms = BaseAtoms(log_beta=torch.zeros(len(rows), 1, device=lb.device), ids=None)  # placeholder
+        atom = torch.zeros(len(rows), dtype=torch.long, device=lb.device)
+    elif actor is None:
         tok = torch.multinomial(lb.exp(), 1, generator=generator).squeeze(1)
         atoms = base_atoms(lb, settings.topk)
         log_ratio = torch.zeros(len(rows), device=lb.device)

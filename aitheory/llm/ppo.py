@@ -30,7 +30,7 @@ from typing import Any
 from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
-from aitheory.llm.env import EpisodeSettings, Rollout, n_features, run_episodes, vocab_size
+from aitheory.llm.env import EpisodeSettings, Rollout, embedding_matrix, n_features, run_episodes, vocab_size
 from aitheory.llm.evaluate import summarize
 from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
@@ -38,9 +38,26 @@ from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, r
 require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
 
-__all__ = ["TrainState", "control", "discounted_returns", "ppo_update", "train"]
+__all__ = [
+    "CheckpointError",
+    "TrainState",
+    "control",
+    "discounted_returns",
+    "episode_settings",
+    "feature_statistics",
+    "load_checkpoint",
+    "ppo_update",
+    "train",
+]
 
 CHECKPOINT = "checkpoints/latest.pt"
+#: Standard deviations below this fraction of the mean standard deviation are raised to it (near-constant
+#: features would otherwise be multiplied by a huge factor).
+STD_FLOOR = 1e-2
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be loaded safely (not a plain tensor/container file, or damaged)."""
 
 
 @dataclass
@@ -90,10 +107,12 @@ def _adam(module: Any, lr: float) -> Any:
 def new_state(config: LLMConfig, model: Any, tokenizer: Any) -> TrainState:
     """Zero-initialised actor, seeded critic, Adam optimisers and the seeded sampling generator."""
     nf = n_features(model)
+    norm = config.feature_norm == "standard"
+    embedding = embedding_matrix(model) if config.head == "embed" else None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        actor = Actor(nf, vocab_size(model, tokenizer), head=config.head)
-        critic = Critic(nf)
+        actor = Actor(nf, vocab_size(model, tokenizer), head=config.head, embedding=embedding, feature_norm=norm)
+        critic = Critic(nf, feature_norm=norm)
     device = config.device
     actor, critic = actor.to(device), critic.to(device)
     generator = torch.Generator(device=device).manual_seed(config.seed)
@@ -208,6 +227,42 @@ def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def feature_statistics(
+    model: Any, tokenizer: Any, config: LLMConfig, reward: Callable[[Any], list[float]]
+) -> tuple[Any, Any]:
+    """Per-feature mean and standard deviation of the agent's features in base-model rollouts.
+
+    ``config.norm_rollouts`` rollouts in which the teacher samples from the base model (budget 0), with their
+    own generator (seed ``config.seed + 1``), so the training stream of random numbers is unchanged. Over the
+    hidden-state features: the mean, and the standard deviation raised to at least ``STD_FLOOR`` times its
+    mean over the features; the last two features (time left, budget left, both in [0, 1]) keep shift 0 and
+    scale 1.
+    """
+    generator = torch.Generator(device=config.device).manual_seed(config.seed + 1)
+    feats = []
+    for _ in range(config.norm_rollouts):
+        r = run_episodes(model, tokenizer, episode_settings(config, 0.0, config.episode_tokens), reward, generator)
+        feats.append(r.features)
+    f = torch.cat(feats).double()
+    mean, std = f.mean(0), f.std(0, unbiased=False)
+    hidden = slice(0, f.shape[1] - 2)
+    std[hidden] = std[hidden].clamp_min(STD_FLOOR * float(std[hidden].mean()))
+    mean[-2:], std[-2:] = 0.0, 1.0
+    return mean.float(), std.float()
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A checkpoint's state dictionary, loaded with ``weights_only=True`` (no code runs from the file)."""
+    try:
+        state = torch.load(path, weights_only=True, map_location="cpu")
+    except Exception as exc:  # torch raises UnpicklingError, RuntimeError or EOFError depending on the damage
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"checkpoint {path} refused: {first}") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"checkpoint {path} refused: not a state dictionary")
+    return state
+
+
 def _save_checkpoint(run: RunFolder, state: TrainState) -> None:
     buf = io.BytesIO()
     torch.save(state.state_dict(), buf)
@@ -247,7 +302,12 @@ def train(
         run.write_config(config, seed=config.seed)
     state = new_state(config, model, tokenizer)
     if resume:
-        state.load_state_dict(torch.load(run.file(CHECKPOINT), weights_only=False))
+        state.load_state_dict(load_checkpoint(run.file(CHECKPOINT)))
+    elif config.feature_norm == "standard":
+        mean, std = feature_statistics(model, tokenizer, config, reward)
+        for module in (state.actor, state.critic):
+            assert module.norm is not None
+            module.norm.set_statistics(mean.to(config.device), std.to(config.device))
     done_here = 0
     while not schedule(config, state.agent_tokens).done:
         if max_iterations is not None and done_here >= max_iterations:
@@ -258,7 +318,7 @@ def train(
         phase = schedule(config, state.agent_tokens)
         while gathered < config.update_tokens:
             phase = schedule(config, state.agent_tokens + gathered)
-            settings = _settings(config, phase.budget, phase.episode_tokens)
+            settings = episode_settings(config, phase.budget, phase.episode_tokens)
             r = run_episodes(
                 model,
                 tokenizer,
@@ -309,7 +369,8 @@ def train(
     return run.path
 
 
-def _settings(config: LLMConfig, budget: float, episode_tokens: int) -> EpisodeSettings:
+def episode_settings(config: LLMConfig, budget: float, episode_tokens: int) -> EpisodeSettings:
+    """The environment settings of a configuration at a budget (nats) and episode length (tokens)."""
     return EpisodeSettings(
         prompt=config.prompt,
         n_envs=config.n_envs,
@@ -320,7 +381,7 @@ def _settings(config: LLMConfig, budget: float, episode_tokens: int) -> EpisodeS
         reply_cutoff=config.reply_cutoff,
         teacher_marker=config.teacher_marker,
         student_marker=config.student_marker,
-        topk=config.topk if config.head == "topk" else None,
+        topk=None if config.head == "full" else config.topk,
         accounting=config.budget_accounting,
     )
 
@@ -348,7 +409,7 @@ def control(
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
     episodes: list[dict[str, Any]] = []
     for i in range(1, rollouts + 1):
-        r = run_episodes(model, tokenizer, _settings(config, 0.0, config.episode_tokens), reward, generator)
+        r = run_episodes(model, tokenizer, episode_settings(config, 0.0, config.episode_tokens), reward, generator)
         _write_transcripts(run, i, 0, r.episodes)
         episodes += r.episodes
     run.write_summary(summarize(episodes))
