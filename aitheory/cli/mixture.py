@@ -11,11 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aitheory.cli import EXIT_OK, GROUPS, UserInputError
 from aitheory.cli._common import enumeration_bits, int_in, parse_symbols, positive_int, print_json, workers_count
 from aitheory.dsl.limits import LIMITS
+
+if TYPE_CHECKING:
+    from aitheory.dsl.reference import Mode
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -61,9 +64,25 @@ def _floats(values: Any) -> list[float]:
     return [float(v) for v in values]
 
 
-def _predict(args: argparse.Namespace) -> int:
-    from aitheory.mixture import ClassConfig, OnlineMixture, build_class
+def _class_config(args: argparse.Namespace, horizon: int, mode: Mode) -> Any:
+    """The class of ``mixture predict``, its size checked before anything is enumerated (exit 2 naming the option)."""
+    from aitheory.mixture import ClassConfig
     from aitheory.mixture.classes import ClassTooLargeError, check_switch_parts
+
+    try:
+        config = ClassConfig(max_bits=args.max_bits, k=args.k, horizon=horizon, steps=args.steps,
+                             switch=not args.no_switch, mix=not args.no_mix, switch_max_bits=args.switch_max_bits,
+                             mode=mode)
+        check_switch_parts(config, n_histories=1)
+    except ClassTooLargeError as exc:
+        raise UserInputError(str(exc).replace("switch_max_bits", "--switch-max-bits", 2)) from None
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from None
+    return config
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from aitheory.mixture import OnlineMixture, build_class
 
     if args.joint or args.history is not None:
         return _predict_joint(args)
@@ -81,14 +100,7 @@ def _predict(args: argparse.Namespace) -> int:
     if assumed and args.obs is not None:
         print(f"note: the last {assumed} observations are taken to be 0", file=sys.stderr)
     obs = obs + [0] * assumed
-    try:
-        config = ClassConfig(max_bits=args.max_bits, k=args.k, horizon=len(actions) + 1, steps=args.steps,
-                             switch=not args.no_switch, mix=not args.no_mix, switch_max_bits=args.switch_max_bits)
-        check_switch_parts(config, n_histories=1)
-    except ClassTooLargeError as exc:
-        raise UserInputError(str(exc).replace("switch_max_bits", "--switch-max-bits", 2)) from None
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from None
+    config = _class_config(args, horizon=len(actions) + 1, mode="policy")
     start = time.perf_counter()
     model_class = build_class(config, observations=[tuple(obs)], workers=args.workers, scheduler=args.scheduler,
                               show_progress=True)
@@ -150,7 +162,7 @@ def _top(step: Any) -> list[dict[str, Any]]:
 
 def _predict_joint(args: argparse.Namespace) -> int:
     """Joint mode: every position of the interleaved history and the next one."""
-    from aitheory.mixture import ClassConfig, OnlineMixture, build_class
+    from aitheory.mixture import OnlineMixture, build_class
 
     if not args.joint:
         raise UserInputError("--history: the interleaved history is read in joint mode only; add --joint (policy "
@@ -161,12 +173,7 @@ def _predict_joint(args: argparse.Namespace) -> int:
         raise UserInputError("--joint: give the interleaved history a_1 o_1 a_2 ... with --history")
     history = parse_symbols(args.history, args.k, "--history") or []
     horizon = len(history) // 2 + 1  # positions 1 .. len(history) + 1
-    try:
-        config = ClassConfig(max_bits=args.max_bits, k=args.k, horizon=horizon, steps=args.steps,
-                             switch=not args.no_switch, mix=not args.no_mix, switch_max_bits=args.switch_max_bits,
-                             mode="joint")
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from None
+    config = _class_config(args, horizon=horizon, mode="joint")
     start = time.perf_counter()
     model_class = build_class(config, histories=[tuple(history)], workers=args.workers, scheduler=args.scheduler,
                               show_progress=True)
