@@ -54,7 +54,7 @@ def test_hand_case_membership_and_ville_bookkeeping() -> None:
     actions = np.array([[1, 1, 1], [1, 0, 1]])
     g = np.array([0, 3])
     alphas = (0.21, 0.9)  # absolute, prior-relative
-    trace = P.mixture_batch(mc, g, actions, alphas, mu.row)
+    trace = P.imitators_batch(mc, g, actions, alphas, mu.row)
     expected = [Fraction(1), Fraction(1, 4), Fraction(3, 16), Fraction(5, 32)]
     np.testing.assert_allclose(np.exp(trace.log_z[0]), [float(x) for x in expected], rtol=1e-12)
     # second run: "always 1" dies at a_2 = 0, so mu is the only survivor: w(mu|h) = 1 from h_2 on
@@ -102,8 +102,8 @@ def test_violation_counter_catches_a_wrong_imitator() -> None:
     g = np.array([0])
     mu_probs = mu.probs(g[:, None], np.arange(3)[None, :], 2)
     stays = np.array([True])
-    right = P.mixture_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="min")
-    wrong = P.mixture_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="max")
+    right = P.imitators_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="min")
+    wrong = P.imitators_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="max")
     ok = P.dominance_violations(right.nu[:, 1], mu_probs, stays)
     bad = P.dominance_violations(wrong.nu[:, 1], mu_probs, stays)
     assert ok.dominance == 0 and ok.kl_violations == 0 and ok.histories == 3
@@ -122,7 +122,7 @@ def test_engine_equals_the_step_by_step_imitator() -> None:
                           alpha=alphas[1], alpha_absolute=alphas[0], demo_steps=3)
         assert P.cross_check(mc, config, runs, 12) == 0
     # "]" (halts at once) is in the prior-relative top set at the empty history: help is 1 there
-    trace = P.mixture_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
+    trace = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
     assert trace.stopping[:, 1, 0].all() and (trace.nu[:, 1, 0] == 0).all()
 
 
@@ -263,7 +263,7 @@ def test_lossless_class_is_a_measure_and_the_engine_matches_fractions() -> None:
     assert math.isclose(math.exp(log_norm), float(z), rel_tol=1e-12)
     mu = P.demonstrator_in_class(sub, "+[~]]")
     runs = P.simulate(mu, sub, 4, 0.5, np.random.default_rng(5))
-    trace = P.mixture_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
+    trace = P.imitators_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
     weights = [Fraction(int(w), sub.unit) / z for w in sub.weight_by_kind.sum(axis=1)]
     for b in range(4):
         lik = [Fraction(1)] * sub.rows
