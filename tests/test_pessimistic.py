@@ -126,6 +126,20 @@ def test_engine_equals_the_step_by_step_imitator() -> None:
     assert trace.stopping[:, 1, 0].all() and (trace.nu[:, 1, 0] == 0).all()
 
 
+def test_runs_in_chunks_equal_runs_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """imitators_batch sends the runs to the engine CHUNK at a time: the result does not depend on the chunk, and
+    with_xi=False leaves only xi out."""
+    mc = small_class()
+    mu = P.demonstrator_in_class(mc, "+[~]]")
+    runs = P.simulate(mu, mc, 7, 0.5, np.random.default_rng(4))
+    whole = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
+    monkeypatch.setattr(P, "CHUNK", 3)
+    chunked = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row, with_xi=False)
+    assert chunked.xi is None and whole.xi is not None and whole.xi.shape == (7, mc.config.horizon, 2)
+    for name in ("log_z", "nu", "sizes", "stopping", "row_log_lik", "row_in_top"):
+        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-13, atol=1e-15)
+
+
 def test_simulated_runs_follow_the_demonstrator() -> None:
     """history_index matches ModelClass.history_index, and every action has mu-probability > 0."""
     mc = small_class()
@@ -264,6 +278,7 @@ def test_lossless_class_is_a_measure_and_the_engine_matches_fractions() -> None:
     mu = P.demonstrator_in_class(sub, "+[~]]")
     runs = P.simulate(mu, sub, 4, 0.5, np.random.default_rng(5))
     trace = P.imitators_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
+    assert trace.xi is not None
     weights = [Fraction(int(w), sub.unit) / z for w in sub.weight_by_kind.sum(axis=1)]
     for b in range(4):
         lik = [Fraction(1)] * sub.rows

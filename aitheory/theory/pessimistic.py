@@ -797,7 +797,7 @@ def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Com
         for b in range(n):
             obs = mc.histories[runs.g[b]]
             for t in range(config.horizon):
-                h = interleave(runs.actions[b, :t], obs[:t])
+                h = interleave(runs.actions[b, :t].tolist(), obs[:t].tolist())
                 mismatches += int(not np.allclose(imitator(h), nu[b, t], rtol=1e-9, atol=1e-12))
                 if reading == "absolute":
                     mismatches += int(not np.allclose(bayes(h), trace.xi[b, t], rtol=1e-9, atol=1e-12))
@@ -932,7 +932,8 @@ def _exploits(mc: ModelClass, config: Config, runs: Runs, candidates: np.ndarray
     for b in candidates[:10 * config.exploit_runs]:
         if len(kept) == config.exploit_runs:
             break
-        history = interleave(runs.actions[b, :config.demo_steps], mc.histories[runs.g[b]][:config.demo_steps])
+        history = interleave(runs.actions[b, :config.demo_steps].tolist(),
+                             mc.histories[runs.g[b]][:config.demo_steps].tolist())
         e = exploit(mc, config, history, renormalise=True)
         keep = all(math.isfinite(e.control[r]) for r in READINGS)
         examined.append({"run": int(b), "history": list(history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
