@@ -390,7 +390,7 @@ def imitators_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: 
     with the top sets of :func:`aitheory.imitators.top_set_mask` and the minimum of
     :func:`aitheory.imitators.pessimistic_min_of_codes`, as :class:`~aitheory.imitators.PessimisticImitator`
     does one history at a time (``alphas`` for :data:`READINGS`; a row is in a top set when its shortest program
-    is). The runs go to the engine :data:`CHUNK` at a time (small arrays: fast, and bounded memory).
+    is). The runs go to the engine :data:`CHUNK` at a time (bounded memory).
 
     ``combine="max"`` is a deliberately wrong imitator (the most optimistic model), used to show that the check can
     fail. ``log_norm = ln Z`` renormalises the prior to ``w_r / Z`` (:func:`lossless_class`): ``ln xi(h_t)`` drops
