@@ -40,13 +40,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
 from aitheory.ctw import CTW
-from aitheory.dsl import parse, run_reference
-from aitheory.dsl.status import NO_ACTION, emission_probs
+from aitheory.dsl import interleave, parse, run_reference, split_history
+from aitheory.dsl.status import CODE_MIX, CODE_TILDE, NO_ACTION, emission_probs
 from aitheory.mixture import ModelClass, OnlineMixture
 from aitheory.types import Environment, History, Policy
 
@@ -60,8 +61,10 @@ __all__ = [
     "QueryRun",
     "act_and_query",
     "bernoulli_environment",
+    "log_enumerated_mass",
     "markov_environment",
     "pessimistic_min",
+    "pessimistic_min_of_codes",
     "program_policy",
     "run_episode",
     "top_set_mask",
@@ -72,11 +75,13 @@ TOP_SET_READINGS: tuple[str, ...] = ("absolute", "prior_relative")
 
 
 def _split(history: Sequence[int]) -> tuple[list[int], list[int]]:
-    """Interleaved ``(a_1, o_1, ..., a_n, o_n)`` -> (actions, observations)."""
+    """Interleaved ``(a_1, o_1, ..., a_n, o_n)`` -> (actions, observations) (:func:`aitheory.dsl.split_history`),
+    refusing a history that ends with an action (a policy is asked after an observation)."""
     if len(history) % 2:
         raise ValueError(f"argument history: a policy is asked after an observation, so the history has even "
                          f"length (a_1, o_1, ..., a_n, o_n); got length {len(history)}")
-    return [int(x) for x in history[0::2]], [int(x) for x in history[1::2]]
+    actions, observations = split_history(history)
+    return list(actions), list(observations)
 
 
 class _Replay:
@@ -141,14 +146,24 @@ class CTWImitator:
         return model.predict()
 
 
-def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, reading: str) -> np.ndarray:
-    """Rows in the top set, from ``ln(nu(h)/xi(h))`` per row and the bits of each row's shortest program.
+def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, reading: str, log_mass: float = 0.0,
+                 learned: bool | np.ndarray = True) -> np.ndarray:
+    """Rows in the top set, from ``ln(nu(h)/xi(h))`` per row (last axis; any leading axes, e.g. histories and
+    steps) and the bits of each row's shortest program.
 
     ``prior_relative``: ``w(nu|h) / w(nu) = nu(h)/xi(h) >= alpha``. ``absolute``: ``w(nu|h) =
     2^-bits * nu(h)/xi(h) >= alpha`` for the row's shortest program.
+
+    ``log_mass = ln Z`` renormalises the prior to ``w_r / Z`` (``Z`` the enumerated mass): then
+    ``xi_Z(h) = xi(h) / Z`` once a step was learned (``learned``, broadcast against ``log_ratio``; ``xi_Z(empty) =
+    xi(empty) = 1``), so ``ln(nu(h)/xi_Z(h)) = ln(nu(h)/xi(h)) + ln Z`` there, and the shortest program's prior is
+    ``2^-(bits + log2 Z)``.
     """
     if not 0 < alpha <= 1:
         raise ValueError(f"argument alpha: must be in (0, 1], got {alpha}")
+    if log_mass:
+        log_ratio = log_ratio + np.where(learned, log_mass, 0.0)
+        rep_bits = rep_bits + log_mass / math.log(2.0)
     if reading == "prior_relative":
         return log_ratio >= np.log(alpha)
     if reading == "absolute":
@@ -158,27 +173,47 @@ def top_set_mask(log_ratio: np.ndarray, rep_bits: np.ndarray, alpha: float, read
 
 def top_set_of_state(state: OnlineMixture, learned: int, alpha: float, reading: str, renormalise: bool = False
                      ) -> np.ndarray:
-    """The top set (a row mask) of an :class:`OnlineMixture` that has learned from ``learned`` steps.
+    """The top set (a row mask) of an :class:`OnlineMixture` that has learned from ``learned`` steps;
+    ``renormalise``: the prior divided by the enumerated mass ``Z`` (:func:`top_set_mask` with ``ln Z``)."""
+    log_mass = log_enumerated_mass(state.mc) if renormalise else 0.0
+    return top_set_mask(state.log_likelihood_ratio(), state.mc.rep_bits, alpha, reading, log_mass, learned > 0)
 
-    ``renormalise``: the prior is ``w_r / Z`` with ``Z`` the enumerated mass, so ``xi_Z(h) = xi(h) / Z`` once a
-    step was learned (``xi_Z(empty) = xi(empty) = 1``); then ``ln(nu(h)/xi_Z(h)) = ln(nu(h)/xi(h)) + ln Z`` and
-    the shortest program's prior is ``2^-(bits + log2 Z)``.
-    """
-    ratio = state.log_likelihood_ratio()
-    bits = state.mc.rep_bits
-    if renormalise:
-        log_z = math.log(float(sum(state.mc.enumerated_mass().values())))
-        if learned > 0:
-            ratio = ratio + log_z
-        bits = bits + log_z / math.log(2.0)
-    return top_set_mask(ratio, bits, alpha, reading)
+
+def log_enumerated_mass(model_class: ModelClass) -> float:
+    """``ln Z``, ``Z`` the exact prior mass the class enumerates (all kinds), computed from the exact fraction."""
+    mass = sum(model_class.enumerated_mass().values(), Fraction(0))
+    return math.log(mass.numerator) - math.log(mass.denominator)
 
 
 def pessimistic_min(row_predictions: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``min`` over the rows in ``mask`` of their predictions, per action; all 0 for an empty top set."""
-    if not mask.any():
-        return np.zeros(row_predictions.shape[1])
-    return row_predictions[mask].min(axis=0)
+    """``nu_alpha(a | h) = min`` over the rows in ``mask`` of their predictions ``(..., R, K)``, per action
+    ``(..., K)`` (any leading axes, e.g. histories); all 0 for an empty top set."""
+    low = np.where(mask[..., None], row_predictions, np.inf).min(axis=-2)
+    return np.where(np.isinf(low), 0.0, low)
+
+
+_ONE, _TILDE, _MIX, _ELSE = 1, 2, 4, 8  # what a row predicts for one action a: 1, 1/K, xi_plain(a), 0
+
+
+def pessimistic_min_of_codes(codes: np.ndarray, mask: np.ndarray, xi_plain: np.ndarray, k: int) -> np.ndarray:
+    """:func:`pessimistic_min` computed from the rows' codes (:mod:`aitheory.mixture.classes`) instead of their
+    predictions, without materialising them: ``codes (..., R) int8``, ``mask (..., R)``, ``xi_plain (..., K)`` (what
+    MIX codes predict) -> ``(..., K)``.
+
+    For action a a row predicts 1 (a ``.`` of a), ``1/K`` (``~``), ``xi_plain(a)`` (MIX) or 0 (anything else), so
+    the minimum over the top set is 0 if it holds a row of the last kind (or no row), else the least of the kinds
+    it holds. Equal to ``pessimistic_min(row_predictions, mask)`` (tests)."""
+    lookup = codes.view(np.uint8)  # int8 codes as indices 0..255 (negative codes wrap to 256 + c)
+    out = np.empty((*codes.shape[:-1], k))
+    for a in range(k):
+        kind = np.full(256, _ELSE, dtype=np.uint8)
+        kind[a], kind[CODE_TILDE % 256], kind[CODE_MIX % 256] = _ONE, _TILDE, _MIX
+        held = np.bitwise_or.reduce(kind[lookup] * mask, axis=-1)  # the kinds present in the top set
+        low = np.where(held & _ONE, 1.0, np.inf)
+        low = np.where(held & _TILDE, np.minimum(low, 1.0 / k), low)
+        low = np.where(held & _MIX, np.minimum(low, xi_plain[..., a]), low)
+        out[..., a] = np.where((held & _ELSE) | (held == 0), 0.0, low)
+    return out
 
 
 @dataclass(frozen=True)
@@ -283,7 +318,7 @@ class Episode:
 
     @property
     def history(self) -> History:
-        return tuple(x for pair in zip(self.actions, self.observations, strict=True) for x in pair)
+        return interleave(self.actions, self.observations)
 
 
 def _sample(dist: np.ndarray, rng: np.random.Generator) -> int | None:
@@ -306,7 +341,7 @@ def run_episode(demonstrator: Policy, environment: Environment, demo_steps: int,
     observations: list[int] = []
     actors: list[str] = []
     for t in range(total_steps):
-        history = tuple(x for pair in zip(actions, observations, strict=True) for x in pair)
+        history = interleave(actions, observations)
         acting = demonstrator if agent is None or t < demo_steps else agent
         actor = "demonstrator" if acting is demonstrator else "agent"
         a = _sample(np.asarray(acting(history)), rng)

@@ -15,6 +15,8 @@ from aitheory.imitators import (
     act_and_query,
     bernoulli_environment,
     markov_environment,
+    pessimistic_min,
+    pessimistic_min_of_codes,
     program_policy,
     run_episode,
     top_set_mask,
@@ -215,3 +217,26 @@ def test_renormalised_pessimist_divides_the_prior_by_the_enumerated_mass() -> No
     empty = OnlineMixture(mc())
     np.testing.assert_array_equal(top_set_of_state(empty, 0, 0.5, "prior_relative", renormalise=True),
                                   top_set_mask(np.zeros(mc().rows), mc().rep_bits, 0.5, "prior_relative"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([2, 3]))
+def test_pessimistic_min_of_codes_equals_the_minimum_of_the_row_predictions(seed: int, k: int) -> None:
+    """nu_alpha from the codes equals pessimistic_min over the rows' predictions (emission_probs, MIX rows
+    predicting xi_plain), for every kind of code, empty top sets included, over leading axes."""
+    from aitheory.dsl.status import emission_probs
+    from aitheory.mixture.classes import CODE_LOST_BASE, CODE_MIX, CODE_TILDE
+
+    rng = np.random.default_rng(seed)
+    kinds = np.array([*range(k), CODE_TILDE, CODE_MIX, CODE_LOST_BASE, CODE_LOST_BASE - 3], dtype=np.int8)
+    rows = int(rng.integers(1, 6))
+    codes = rng.choice(kinds, size=(4, 3, rows)).astype(np.int8)
+    mask = rng.random((4, 3, rows)) < rng.random()
+    xi_plain = rng.random((4, 3, k)) / k
+    predictions = emission_probs(codes, k)
+    predictions[codes == CODE_MIX] = np.broadcast_to(xi_plain[:, :, None, :], predictions.shape)[codes == CODE_MIX]
+    np.testing.assert_array_equal(pessimistic_min_of_codes(codes, mask, xi_plain, k),
+                                  pessimistic_min(predictions, mask))
+    for i in range(4):  # the batched minimum is the one-history minimum
+        np.testing.assert_array_equal(pessimistic_min(predictions[i, 0], mask[i, 0]),
+                                      pessimistic_min(predictions, mask)[i, 0])

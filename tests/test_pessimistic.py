@@ -54,7 +54,7 @@ def test_hand_case_membership_and_ville_bookkeeping() -> None:
     actions = np.array([[1, 1, 1], [1, 0, 1]])
     g = np.array([0, 3])
     alphas = (0.21, 0.9)  # absolute, prior-relative
-    trace = P.mixture_batch(mc, g, actions, alphas, mu.row)
+    trace = P.imitators_batch(mc, g, actions, alphas, mu.row)
     expected = [Fraction(1), Fraction(1, 4), Fraction(3, 16), Fraction(5, 32)]
     np.testing.assert_allclose(np.exp(trace.log_z[0]), [float(x) for x in expected], rtol=1e-12)
     # second run: "always 1" dies at a_2 = 0, so mu is the only survivor: w(mu|h) = 1 from h_2 on
@@ -102,8 +102,8 @@ def test_violation_counter_catches_a_wrong_imitator() -> None:
     g = np.array([0])
     mu_probs = mu.probs(g[:, None], np.arange(3)[None, :], 2)
     stays = np.array([True])
-    right = P.mixture_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="min")
-    wrong = P.mixture_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="max")
+    right = P.imitators_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="min")
+    wrong = P.imitators_batch(mc, g, actions, (0.21, 0.9), mu.row, combine="max")
     ok = P.dominance_violations(right.nu[:, 1], mu_probs, stays)
     bad = P.dominance_violations(wrong.nu[:, 1], mu_probs, stays)
     assert ok.dominance == 0 and ok.kl_violations == 0 and ok.histories == 3
@@ -122,8 +122,22 @@ def test_engine_equals_the_step_by_step_imitator() -> None:
                           alpha=alphas[1], alpha_absolute=alphas[0], demo_steps=3)
         assert P.cross_check(mc, config, runs, 12) == 0
     # "]" (halts at once) is in the prior-relative top set at the empty history: help is 1 there
-    trace = P.mixture_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
+    trace = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
     assert trace.stopping[:, 1, 0].all() and (trace.nu[:, 1, 0] == 0).all()
+
+
+def test_runs_in_chunks_equal_runs_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    """imitators_batch sends the runs to the engine CHUNK at a time: the result does not depend on the chunk, and
+    with_xi=False leaves only xi out."""
+    mc = small_class()
+    mu = P.demonstrator_in_class(mc, "+[~]]")
+    runs = P.simulate(mu, mc, 7, 0.5, np.random.default_rng(4))
+    whole = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row)
+    monkeypatch.setattr(P, "CHUNK", 3)
+    chunked = P.imitators_batch(mc, runs.g, runs.actions, (2.0**-14, 0.5), mu.row, with_xi=False)
+    assert chunked.xi is None and whole.xi is not None and whole.xi.shape == (7, mc.config.horizon, 2)
+    for name in ("log_z", "nu", "sizes", "stopping", "row_log_lik", "row_in_top"):
+        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=1e-13, atol=1e-15)
 
 
 def test_simulated_runs_follow_the_demonstrator() -> None:
@@ -263,7 +277,8 @@ def test_lossless_class_is_a_measure_and_the_engine_matches_fractions() -> None:
     assert math.isclose(math.exp(log_norm), float(z), rel_tol=1e-12)
     mu = P.demonstrator_in_class(sub, "+[~]]")
     runs = P.simulate(mu, sub, 4, 0.5, np.random.default_rng(5))
-    trace = P.mixture_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
+    trace = P.imitators_batch(sub, runs.g, runs.actions, (0.01, 0.5), mu.row, log_norm=log_norm)
+    assert trace.xi is not None
     weights = [Fraction(int(w), sub.unit) / z for w in sub.weight_by_kind.sum(axis=1)]
     for b in range(4):
         lik = [Fraction(1)] * sub.rows

@@ -53,15 +53,16 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
-from scipy.special import logsumexp
 
 from aitheory.dsl import emission_role, interleave
-from aitheory.dsl.status import CODE_MIX, LOSS_STATUSES, Status, emission_probs, lost_code
+from aitheory.dsl.status import CODE_MIX, CODE_TILDE, LOSS_STATUSES, Status, emission_probs, lost_code
 from aitheory.mixture.classes import KINDS, ModelClass
 
-__all__ = ["BUCKETS", "MixtureTrace", "OnlineMixture", "Step", "TopProgram", "mix_posterior_ratio", "predict_batch"]
+__all__ = ["BUCKETS", "HistoriesTrace", "MixtureTrace", "OnlineMixture", "Step", "TopProgram",
+           "mix_posterior_ratio", "predict_batch", "predict_histories"]
 
 #: Missing-mass buckets, in output order.
 BUCKETS: tuple[str, ...] = (*LOSS_STATUSES, "not_enumerated")
@@ -422,40 +423,210 @@ def predict_batch(model_class: ModelClass, actions: Sequence[int], observations:
 
 def _trace(mc: ModelClass, acts: np.ndarray, g: int) -> MixtureTrace:
     """The batch computation on history g, conditioning on the predicted symbols ``acts`` (actions in policy
-    mode, every symbol in joint mode): predictions at positions ``1 .. len(acts) + 1``."""
-    k = mc.config.k
-    steps = len(acts) + 1
-    codes = mc.codes[:, g, :steps]  # (R, T)
-    prior = mc.prior_by_kind()
-    probs = emission_probs(codes, k)  # (R, T, K); MIX rows all 0 here
-    taken = probs[:, :-1, :][np.arange(len(codes))[:, None], np.arange(steps - 1)[None, :], acts[None, :]]
-    # Plain mixture: rows without MIX codes (plain programs never have them), all steps at once.
-    log_lik_plain = np.concatenate([np.zeros((len(codes), 1)), np.cumsum(_log(taken), axis=1)], axis=1)  # (R, T)
-    log_w_plain = _log(prior[:, 0])
-    plain_joint = log_w_plain[:, None] + log_lik_plain
-    log_z_plain = np.concatenate([[math.log(0.5)], logsumexp(plain_joint[:, 1:], axis=0)])
+    mode, every symbol in joint mode): predictions at positions ``1 .. len(acts) + 1``; the one-history case of
+    :func:`predict_histories`."""
+    trace = _histories_trace(mc, acts[None, :], np.array([g], dtype=np.int64))
+    return MixtureTrace(raw=trace.raw()[0], missing=trace.missing()[0], log_evidence=trace.log_evidence[0],
+                        posterior=trace.posterior[0], xi_plain=trace.xi_plain[0], mode=mc.config.mode)
+
+
+def _logsumexp_rows(x: np.ndarray) -> np.ndarray:
+    """``ln sum_r exp(x[..., r])`` over the last axis (``-inf`` where every entry is ``-inf``); overwrites x."""
+    top = x.max(axis=-1)
+    top[~np.isfinite(top)] = 0.0
+    np.subtract(x, top[..., None], out=x)
+    np.exp(x, out=x)
+    with np.errstate(divide="ignore"):
+        return np.log(x.sum(axis=-1)) + top
+
+
+def _code_sum(codes: np.ndarray, weights: np.ndarray, k: int) -> np.ndarray:
+    """``(..., K)``: ``sum_r weights[..., r] * p_r(x)`` over the rows (last axis) with the plain codes' ``p_r``:
+    1 for a ``.`` of ``x``, ``1/K`` for a ``~``, 0 otherwise (MIX codes are added apart)."""
+    tilde = ((codes == CODE_TILDE) * weights).sum(axis=-1) / k
+    return np.stack([((codes == x) * weights).sum(axis=-1) + tilde for x in range(k)], axis=-1)
+
+
+def _exp_posterior(log_joint: np.ndarray, log_evidence: np.ndarray) -> np.ndarray:
+    """``exp(log_joint - log_evidence)`` with the evidence broadcast over the rows (last axis); 0 where the
+    evidence is 0 (nothing is predicted from a history the mixture gives probability 0)."""
     with np.errstate(invalid="ignore"):
-        post_plain = np.exp(plain_joint - log_z_plain[None, :])  # (R, T)
-    post_plain[:, log_z_plain == -np.inf] = 0.0  # xi_plain(h) = 0: it predicts nothing from then on
-    xi_plain = np.einsum("rt,rtk->tk", post_plain, probs)
-    plain_losses = np.stack([_loss_mass(codes[:, t], post_plain[:, t]) for t in range(steps)])
-    plain_not_enum = np.zeros(steps)
-    plain_not_enum[0] = float(mc.plain_not_enumerated_mass()) / 0.5
-    # Full class: MIX codes take xi_plain's probability of the action actually taken.
-    is_mix = codes == CODE_MIX
-    mix_taken = xi_plain[np.arange(steps - 1), acts] if steps > 1 else np.zeros(0)
-    taken_full = np.where(is_mix[:, :-1], mix_taken[None, :], taken)
-    log_lik = np.concatenate([np.zeros((len(codes), 1)), np.cumsum(_log(taken_full), axis=1)], axis=1)
-    joint = _log(prior.sum(axis=1))[:, None] + log_lik
-    log_z = np.concatenate([[0.0], logsumexp(joint[:, 1:], axis=0)])
-    post = np.exp(joint - log_z[None, :])  # (R, T)
-    mix_mass = (post * is_mix).sum(axis=0)  # (T,)
-    raw = np.einsum("rt,rtk->tk", post, probs) + mix_mass[:, None] * xi_plain
-    losses = np.stack([_loss_mass(codes[:, t], post[:, t]) for t in range(steps)]) + mix_mass[:, None] * plain_losses
-    not_enum = mix_mass * plain_not_enum
-    not_enum[0] += float(mc.not_enumerated_mass())
-    return MixtureTrace(raw=raw, missing=np.column_stack([losses, not_enum]), log_evidence=log_z,
-                        posterior=post.T, xi_plain=xi_plain, mode=mc.config.mode)
+        out = np.exp(log_joint - log_evidence[..., None])
+    out[~np.isfinite(log_evidence)] = 0.0
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class HistoriesTrace:
+    r"""The mixture along B histories of one class at once (:func:`predict_histories`), each conditioned on n
+    predicted symbols ``x_1 .. x_n`` (actions in policy mode; the interleaved ``a_1 o_1 ..`` in joint mode).
+
+    Index ``j = 0 .. n`` is the history ``x_{<=j}`` of the first j symbols, the one before position ``j + 1``;
+    predictions are given at positions ``1 .. m``, ``m = min(n + 1, P)`` (the class has P positions: the last
+    history's evidence and posterior are known even where the class cannot predict further). Every quantity is
+    the one of :class:`OnlineMixture` and :func:`predict_batch` (module docstring), row by row and history by
+    history: ``nu_r(x_{<=j}) = prod_{i<=j} nu_r(x_i | x_{<i})``, ``xi(x_{<=j}) = sum_r w_r nu_r(x_{<=j})`` with
+    ``xi(empty) = 1``, and ``xi_plain`` over the plain weights with ``xi_plain(empty) = 1/2``.
+    """
+
+    codes: np.ndarray
+    """``(B, m, R) int8``: every row's code at positions ``1 .. m`` of each history."""
+    log_lik: np.ndarray
+    """``(B, n + 1, R)``: ``ln nu_r(x_{<=j})`` (0 at ``j = 0``)."""
+    log_evidence: np.ndarray
+    """``(B, n + 1)``: ``ln xi(x_{<=j})``."""
+    log_evidence_plain: np.ndarray
+    """``(B, n + 1)``: ``ln xi_plain(x_{<=j})`` (``ln 1/2`` at ``j = 0``)."""
+    log_prior: np.ndarray
+    """``(R,)``: ``ln w_r`` (all kinds)."""
+    log_prior_plain: np.ndarray
+    """``(R,)``: ``ln`` of the prior of each row's plain programs (``-inf`` for rows without any)."""
+    not_enumerated: float
+    """Prior mass beyond the length bound (lost at position 1)."""
+    plain_not_enumerated: float
+    """Plain prior mass beyond the length bound (``xi_plain`` loses ``plain_not_enumerated / (1/2)`` at position
+    1)."""
+    k: int
+    mode: str = "policy"
+
+    @property
+    def positions(self) -> int:
+        """m: the number of positions predicted."""
+        return int(self.codes.shape[1])
+
+    def log_likelihood_ratio(self) -> np.ndarray:
+        """``(B, n + 1, R)``: ``ln(nu_r(x_{<=j}) / xi(x_{<=j}))``, so ``w(nu | h) = w(nu) exp(this)`` for every
+        program nu of row r (``-inf`` for rows that cannot explain h)."""
+        with np.errstate(invalid="ignore"):
+            out = self.log_lik - self.log_evidence[..., None]
+        out[~np.isfinite(self.log_evidence)] = -np.inf
+        return out
+
+    @cached_property
+    def posterior(self) -> np.ndarray:
+        """``(B, n + 1, R)``: ``w(r | x_{<=j}) = w_r nu_r(x_{<=j}) / xi(x_{<=j})`` (at ``j = 0`` the prior: the
+        not-enumerated mass is the rest)."""
+        return _exp_posterior(self.log_prior + self.log_lik, self.log_evidence)
+
+    @cached_property
+    def xi_plain(self) -> np.ndarray:
+        """``(B, m, K)``: ``xi_plain(x | x_{<j})`` at positions ``1 .. m``, what MIX predicts with (0 once
+        ``xi_plain(h) = 0``)."""
+        m = self.positions
+        post = _exp_posterior(self.log_prior_plain + self.log_lik[:, :m], self.log_evidence_plain[:, :m])
+        return _code_sum(self.codes, post, self.k)
+
+    def _mix_mass(self) -> np.ndarray:
+        """``(B, m)``: posterior mass of the rows whose code is MIX at each position."""
+        return ((self.codes == CODE_MIX) * self.posterior[:, : self.positions]).sum(axis=-1)
+
+    def raw(self) -> np.ndarray:
+        """``(B, m, K)``: ``xi(x | x_{<j})``, the semimeasure (MIX rows predict with ``xi_plain``)."""
+        post = self.posterior[:, : self.positions]
+        return _code_sum(self.codes, post, self.k) + self._mix_mass()[..., None] * self.xi_plain
+
+    def normalised(self) -> np.ndarray:
+        """``(B, m, K)``: ``raw / sum(raw)`` (Solomonoff normalisation; NaN where nothing is predicted)."""
+        raw = self.raw()
+        total = raw.sum(axis=-1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, raw / total, np.nan)
+
+    def missing(self) -> np.ndarray:
+        """``(B, m, len(BUCKETS))``: the missing mass by cause (:data:`BUCKETS`); ``raw + missing = 1``."""
+        m = self.positions
+        post = self.posterior[:, :m]
+        post_plain = _exp_posterior(self.log_prior_plain + self.log_lik[:, :m], self.log_evidence_plain[:, :m])
+        mix_mass = self._mix_mass()
+
+        def lost(weights: np.ndarray) -> np.ndarray:
+            return np.stack([((self.codes == code) * weights).sum(axis=-1) for code in _LOSS_CODES], axis=-1)
+
+        losses = lost(post) + mix_mass[..., None] * lost(post_plain)
+        not_enum = np.zeros(mix_mass.shape)
+        not_enum[:, 0] = self.not_enumerated + mix_mass[:, 0] * self.plain_not_enumerated / 0.5
+        return np.concatenate([losses, not_enum[..., None]], axis=-1)
+
+    def row_predictions(self, position: int) -> np.ndarray:
+        """``(B, R, K)``: every row's prediction ``nu_r(x | x_{<j})`` at 1-based ``position`` j of each history
+        (MIX rows: ``xi_plain``), as :meth:`OnlineMixture.row_predictions`."""
+        if not 1 <= position <= self.positions:
+            raise ValueError(f"argument position: must be in 1..{self.positions}, got {position}")
+        codes = self.codes[:, position - 1]
+        out = emission_probs(codes, self.k)
+        is_mix = codes == CODE_MIX
+        out[is_mix] = np.broadcast_to(self.xi_plain[:, position - 1, None, :], out.shape)[is_mix]
+        return out
+
+
+def predict_histories(model_class: ModelClass, symbols: np.ndarray | Sequence[Sequence[int]],
+                      g: np.ndarray | Sequence[int] | None = None) -> HistoriesTrace:
+    """The mixture along B histories at once, vectorised over histories, rows and positions (the batch path of
+    :func:`predict_batch`, which is its one-history case).
+
+    ``symbols (B, n)``: the predicted symbols each history conditions on (policy mode: the actions ``a_1 .. a_n``;
+    joint mode: ``x_1 .. x_n`` of ``a_1 o_1 a_2 ..``), ``n <= P``. ``g (B,)``: the class's history of each
+    (:meth:`ModelClass.history_index`): in policy mode the observations the programs read (default: the class's
+    first history, right for a class built on one observation sequence); in joint mode the history whose first
+    symbols are ``symbols`` (default: looked up).
+    """
+    mc, k = model_class, model_class.config.k
+    sym = np.asarray(symbols, dtype=np.int64)
+    if sym.ndim != 2:
+        raise ValueError(f"argument symbols: expected a (histories, symbols) array, got shape {sym.shape}")
+    if sym.size and (sym.min() < 0 or sym.max() >= k):
+        raise ValueError(f"argument symbols: every symbol must be in 0..{k - 1}")
+    n = sym.shape[1]
+    if n > mc.positions:
+        raise ValueError(f"argument symbols: {n} symbols, but the class predicts {mc.positions} positions "
+                         f"(horizon {mc.config.horizon}); build it with a larger horizon")
+    if g is None:
+        index = [mc.history_index(list(row) if mc.config.mode == "joint" else []) for row in sym]
+        g = np.asarray(index, dtype=np.int64).reshape(len(sym))
+    hist = np.asarray(g, dtype=np.int64)
+    if hist.shape != (len(sym),) or (hist.size and (hist.min() < 0 or hist.max() >= mc.histories.shape[0])):
+        raise ValueError(f"argument g: expected {len(sym)} history indices in 0..{mc.histories.shape[0] - 1}")
+    if mc.config.mode == "joint":
+        seen = min(n, mc.histories.shape[1])
+        if not (mc.histories[hist, :seen] == sym[:, :seen]).all():
+            raise ValueError("argument g: in joint mode each history must start with its symbols")
+    return _histories_trace(mc, sym, hist)
+
+
+def _histories_trace(mc: ModelClass, sym: np.ndarray, g: np.ndarray) -> HistoriesTrace:
+    """Bayes' rule along every history at once: ``ln nu_r`` as a cumulative sum over positions, the evidences
+    by a log-sum-exp over the rows. Rows with plain programs never carry a MIX code (plain programs do not
+    predict with the mixture), so the plain mixture comes first from the plain codes alone, and MIX codes then
+    take its conditional ``xi_plain(x_j | x_{<j}) = xi_plain(x_{<=j}) / xi_plain(x_{<j})`` of the symbol that
+    came."""
+    k = mc.config.k
+    n = sym.shape[1]
+    m = min(n + 1, mc.positions)
+    codes = np.ascontiguousarray(mc.codes[:, g, :m].transpose(1, 2, 0))  # (B, m, R)
+    prior = mc.prior_by_kind()
+    log_w, log_w_plain = _log(prior.sum(axis=1)), _log(prior[:, 0])
+    past = codes[:, :n]
+    factor = (past == sym[:, :, None]) + (past == CODE_TILDE) * (1.0 / k)  # nu_r(x_j | x_<j), plain codes
+    log_f = _log(factor)
+    log_lik = np.zeros((len(g), n + 1, mc.rows))
+    for j in range(n):  # ln nu_r(x_<=j+1) = ln nu_r(x_<=j) + ln nu_r(x_j+1 | x_<=j)
+        np.add(log_lik[:, j], log_f[:, j], out=log_lik[:, j + 1])
+    log_z_plain = np.full((len(g), n + 1), math.log(0.5))
+    log_z_plain[:, 1:] = _logsumexp_rows(log_w_plain + log_lik[:, 1:])
+    is_mix = past == CODE_MIX
+    mix_rows = np.flatnonzero(is_mix.any(axis=(0, 1)))
+    if mix_rows.size:
+        with np.errstate(invalid="ignore"):
+            step = np.exp(np.diff(log_z_plain, axis=1))  # xi_plain(x_j | x_<j)
+        step[~np.isfinite(log_z_plain[:, :-1])] = 0.0
+        f_mix = np.where(is_mix[:, :, mix_rows], step[:, :, None], factor[:, :, mix_rows])
+        log_lik[:, 1:, mix_rows] = np.cumsum(_log(f_mix), axis=1)
+    log_z = np.zeros((len(g), n + 1))
+    log_z[:, 1:] = _logsumexp_rows(log_w + log_lik[:, 1:])
+    return HistoriesTrace(codes=codes, log_lik=log_lik, log_evidence=log_z, log_evidence_plain=log_z_plain,
+                          log_prior=log_w, log_prior_plain=log_w_plain,
+                          not_enumerated=float(mc.not_enumerated_mass()),
+                          plain_not_enumerated=float(mc.plain_not_enumerated_mass()), k=k, mode=mc.config.mode)
 
 
 def mix_posterior_ratio(trace: MixtureTrace, model_class: ModelClass) -> np.ndarray:

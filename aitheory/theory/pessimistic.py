@@ -21,9 +21,10 @@ r"""The pessimistic imitator (Definitions 3-4; FGOIL's Theorems 2-3, the paper's
 ``2^(H-1)`` observation sequences (:func:`aitheory.mixture.build_class` with ``all_histories=True``). The
 demonstrator ``mu`` is a plain program of the class (default ``+[~.]]``: a random action, then action 1,
 repeated; ``w(mu) = 2^-19``: 6 tokens, ``1 + 3*6`` bits in the full grammar), run ``runs`` times against a
-stochastic environment (observations i.i.d., 1 with probability ``p_one``). A vectorised engine
-(:func:`mixture_batch`, checked against :class:`~aitheory.imitators.PessimisticImitator` on the first runs of
-every check) gives ``xi(h)``, every row's posterior and ``nu_alpha`` at every visited history. Membership of
+stochastic environment (observations i.i.d., 1 with probability ``p_one``). The mixture engine over many
+histories at once (:func:`aitheory.mixture.predict_histories`, in :func:`imitators_batch`, checked against the
+step-by-step :class:`~aitheory.imitators.PessimisticImitator` on the first runs of every check) gives ``xi(h)``,
+every row's posterior and ``nu_alpha`` at every visited history. Membership of
 ``mu`` is decided for the program ``mu`` itself from ``ln w(mu) + ln mu(h) - ln xi(h)`` (``mu(h)`` from its own
 behaviour, not from its row), at every history ``h_{<t}``, ``t = 1 .. H + 1``. The stay frequency gets a
 Clopper-Pearson interval; the dominance and KL inequalities are counted on the runs where ``mu`` stayed.
@@ -49,34 +50,31 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-import numba
 import numpy as np
 from scipy.stats import beta as beta_dist
 
-from aitheory.dsl import TILDE_ACTION, parse, run_reference
+from aitheory.dsl import TILDE_ACTION, interleave, parse, run_reference
 from aitheory.dsl.enumerate import check_enumeration_size
-from aitheory.dsl.status import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, emission_probs
+from aitheory.dsl.status import CODE_LOST_BASE, CODE_TILDE, emission_probs
 from aitheory.imitators import (
     TOP_SET_READINGS,
     BayesianImitator,
     PessimisticImitator,
     act_and_query,
     bernoulli_environment,
+    log_enumerated_mass,
+    pessimistic_min_of_codes,
     program_policy,
     top_set_mask,
 )
 from aitheory.measures import kl, tree_kl
-from aitheory.mixture import ClassConfig, ModelClass, build_class
+from aitheory.mixture import ClassConfig, ModelClass, build_class, predict_histories
 from aitheory.progress import progress
 from aitheory.results import RunFolder
 from aitheory.theory.common import CheckResult
-
-if (CODE_TILDE, CODE_MIX, CODE_LOST_BASE) != (-1, -3, -10):  # pragma: no cover - the kernel spells them out
-    raise ImportError("aitheory.theory.pessimistic: the kernel assumes the codes -1 (~), -3 (MIX), <= -10 (lost)")
 
 __all__ = [
     "NAME",
@@ -100,9 +98,9 @@ __all__ = [
     "exploit_policy",
     "help_rows",
     "history_index",
+    "imitators_batch",
     "lossless_class",
     "lossless_part",
-    "mixture_batch",
     "mu_in_top_set",
     "mu_log_likelihood",
     "outside_control",
@@ -282,8 +280,7 @@ def lossless_class(mc: ModelClass) -> tuple[ModelClass, float]:
     sub = ModelClass(config=mc.config, codes=mc.codes[keep], weight_by_kind=mc.weight_by_kind[keep],
                      rep_bits=mc.rep_bits[keep], rep_text=tuple(t for t, k in zip(mc.rep_text, keep, strict=True) if k),
                      histories=mc.histories)
-    mass = sum(sub.enumerated_mass().values(), Fraction(0))
-    return sub, math.log(mass.numerator) - math.log(mass.denominator)
+    return sub, log_enumerated_mass(sub)
 
 
 def demonstrator_in_class(mc: ModelClass, text: str) -> Demonstrator:
@@ -349,23 +346,18 @@ def simulate(mu: Demonstrator, mc: ModelClass, runs: int, p_one: float, rng: np.
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# The vectorised mixture and imitator
+# The mixture and the imitators along many runs
 
 
-def _log(x: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return np.log(x)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BatchTrace:
     """The mixture and the pessimistic imitator along B runs (H steps, K actions); ``h_t`` is the history before
     action ``t + 1`` (``t = 0 .. H``)."""
 
     log_z: np.ndarray
     """``(B, H + 1)``: ``ln xi(h_t)`` (``xi(empty) = 1``)."""
-    xi: np.ndarray
-    """``(B, H, K)``: ``xi(a | h_t)``, the Bayesian imitator."""
+    xi: np.ndarray | None
+    """``(B, H, K)``: ``xi(a | h_t)``, the Bayesian imitator (None when left out: ``with_xi=False``)."""
     nu: np.ndarray
     """``(B, 2, H, K)``: ``nu_alpha(a | h_t)`` for the readings of :data:`READINGS` (absolute, prior-relative)."""
     sizes: np.ndarray
@@ -383,147 +375,82 @@ class BatchTrace:
 READINGS: tuple[str, str] = ("absolute", "prior_relative")
 
 
-@numba.njit(cache=True, nogil=True)
-def _logsumexp(x: np.ndarray) -> float:  # pragma: no cover - compiled
-    m = -np.inf
-    for v in x:
-        if v > m:
-            m = v
-    if m == -np.inf:
-        return -np.inf
-    total = 0.0
-    for v in x:
-        total += math.exp(v - m)
-    return m + math.log(total)
+def _optimistic_max(row_predictions: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The deliberately wrong imitator: ``max`` instead of :func:`~aitheory.imitators.pessimistic_min`."""
+    high = np.where(mask[..., None], row_predictions, -np.inf).max(axis=-2)
+    return np.where(np.isinf(high), 0.0, high)
 
 
-@numba.njit(cache=True, nogil=True)
-def _kernel(codes: np.ndarray, log_w: np.ndarray, log_w_plain: np.ndarray, rep_bits: np.ndarray, g: np.ndarray,
-            actions: np.ndarray, k: int, log_alpha: np.ndarray, use_max: bool, mu_row: int,
-            log_z: np.ndarray, xi: np.ndarray, nu: np.ndarray, sizes: np.ndarray, stopping: np.ndarray,
-            row_ll: np.ndarray, row_in: np.ndarray) -> None:  # pragma: no cover - compiled
-    n_rows, _, horizon = codes.shape
-    ln2 = math.log(2.0)
-    ll = np.empty(n_rows)
-    joint = np.empty(n_rows)
-    pred = np.empty((n_rows, k))
-    xi_plain = np.empty(k)
-    for b in range(g.shape[0]):
-        gb = g[b]
-        ll[:] = 0.0
-        for t in range(horizon + 1):
-            for r in range(n_rows):
-                joint[r] = log_w[r] + ll[r]
-            lz = 0.0 if t == 0 else _logsumexp(joint)
-            log_z[b, t] = lz
-            row_ll[b, t] = ll[mu_row]
-            for i in range(2):
-                extra = rep_bits[mu_row] * ln2 if i == 0 else 0.0
-                row_in[b, i, t] = ll[mu_row] - lz - extra >= log_alpha[i]
-            if t == horizon:
-                break
-            # the plain mixture (what MIX predicts with)
-            for r in range(n_rows):
-                joint[r] = log_w_plain[r] + ll[r]
-            lzp = math.log(0.5) if t == 0 else _logsumexp(joint)
-            xi_plain[:] = 0.0
-            if lzp > -np.inf:
-                for r in range(n_rows):
-                    if joint[r] > -np.inf:
-                        c = codes[r, gb, t]
-                        p = math.exp(joint[r] - lzp)
-                        if c == -1:
-                            for a in range(k):
-                                xi_plain[a] += p / k
-                        elif c >= 0:
-                            xi_plain[c] += p
-            # every row's prediction, xi, and the top sets
-            xi[b, t, :] = 0.0
-            for i in range(2):
-                sizes[b, i, t] = 0
-                stopping[b, i, t] = False
-                for a in range(k):
-                    nu[b, i, t, a] = -np.inf if use_max else np.inf
-            for r in range(n_rows):
-                c = codes[r, gb, t]
-                for a in range(k):
-                    pred[r, a] = 0.0
-                if c == -1:
-                    for a in range(k):
-                        pred[r, a] = 1.0 / k
-                elif c == -3:
-                    for a in range(k):
-                        pred[r, a] = xi_plain[a]
-                elif c >= 0:
-                    pred[r, c] = 1.0
-                if ll[r] == -np.inf:
-                    continue
-                post = math.exp(log_w[r] + ll[r] - lz)
-                for a in range(k):
-                    xi[b, t, a] += post * pred[r, a]
-                for i in range(2):
-                    extra = rep_bits[r] * ln2 if i == 0 else 0.0
-                    if ll[r] - lz - extra >= log_alpha[i]:
-                        sizes[b, i, t] += 1
-                        if c <= -10:
-                            stopping[b, i, t] = True
-                        for a in range(k):
-                            if use_max:
-                                nu[b, i, t, a] = max(nu[b, i, t, a], pred[r, a])
-                            else:
-                                nu[b, i, t, a] = min(nu[b, i, t, a], pred[r, a])
-            for i in range(2):
-                for a in range(k):
-                    if not math.isfinite(nu[b, i, t, a]):
-                        nu[b, i, t, a] = 0.0
-            act = actions[b, t]
-            for r in range(n_rows):
-                p = pred[r, act]
-                ll[r] = ll[r] + math.log(p) if p > 0 else -np.inf
+def imitators_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tuple[float, float],
+                    mu_row: int, combine: Combine = "min", log_norm: float = 0.0, with_xi: bool = True) -> BatchTrace:
+    """The Bayesian imitator ``xi`` and the pessimistic imitator ``nu_alpha`` of both readings along B runs
+    (histories ``g``, actions ``(B, H)``), computed by the mixture engine over many runs at once
+    (:func:`aitheory.mixture.predict_histories`: ``xi(h_t)``, every row's ``ln(nu_r(h_t)/xi(h_t))``, ``xi_plain``)
+    with the top sets of :func:`aitheory.imitators.top_set_mask` and the minimum of
+    :func:`aitheory.imitators.pessimistic_min_of_codes`, as :class:`~aitheory.imitators.PessimisticImitator`
+    does one history at a time (``alphas`` for :data:`READINGS`; a row is in a top set when its shortest program
+    is). The runs go to the engine :data:`CHUNK` at a time (bounded memory).
 
-
-def mixture_batch(mc: ModelClass, g: np.ndarray, actions: np.ndarray, alphas: tuple[float, float],
-                  mu_row: int, combine: Combine = "min", log_norm: float = 0.0) -> BatchTrace:
-    """The mixture of :mod:`aitheory.mixture.engine` and the pessimistic imitator of
-    :class:`~aitheory.imitators.PessimisticImitator` along B runs (compiled; one pass over the rows per step).
-
-    ``ln nu_r(h_t) = sum_{s<t} ln nu_r(a_s | h_s)`` with ``nu_r(a | h) = 1`` for a ``.`` of ``a``, ``1/K`` for
-    ``~``, 0 once stopped, and ``xi_plain(a | h)`` for a MIX code; ``xi(h_t) = sum_r w_r nu_r(h_t)`` for
-    ``t >= 1`` and ``xi(empty) = 1`` (the not-enumerated prior is lost at the first step, as in
-    :class:`~aitheory.mixture.OnlineMixture`); ``xi_plain`` likewise over the plain weights with
-    ``xi_plain(empty) = 1/2``. Row r is in a top set when its shortest program is
-    (:func:`aitheory.imitators.top_set_mask`; ``alphas`` for :data:`READINGS`); ``nu_alpha`` is the minimum
-    over those rows of their predictions, 0 for an empty top set. ``combine="max"`` is a deliberately wrong
-    imitator (the most optimistic model), used to show that the check can fail. ``log_norm = ln Z`` renormalises
-    the prior to ``w_r / Z`` (:func:`lossless_class`): ``ln w_r`` and the shortest programs' ``ln 2^-bits`` both
-    drop by ``ln Z``.
+    ``combine="max"`` is a deliberately wrong imitator (the most optimistic model), used to show that the check can
+    fail. ``log_norm = ln Z`` renormalises the prior to ``w_r / Z`` (:func:`lossless_class`): ``ln xi(h_t)`` drops
+    by ``ln Z`` for ``t >= 1``, the top sets are those of the renormalised prior, and ``xi`` is normalised (at the
+    empty history the class's raw predictions sum to ``Z``). ``with_xi=False`` leaves ``xi`` out (None).
     """
     if combine not in ("min", "max"):
         raise ValueError(f"argument combine: must be 'min' or 'max', got {combine!r}")
     for alpha in alphas:
         top_set_mask(np.zeros(1), np.zeros(1), alpha, "absolute")  # validates alpha
-    k, horizon = mc.config.k, mc.config.horizon
-    g = np.ascontiguousarray(g, dtype=np.int64)
-    acts = np.ascontiguousarray(actions, dtype=np.int64)
+    horizon = mc.config.horizon
+    acts = np.asarray(actions, dtype=np.int64)
     if acts.shape != (len(g), horizon):
         raise ValueError(f"argument actions: shape {acts.shape}, expected {(len(g), horizon)}")
-    if acts.size and (acts.min() < 0 or acts.max() >= k):
-        raise ValueError(f"argument actions: every action must be in 0..{k - 1}")
-    prior = mc.weight_by_kind.astype(np.float64) / mc.unit
-    n = len(g)
-    out = BatchTrace(log_z=np.empty((n, horizon + 1)), xi=np.empty((n, horizon, k)),
-                     nu=np.empty((n, 2, horizon, k)), sizes=np.empty((n, 2, horizon), dtype=np.int64),
-                     stopping=np.empty((n, 2, horizon), dtype=np.bool_),
-                     row_log_lik=np.empty((n, horizon + 1)), row_in_top=np.empty((n, 2, horizon + 1), dtype=bool))
-    _kernel(mc.codes, _log(prior.sum(axis=1)) - log_norm, _log(prior[:, 0]),
-            mc.rep_bits.astype(np.float64) + log_norm / math.log(2.0), g, acts, k,
-            np.log(np.asarray(alphas, dtype=np.float64)), combine == "max", mu_row, out.log_z, out.xi, out.nu,
-            out.sizes, out.stopping, out.row_log_lik, out.row_in_top)
-    return out
+    if len(acts) == 0:
+        raise ValueError("argument g: at least one run is needed")
+    parts = [_imitators_chunk(mc, np.asarray(g[s:s + CHUNK]), acts[s:s + CHUNK], alphas, mu_row, combine, log_norm,
+                              with_xi) for s in range(0, len(acts), CHUNK)]
+    fields = {name: np.concatenate([getattr(p, name) for p in parts])
+              for name in ("log_z", "nu", "sizes", "stopping", "row_log_lik", "row_in_top")}
+    xi = np.concatenate([p.xi for p in parts if p.xi is not None]) if with_xi else None
+    return BatchTrace(xi=xi, **fields)
+
+
+#: Runs per call of the mixture engine in :func:`imitators_batch`.
+CHUNK: int = 16
+
+
+def _imitators_chunk(mc: ModelClass, g: np.ndarray, acts: np.ndarray, alphas: tuple[float, float], mu_row: int,
+                     combine: Combine, log_norm: float, with_xi: bool) -> BatchTrace:
+    horizon, k = mc.config.horizon, mc.config.k
+    trace = predict_histories(mc, acts, g)  # policy mode: positions are the H steps; evidence to h_H
+    ratio = trace.log_likelihood_ratio()  # (B, H + 1, R)
+    learned = (np.arange(horizon + 1) > 0)[:, None]  # h_0 is the empty history
+    masks = [top_set_mask(ratio, mc.rep_bits, alpha, reading, log_norm, learned)
+             for alpha, reading in zip(alphas, READINGS, strict=True)]
+    codes = trace.codes  # (B, H, R)
+    if combine == "min":
+        nu = np.stack([pessimistic_min_of_codes(codes, mask[:, :horizon], trace.xi_plain, k) for mask in masks],
+                      axis=1)
+    else:
+        nu = np.stack([np.stack([_optimistic_max(trace.row_predictions(t + 1), mask[:, t]) for t in range(horizon)],
+                                axis=1) for mask in masks], axis=1)
+    stops = codes <= CODE_LOST_BASE
+    log_z = trace.log_evidence.copy()
+    log_z[:, 1:] -= log_norm
+    xi = (trace.normalised() if log_norm else trace.raw()) if with_xi else None
+    return BatchTrace(log_z=log_z, xi=xi, nu=nu,
+                      sizes=np.stack([np.count_nonzero(mask[:, :horizon], axis=-1) for mask in masks], axis=1),
+                      stopping=np.stack([(mask[:, :horizon] & stops).any(axis=-1) for mask in masks], axis=1),
+                      row_log_lik=trace.log_lik[:, :, mu_row],
+                      row_in_top=np.stack([mask[:, :, mu_row] for mask in masks], axis=1))
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Bookkeeping: membership, Ville, dominance, KL
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(x)
 
 
 def mu_log_likelihood(mu: Demonstrator, g: np.ndarray, actions: np.ndarray, k: int) -> np.ndarray:
@@ -809,8 +736,8 @@ def _process_batch(mc: ModelClass, mu: Demonstrator, config: Config, g: np.ndarr
                    acc: Accumulated, cache: dict, combine: Combine = "min") -> BatchTrace:
     k = mc.config.k
     alphas = _alphas(config)
-    trace = mixture_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine,
-                          mu.log_norm)
+    trace = imitators_batch(mc, g, actions, (alphas["absolute"], alphas["prior_relative"]), mu.row, combine,
+                            mu.log_norm, with_xi=False)
     log_mu = mu_log_likelihood(mu, g, actions, k)
     log_mu_over_xi = log_mu - trace.log_z
     acc.max_log_xi_over_mu.append((-log_mu_over_xi[:, 1:]).max(axis=1))
@@ -846,10 +773,6 @@ def collect(mc: ModelClass, mu: Demonstrator, config: Config, runs: Runs, show_p
     return acc
 
 
-def _interleave(actions: Sequence[int] | np.ndarray, observations: Sequence[int] | np.ndarray) -> tuple[int, ...]:
-    return tuple(int(x) for pair in zip(actions, observations, strict=True) for x in pair)
-
-
 def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Combine = "min",
                 log_norm: float = 0.0) -> int:
     """Re-compute ``xi`` and ``nu_alpha`` along the first ``n`` runs with the step-by-step implementations
@@ -860,8 +783,9 @@ def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Com
     if n == 0:
         return 0
     alphas = _alphas(config)
-    trace = mixture_batch(mc, runs.g[:n], runs.actions[:n], (alphas["absolute"], alphas["prior_relative"]), 0,
-                          combine, log_norm)
+    trace = imitators_batch(mc, runs.g[:n], runs.actions[:n], (alphas["absolute"], alphas["prior_relative"]), 0,
+                            combine, log_norm)
+    assert trace.xi is not None
     mismatches = 0
     renormalise = log_norm != 0.0
     bayes = BayesianImitator(mc, "normalised" if renormalise else "raw")
@@ -872,7 +796,7 @@ def cross_check(mc: ModelClass, config: Config, runs: Runs, n: int, combine: Com
         for b in range(n):
             obs = mc.histories[runs.g[b]]
             for t in range(config.horizon):
-                h = _interleave(runs.actions[b, :t], obs[:t])
+                h = interleave(runs.actions[b, :t].tolist(), obs[:t].tolist())
                 mismatches += int(not np.allclose(imitator(h), nu[b, t], rtol=1e-9, atol=1e-12))
                 if reading == "absolute":
                     mismatches += int(not np.allclose(bayes(h), trace.xi[b, t], rtol=1e-9, atol=1e-12))
@@ -1007,7 +931,8 @@ def _exploits(mc: ModelClass, config: Config, runs: Runs, candidates: np.ndarray
     for b in candidates[:10 * config.exploit_runs]:
         if len(kept) == config.exploit_runs:
             break
-        history = _interleave(runs.actions[b, :config.demo_steps], mc.histories[runs.g[b]][:config.demo_steps])
+        history = interleave(runs.actions[b, :config.demo_steps].tolist(),
+                             mc.histories[runs.g[b]][:config.demo_steps].tolist())
         e = exploit(mc, config, history, renormalise=True)
         keep = all(math.isfinite(e.control[r]) for r in READINGS)
         examined.append({"run": int(b), "history": list(history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
@@ -1026,8 +951,8 @@ def outside_control(config: Config) -> dict[str, object]:
     shape = (config.outside_runs, config.outside_horizon)
     actions = (rng.random(shape) < config.outside_p).astype(np.int64)
     alphas = _alphas(config)
-    trace = mixture_batch(mc, np.zeros(shape[0], dtype=np.int64), actions,
-                          (alphas["absolute"], alphas["prior_relative"]), 0)
+    trace = imitators_batch(mc, np.zeros(shape[0], dtype=np.int64), actions,
+                            (alphas["absolute"], alphas["prior_relative"]), 0, with_xi=False)
     mu = np.array([1.0 - config.outside_p, config.outside_p])
     above = {r: (trace.nu[:, i] > mu).any(axis=2) for i, r in enumerate(READINGS)}  # (runs, H)
     count = {r: int(v.sum()) for r, v in above.items()}
@@ -1121,8 +1046,8 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     per_step = help_rows(acc, config)
     folder.write_metrics(per_step)
     max_log = np.concatenate(acc.max_log_xi_over_mu)
-    first = mixture_batch(mc, runs.g[:1], runs.actions[:1], (1.0, 1.0), mu.row)
-    ville_rows = _ville_rows(max_log, first.xi[0, 0], mu.probs(runs.g[:1], 0, mc.config.k)[0])
+    xi_first = predict_histories(mc, runs.actions[:1, :0], runs.g[:1]).raw()[0, 0]  # xi(. | empty)
+    ville_rows = _ville_rows(max_log, xi_first, mu.probs(runs.g[:1], 0, mc.config.k)[0])
     from aitheory.results import write_csv
 
     write_csv(folder.file("ville.csv"), ville_rows)
