@@ -99,6 +99,7 @@ __all__ = [
     "check_switch_parts",
     "in_class",
     "lost_status",
+    "merge_rows",
     "policy_codes_in_joint_mode",
     "program_codes",
     "switch_part_programs",
@@ -548,31 +549,40 @@ def _text(item: str | int) -> str:
 
 
 def _collapse(config: ClassConfig, rows: _Rows, histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
-    codes = np.concatenate(rows.codes)
-    weight = np.concatenate(rows.weight)
-    bits = np.concatenate(rows.bits)
     text: list[str | int] = [t for part in rows.text for t in part]
+    return merge_rows(config, np.concatenate(rows.codes), np.concatenate(rows.weight), np.concatenate(rows.bits),
+                      lambda i: _text(text[i]), histories, programs)
+
+
+def merge_rows(config: ClassConfig, codes: np.ndarray, weights: np.ndarray, bits: np.ndarray,
+               text: Callable[[int], str], histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
+    """The model class of ``n`` program rows, rows of equal behaviour merged: the one way a class is made.
+
+    ``codes`` ``(n, G, P)`` are the rows' behaviour codes, ``weights`` ``(n, len(KINDS))`` their integer prior
+    weights per kind (units ``2^-config.unit_bits``), ``bits`` ``(n,)`` their full-grammar lengths and
+    ``text(i)`` row i's program text. Rows with equal codes (:func:`aitheory.dsl.behaviour.group_rows`) become
+    one row whose weight is the per-kind sum, ``w(row) = sum_{nu in row} w(nu)``; its representative is the
+    shortest program (ties: the row given first, so plain before MIX/SWITCH when added in that order). Merged
+    rows of zero weight are dropped; the rest come in the canonical order: by the representative's length, then
+    by first occurrence. ``text`` is called only for the representatives kept.
+    """
     flat = codes.reshape(codes.shape[0], -1)
     first, inverse = group_rows(flat)
-    uniq = flat[first]
-    merged = np.zeros((len(uniq), len(KINDS)), dtype=np.int64)
-    np.add.at(merged, inverse, weight)
-    # Representative: the shortest program of the row (ties: the first added, i.e. plain before MIX/SWITCH).
+    merged = np.zeros((len(first), len(KINDS)), dtype=np.int64)
+    np.add.at(merged, inverse, weights)
     order = np.lexsort((np.arange(len(bits)), bits))
-    rep = np.full(len(uniq), -1, dtype=np.int64)
+    rep = np.full(len(first), -1, dtype=np.int64)
     for i in order[::-1]:
         rep[inverse[i]] = i
-    rep_text = tuple(_text(text[i]) for i in rep)
-    # Rows sorted by the length of their shortest program, then by code, for a stable canonical order.
     keep = merged.sum(axis=1) > 0
-    final_order = np.lexsort((np.arange(len(uniq)), bits[rep]))
-    final_order = final_order[keep[final_order]]
+    final = np.lexsort((np.arange(len(first)), bits[rep]))
+    final = final[keep[final]]
     return ModelClass(
         config=config,
-        codes=np.ascontiguousarray(uniq[final_order].reshape(-1, *codes.shape[1:])),
-        weight_by_kind=merged[final_order],
-        rep_bits=bits[rep][final_order],
-        rep_text=tuple(rep_text[i] for i in final_order),
+        codes=np.ascontiguousarray(flat[first][final].reshape(-1, *codes.shape[1:])),
+        weight_by_kind=merged[final],
+        rep_bits=bits[rep][final],
+        rep_text=tuple(text(int(rep[i])) for i in final),
         histories=histories,
         programs_by_kind=programs,
     )

@@ -73,14 +73,13 @@ from typing import Any
 import numpy as np
 
 from aitheory.dsl import Mix, Plain, Switch, blocks, enumerate_block, expr_bits, index_bits, program_at, run_batch
-from aitheory.dsl.behaviour import group_rows
 from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.dsl.events import first_hold_times
 from aitheory.dsl.reference import MAX_STEPS
 from aitheory.imitators import BayesianImitator, PessimisticImitator, top_set_mask
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
-from aitheory.mixture.classes import CODE_MIX, KINDS, in_class
+from aitheory.mixture.classes import CODE_MIX, KINDS, in_class, merge_rows
 from aitheory.progress import progress
 from aitheory.results import RunFolder
 from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
@@ -359,35 +358,13 @@ class PointClass:
 
         programs = {**self.plain.programs_by_kind, "mix": 1,
                     "switch": int(self.events.counts[:, : cap // 3].sum()) * int(sum(pol.programs_by_kind.values()))}
-        return _merged(cc, codes, weights, bits, text, self.histories, programs)
+        return merge_rows(cc, codes, weights, bits, text, self.histories, programs)
 
     def _shortest_at(self, cap: int) -> np.ndarray:
         """Canonical index of the shortest detector of each vector kept by ``events.weights(cap)``."""
         n = np.arange(1, min(cap // 3, self.events.counts.shape[1]) + 1)
         keep = (self.events.counts[:, : len(n)] > 0).any(axis=1)
         return self.events.shortest[keep]
-
-
-def _merged(config: ClassConfig, codes: np.ndarray, weights: np.ndarray, bits: np.ndarray, text: Any,
-            histories: np.ndarray, programs: dict[str, int]) -> ModelClass:
-    """Rows of equal behaviour merged (weights added per kind; representative: the shortest program, plain first),
-    in the class's canonical order (by the representative's length, then by first occurrence)."""
-    flat = codes.reshape(codes.shape[0], -1)
-    first, inverse = group_rows(flat)
-    merged = np.zeros((len(first), len(KINDS)), dtype=np.int64)
-    np.add.at(merged, inverse, weights)
-    order = np.lexsort((np.arange(len(bits)), bits))
-    rep = np.full(len(first), -1, dtype=np.int64)
-    for i in order[::-1]:
-        rep[inverse[i]] = i
-    keep = merged.sum(axis=1) > 0
-    final = np.lexsort((np.arange(len(first)), bits[rep]))
-    final = final[keep[final]]
-    return ModelClass(
-        config=config, codes=np.ascontiguousarray(flat[first][final].reshape(-1, *codes.shape[1:])),
-        weight_by_kind=merged[final], rep_bits=bits[rep][final],
-        rep_text=tuple(text(int(rep[i])) for i in final), histories=histories, programs_by_kind=programs,
-    )
 
 
 # -- one point ------------------------------------------------------------------------------------------------
