@@ -363,7 +363,7 @@ class RunFolder:
             if overwrite:
                 cls._clear(path)
             elif old != new:
-                what = saved.get("kind", "?")
+                what = saved.get("kind", kind)  # a folder written before kinds: compared as one of this kind
                 diff = describe_differences(saved["config"], to_jsonable(config)) if what == kind else f"a {what} run"
                 raise RunFolderError(f"run folder {str(path)!r} holds a run of another configuration ({diff}); "
                                      "give another folder, or --overwrite to clear it")

@@ -83,6 +83,8 @@ def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert main(["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--out", str(out)]) == 0
     episodes = [json.loads(x) for x in (out / "transcripts" / "iter_00001.jsonl").read_text().splitlines()]
     assert len(episodes) == 2 and all(e["kl_spent"] == 0.0 and e["budget"] == 0.0 for e in episodes)
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["kind"] == "llm-control" and saved["fingerprint"].startswith("sha256:") and saved["code_version"]
     capsys.readouterr()
     assert main(["llm", "evaluate", str(run_dir), "--control", str(out)]) == 0
     table = json.loads(capsys.readouterr().out)["comparison"]

@@ -14,7 +14,8 @@ pytest.importorskip("transformers")
 pytest.importorskip("vaderSentiment")
 
 from aitheory.llm.config import get_config  # noqa: E402
-from aitheory.llm.ppo import CHECKPOINT, discounted_returns, train  # noqa: E402
+from aitheory.llm.ppo import CHECKPOINT, TRAIN_KIND, discounted_returns, train  # noqa: E402
+from aitheory.results import RunFolderError, fingerprint  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -39,6 +40,8 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_smoke_run_writes_its_folder(smoke_run: Path) -> None:
     config = json.loads((smoke_run / "config.json").read_text())
     assert config["config"]["name"] == "smoke" and config["provenance"]["seed"] == 0
+    assert config["kind"] == TRAIN_KIND and config["code_version"]  # identity, as for every run folder
+    assert config["fingerprint"] == fingerprint(TRAIN_KIND, get_config("smoke"))
     rows = list(csv.DictReader((smoke_run / "metrics.csv").open()))
     cfg = get_config("smoke")
     assert len(rows) >= 2 and int(rows[-1]["agent_tokens"]) >= cfg.total_tokens
@@ -88,6 +91,41 @@ def test_full_vocabulary_head_trains(tmp_path: Path) -> None:
     assert float(weight.abs().sum()) > 0  # the zero-initialised head moved
     episode = json.loads(sorted((run / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()[0])
     assert len(episode["token_ids"]) == cfg.episode_tokens
+
+
+def test_a_resume_with_another_configuration_is_refused(smoke_run: Path, tmp_path: Path) -> None:
+    """The run folder's identity (RunFolder.open) refuses the resume before the model loads; nothing is written."""
+    import shutil
+
+    from aitheory.llm.config import with_overrides
+
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run, run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    with pytest.raises(RunFolderError, match=r"another configuration \(budget .* there, 7\.0 here\)"):
+        train(with_overrides(get_config("smoke"), {"budget": 7.0}), out=run, resume=True)
+    with pytest.raises(RunFolderError, match="another configuration"):  # a new run into it likewise
+        train(with_overrides(get_config("smoke"), {"budget": 7.0}), out=run)
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def test_a_folder_written_before_fingerprints_resumes_and_is_compared_by_its_config(tmp_path: Path) -> None:
+    """config.json without kind/fingerprint (as written before, e.g. /work/llm-runs/cpu16-b10): the same saved
+    configuration resumes, from the command line too, and config.json is left as it was; another is refused."""
+    from aitheory.cli import main
+    from aitheory.llm.config import with_overrides
+
+    cfg = get_config("smoke")
+    out = tmp_path / "legacy"
+    train(cfg, out=out, max_iterations=1)
+    saved = json.loads((out / "config.json").read_text())
+    legacy = json.dumps({"config": saved["config"], "provenance": saved["provenance"]}, indent=2)
+    (out / "config.json").write_text(legacy)
+    with pytest.raises(RunFolderError, match=r"another configuration \(seed 0 there, 1 here\)"):
+        train(with_overrides(cfg, {"seed": 1}), out=out, resume=True)
+    assert main(["llm", "train", "--resume", "--out", str(out), "--max-iterations", "1"]) == 0
+    assert len(list(csv.DictReader((out / "metrics.csv").open()))) == 2
+    assert (out / "config.json").read_text() == legacy
 
 
 def test_resume_without_checkpoint_is_an_error(tmp_path: Path) -> None:

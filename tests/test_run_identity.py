@@ -63,7 +63,7 @@ def test_a_folder_written_before_fingerprints_is_compared_by_its_config(tmp_path
     out.mkdir()
     (out / "config.json").write_text(json.dumps({"config": {"bits": 12, "budgets": [0.5, "inf"]}}))
     RunFolder.open(out, "demo", _Config())
-    with pytest.raises(RunFolderError):
+    with pytest.raises(RunFolderError, match=r"another configuration \(bits 12 there, 9 here\)"):
         RunFolder.open(out, "demo", _Config(bits=9))
 
 

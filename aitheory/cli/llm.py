@@ -16,14 +16,7 @@ from typing import Any
 
 from aitheory.cli import GROUPS, UserInputError
 from aitheory.cli._common import positive_float, positive_int, print_json
-from aitheory.results import (
-    check_out_path,
-    claim_new_run_folder,
-    clean_temporary_files,
-    describe_differences,
-    fingerprint,
-    to_jsonable,
-)
+from aitheory.results import RunFolder, RunFolderError, check_out_path, claim_new_run_folder
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,15 +161,13 @@ def _config(args: argparse.Namespace) -> Any:
 
 def _train(args: argparse.Namespace) -> int:
     from aitheory.llm.models import ModelLoadError
-    from aitheory.llm.ppo import CHECKPOINT, CheckpointError, load_run_config, train
+    from aitheory.llm.ppo import CHECKPOINT, CheckpointError, train
     from aitheory.progress import progress_enabled
 
     if args.resume:
         if args.out is None or not Path(args.out, CHECKPOINT).exists():
             raise UserInputError(f"--resume needs --out pointing at a run folder with {CHECKPOINT}")
-        config = load_run_config(args.out)
-        _same_config_on_resume(args, config)
-        clean_temporary_files(args.out)  # of the writes a killed run left behind
+        config = _resume_config(args)
     else:
         config = _config(args)
         claim_new_run_folder(args.out, overwrite=args.overwrite)
@@ -215,17 +206,21 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _same_config_on_resume(args: argparse.Namespace, saved: Any) -> None:
-    """``--resume`` continues with the saved configuration; options that would change it are refused (not
-    ignored), so a resumed run is never a mixture of two configurations."""
-    if not (args.set or args.budget is not None or args.episode_tokens is not None or args.config != "smoke"):
-        return
-    asked = to_jsonable(_config(args))
-    kept = to_jsonable(saved)
-    if fingerprint("llm-train", asked) != fingerprint("llm-train", kept):
-        raise UserInputError(f"--resume: {args.out} holds a run of another configuration "
-                             f"({describe_differences(kept, asked)}); drop the options to continue it, or start a "
-                             "new run (--out elsewhere, or --overwrite without --resume)")
+def _resume_config(args: argparse.Namespace) -> Any:
+    """The configuration ``--resume`` continues: the saved one, or the one the options ask for, which must be the
+    saved one (:meth:`aitheory.results.RunFolder.open` compares them, as for every run folder), so options that
+    would change it are refused (not ignored) and a resumed run is never a mixture of two configurations.
+
+    The folder is opened here, before the model loads; its temporary files of a killed run are removed."""
+    from aitheory.llm.ppo import TRAIN_KIND, load_run_config
+
+    asks = bool(args.set or args.budget is not None or args.episode_tokens is not None or args.config != "smoke")
+    config = _config(args) if asks else load_run_config(args.out)
+    try:
+        RunFolder.open(args.out, TRAIN_KIND, config, seed=config.seed)
+    except RunFolderError as exc:
+        raise UserInputError(f"--resume: {exc}; or drop the options to continue it") from None
+    return config
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -14,6 +14,11 @@ The budget follows :func:`aitheory.llm.config.schedule` in agent tokens. The run
 ``metrics.csv`` (one row per iteration), ``transcripts/iter_NNNNN.jsonl`` and ``checkpoints/latest.pt``
 (actor, critic, optimisers, the sampling generator's state, counters and metrics), all written atomically. A
 run resumed from its checkpoint continues exactly as if it had not stopped (fixed seeds, same shapes).
+
+Identity: ``config.json`` records the kind (:data:`TRAIN_KIND` or :data:`CONTROL_KIND`), the configuration's
+fingerprint and the code version through :meth:`aitheory.results.RunFolder.open`, which also refuses a resume (or
+a new run into a used folder) with another configuration; a folder written before fingerprints is compared by
+its saved configuration.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
 
 __all__ = [
+    "CONTROL_KIND",
+    "TRAIN_KIND",
     "CheckpointError",
     "TrainState",
     "control",
@@ -51,6 +58,9 @@ __all__ = [
 ]
 
 CHECKPOINT = "checkpoints/latest.pt"
+#: The run kinds recorded in ``config.json`` (:meth:`aitheory.results.RunFolder.open`).
+TRAIN_KIND = "llm-train"
+CONTROL_KIND = "llm-control"
 #: Standard deviations below this fraction of the mean standard deviation are raised to it (near-constant
 #: features would otherwise be multiplied by a huge factor).
 STD_FLOOR = 1e-2
@@ -285,21 +295,24 @@ def train(
     reward_fn: Callable[[Any], list[float]] | None = None,
     on_iteration: Callable[[dict[str, Any]], None] | None = None,
 ) -> Path:
-    """Train (or resume) a run and return its folder; ``max_iterations`` stops early (after a checkpoint)."""
+    """Train (or resume) a run and return its folder; ``max_iterations`` stops early (after a checkpoint).
+
+    A folder holding a run of another configuration is refused (:class:`aitheory.results.RunFolderError`, before
+    the model loads), for a resume as for a new run.
+    """
     from aitheory.llm.models import load_base
     from aitheory.llm.rewards import make_reward
 
     if resume and (out is None or not Path(out, CHECKPOINT).exists()):
         raise FileNotFoundError(f"nothing to resume: no {CHECKPOINT} in {out}")
+    if resume:
+        run = RunFolder.open(out, TRAIN_KIND, config, seed=config.seed)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
     model, tokenizer = load_base(config)  # before creating the folder: a model that cannot load leaves nothing
     reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
-    if resume:
-        run = RunFolder(Path(out))  # type: ignore[arg-type]
-    else:
-        run = RunFolder.create(out, f"llm-{config.name}-b{config.budget:g}")
-        run.write_config(config, seed=config.seed)
+    if not resume:
+        run = RunFolder.open(out, TRAIN_KIND, config, seed=config.seed, name=f"llm-{config.name}-b{config.budget:g}")
     state = new_state(config, model, tokenizer)
     if resume:
         state.load_state_dict(load_checkpoint(run.file(CHECKPOINT)))
@@ -402,8 +415,7 @@ def control(
 
     if config.threads is not None:
         torch.set_num_threads(config.threads)
-    run = RunFolder.create(out, f"llm-{config.name}-control")
-    run.write_config(config, seed=config.seed)
+    run = RunFolder.open(out, CONTROL_KIND, config, seed=config.seed, name=f"llm-{config.name}-control")
     model, tokenizer = load_base(config)
     reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     generator = torch.Generator(device=config.device).manual_seed(config.seed)

@@ -74,7 +74,7 @@ from aitheory.measures import kl, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, build_class, predict_histories
 from aitheory.progress import progress
 from aitheory.results import RunFolder
-from aitheory.theory.common import CheckResult
+from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
 
 __all__ = [
     "NAME",
@@ -836,13 +836,6 @@ def _ville_rows(max_log: np.ndarray, xi_first: np.ndarray, mu_first: np.ndarray,
     return rows
 
 
-def _control(held: bool, bound: object, **measured: object) -> dict[str, object]:
-    """One negative control's entry of ``summary.json`` under ``controls``: its measured fields (``value`` the
-    one compared with ``bound``), the bound its claim is measured against, and ``held`` (the claim held; a
-    control is built to fail, so ``False`` is the expected outcome)."""
-    return {**measured, "bound": bound, "held": bool(held)}
-
-
 def _stay_estimates(acc: Accumulated, config: Config, mu: Demonstrator) -> dict[str, StayEstimate]:
     return {reading: stay_estimate(int(acc.cat("stays", reading).sum()), config.runs,
                                    ville_bound(alpha, mu.log_prior, reading), config.confidence, reading, alpha)
@@ -882,7 +875,7 @@ class LosslessPart:
     """The exploit from histories where ``nu_alpha`` keeps the demonstrator's actions (its own KL is finite)."""
     exploit_examined: list[dict[str, object]]
     """Every history examined for the exploit, in run order: its KLs, and whether it was kept."""
-    alpha_control: dict[str, object]
+    alpha_control: Control
 
 
 def lossless_part(mc: ModelClass, config: Config, show_progress: bool = False, combine: Combine = "min"
@@ -907,14 +900,16 @@ def lossless_part(mc: ModelClass, config: Config, show_progress: bool = False, c
     est = stay_estimate(int(big.cat("stays", "absolute").sum()), config.runs,
                         ville_bound(alpha_big, mu.log_prior, "absolute"), config.confidence, "absolute", alpha_big)
     violations = big.dominance_all["absolute"]
-    alpha_control = _control(
-        held=est.bound > 0 and est.consistent and violations == 0, bound=est.bound, value=est.frequency,
-        reading="absolute",
-        alpha=alpha_big, w_mu=w_mu, stays=est.stays, runs=est.runs, stay_frequency=est.frequency,
-        bound_vacuous=est.bound <= 0, nu_alpha_above_mu_histories=violations,
-        histories=int(config.runs * config.horizon),
-        claim="mu stays in the absolute top set with probability >= 1 - alpha/w(mu) > 0, and nu_alpha <= mu at "
-              "every visited history")
+    alpha_control = Control(
+        name="alpha_too_large",
+        description=f"alpha = {config.control_alpha_factor:g} w(mu) (absolute reading, lossless class): the Ville "
+                    "bound 1 - alpha/w(mu) is vacuous and mu leaves the top set, so the claim 'mu stays in the top set "
+                    "with probability >= 1 - alpha/w(mu) > 0, and nu_alpha <= mu at every visited history' must fail",
+        measured=est.frequency, bound=est.bound, relation=">=",
+        held=est.bound > 0 and est.consistent and violations == 0, units="probability",
+        details={"reading": "absolute", "alpha": alpha_big, "w_mu": w_mu, "stays": est.stays, "runs": est.runs,
+                 "stay_frequency": est.frequency, "bound_vacuous": est.bound <= 0,
+                 "nu_alpha_above_mu_histories": violations, "histories": int(config.runs * config.horizon)})
     return LosslessPart(mu=mu, config=lcfg, rows=sub.rows, estimates=estimates, acc=acc, mismatches=mismatches,
                         ville=ville, exploits=exploits, exploit_examined=examined,
                         alpha_control=alpha_control)
@@ -942,7 +937,7 @@ def _exploits(mc: ModelClass, config: Config, runs: Runs, candidates: np.ndarray
     return kept, examined
 
 
-def outside_control(config: Config) -> dict[str, object]:
+def outside_control(config: Config) -> Control:
     """Control "demonstrator outside the class": action 1 with probability ``outside_p`` at every step (no
     program behaves so), on the all-0 observation stream for ``outside_horizon`` steps; the claim
     ``nu_alpha(a|h) <= mu(a|h)`` at every visited history (both readings, the check's alphas) must fail."""
@@ -957,11 +952,13 @@ def outside_control(config: Config) -> dict[str, object]:
     above = {r: (trace.nu[:, i] > mu).any(axis=2) for i, r in enumerate(READINGS)}  # (runs, H)
     count = {r: int(v.sum()) for r, v in above.items()}
     first = {r: (int(np.flatnonzero(v.any(axis=0))[0]) + 1 if v.any() else None) for r, v in above.items()}
-    return _control(held=sum(count.values()) == 0, bound=0, value=sum(count.values()),
-                    nu_alpha_above_mu_histories=count,
-                    first_step_above=first, histories=int(shape[0] * shape[1]), p_action_one=config.outside_p,
-                    horizon=config.outside_horizon, class_rows=mc.rows,
-                    claim="nu_alpha(a|h) <= mu(a|h) at every visited history")
+    return Control.compare(
+        "outside_class", f"the demonstrator is outside the class (action 1 with probability {config.outside_p:g} "
+        "at every step, all-0 stream): the claim 'nu_alpha(a|h) <= mu(a|h) at every visited history' (no history "
+        "above, both readings) must fail", measured=sum(count.values()), relation="==", bound=0, units="histories",
+        details={"nu_alpha_above_mu_histories": count, "first_step_above": first,
+                 "histories": int(shape[0] * shape[1]), "p_action_one": config.outside_p,
+                 "horizon": config.outside_horizon, "class_rows": mc.rows})
 
 
 def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dict[str, object]], dict[str, object]]:
@@ -1041,7 +1038,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     mismatches = cross_check(mc, config, runs, config.cross_check_runs, combine)
     estimates = _stay_estimates(acc, config, mu)
     lossless = lossless_part(mc, config, show_progress, combine)
-    controls = {"outside_class": outside_control(config), "alpha_too_large": lossless.alpha_control}
+    controls = (outside_control(config), lossless.alpha_control)
     protocol_rows, protocol = protocol_part(config, show_progress)
     per_step = help_rows(acc, config)
     folder.write_metrics(per_step)
@@ -1074,7 +1071,7 @@ def _exploit_held(exploits: list[ExploitResult]) -> bool:
 
 def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
             acc: Accumulated, mismatches: int, figures: tuple[str, ...], ville_rows: list[dict[str, float]],
-            lossless: LosslessPart, controls: dict[str, dict[str, object]], protocol: dict[str, object]
+            lossless: LosslessPart, controls: tuple[Control, ...], protocol: dict[str, object]
             ) -> CheckResult:
     worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
     dominance = sum(acc.dominance[r].dominance for r in estimates)
@@ -1093,10 +1090,9 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
                    and lacc.row_mismatch <= 1e-9)
     exploit_ok = _exploit_held(lossless.exploits)
     protocol_ok = all(protocol[r]["held"] for r in READINGS)  # type: ignore[index]
-    controls_failed = all(not c["held"] for c in controls.values())
     claims = {"main_class": main_ok, "lossless_class": lossless_ok, "exploit": exploit_ok,
               "protocol": protocol_ok}
-    held = all(claims.values()) and bool(controls) and controls_failed
+    claim_held = all(claims.values())
     exploits = lossless.exploits
     kl_xi = [e.kl_xi for e in exploits]
     mu_kl = [e.control[r] for e in exploits for r in READINGS]
@@ -1104,7 +1100,7 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         "demonstrator": mu.text, "demonstrator_bits": mu.bits, "w_mu": math.exp(mu.log_prior),
         "demonstrator_row": mc.rep_text[mu.row], "class_rows": mc.rows, "class_programs": mc.programs_by_kind,
         "runs": config.runs, "horizon": config.horizon,
-        "claims": claims, "controls": controls,
+        "claims": claims,
         "worst_reading": worst.reading,
         "stay": {r: {k: v for k, v in vars(e).items()} for r, e in estimates.items()},
         "dominance_violations": {r: acc.dominance[r].dominance for r in estimates},
@@ -1150,7 +1146,6 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
     parts = [f"{r}: stayed {e.stays}/{e.runs} = {e.frequency:.4f} (CI {e.lower:.4f}-{e.upper:.4f}) vs bound "
              f"{e.bound:.4f}" for r, e in estimates.items()]
     lparts = [f"{r} {e.frequency:.4f} vs {e.bound:.4f}" for r, e in lossless.estimates.items()]
-    failed = [name for name, c in controls.items() if not c["held"]]
     q = {r: (protocol[r]["query_mean_first_tenth"], protocol[r]["query_mean_last_tenth"]) for r in READINGS}  # type: ignore[index]
     verdict = (
         "; ".join(parts) + f"; nu_alpha > mu at {dominance} of {checked} histories, KL order broken at "
@@ -1162,11 +1157,11 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         f", demonstrator's own vs nu_alpha max {max(mu_kl) if mu_kl else math.nan:.4g} nats. Act and query "
         f"({config.protocol_steps} steps): query probability "
         + ", ".join(f"{r} {a:.3g} (first tenth) -> {b:.3g} (last tenth)" for r, (a, b) in q.items())
-        + f". Controls failed as expected: {len(failed)} of {len(controls)}"
-        + (f" ({', '.join(failed)})" if failed else "")
-        + "; failed claims: " + (", ".join(n for n, ok in claims.items() if not ok) or "none"))
+        + f". {controls_verdict(controls)}; failed claims: "
+        + (", ".join(n for n, ok in claims.items() if not ok) or "none"))
     return CheckResult(name=NAME, statement=STATEMENT, measured=worst.frequency, bound=worst.bound, relation=">=",
-                       held=bool(held), units="probability", details=details, figures=figures, verdict=verdict)
+                       held=held_with_controls(claim_held, controls), claim_held=claim_held, controls=controls,
+                       units="probability", details=details, figures=figures, verdict=verdict)
 
 
 def _fmt_all(values: object) -> str:
