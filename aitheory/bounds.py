@@ -362,6 +362,9 @@ def switch_cost(
         try:
             state.update(a, o)
         except ValueError as exc:
+            if joint:  # the class predicts the observations too
+                raise ValueError(f"argument observations: the class cannot explain the history a_1 o_1 .. at step "
+                                 f"{s + 1} ({exc}); enlarge the class (class_bits)") from None
             raise ValueError(f"argument actions: the class cannot explain the demonstrator's action {a} at step "
                              f"{s + 1} ({exc})") from None
     post = state.posterior()
