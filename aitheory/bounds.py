@@ -317,7 +317,7 @@ def switch_cost(
     if any(not 0 <= o < base.k for o in obs):
         raise ValueError(f"argument observations: every symbol must be in 0..{base.k - 1}, got {list(obs)}")
     t = len(obs) + 1
-    config = dataclasses.replace(base, horizon=t + horizon - 1, mode=mode)
+    config = dataclasses.replace(base, horizon=t + horizon - 1, mode="joint" if joint else "policy")
     acts = _demonstrator_actions(obs, actions, demo_prog, config)
     if joint:
         mc = build_class(config, histories=_joint_histories(interleave(acts, obs), config.k, horizon))

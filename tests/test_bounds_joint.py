@@ -140,5 +140,14 @@ def test_joint_program_codes_match_the_enumerated_rows() -> None:
 def test_joint_refuses_shortest_and_large_windows() -> None:
     with pytest.raises(ValueError, match="argument shortest"):
         switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True)
-    with pytest.raises(ValueError, match="argument horizon.*joint"):
+    with pytest.raises(ValueError, match=r"argument horizon.*joint"):
         switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=8, mode="joint")
+
+
+def test_joint_bound_fails_where_p_mispredicts_an_observation() -> None:
+    """Why joint mode does not promise the bound: after E, nu* = SWITCH(E, +[.]], MIX) predicts o_t = 1 with P's
+    emission, the adversary plays o_t = 0, nu* is refuted, and no row of the 9-bit class then plays a_{t+1} = 1."""
+    r = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, demonstrator="...+.]",
+                    class_config=default_class(class_bits=9), mode="joint")
+    assert r.kl_nats == math.inf and r.worst_observations == (0,)
+    assert not r.held and not r.bound_promised and r.unprecedented and r.posterior_ratio >= 1
