@@ -35,6 +35,18 @@ The bound does not depend on t or on the demonstrator's data; it is promised onl
 construction) are added with their exact prior ``2^-len`` (:func:`aitheory.mixture.classes.add_programs`), whatever
 their length up to 1000 bits, unless the class already enumerates them. Nothing is renormalised: the prior mass of
 the programs beyond the bound is lost at the first step, as the mixture reports it.
+
+**Joint mode** (``mode="joint"``). The class is built in the engine's joint mode on the interleaved histories
+``x = a_1 o_1 .. a_m`` (demonstrator's prefix, then every window continuation), so xi is base policy and
+environment model and the history's observations update the posterior too. The KL is the same Definition 2 for the
+policy's actions, ``xi(a_s | x_{<2s})`` now the joint mixture's action prediction, P's action at step s its joint
+reading's emission at position ``2s-1``; E is read on the observation stream as before. The construction is
+``SWITCH(E, P, MIX)`` with P plain, which the engine switches in both roles (after E, P's emissions also predict
+the observations), and its length gives ``d`` as above. A policy-only P
+(:func:`aitheory.mixture.classes.policy_codes_in_joint_mode`) has no program in BF-8's grammar, hence no length,
+and is not used. In the window the observations move nu*'s posterior by ``nu*(o_s | .) / xi(o_s | .)``, so the
+chain above is not proved: ``bound_promised`` is false in joint mode (a note says why), the KL and the bound are
+measured side by side, and ``shortest`` is refused.
 """
 
 from __future__ import annotations
@@ -115,7 +127,8 @@ class SwitchCost:
     switch_mass: float
     """``w(S | x_{<2t})``: posterior of the rows predicting exactly like P on the window, on every continuation."""
     switch_bound_nats: float
-    """``-ln w(S | x_{<2t})``: the class-internal bound, ``kl_nats`` is always at most this."""
+    """``-ln w(S | x_{<2t})``: the class-internal bound, ``kl_nats`` is always at most this (policy mode; in joint
+    mode S is the rows acting like P, and the observations in the window can break the inequality)."""
     carriers: tuple[SwitchCarrier, ...]
     """The rows of S with the largest posterior, with their share of the switch mass."""
     switch_rows: int
