@@ -35,6 +35,18 @@ The bound does not depend on t or on the demonstrator's data; it is promised onl
 construction) are added with their exact prior ``2^-len`` (:func:`aitheory.mixture.classes.add_programs`), whatever
 their length up to 1000 bits, unless the class already enumerates them. Nothing is renormalised: the prior mass of
 the programs beyond the bound is lost at the first step, as the mixture reports it.
+
+**Joint mode** (``mode="joint"``). The class is built in the engine's joint mode on the interleaved histories
+``x = a_1 o_1 .. a_m`` (demonstrator's prefix, then every window continuation), so xi is base policy and
+environment model and the history's observations update the posterior too. The KL is the same Definition 2 for the
+policy's actions, ``xi(a_s | x_{<2s})`` now the joint mixture's action prediction, P's action at step s its joint
+reading's emission at position ``2s-1``; E is read on the observation stream as before. The construction is
+``SWITCH(E, P, MIX)`` with P plain, which the engine switches in both roles (after E, P's emissions also predict
+the observations), and its length gives ``d`` as above. A policy-only P
+(:func:`aitheory.mixture.classes.policy_codes_in_joint_mode`) has no program in BF-8's grammar, hence no length,
+and is not used. In the window the observations move nu*'s posterior by ``nu*(o_s | .) / xi(o_s | .)``, so the
+chain above is not proved: ``bound_promised`` is false in joint mode (a note says why), the KL and the bound are
+measured side by side, and ``shortest`` is refused.
 """
 
 from __future__ import annotations
@@ -47,18 +59,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, parse, parse_expr
+from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, interleave, parse, parse_expr
 from aitheory.dsl.status import CODE_LOST_BASE, emission_probs
 from aitheory.imitators import BayesianImitator
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import KINDS, add_programs, in_class, program_codes
 
-__all__ = ["LN2", "MAX_CONTINUATIONS", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
+__all__ = ["LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
 
 LN2 = math.log(2)
 #: Refuse windows with more observation continuations ``K^(horizon-1)`` than this (the class is run on each).
 MAX_CONTINUATIONS = 4096
+#: How programs are read: ``"policy"`` (they emit actions) or ``"joint"`` (they predict a_1 o_1 a_2 ..).
+MODES = ("policy", "joint")
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,8 @@ class SwitchCost:
     """The Definition-2 KL of a switch next to the bound ``[K(E) + K(P) + d] ln 2`` and each of its terms."""
 
     mode: str
-    """How programs are read: ``"policy"`` (they emit actions; the observations are given, not predicted)."""
+    """How programs are read: ``"policy"`` (they emit actions; the observations are given, not predicted) or
+    ``"joint"`` (they predict the interleaved ``a_1 o_1 a_2 ..``; xi is base policy and environment model)."""
     t: int
     """The step the policy takes over (1-based): one more than the number of observations given."""
     horizon: int
@@ -112,7 +127,8 @@ class SwitchCost:
     switch_mass: float
     """``w(S | x_{<2t})``: posterior of the rows predicting exactly like P on the window, on every continuation."""
     switch_bound_nats: float
-    """``-ln w(S | x_{<2t})``: the class-internal bound, ``kl_nats`` is always at most this."""
+    """``-ln w(S | x_{<2t})``: the class-internal bound, ``kl_nats`` is always at most this (policy mode; in joint
+    mode S is the rows acting like P, and the observations in the window can break the inequality)."""
     carriers: tuple[SwitchCarrier, ...]
     """The rows of S with the largest posterior, with their share of the switch mass."""
     switch_rows: int
@@ -175,6 +191,8 @@ def _demonstrator_actions(observations: tuple[int, ...], actions: Sequence[int] 
         return acts
     if demonstrator is None:
         return (0,) * n
+    if config.mode == "joint":
+        return _joint_demonstrator_actions(observations, demonstrator, config)
     codes = program_codes(dataclasses.replace(config, horizon=n + 1), np.array([(*observations, 0)]),
                           demonstrator)[0, :n]
     bad = np.flatnonzero(codes < 0)
@@ -184,12 +202,38 @@ def _demonstrator_actions(observations: tuple[int, ...], actions: Sequence[int] 
     return tuple(int(a) for a in codes)
 
 
+def _joint_demonstrator_actions(observations: tuple[int, ...], demonstrator: Plain,
+                                config: ClassConfig) -> tuple[int, ...]:
+    """The demonstrator's actions in joint mode: its emission at position ``2s-1`` of the interleaved history
+    ``a_1 o_1 .. a_{s-1} o_{s-1}`` it has produced so far (run once per step, since it reads its own actions)."""
+    acts: list[int] = []
+    for s in range(1, len(observations) + 1):
+        prefix = (*interleave(acts, observations[: s - 1]), 0)  # x_1 .. x_{2s-1}; x_{2s-1} = a_s is not read
+        step_config = dataclasses.replace(config, horizon=s)
+        code = int(program_codes(step_config, np.array([prefix]), demonstrator)[0, 2 * s - 2])
+        if code < 0:
+            raise ValueError(f"argument demonstrator: {demonstrator} does not emit a definite action at step {s} of "
+                             "the history (a '~' or a stopped run); give the actions instead")
+        acts.append(code)
+    return tuple(acts)
+
+
 def _histories(observations: tuple[int, ...], k: int, horizon: int) -> list[tuple[int, ...]]:
     continuations = k ** (horizon - 1)
     if continuations > MAX_CONTINUATIONS:
         raise ValueError(f"argument horizon: {horizon} steps mean {continuations:,} observation continuations "
                          f"(K^(horizon-1)), limit {MAX_CONTINUATIONS:,}; lower the horizon")
     return [observations + c for c in itertools.product(range(k), repeat=horizon - 1)]
+
+
+def _joint_histories(prefix: tuple[int, ...], k: int, horizon: int) -> list[tuple[int, ...]]:
+    """Interleaved histories ``x_1 .. x_{2m-1}``: the demonstrator's ``prefix`` and every window continuation
+    ``a_t o_t .. a_{m-1} o_{m-1} a_m`` (``K^(2 horizon - 1)`` of them, the policy's actions included)."""
+    continuations = k ** (2 * horizon - 1)
+    if continuations > MAX_CONTINUATIONS:
+        raise ValueError(f"argument horizon: {horizon} steps mean {continuations:,} window continuations in joint "
+                         f"mode (K^(2 horizon-1)), limit {MAX_CONTINUATIONS:,}; lower the horizon")
+    return [prefix + c for c in itertools.product(range(k), repeat=2 * horizon - 1)]
 
 
 def _first_holds(codes: np.ndarray) -> np.ndarray:
@@ -212,9 +256,12 @@ def _shortest_plain(mc: ModelClass, match: np.ndarray) -> Plain | None:
 def _policy_fn(codes: np.ndarray, mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
     """P as a policy over interleaved histories, from its behaviour codes ``(G, H)`` on the class's histories."""
     k = mc.config.k
+    joint = mc.config.mode == "joint"
 
     def pi(history: tuple[int, ...]) -> np.ndarray:
         s = len(history) // 2 + 1
+        if joint:  # the emission at position 2s-1 of the interleaved history
+            return emission_probs(int(codes[mc.history_index(list(history)), 2 * s - 2]), k)
         code = int(codes[mc.history_index(list(history[1::2])), s - 1])
         return emission_probs(code, k)
 
@@ -260,16 +307,20 @@ def switch_cost(
     ``class_config``: the enumerated part of the class (its horizon is replaced; default :func:`default_class`).
     ``shortest``: price E and P by the shortest plain programs of the class that switch at the same step on every
     history and act like P on the window (the construction from them is added too); else by the given programs.
-    ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) is the only mode
-    of today's mixture engine, and any other value is refused naming the argument.
+    ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) or ``"joint"``
+    (the class predicts the interleaved history; module docstring, "Joint mode"; the same inputs, and
+    ``shortest`` is refused there).
     ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
     which the result states, and the bound is not promised).
     Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
     event that has not held by t, and a window whose continuations exceed :data:`MAX_CONTINUATIONS`.
     """
-    if mode != "policy":
-        raise ValueError(f"argument mode: {mode!r} is not available; the mixture engine reads programs in 'policy' "
-                         "mode only (programs emit actions, the observations are given)")
+    if mode not in MODES:
+        raise ValueError(f"argument mode: must be one of {', '.join(MODES)}, got {mode!r}")
+    joint = mode == "joint"
+    if joint and shortest:
+        raise ValueError("argument shortest: not available in joint mode (its rows predict both roles, so an "
+                         "equivalent event cannot be read off them); the given programs are priced")
     e_given, p_given = _plain(event, "event"), _plain(policy, "policy")
     demo_prog = _plain(demonstrator, "demonstrator") if demonstrator is not None else None
     if horizon < 1:
@@ -279,18 +330,23 @@ def switch_cost(
     if any(not 0 <= o < base.k for o in obs):
         raise ValueError(f"argument observations: every symbol must be in 0..{base.k - 1}, got {list(obs)}")
     t = len(obs) + 1
-    config = dataclasses.replace(base, horizon=t + horizon - 1)
-    histories = _histories(obs, config.k, horizon)
+    config = dataclasses.replace(base, horizon=t + horizon - 1, mode="joint" if joint else "policy")
     acts = _demonstrator_actions(obs, actions, demo_prog, config)
-    mc = build_class(config, observations=histories)
+    if joint:
+        mc = build_class(config, histories=_joint_histories(interleave(acts, obs), config.k, horizon))
+    else:
+        mc = build_class(config, observations=_histories(obs, config.k, horizon))
     hist = mc.histories
-    e_first = _first_holds(program_codes(config, hist[:1], e_given))[0]
+    # E reads the observation stream (x_2, x_4, .. of a joint history), in policy reading in both modes
+    e_first = _first_holds(program_codes(dataclasses.replace(config, mode="policy"),
+                                         hist[:1, 1::2] if joint else hist[:1], e_given))[0]
     if e_first == 0 or e_first > t:
         where = "never holds" if e_first == 0 else f"first holds at step {e_first}"
         raise ValueError(f"argument event: {e_given} {where} on this history; it must hold by t = {t} (the step "
                          "after the history), so give the observations up to its first hold")
     p_codes = program_codes(config, hist, p_given)
-    window = slice(t - 1, config.horizon)
+    # the policy's positions: steps t .. m (policy mode), the action positions 2t-1 .. 2m-1 (joint mode)
+    window = slice(2 * t - 2, config.positions, 2) if joint else slice(t - 1, config.horizon)
     e_used, p_used = e_given, p_given
     notes: list[str] = []
     if shortest:
@@ -319,6 +375,9 @@ def switch_cost(
         try:
             state.update(a, o)
         except ValueError as exc:
+            if joint:  # the class predicts the observations too
+                raise ValueError(f"argument observations: the class cannot explain the history a_1 o_1 .. at step "
+                                 f"{s + 1} ({exc}); enlarge the class (class_bits)") from None
             raise ValueError(f"argument actions: the class cannot explain the demonstrator's action {a} at step "
                              f"{s + 1} ({exc})") from None
     post = state.posterior()
@@ -350,6 +409,12 @@ def switch_cost(
         notes.append(f"the posterior ratio of the construction is {ratio:.4g} < 1: the bound is not promised")
     if (p_codes[:, window] <= CODE_LOST_BASE).any():
         notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
+    if joint:
+        notes.append("joint mode: nu* = SWITCH(E, P, MIX) with P plain, so after E both roles come from P's "
+                     "emissions (P's observation predictions included); the window's observations move nu*'s "
+                     "posterior too, so the policy-mode chain KL <= -ln w(nu* | x_<2t) is not proved here: the KL "
+                     "and the bound are measured, the bound is not promised")
+        promised = False
     kl_value = float(kl.value)
     return SwitchCost(
         mode=mode, t=t, horizon=horizon, event=str(e_used), policy=str(p_used), construction=str(construction),

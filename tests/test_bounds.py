@@ -172,7 +172,7 @@ def test_bad_input_is_refused_with_the_argument_named() -> None:
     with pytest.raises(ValueError, match="argument horizon"):
         switch_cost([0, 1], "+[,.+]]", "+[.]]", horizon=20)
     with pytest.raises(ValueError, match="argument mode"):
-        switch_cost([0, 1], "+[,.+]]", "+[.]]", horizon=2, mode="joint")
+        switch_cost([0, 1], "+[,.+]]", "+[.]]", horizon=2, mode="environment")
     with pytest.raises(ValueError, match="argument actions"):
         switch_cost([0, 1], "+[,.+]]", "+[.]]", horizon=2, actions=[0])
 

@@ -95,3 +95,32 @@ def test_mixture_predict_refuses_oversized_switch_parts(capsys: pytest.CaptureFi
     assert main(["mixture", "predict", "--max-bits", "24", "--switch-max-bits", "42", "--actions", "1111"]) == 2
     err = capsys.readouterr().err
     assert "--switch-max-bits" in err and "182,944,367" in err and err.count("\n") == 1
+
+
+def test_joint_one_liner_and_the_interleaved_history(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*ONE_LINER, "--joint"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert out["mode"] == "joint" and out["kl_nats"] <= out["bound_nats"] and out["held"] is True
+    assert (out["event_bits"], out["policy_bits"], out["d_bits"]) == (21, 15, 6)
+    assert out["bound_promised"] is False and "not promised (joint mode)" in captured.err
+    interleaved = ["kl", "--interleaved", "0" * 19 + "1", *ONE_LINER[3:], "--joint"]
+    assert main(interleaved) == 0
+    assert json.loads(capsys.readouterr().out) == out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["kl", "--interleaved", "001", "--event", "+[,.+]]", "--policy", "+[.]]"], "--interleaved: a_1 o_1"),
+        (["kl", "--interleaved", "0001", "--history", "01", "--event", "+[,.+]]", "--policy", "+[.]]"],
+         "--interleaved: give it instead"),
+        (["kl", "--event", "+[,.+]]", "--policy", "+[.]]"], "--history: required"),
+        ([*ONE_LINER, "--joint", "--shortest"], "--shortest: not available in joint mode"),
+    ],
+)
+def test_joint_and_interleaved_bad_input_exit_2(argv: list[str], message: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1

@@ -26,9 +26,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "kl", help=GROUPS["kl"],
         description=__doc__.strip().split("\n\n")[0] if __doc__ else None,
     )
-    parser.add_argument("--history", required=True,
+    parser.add_argument("--history", default=None,
                         help="observations o_1 .. o_{t-1} as digits ('0000000001') or 0,0,1; the policy takes over "
-                             "at t = their number + 1")
+                             "at t = their number + 1 (or give --interleaved)")
+    parser.add_argument("--interleaved", default=None,
+                        help="the history as a_1 o_1 .. a_{t-1} o_{t-1} (even length), instead of --history and "
+                             "--actions")
+    parser.add_argument("--joint", action="store_true",
+                        help="joint mode: the class predicts actions and observations (xi is base policy and "
+                             "environment model); the bound is then measured, not promised")
     parser.add_argument("--event", default=None, help="the event E: a plain BF-8 detector, e.g. '+[,.+]]'")
     parser.add_argument("--policy", default=None, help="the policy P after the event, e.g. '+[.]]' (always 1)")
     parser.add_argument("--horizon", type=positive_int, default=3, help="steps the policy acts for (default 3)")
@@ -100,25 +106,40 @@ def _cost(args: argparse.Namespace, event: Any, policy: Any, where: str = "") ->
     from aitheory.bounds import switch_cost
     from aitheory.mixture.classes import ClassTooLargeError
 
-    obs = parse_symbols(args.history, args.k, "--history") or []
-    actions = parse_symbols(args.actions, args.k, "--actions")
+    obs, actions = _history(args)
     demonstrator = _program(args.demonstrator, "--demonstrator") if args.demonstrator is not None else None
     try:
         return switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, demonstrator=demonstrator,
-                           class_config=_class(args), shortest=args.shortest, carriers=args.carriers)
+                           class_config=_class(args), shortest=args.shortest, carriers=args.carriers,
+                           mode="joint" if args.joint else "policy")
     except ClassTooLargeError as exc:  # _class refuses these first; kept so that none escapes as a traceback
         raise UserInputError(f"{where}{exc}") from None
     except ValueError as exc:
         message = str(exc)
-        for name in ("event", "policy", "actions", "demonstrator", "horizon", "observations"):
+        for name in ("event", "policy", "actions", "demonstrator", "horizon", "observations", "shortest"):
             message = message.replace(f"argument {name}", "--history" if name == "observations" else f"--{name}")
         raise UserInputError(f"{where}{message}") from None
 
 
+def _history(args: argparse.Namespace) -> tuple[list[int], list[int] | None]:
+    """(observations, demonstrator actions or None) from --history/--actions or from --interleaved."""
+    if args.interleaved is None:
+        if args.history is None:
+            raise UserInputError("--history: required (the observations o_1 .. o_{t-1}), or give --interleaved")
+        actions = parse_symbols(args.actions, args.k, "--actions")
+        return parse_symbols(args.history, args.k, "--history") or [], actions
+    if args.history is not None or args.actions is not None or args.demonstrator is not None:
+        raise UserInputError("--interleaved: give it instead of --history, --actions and --demonstrator, not with them")
+    symbols = parse_symbols(args.interleaved, args.k, "--interleaved") or []
+    if len(symbols) % 2:
+        raise UserInputError(f"--interleaved: a_1 o_1 .. a_{{t-1}} o_{{t-1}} has even length, got {len(symbols)}")
+    return symbols[1::2], symbols[0::2]
+
+
 def _summary_line(r: Any) -> str:
     relation = "<=" if r.held else ">"
-    promise = ("promised" if r.bound_promised
-               else "not promised (" + ("precedented" if not r.unprecedented else "posterior ratio < 1") + ")")
+    why = ("precedented" if not r.unprecedented else "joint mode" if r.mode == "joint" else "posterior ratio < 1")
+    promise = "promised" if r.bound_promised else f"not promised ({why})"
     return (f"KL {r.kl_nats:.4g} nats {relation} bound {r.bound_nats:.4g} nats = [K(E) {r.event_bits} + K(P) "
             f"{r.policy_bits} + d {r.d_bits}] bits x ln 2 ({promise}); switch at t={r.t} "
             f"{'unprecedented' if r.unprecedented else 'precedented'}, posterior ratio {r.posterior_ratio:.4g}, "
@@ -211,10 +232,10 @@ def _control(args: argparse.Namespace, pair: tuple[int, Any, Any]) -> dict[str, 
     from aitheory.bounds import switch_cost
 
     n, event, policy = pair
-    obs = parse_symbols(args.history, args.k, "--history") or []
-    actions = parse_symbols(args.actions, args.k, "--actions")
+    obs, actions = _history(args)
     config = dataclasses.replace(_class(args), mix=False, switch=False, switch_max_bits=None)
-    r = switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, class_config=config, add=False)
+    r = switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, class_config=config, add=False,
+                    mode="joint" if args.joint else "policy")
     return {"line": n, "kl_nats": r.kl_nats, "bound_nats": r.bound_nats, "held": r.held,
             "expected": "held false once the data outgrow the bound; true means this history is too short to show "
                         "the failure, not that the bound holds without the construction"}

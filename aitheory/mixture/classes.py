@@ -650,20 +650,25 @@ def in_class(config: ClassConfig, expr: Expr) -> bool:
 
 
 def _plain_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.ndarray:
-    run = run_reference(program, config.k, config.horizon, [int(o) for o in obs], config.steps, config.tape_bound,
-                        config.detect_cycles)
+    """Codes of a plain program at the class's positions: run on the observations (policy mode), or in BF-8's
+    joint mode on the interleaved history ``x_1 .. x_{2H-1}`` (joint mode, ``,`` reads ``x_n``)."""
+    inputs = [int(o) for o in obs]
+    joint = config.mode == "joint"
+    run = run_reference(program, config.k, config.positions, None if joint else inputs, config.steps,
+                        config.tape_bound, config.detect_cycles, mode=config.mode, history=inputs if joint else None)
     codes = [CODE_TILDE if a == TILDE_ACTION else a for a in run.actions]
-    codes += [lost_code(Status.of(run.status))] * (config.horizon - len(codes))
+    codes += [lost_code(Status.of(run.status))] * (config.positions - len(codes))
     return np.array(codes, dtype=np.int8)
 
 
 def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.ndarray:
-    """``(G, H) int8`` behaviour codes (module docstring) of one program of any length on the histories, run with
-    the reference interpreter; SWITCH as in :mod:`aitheory.dsl.combinators`, MIX as :data:`CODE_MIX`."""
+    """``(G, P) int8`` behaviour codes (module docstring; P = H positions, 2H in joint mode) of one program of any
+    length on the histories, run with the reference interpreter; SWITCH as in :mod:`aitheory.dsl.combinators`
+    (both positions of a step switched in joint mode), MIX as :data:`CODE_MIX`."""
     if isinstance(expr, Opt) or (isinstance(expr, Switch) and isinstance(expr.after, Opt)):
         raise ValueError(f"program {expr}: OPT plans with the mixture; add it with "
                          "aitheory.planning.add_opt_programs (joint mode)")
-    out = np.empty((histories.shape[0], config.horizon), dtype=np.int8)
+    out = np.empty((histories.shape[0], config.positions), dtype=np.int8)
     for g, obs in enumerate(histories):
         if isinstance(expr, Mix):
             out[g] = CODE_MIX
@@ -671,11 +676,14 @@ def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.
             out[g] = _plain_codes(expr, config, obs)
         else:
             assert isinstance(expr, Switch) and isinstance(expr.after, Plain)
-            holds = event_holds(expr.event, config.k, config.horizon, [int(o) for o in obs], config.steps,
+            # the event reads the observation stream: the inputs, or x_2, x_4, .. of the joint history
+            stream = obs if config.mode == "policy" else obs[1::2]
+            holds = event_holds(expr.event, config.k, config.horizon, [int(o) for o in stream], config.steps,
                                 config.tape_bound)
+            switched = np.cumsum(holds) > 0  # per step; both positions of a step in joint mode
             after = _plain_codes(expr.after, config, obs)
             before = program_codes(config, obs[None, :], expr.before)[0]
-            out[g] = np.where(np.cumsum(holds) > 0, after, before)
+            out[g] = np.where(switched[config.step_of_position()], after, before)
     return out
 
 

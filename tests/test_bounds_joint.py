@@ -1,0 +1,153 @@
+"""``aitheory.bounds.switch_cost(mode="joint")`` against an exact Fraction computation (issue 12, both modes).
+
+Claims tested: (1) in joint mode ``kl_nats`` is Definition 2's open-loop maximum of the policy's actions (P's
+emissions at the action positions of the interleaved history) against the joint mixture's ``xi(a | h)``, computed
+exactly from :mod:`aitheory.mixture.reference` in joint mode (the added programs with prior ``2^-len``);
+(2) the posterior ratio of ``SWITCH(E, P, MIX)`` is ``nu*(h) / xi(h)`` of the exact mixture; (3) on the issue's
+example ``kl_nats <= bound_nats``, and the bound is reported as not promised (joint mode's chain is not proved);
+(4) the claims can fail: a KL computed against the policy-mode mixture differs, and a class without the
+construction gives its posterior ratio 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from aitheory.bounds import default_class, switch_cost
+from aitheory.dsl import TILDE_ACTION, Switch, interleave, parse, parse_expr, run_reference
+from aitheory.mixture import build_class
+from aitheory.mixture.classes import add_programs, program_codes
+from aitheory.mixture.reference import class_programs, reference_predictions
+
+
+def _emission(policy: str, config, x: tuple[int, ...], position: int) -> list[Fraction]:
+    """P's prediction at the 1-based ``position`` of the interleaved history ``x``, by the reference interpreter."""
+    run = run_reference(parse(policy), config.k, position, None, config.steps, mode="joint",
+                        history=list(x) + [0] * position)
+    k = config.k
+    if len(run.actions) < position:
+        return [Fraction(0)] * k
+    a = run.actions[position - 1]
+    return [Fraction(1, k)] * k if a == TILDE_ACTION else [Fraction(int(b == a)) for b in range(k)]
+
+
+def _xi_next(config, prefix: tuple[int, ...], extra: list) -> tuple[Fraction, ...] | None:
+    """Exact ``xi(. | prefix)`` of the joint mixture; None if ``xi(prefix) = 0`` (the conditional is undefined)."""
+    try:
+        return reference_predictions(config, prefix[0::2], prefix[1::2], extra=extra)[-1].raw
+    except ValueError:
+        return None
+
+
+def _brute_force(config, obs: tuple[int, ...], acts: tuple[int, ...], policy: str, horizon: int,
+                 extra: list) -> tuple[float, tuple[int, ...]]:
+    """max over o_t..o_{m-1} of sum_{a_t..a_m} P_pi ln(P_pi / prod_s xi(a_s | h_s)), xi the exact joint mixture."""
+    k, t = config.k, len(obs) + 1
+    best, arg = -math.inf, ()
+    for cont in itertools.product(range(k), repeat=horizon - 1):
+        total = 0.0
+        for a_seq in itertools.product(range(k), repeat=horizon):
+            full = interleave(acts + a_seq, obs + cont)  # a_1 o_1 .. a_m
+            p_pi, p_xi = Fraction(1), Fraction(1)
+            for j, a in enumerate(a_seq):
+                pos = 2 * (t + j) - 1
+                p_pi *= _emission(policy, config, full[: pos - 1], pos)[a]
+                xi = _xi_next(config, full[: pos - 1], extra) if p_xi else None
+                p_xi = p_xi * xi[a] if xi is not None else Fraction(0)
+            if p_pi:
+                total += math.inf if p_xi == 0 else float(p_pi) * math.log(p_pi / p_xi)
+        if total > best:
+            best, arg = total, cont
+    return best, arg
+
+
+# The 9-bit class cannot explain these histories in joint mode (it predicts the observations too), so the
+# demonstrator is a program that emits exactly a_1 o_1 a_2 o_2; switch_cost adds it with its prior 2^-len.
+CASES = [
+    ((0, 1), "...+.]", "+[,.+]]", "+[.]]", 2),  # novel observation, then always 1
+    ((0, 1), "...+.]", "+[,.+]]", "+[~]]", 2),  # a stochastic policy
+    ((0, 1), "+.+..+.]", "+[,.+]]", ",.,.]", 2),  # a policy that reads the interleaved history; a_1 = 1
+    ((1, 0), ".+.+..]", "+[,.+]]", "+[.]]", 2),  # precedented: E held at step 2 < t = 3
+]
+
+
+@pytest.mark.parametrize(("obs", "demonstrator", "event", "policy", "horizon"), CASES)
+def test_joint_kl_and_ratio_equal_the_exact_fraction_mixture(obs, demonstrator, event, policy, horizon) -> None:
+    base = default_class(class_bits=9)
+    r = switch_cost(obs, event, policy, horizon=horizon, demonstrator=demonstrator, class_config=base,
+                    mode="joint")
+    acts = r.actions
+    config = dataclasses.replace(base, horizon=len(obs) + horizon, mode="joint")
+    extra = [parse_expr(p) for p in r.added_programs]
+    exact, worst = _brute_force(config, obs, acts, policy, horizon, extra)
+    assert r.mode == "joint"
+    assert r.kl_nats == pytest.approx(exact, rel=1e-9, abs=1e-12)
+    assert r.worst_observations == worst or r.kl_nats == pytest.approx(exact)
+    # posterior ratio of the construction after the demonstrator's history: w(nu* | h) / w(nu*), exactly
+    programs = class_programs(config, extra)
+    step = reference_predictions(config, acts, obs, extra=extra)[2 * len(obs)]
+    nu = programs.index(parse_expr(r.construction))
+    bits = r.event_bits + r.policy_bits + r.d_bits
+    assert r.posterior_ratio == pytest.approx(float(step.posterior[nu] * 2**bits), rel=1e-9)
+    assert r.unprecedented == (obs == (0, 1))
+    assert not r.bound_promised and any("joint mode" in n for n in r.notes)
+
+
+def test_joint_kl_differs_from_policy_mode() -> None:
+    """Negative control for the brute force: the same inputs read in policy mode give another KL, so the joint
+    comparison above would fail if switch_cost ignored the mode."""
+    base = default_class(class_bits=9)
+    joint = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, class_config=base, mode="joint",
+                        demonstrator="...+.]")
+    policy = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, class_config=base, actions=joint.actions)
+    assert abs(joint.kl_nats - policy.kl_nats) > 1e-3
+
+
+def test_issue_example_in_joint_mode_keeps_kl_below_the_bound() -> None:
+    r = switch_cost([0] * 9 + [1], "+[,.+]]", "+[.]]", horizon=3, mode="joint")
+    assert r.unprecedented and r.t == 11
+    assert r.d_bits == 6 and r.bound_nats == pytest.approx((r.event_bits + r.policy_bits + 6) * math.log(2))
+    assert r.kl_nats <= r.bound_nats and r.held
+    assert r.posterior_ratio >= 1
+    assert any(c.program == r.construction for c in r.carriers)
+
+
+def test_joint_construction_missing_without_additions() -> None:
+    """Control: with nothing added, the 21-bit event's construction is not in the class and its ratio is 0."""
+    r = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, class_config=default_class(class_bits=15),
+                    mode="joint", add=False)
+    assert r.posterior_ratio == 0 and not r.bound_promised
+    assert any("missing" in n for n in r.notes)
+
+
+def test_joint_program_codes_match_the_enumerated_rows() -> None:
+    """program_codes in joint mode (used by add_programs) agrees with build_class's own rows, SWITCH included."""
+    config = dataclasses.replace(default_class(class_bits=6, switch_bits=6), horizon=3, mode="joint")
+    mc = build_class(config, all_histories=True)
+    for i, text in enumerate(mc.rep_text):
+        assert (program_codes(config, mc.histories, parse_expr(text)) == mc.codes[i]).all(), text
+    grown, added = add_programs(mc, [Switch(parse("+[,.+]]"), parse("+[.]]"), parse_expr("MIX"))])
+    assert len(added) == 1 and grown.codes.shape[1:] == mc.codes.shape[1:]
+    assert np.array_equal(grown.codes[: mc.rows], mc.codes)
+
+
+def test_joint_refuses_shortest_and_large_windows() -> None:
+    with pytest.raises(ValueError, match="argument shortest"):
+        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True)
+    with pytest.raises(ValueError, match=r"argument horizon.*joint"):
+        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=8, mode="joint")
+
+
+def test_joint_bound_fails_where_p_mispredicts_an_observation() -> None:
+    """Why joint mode does not promise the bound: after E, nu* = SWITCH(E, +[.]], MIX) predicts o_t = 1 with P's
+    emission, the adversary plays o_t = 0, nu* is refuted, and no row of the 9-bit class then plays a_{t+1} = 1."""
+    r = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, demonstrator="...+.]",
+                    class_config=default_class(class_bits=9), mode="joint")
+    assert r.kl_nats == math.inf and r.worst_observations == (0,)
+    assert not r.held and not r.bound_promised and r.unprecedented and r.posterior_ratio >= 1
