@@ -33,12 +33,14 @@ atom per step) and only its transcripts are meant to be read.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, base_atoms, resolve_tail, sample_atoms
+from aitheory.llm.episodes import Episode, Turn
 from aitheory.llm.mixture import kl_to_base
 from aitheory.llm.rewards import RewardFn
 
@@ -93,7 +95,7 @@ class Rollout:
     values: Any
     rewards: Any
     env_index: Any
-    episodes: list[dict[str, Any]] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
 
     @property
     def n_steps(self) -> int:
@@ -110,7 +112,7 @@ class _EnvState:
     cut: bool = False
     budget: float = 0.0
     last_agent_step: int = -1
-    turns: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     log_ratio: list[float] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)
@@ -237,7 +239,7 @@ def run_episodes(
         if finished:
             scores = reward_fn([text for _, text in finished])
             for (i, _), r in zip(finished, scores, strict=True):
-                states[i].turns[-1]["reward"] = float(r)
+                states[i].turns[-1] = dataclasses.replace(states[i].turns[-1], reward=float(r))
                 if states[i].last_agent_step >= 0:
                     rewards[states[i].last_agent_step] += float(r)
         tokens = torch.cat([tokens, new.unsqueeze(1)], dim=1)
@@ -337,62 +339,53 @@ def _advance(
     if not _ends_with(tokenizer, s.turn_tokens, marker):
         return
     text = tokenizer.decode(s.turn_tokens)
-    turn = {
-        "role": s.role,
-        "start": s.turn_start,
-        "end": length + 1,
-        "n_tokens": len(s.turn_tokens),
-        "text": text,
-    }
+    turn = Turn(role=s.role, start=s.turn_start, end=length + 1, n_tokens=len(s.turn_tokens), text=text)
     if s.role == TEACHER:
-        turn["kl_spent"] = s.turn_kl
+        turn = dataclasses.replace(turn, kl_spent=s.turn_kl)
         s.role, s.student_count = STUDENT, 0
     else:
         reply = text[: len(text) - len(marker)].strip()
-        turn["reply"] = reply
-        turn["cut"] = s.cut
+        turn = dataclasses.replace(turn, reply=reply, cut=s.cut)
         finished.append((i, reply))
         s.role, s.cut = TEACHER, False
     s.turns.append(turn)
     s.turn_start, s.turn_tokens, s.turn_kl = length + 1, [], 0.0
 
 
-def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings) -> dict[str, Any]:
+def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings) -> Episode:
     turns = list(s.turns)
     if s.turn_tokens:
         turns.append(
-            {
-                "role": s.role,
-                "start": s.turn_start,
-                "end": len(ids),
-                "n_tokens": len(s.turn_tokens),
-                "text": tokenizer.decode(s.turn_tokens),
-                "unfinished": True,
-                **({"kl_spent": s.turn_kl} if s.role == TEACHER else {}),
-            }
+            Turn(
+                role=s.role,
+                start=s.turn_start,
+                end=len(ids),
+                n_tokens=len(s.turn_tokens),
+                text=tokenizer.decode(s.turn_tokens),
+                unfinished=True,
+                kl_spent=s.turn_kl if s.role == TEACHER else None,
+            )
         )
-    return {
-        "budget": settings.budget,
-        "episode_tokens": settings.episode_tokens,
-        "prompt_tokens": s.roles.count("prompt"),
-        "token_ids": ids,
-        "tokens": [tokenizer.decode([t]) for t in ids],
-        "roles": s.roles,
-        "log_ratio": s.log_ratio,
-        "kl": s.kl,
-        "log_beta": s.log_beta,
-        "budget_before": s.budget_before,
-        "turns": turns,
-        "reward": float(sum(t.get("reward", 0.0) for t in s.turns)),
-        "kl_spent": float(sum(s.log_ratio)),
-        "budget_left": s.budget,
-        "forgiven": s.forgiven,
-    }
+    return Episode(
+        budget=settings.budget,
+        episode_tokens=settings.episode_tokens,
+        prompt_tokens=s.roles.count("prompt"),
+        token_ids=tuple(ids),
+        tokens=tuple(tokenizer.decode([t]) for t in ids),
+        roles=tuple(s.roles),
+        log_ratio=tuple(s.log_ratio),
+        kl=tuple(s.kl),
+        log_beta=tuple(s.log_beta),
+        budget_before=tuple(s.budget_before),
+        turns=tuple(turns),
+        reward=float(sum(0.0 if t.reward is None else t.reward for t in s.turns)),
+        kl_spent=float(sum(s.log_ratio)),
+        budget_left=s.budget,
+        forgiven=s.forgiven,
+    )
 
 
-def _to_rollout(
-    steps: dict[str, list[Any]], rewards: list[float], episodes: list[dict[str, Any]], device: Any
-) -> Rollout:
+def _to_rollout(steps: dict[str, list[Any]], rewards: list[float], episodes: list[Episode], device: Any) -> Rollout:
     def cat(key: str) -> Any:
         return torch.cat(steps[key]) if steps[key] else torch.zeros(0, device=device)
 
