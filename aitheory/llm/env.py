@@ -102,6 +102,52 @@ class Rollout:
         return int(self.actions.shape[0])
 
 
+@dataclass(frozen=True)
+class _StepBuffer:
+    """The agent steps of a batch while it is played: one chunk per lock-step, of the batch's agent rows.
+
+    Each list holds, per step, the tensor of that step's agent rows; :meth:`to_rollout` concatenates them
+    into the :class:`Rollout`'s tensors of length T (agent tokens).
+    """
+
+    features: list[Any] = field(default_factory=list)
+    """Observations ``(rows, n_features)``: hidden states, time left, ``B_t / B_scale``."""
+    atom_log_beta: list[Any] = field(default_factory=list)
+    """``ln beta`` of the actor's atoms ``(rows, atoms)`` (nats; float32)."""
+    atom_ids: list[Any] = field(default_factory=list)
+    """Token ids of the atoms ``(rows, atoms)``, or ``None`` when the atoms are the whole vocabulary."""
+    actions: list[Any] = field(default_factory=list)
+    """The sampled atom index ``(rows,)``."""
+    old_log_prob: list[Any] = field(default_factory=list)
+    """``ln x(atom)`` under the acting policy ``(rows,)`` (nats; float32)."""
+    remaining_budget: list[Any] = field(default_factory=list)
+    """``B_t`` before the step ``(rows,)`` (nats; float32)."""
+    values: list[Any] = field(default_factory=list)
+    """The critic's value ``(rows,)`` (reward units; float32; 0 without a critic)."""
+    env_index: list[Any] = field(default_factory=list)
+    """The environment (episode) index of each row ``(rows,)``."""
+
+    def to_rollout(self, rewards: list[float], episodes: list[Episode], device: Any) -> Rollout:
+        """The :class:`Rollout` of the buffered steps, their ``rewards`` and the batch's ``episodes``."""
+
+        def cat(chunks: list[Any]) -> Any:
+            return torch.cat(chunks) if chunks else torch.zeros(0, device=device)
+
+        ids = None if not self.atom_ids or self.atom_ids[0] is None else torch.cat(self.atom_ids)
+        return Rollout(
+            features=cat(self.features),
+            atom_log_beta=cat(self.atom_log_beta),
+            atom_ids=ids,
+            actions=cat(self.actions),
+            old_log_prob=cat(self.old_log_prob),
+            remaining_budget=cat(self.remaining_budget),
+            values=cat(self.values),
+            rewards=torch.tensor(rewards, dtype=torch.float32, device=device),
+            env_index=cat(self.env_index),
+            episodes=episodes,
+        )
+
+
 @dataclass
 class _EnvState:
     role: str = TEACHER
@@ -197,7 +243,7 @@ def run_episodes(
         s.log_ratio = [0.0] * len(prompt_ids)
         s.kl = [0.0] * len(prompt_ids)
         s.log_beta = [None] * len(prompt_ids)
-    steps: dict[str, list[Any]] = {k: [] for k in ("f", "lb", "ids", "a", "lp", "b", "v", "env")}
+    steps = _StepBuffer()
     rewards: list[float] = []
     length = len(prompt_ids)
     bar = None
@@ -251,7 +297,7 @@ def run_episodes(
     if bar is not None:
         bar.close()
     episodes = [_episode_record(tokenizer, tokens[i].tolist(), s, settings) for i, s in enumerate(states)]
-    return _to_rollout(steps, rewards, episodes, device)
+    return steps.to_rollout(rewards, episodes, device)
 
 
 def _agent_step(
@@ -266,7 +312,7 @@ def _agent_step(
     critic: Critic | None,
     new: Any,
     states: list[_EnvState],
-    steps: dict[str, list[Any]],
+    steps: _StepBuffer,
     teacher: ScriptedTeacher | None = None,
 ) -> None:
     remaining_frac = (settings.episode_tokens - length) / settings.episode_tokens
@@ -306,14 +352,14 @@ def _agent_step(
         s.log_ratio.append(float(log_ratio[j]))
         s.kl.append(float(kl[j]))
         s.turn_kl += float(log_ratio[j])
-    steps["f"].append(feats)
-    steps["lb"].append(atoms.log_beta.float())
-    steps["ids"].append(atoms.ids)
-    steps["a"].append(atom)
-    steps["lp"].append(lp.float())
-    steps["b"].append(budget.float())
-    steps["v"].append(value.float())
-    steps["env"].append(rows)
+    steps.features.append(feats)
+    steps.atom_log_beta.append(atoms.log_beta.float())
+    steps.atom_ids.append(atoms.ids)
+    steps.actions.append(atom)
+    steps.old_log_prob.append(lp.float())
+    steps.remaining_budget.append(budget.float())
+    steps.values.append(value.float())
+    steps.env_index.append(rows)
 
 
 def _advance(
@@ -382,23 +428,4 @@ def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: Epis
         kl_spent=float(sum(s.log_ratio)),
         budget_left=s.budget,
         forgiven=s.forgiven,
-    )
-
-
-def _to_rollout(steps: dict[str, list[Any]], rewards: list[float], episodes: list[Episode], device: Any) -> Rollout:
-    def cat(key: str) -> Any:
-        return torch.cat(steps[key]) if steps[key] else torch.zeros(0, device=device)
-
-    ids = None if not steps["ids"] or steps["ids"][0] is None else torch.cat(steps["ids"])
-    return Rollout(
-        features=cat("f"),
-        atom_log_beta=cat("lb"),
-        atom_ids=ids,
-        actions=cat("a"),
-        old_log_prob=cat("lp"),
-        remaining_budget=cat("b"),
-        values=cat("v"),
-        rewards=torch.tensor(rewards, dtype=torch.float32, device=device),
-        env_index=cat("env"),
-        episodes=episodes,
     )
