@@ -52,7 +52,7 @@ def row(run_dir: Path, last: int) -> dict[str, Any]:
         raise SystemExit(f"argument run_dir: {run_dir} has no transcripts")
     s = summarize(episodes)
     off = offline_measures(episodes)
-    budgets = sorted({float(e.get("budget", 0.0)) for e in episodes})
+    budgets = sorted({float(e.budget or 0.0) for e in episodes})
     return {
         "run": run_dir.name,
         "budget": budgets,

@@ -37,7 +37,7 @@ def main() -> None:
     t2 = time.perf_counter()
     losses = ppo_update(state, rollout, config)
     t3 = time.perf_counter()
-    tokens = config.n_envs * (phase.episode_tokens - rollout.episodes[0]["prompt_tokens"])
+    tokens = config.n_envs * (phase.episode_tokens - (rollout.episodes[0].prompt_tokens or 0))
     print(
         f"load {t1 - t0:.1f} s; rollout {t2 - t1:.1f} s ({tokens / (t2 - t1):.0f} generated tokens/s, "
         f"{rollout.n_steps} agent tokens); update {t3 - t2:.1f} s; threads {torch.get_num_threads()}"

@@ -73,20 +73,20 @@ def test_turns_are_detected_and_rewarded(tok: Any) -> None:
     settings = _settings(tok, script)
     out = run_episodes(model, tok, settings, _constant_reward, torch.Generator().manual_seed(0))
     ep = out.episodes[0]
-    assert len(ep["token_ids"]) == settings.episode_tokens  # the episode length counts the prompt
-    assert ep["prompt_tokens"] == prompt_len
-    roles = [t["role"] for t in ep["turns"]]
+    assert len(ep.token_ids) == settings.episode_tokens  # the episode length counts the prompt
+    assert ep.prompt_tokens == prompt_len
+    roles = [t.role for t in ep.turns]
     assert roles == ["teacher", "student", "teacher", "student", "teacher"]
-    assert ep["turns"][1]["reply"] == "Thanks!" and ep["turns"][1]["reward"] == 0.25
-    assert ep["turns"][3]["reply"] == "" and ep["turns"][3]["reward"] == 0.5
-    assert ep["turns"][2]["n_tokens"] == len(_ids(tok, "\n\nStudent:"))
-    assert ep["turns"][-1].get("unfinished") is True
-    assert ep["reward"] == pytest.approx(0.75)
+    assert ep.turns[1].reply == "Thanks!" and ep.turns[1].reward == 0.25
+    assert ep.turns[3].reply == "" and ep.turns[3].reward == 0.5
+    assert ep.turns[2].n_tokens == len(_ids(tok, "\n\nStudent:"))
+    assert ep.turns[-1].unfinished is True
+    assert ep.reward == pytest.approx(0.75)
     # agent steps = teacher tokens; rewards sit on the last agent step before each reply
-    n_teacher = sum(r == "teacher" for r in ep["roles"])
+    n_teacher = sum(r == "teacher" for r in ep.roles)
     assert out.n_steps == 2 * n_teacher
     assert float(out.rewards.sum()) == pytest.approx(2 * 0.75)
-    assert ep["log_ratio"] == [0.0] * len(ep["token_ids"])  # base policy: nothing spent
+    assert ep.log_ratio == (0.0,) * len(ep.token_ids)  # base policy: nothing spent
 
 
 def test_reply_cutoff_forces_the_teacher_marker(tok: Any) -> None:
@@ -95,13 +95,13 @@ def test_reply_cutoff_forces_the_teacher_marker(tok: Any) -> None:
     model = ScriptedLM(len(tok), len(_ids(tok, PAPER_PROMPT)), script)
     settings = _settings(tok, script + script, reply_cutoff=3)
     ep = run_episodes(model, tok, settings, _constant_reward, torch.Generator().manual_seed(0)).episodes[0]
-    student = ep["turns"][1]
-    assert student["role"] == "student" and student["cut"] is True
+    student = ep.turns[1]
+    assert student.role == "student" and student.cut is True
     forced = _ids(tok, "\n\nTeacher:")
-    assert student["n_tokens"] == 3 + len(forced)
-    assert ep["roles"].count("forced") >= len(forced)
-    assert student["text"].endswith("Teacher:")
-    assert ep["turns"][2]["role"] == "teacher"
+    assert student.n_tokens == 3 + len(forced)
+    assert ep.roles.count("forced") >= len(forced)
+    assert student.text.endswith("Teacher:")
+    assert ep.turns[2].role == "teacher"
 
 
 @pytest.mark.parametrize("accounting", ["sampled", "expected"])
@@ -130,20 +130,20 @@ def test_budget_bookkeeping_with_a_trained_like_actor(accounting: str) -> None:
     spent_any = False
     for ep in out.episodes:
         budget = 2.0
-        teacher = [i for i, r in enumerate(ep["roles"]) if r == "teacher"]
+        teacher = [i for i, r in enumerate(ep.roles) if r == "teacher"]
         for j, i in enumerate(teacher):
-            assert ep["budget_before"][j] == pytest.approx(budget, abs=1e-6)
-            assert ep["kl"][i] <= budget + 1e-6 + 1e-4
-            charge = ep["log_ratio"][i] if accounting == "sampled" else ep["kl"][i]
+            assert ep.budget_before[j] == pytest.approx(budget, abs=1e-6)
+            assert ep.kl[i] <= budget + 1e-6 + 1e-4
+            charge = ep.log_ratio[i] if accounting == "sampled" else ep.kl[i]
             budget = max(0.0, budget - charge)
-        assert ep["budget_left"] == pytest.approx(budget, abs=1e-6)
+        assert ep.budget_left == pytest.approx(budget, abs=1e-6)
         # what the clamp forgave closes the books: charges = B_0 - B_T + forgiven
-        charges = sum(ep["log_ratio"][i] if accounting == "sampled" else ep["kl"][i] for i in teacher)
-        assert charges == pytest.approx(2.0 - ep["budget_left"] + ep["forgiven"], abs=1e-5)
+        charges = sum(ep.log_ratio[i] if accounting == "sampled" else ep.kl[i] for i in teacher)
+        assert charges == pytest.approx(2.0 - ep.budget_left + ep.forgiven, abs=1e-5)
         if accounting == "expected":  # a hard cap on the summed per-step KL
-            assert sum(ep["kl"][i] for i in teacher) <= 2.0 + 1e-6 * len(teacher) + 1e-4
-        assert all(not math.isnan(v) for v in ep["log_ratio"])
-        spent_any |= ep["kl_spent"] > 0.1
+            assert sum(ep.kl[i] for i in teacher) <= 2.0 + 1e-6 * len(teacher) + 1e-4
+        assert all(not math.isnan(v) for v in ep.log_ratio)
+        spent_any |= ep.kl_spent > 0.1
     assert spent_any
 
 

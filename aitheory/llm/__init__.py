@@ -8,6 +8,7 @@ Submodules (torch and transformers are imported only when a submodule that needs
 * :mod:`aitheory.llm.config` -- the ``smoke``, ``cpu`` and ``paper`` configurations (no torch needed);
 * :mod:`aitheory.llm.models` -- loading base models (tiny GPT-2, SmolLM2 from its GGUF, Mixtral in 4-bit);
 * :mod:`aitheory.llm.env` -- the batched lock-step chat environment;
+* :mod:`aitheory.llm.episodes` -- the typed ``Turn``/``Episode`` records of transcripts (no torch needed);
 * :mod:`aitheory.llm.rewards` -- sentiment rewards (VADER, or a transformers pipeline by model name);
 * :mod:`aitheory.llm.ppo` -- the PPO trainer, run folders, checkpoints and resume;
 * :mod:`aitheory.llm.evaluate` -- empty-response statistics, offline Table 1 measures (no torch needed);

@@ -33,12 +33,14 @@ atom per step) and only its transcripts are meant to be read.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, base_atoms, resolve_tail, sample_atoms
+from aitheory.llm.episodes import Episode, Turn
 from aitheory.llm.mixture import kl_to_base
 from aitheory.llm.rewards import RewardFn
 
@@ -93,11 +95,57 @@ class Rollout:
     values: Any
     rewards: Any
     env_index: Any
-    episodes: list[dict[str, Any]] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
 
     @property
     def n_steps(self) -> int:
         return int(self.actions.shape[0])
+
+
+@dataclass(frozen=True)
+class _StepBuffer:
+    """The agent steps of a batch while it is played: one chunk per lock-step, of the batch's agent rows.
+
+    Each list holds, per step, the tensor of that step's agent rows; :meth:`to_rollout` concatenates them
+    into the :class:`Rollout`'s tensors of length T (agent tokens).
+    """
+
+    features: list[Any] = field(default_factory=list)
+    """Observations ``(rows, n_features)``: hidden states, time left, ``B_t / B_scale``."""
+    atom_log_beta: list[Any] = field(default_factory=list)
+    """``ln beta`` of the actor's atoms ``(rows, atoms)`` (nats; float32)."""
+    atom_ids: list[Any] = field(default_factory=list)
+    """Token ids of the atoms ``(rows, atoms)``, or ``None`` when the atoms are the whole vocabulary."""
+    actions: list[Any] = field(default_factory=list)
+    """The sampled atom index ``(rows,)``."""
+    old_log_prob: list[Any] = field(default_factory=list)
+    """``ln x(atom)`` under the acting policy ``(rows,)`` (nats; float32)."""
+    remaining_budget: list[Any] = field(default_factory=list)
+    """``B_t`` before the step ``(rows,)`` (nats; float32)."""
+    values: list[Any] = field(default_factory=list)
+    """The critic's value ``(rows,)`` (reward units; float32; 0 without a critic)."""
+    env_index: list[Any] = field(default_factory=list)
+    """The environment (episode) index of each row ``(rows,)``."""
+
+    def to_rollout(self, rewards: list[float], episodes: list[Episode], device: Any) -> Rollout:
+        """The :class:`Rollout` of the buffered steps, their ``rewards`` and the batch's ``episodes``."""
+
+        def cat(chunks: list[Any]) -> Any:
+            return torch.cat(chunks) if chunks else torch.zeros(0, device=device)
+
+        ids = None if not self.atom_ids or self.atom_ids[0] is None else torch.cat(self.atom_ids)
+        return Rollout(
+            features=cat(self.features),
+            atom_log_beta=cat(self.atom_log_beta),
+            atom_ids=ids,
+            actions=cat(self.actions),
+            old_log_prob=cat(self.old_log_prob),
+            remaining_budget=cat(self.remaining_budget),
+            values=cat(self.values),
+            rewards=torch.tensor(rewards, dtype=torch.float32, device=device),
+            env_index=cat(self.env_index),
+            episodes=episodes,
+        )
 
 
 @dataclass
@@ -110,7 +158,7 @@ class _EnvState:
     cut: bool = False
     budget: float = 0.0
     last_agent_step: int = -1
-    turns: list[dict[str, Any]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     log_ratio: list[float] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)
@@ -195,7 +243,7 @@ def run_episodes(
         s.log_ratio = [0.0] * len(prompt_ids)
         s.kl = [0.0] * len(prompt_ids)
         s.log_beta = [None] * len(prompt_ids)
-    steps: dict[str, list[Any]] = {k: [] for k in ("f", "lb", "ids", "a", "lp", "b", "v", "env")}
+    steps = _StepBuffer()
     rewards: list[float] = []
     length = len(prompt_ids)
     bar = None
@@ -237,7 +285,7 @@ def run_episodes(
         if finished:
             scores = reward_fn([text for _, text in finished])
             for (i, _), r in zip(finished, scores, strict=True):
-                states[i].turns[-1]["reward"] = float(r)
+                states[i].turns[-1] = dataclasses.replace(states[i].turns[-1], reward=float(r))
                 if states[i].last_agent_step >= 0:
                     rewards[states[i].last_agent_step] += float(r)
         tokens = torch.cat([tokens, new.unsqueeze(1)], dim=1)
@@ -249,7 +297,7 @@ def run_episodes(
     if bar is not None:
         bar.close()
     episodes = [_episode_record(tokenizer, tokens[i].tolist(), s, settings) for i, s in enumerate(states)]
-    return _to_rollout(steps, rewards, episodes, device)
+    return steps.to_rollout(rewards, episodes, device)
 
 
 def _agent_step(
@@ -264,7 +312,7 @@ def _agent_step(
     critic: Critic | None,
     new: Any,
     states: list[_EnvState],
-    steps: dict[str, list[Any]],
+    steps: _StepBuffer,
     teacher: ScriptedTeacher | None = None,
 ) -> None:
     remaining_frac = (settings.episode_tokens - length) / settings.episode_tokens
@@ -304,14 +352,14 @@ def _agent_step(
         s.log_ratio.append(float(log_ratio[j]))
         s.kl.append(float(kl[j]))
         s.turn_kl += float(log_ratio[j])
-    steps["f"].append(feats)
-    steps["lb"].append(atoms.log_beta.float())
-    steps["ids"].append(atoms.ids)
-    steps["a"].append(atom)
-    steps["lp"].append(lp.float())
-    steps["b"].append(budget.float())
-    steps["v"].append(value.float())
-    steps["env"].append(rows)
+    steps.features.append(feats)
+    steps.atom_log_beta.append(atoms.log_beta.float())
+    steps.atom_ids.append(atoms.ids)
+    steps.actions.append(atom)
+    steps.old_log_prob.append(lp.float())
+    steps.remaining_budget.append(budget.float())
+    steps.values.append(value.float())
+    steps.env_index.append(rows)
 
 
 def _advance(
@@ -337,75 +385,47 @@ def _advance(
     if not _ends_with(tokenizer, s.turn_tokens, marker):
         return
     text = tokenizer.decode(s.turn_tokens)
-    turn = {
-        "role": s.role,
-        "start": s.turn_start,
-        "end": length + 1,
-        "n_tokens": len(s.turn_tokens),
-        "text": text,
-    }
+    turn = Turn(role=s.role, start=s.turn_start, end=length + 1, n_tokens=len(s.turn_tokens), text=text)
     if s.role == TEACHER:
-        turn["kl_spent"] = s.turn_kl
+        turn = dataclasses.replace(turn, kl_spent=s.turn_kl)
         s.role, s.student_count = STUDENT, 0
     else:
         reply = text[: len(text) - len(marker)].strip()
-        turn["reply"] = reply
-        turn["cut"] = s.cut
+        turn = dataclasses.replace(turn, reply=reply, cut=s.cut)
         finished.append((i, reply))
         s.role, s.cut = TEACHER, False
     s.turns.append(turn)
     s.turn_start, s.turn_tokens, s.turn_kl = length + 1, [], 0.0
 
 
-def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings) -> dict[str, Any]:
+def _episode_record(tokenizer: Any, ids: list[int], s: _EnvState, settings: EpisodeSettings) -> Episode:
     turns = list(s.turns)
     if s.turn_tokens:
         turns.append(
-            {
-                "role": s.role,
-                "start": s.turn_start,
-                "end": len(ids),
-                "n_tokens": len(s.turn_tokens),
-                "text": tokenizer.decode(s.turn_tokens),
-                "unfinished": True,
-                **({"kl_spent": s.turn_kl} if s.role == TEACHER else {}),
-            }
+            Turn(
+                role=s.role,
+                start=s.turn_start,
+                end=len(ids),
+                n_tokens=len(s.turn_tokens),
+                text=tokenizer.decode(s.turn_tokens),
+                unfinished=True,
+                kl_spent=s.turn_kl if s.role == TEACHER else None,
+            )
         )
-    return {
-        "budget": settings.budget,
-        "episode_tokens": settings.episode_tokens,
-        "prompt_tokens": s.roles.count("prompt"),
-        "token_ids": ids,
-        "tokens": [tokenizer.decode([t]) for t in ids],
-        "roles": s.roles,
-        "log_ratio": s.log_ratio,
-        "kl": s.kl,
-        "log_beta": s.log_beta,
-        "budget_before": s.budget_before,
-        "turns": turns,
-        "reward": float(sum(t.get("reward", 0.0) for t in s.turns)),
-        "kl_spent": float(sum(s.log_ratio)),
-        "budget_left": s.budget,
-        "forgiven": s.forgiven,
-    }
-
-
-def _to_rollout(
-    steps: dict[str, list[Any]], rewards: list[float], episodes: list[dict[str, Any]], device: Any
-) -> Rollout:
-    def cat(key: str) -> Any:
-        return torch.cat(steps[key]) if steps[key] else torch.zeros(0, device=device)
-
-    ids = None if not steps["ids"] or steps["ids"][0] is None else torch.cat(steps["ids"])
-    return Rollout(
-        features=cat("f"),
-        atom_log_beta=cat("lb"),
-        atom_ids=ids,
-        actions=cat("a"),
-        old_log_prob=cat("lp"),
-        remaining_budget=cat("b"),
-        values=cat("v"),
-        rewards=torch.tensor(rewards, dtype=torch.float32, device=device),
-        env_index=cat("env"),
-        episodes=episodes,
+    return Episode(
+        budget=settings.budget,
+        episode_tokens=settings.episode_tokens,
+        prompt_tokens=s.roles.count("prompt"),
+        token_ids=tuple(ids),
+        tokens=tuple(tokenizer.decode([t]) for t in ids),
+        roles=tuple(s.roles),
+        log_ratio=tuple(s.log_ratio),
+        kl=tuple(s.kl),
+        log_beta=tuple(s.log_beta),
+        budget_before=tuple(s.budget_before),
+        turns=tuple(turns),
+        reward=float(sum(0.0 if t.reward is None else t.reward for t in s.turns)),
+        kl_spent=float(sum(s.log_ratio)),
+        budget_left=s.budget,
+        forgiven=s.forgiven,
     )

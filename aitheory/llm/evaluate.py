@@ -1,6 +1,7 @@
 """Evaluation of saved transcripts: empty teacher responses, KL spent on them, the paper's Figures 2-4.
 
-Works on the JSONL transcripts of a run folder (no torch needed). Definitions, as in the paper:
+Works on the JSONL transcripts of a run folder (no torch needed), read as :class:`~aitheory.llm.episodes.Episode`
+records; every function also takes the parsed JSON records themselves. Definitions, as in the paper:
 
 * an **empty teacher response** is a completed teacher turn of at most ``max_tokens = 4`` tokens (the turn's
   tokens include the hand-over marker, e.g. ``"\\n\\nStudent:"`` is 4 SmolLM2 tokens); an unfinished last turn
@@ -25,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from aitheory.llm.episodes import Episode, EpisodeLike, Turn, TurnLike, as_episode, as_turn
 from aitheory.results import write_json
 
 __all__ = [
@@ -48,60 +50,75 @@ __all__ = [
 EMPTY_MAX_TOKENS = 4
 
 
-def is_empty_teacher_turn(turn: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> bool:
+def is_empty_teacher_turn(turn: TurnLike, max_tokens: int = EMPTY_MAX_TOKENS) -> bool:
     """A completed teacher turn with at most ``max_tokens`` tokens."""
-    return turn["role"] == "teacher" and not turn.get("unfinished", False) and turn["n_tokens"] <= max_tokens
+    t = as_turn(turn)
+    return t.completed_teacher and t.n_tokens <= max_tokens
 
 
-def _completed_teacher_turns(episode: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in episode["turns"] if t["role"] == "teacher" and not t.get("unfinished", False)]
+def _turns(episode: Episode) -> tuple[Turn, ...]:
+    if episode.turns is None:
+        raise KeyError("turns")  # as the record's missing key did
+    return episode.turns
 
 
-def student_turns(episode: dict[str, Any]) -> int:
+def _completed_teacher_turns(episode: Episode) -> list[Turn]:
+    return [t for t in _turns(episode) if t.completed_teacher]
+
+
+def student_turns(episode: EpisodeLike) -> int:
     """Completed (rewarded) student replies in the episode."""
-    return sum(t["role"] == "student" and t.get("reward") is not None for t in episode["turns"])
+    return sum(t.role == "student" and t.reward is not None for t in _turns(as_episode(episode)))
 
 
-def empty_fraction(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> float:
+def empty_fraction(episode: EpisodeLike, max_tokens: int = EMPTY_MAX_TOKENS) -> float:
     """Fraction of the episode's completed teacher turns that are empty (``nan`` if it has none)."""
-    turns = _completed_teacher_turns(episode)
+    turns = _completed_teacher_turns(as_episode(episode))
     if not turns:
         return math.nan
-    return sum(t["n_tokens"] <= max_tokens for t in turns) / len(turns)
+    return sum(t.n_tokens <= max_tokens for t in turns) / len(turns)
 
 
-def empty_turn_kl(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> list[float]:
+def empty_turn_kl(episode: EpisodeLike, max_tokens: int = EMPTY_MAX_TOKENS) -> list[float]:
     """KL spent (nats) on the 1st, 2nd, ... empty teacher response of the episode."""
-    return [float(t.get("kl_spent", 0.0)) for t in _completed_teacher_turns(episode) if t["n_tokens"] <= max_tokens]
+    turns = _completed_teacher_turns(as_episode(episode))
+    return [float(t.kl_spent or 0.0) for t in turns if t.n_tokens <= max_tokens]
 
 
-def kl_front_share(episodes: Sequence[dict[str, Any]], fraction: float = 0.25) -> float:
+def _required(value: tuple[Any, ...] | None, key: str) -> tuple[Any, ...]:
+    if value is None:
+        raise KeyError(key)  # as the record's missing key did
+    return value
+
+
+def kl_front_share(episodes: Sequence[EpisodeLike], fraction: float = 0.25) -> float:
     """Share of the KL spent (summed sampled log-ratios, over all episodes) on the first ``fraction`` of each
     episode's agent tokens: ``fraction`` if spending is uniform over the episode, near 1 if paid up front.
     ``nan`` if no KL was spent in total."""
     front = 0.0
     total = 0.0
-    for e in episodes:
-        lr = [float(v) for v, r in zip(e["log_ratio"], e["roles"], strict=True) if r == "teacher"]
+    for e in map(as_episode, episodes):
+        pairs = zip(_required(e.log_ratio, "log_ratio"), _required(e.roles, "roles"), strict=True)
+        lr = [float(v) for v, r in pairs if r == "teacher"]
         cut = math.ceil(fraction * len(lr))
         front += sum(lr[:cut])
         total += sum(lr)
     return front / total if total > 0 else math.nan
 
 
-def empty_after_cutoff(episode: dict[str, Any], max_tokens: int = EMPTY_MAX_TOKENS) -> tuple[int, int]:
+def empty_after_cutoff(episode: EpisodeLike, max_tokens: int = EMPTY_MAX_TOKENS) -> tuple[int, int]:
     """``(empty teacher responses, those that follow a student reply ended by the reply cutoff)``.
 
     After a cutoff the environment forces the hand-over to the teacher mid-sentence; an immediate hand-back
     is then an empty response that the base model may find likely for reasons unrelated to mutual silence.
     """
-    turns = episode["turns"]
+    turns = _turns(as_episode(episode))
     empty = [i for i, t in enumerate(turns) if is_empty_teacher_turn(t, max_tokens)]
-    after_cut = sum(1 for i in empty if i > 0 and turns[i - 1]["role"] == "student" and turns[i - 1].get("cut"))
+    after_cut = sum(1 for i in empty if i > 0 and turns[i - 1].role == "student" and turns[i - 1].cut)
     return len(empty), after_cut
 
 
-def budget_overshoot(episodes: Sequence[dict[str, Any]], tol: float = 1e-5) -> dict[str, float]:
+def budget_overshoot(episodes: Sequence[EpisodeLike], tol: float = 1e-5) -> dict[str, float]:
     """How the per-step budget held, over all agent steps of the episodes (nats).
 
     * ``steps``: agent steps; ``kl_above_budget``: steps whose expected cost ``KL(x_t || beta_t)`` exceeds the
@@ -111,13 +128,14 @@ def budget_overshoot(episodes: Sequence[dict[str, Any]], tol: float = 1e-5) -> d
     """
     steps = above = 0
     excess: list[float] = []
-    for e in episodes:
-        agent = [i for i, r in enumerate(e["roles"]) if r == "teacher"]
-        for i, b in zip(agent, e["budget_before"], strict=True):
+    for e in map(as_episode, episodes):
+        agent = [i for i, r in enumerate(_required(e.roles, "roles")) if r == "teacher"]
+        kl, log_ratio = _required(e.kl, "kl"), _required(e.log_ratio, "log_ratio")
+        for i, b in zip(agent, _required(e.budget_before, "budget_before"), strict=True):
             steps += 1
-            above += e["kl"][i] > b + tol
-            if e["log_ratio"][i] > b:
-                excess.append(e["log_ratio"][i] - b)
+            above += kl[i] > b + tol
+            if log_ratio[i] > b:
+                excess.append(log_ratio[i] - b)
     return {
         "steps": steps,
         "kl_above_budget": above,
@@ -127,22 +145,22 @@ def budget_overshoot(episodes: Sequence[dict[str, Any]], tol: float = 1e-5) -> d
     }
 
 
-def load_episodes(run_dir: str | Path, last: int | None = None) -> list[dict[str, Any]]:
+def load_episodes(run_dir: str | Path, last: int | None = None) -> list[Episode]:
     """Episodes of a run folder's transcripts; ``last=n`` keeps the ``n`` latest transcript files."""
     files = sorted(Path(run_dir, "transcripts").glob("*.jsonl"))
     if not files:
         raise FileNotFoundError(f"no transcripts/*.jsonl in {run_dir}")
     if last is not None:
         files = files[-last:]
-    episodes: list[dict[str, Any]] = []
+    episodes: list[Episode] = []
     for f in files:
         with open(f, encoding="utf-8") as fh:
-            episodes.extend(json.loads(line) for line in fh if line.strip())
+            episodes.extend(Episode.from_json(json.loads(line)) for line in fh if line.strip())
     return episodes
 
 
 def kl_quantiles_by_index(
-    episodes: Iterable[dict[str, Any]], quantiles: Sequence[float] = (0.25, 0.5, 0.75), min_count: int = 1
+    episodes: Iterable[EpisodeLike], quantiles: Sequence[float] = (0.25, 0.5, 0.75), min_count: int = 1
 ) -> list[dict[str, float]]:
     """For n = 1, 2, ...: quantiles of the KL spent on the n-th empty response (episodes that have one)."""
     per_index: list[list[float]] = []
@@ -166,8 +184,12 @@ def kl_quantiles_by_index(
     return rows
 
 
-def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarize(episodes: Sequence[EpisodeLike]) -> dict[str, Any]:
     """Headline statistics of a set of episodes (means over episodes; KL in nats)."""
+    return _summarize([as_episode(e) for e in episodes])
+
+
+def _summarize(episodes: list[Episode]) -> dict[str, Any]:
     fracs = np.array([empty_fraction(e) for e in episodes], dtype=float)
     fracs = fracs[~np.isnan(fracs)]
 
@@ -177,24 +199,32 @@ def summarize(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     return {
         "episodes": len(episodes),
-        "reward_mean": mean(e["reward"] for e in episodes),
-        "kl_spent_mean": mean(e["kl_spent"] for e in episodes),
-        "forgiven_mean": mean(e.get("forgiven", 0.0) for e in episodes),
+        "reward_mean": mean(_scalar(e.reward, "reward") for e in episodes),
+        "kl_spent_mean": mean(_scalar(e.kl_spent, "kl_spent") for e in episodes),
+        "forgiven_mean": mean(0.0 if e.forgiven is None else e.forgiven for e in episodes),
         "student_turns_mean": mean(student_turns(e) for e in episodes),
         "teacher_turns_mean": mean(len(_completed_teacher_turns(e)) for e in episodes),
-        "kl_front_share": kl_front_share(episodes) if all("log_ratio" in e for e in episodes) else math.nan,
+        "kl_front_share": kl_front_share(episodes) if all(e.log_ratio is not None for e in episodes) else math.nan,
         "empty_fraction_mean": float(fracs.mean()) if fracs.size else math.nan,
         "empty_fraction_percentiles": {
             str(p): float(np.percentile(fracs, p)) if fracs.size else math.nan for p in (10, 25, 50, 75, 90)
         },
         "empty_turns_mean": mean(len(empty_turn_kl(e)) for e in episodes),
         "empty_after_cutoff_share": _after_cutoff_share(episodes),
-        "budget_overshoot": budget_overshoot(episodes) if all("budget_before" in e for e in episodes) else None,
+        "budget_overshoot": (
+            budget_overshoot(episodes) if all(e.budget_before is not None for e in episodes) else None
+        ),
         "kl_on_empty_turns": kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10)),
     }
 
 
-def _after_cutoff_share(episodes: Sequence[dict[str, Any]]) -> float:
+def _scalar(value: float | None, key: str) -> float:
+    if value is None:
+        raise KeyError(key)  # as the record's missing key did
+    return value
+
+
+def _after_cutoff_share(episodes: Sequence[Episode]) -> float:
     counts = [empty_after_cutoff(e) for e in episodes]
     empty = sum(c[0] for c in counts)
     return sum(c[1] for c in counts) / empty if empty else math.nan
@@ -217,12 +247,13 @@ def _kl_colour(value: float, vmax: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def transcript_html(episode: dict[str, Any], vmax: float | None = None) -> str:
+def transcript_html(record: EpisodeLike, vmax: float | None = None) -> str:
     """Figure 2 as HTML: each token on a background from white (0 nats) to red (``vmax`` nats or more)."""
-    lr = [float(v) for v in episode["log_ratio"]]
+    episode = as_episode(record)
+    lr = [float(v) for v in _required(episode.log_ratio, "log_ratio")]
     vmax = vmax if vmax is not None else max([1.0, *lr])
     spans = []
-    for tok, role, v in zip(episode["tokens"], episode["roles"], lr, strict=True):
+    for tok, role, v in zip(_required(episode.tokens, "tokens"), _required(episode.roles, "roles"), lr, strict=True):
         style = f"background:{_kl_colour(v, vmax)}"
         if role in ("student", "forced"):
             style += ";color:#1f4e9a"
@@ -231,8 +262,9 @@ def transcript_html(episode: dict[str, Any], vmax: float | None = None) -> str:
         title = f"{role}; log x/beta = {v:.3f} nats"
         spans.append(f'<span style="{style}" title="{html.escape(title)}">{html.escape(tok)}</span>')
     head = (
-        f"<p>budget {episode['budget']:g} nats; spent {episode['kl_spent']:.2f} nats; "
-        f"reward {episode['reward']:.2f}; colour scale 0 to {vmax:.2f} nats (sampled log-ratio per token); "
+        f"<p>budget {_scalar(episode.budget, 'budget'):g} nats; spent {_scalar(episode.kl_spent, 'kl_spent'):.2f} "
+        f"nats; reward {_scalar(episode.reward, 'reward'):.2f}; colour scale 0 to {vmax:.2f} nats "
+        "(sampled log-ratio per token); "
         "blue text: student; grey: prompt</p>"
     )
     body = f'<pre style="white-space:pre-wrap;font-size:14px">{"".join(spans)}</pre>'
@@ -244,23 +276,23 @@ def transcript_html(episode: dict[str, Any], vmax: float | None = None) -> str:
 Judge = Callable[[str, str], float]
 
 
-def transcript_text(episode: dict[str, Any]) -> str:
+def transcript_text(episode: EpisodeLike) -> str:
     """The episode's full text (prompt included)."""
-    return "".join(episode["tokens"])
+    return "".join(_required(as_episode(episode).tokens, "tokens"))
 
 
-def teacher_text(episode: dict[str, Any]) -> str:
+def teacher_text(episode: EpisodeLike) -> str:
     """Concatenated text of the episode's completed teacher turns (what the agent wrote)."""
-    return "".join(t["text"] for t in _completed_teacher_turns(episode))
+    return "".join(t.text for t in _completed_teacher_turns(as_episode(episode)))
 
 
-def _teacher_log_beta(episode: dict[str, Any]) -> list[float]:
-    lb = episode.get("log_beta") or []
-    roles = episode.get("roles") or []
+def _teacher_log_beta(episode: Episode) -> list[float]:
+    lb = episode.log_beta or ()
+    roles = episode.roles or ()
     return [float(v) for v, r in zip(lb, roles, strict=False) if r == "teacher" and v is not None]
 
 
-def offline_measures(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
+def offline_measures(episodes: Sequence[EpisodeLike]) -> dict[str, float]:
     """Offline stand-ins for the paper's Table 1 judgements, averaged over episodes.
 
     * ``teacher_zlib_ratio``: zlib-compressed bytes / raw bytes of the teacher's text (complexity, higher =
@@ -273,14 +305,14 @@ def offline_measures(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
     nll: list[float] = []
     toks: list[float] = []
     chars: list[float] = []
-    for e in episodes:
+    for e in map(as_episode, episodes):
         raw = teacher_text(e).encode("utf-8")
         if raw:
             ratios.append(len(zlib.compress(raw, 9)) / len(raw))
         lb = _teacher_log_beta(e)
         if lb:
             nll.append(-sum(lb) / len(lb))
-        toks.append(sum(r == "teacher" for r in e.get("roles", [])))
+        toks.append(sum(r == "teacher" for r in e.roles or ()))
         chars.append(len(raw))
 
     def mean(xs: list[float]) -> float:
@@ -295,7 +327,7 @@ def offline_measures(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 
 def judge_preference(
-    first: Sequence[dict[str, Any]], second: Sequence[dict[str, Any]], judge: Judge, pairs: int, seed: int
+    first: Sequence[EpisodeLike], second: Sequence[EpisodeLike], judge: Judge, pairs: int, seed: int
 ) -> float:
     """Mean ``judge(a, b)`` over ``pairs`` random pairs (a from ``first``, b from ``second``), order-balanced.
 
@@ -310,8 +342,8 @@ def judge_preference(
 
 
 def compare_runs(
-    agent: Sequence[dict[str, Any]],
-    control: Sequence[dict[str, Any]],
+    agent: Sequence[EpisodeLike],
+    control: Sequence[EpisodeLike],
     judge: Judge | None = None,
     pairs: int = 100,
     seed: int = 0,
@@ -326,7 +358,7 @@ def compare_runs(
     return out
 
 
-def _headline(episodes: Sequence[dict[str, Any]]) -> dict[str, float]:
+def _headline(episodes: Sequence[EpisodeLike]) -> dict[str, float]:
     s = summarize(episodes)
     keys = ("reward_mean", "kl_spent_mean", "student_turns_mean", "empty_fraction_mean", "empty_turns_mean")
     return {k: s[k] for k in keys}

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from aitheory.llm.episodes import Episode, EpisodeLike, as_episode
 from aitheory.llm.evaluate import (
     empty_fraction,
     empty_turn_kl,
@@ -33,10 +34,11 @@ from aitheory.results import atomic_write_text
 __all__ = ["figure2", "figure3", "figure4", "make_figures", "run_label", "training_curves"]
 
 
-def run_label(episodes: Sequence[dict[str, Any]], name: str) -> str:
+def run_label(records: Sequence[EpisodeLike], name: str) -> str:
     """``name: B=<budget> nats, L=<episode tokens>`` from the episodes' own records."""
-    budgets = sorted({float(e.get("budget", math.nan)) for e in episodes})
-    lengths = sorted({int(e.get("episode_tokens", 0)) for e in episodes})
+    episodes = [as_episode(e) for e in records]
+    budgets = sorted({math.nan if e.budget is None else float(e.budget) for e in episodes})
+    lengths = sorted({int(e.episode_tokens or 0) for e in episodes})
     b = "/".join(f"{x:g}" for x in budgets)
     return f"{name}: B={b} nats, L={'/'.join(map(str, lengths))}"
 
@@ -45,7 +47,7 @@ def _sqrt_axis(ax: Any) -> None:
     ax.set_yscale("function", functions=(lambda y: np.sqrt(np.clip(y, 0, None)), lambda y: np.square(y)))
 
 
-def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
+def figure3(runs: Mapping[str, Sequence[EpisodeLike]], stem: Path) -> tuple[Path, Path]:
     """Quantiles of the KL spent (nats) on the n-th empty response, for each run.
 
     The KL spent on a turn is its summed sampled log-ratio, which can be slightly negative; the square-root
@@ -81,7 +83,7 @@ def figure3(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
     return save_figure(fig, stem)
 
 
-def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Path]:
+def figure4(runs: Mapping[str, Sequence[EpisodeLike]], stem: Path) -> tuple[Path, Path]:
     """Histograms of the per-episode fraction of empty teacher turns, one per run, as shares of the run's
     episodes (episodes without a completed teacher turn left out; ``n`` in the legend)."""
     plt = pyplot()
@@ -94,7 +96,7 @@ def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
         fr = fr[~np.isnan(fr)]
         if fr.size == 0:
             continue
-        per_token = round(float(np.mean([e["budget"] / e["episode_tokens"] for e in episodes])), 6)  # nats per token
+        per_token = round(float(np.mean([_budget_per_token(as_episode(e)) for e in episodes])), 6)
         mark = ratios.setdefault(per_token, next(symbols, "o"))
         p = np.percentile(fr, [25, 50, 75])
         label = f"{mark} {run_label(episodes, name)}; p25/50/75 = {p[0]:.2f}/{p[1]:.2f}/{p[2]:.2f}"
@@ -107,25 +109,35 @@ def figure4(runs: dict[str, list[dict[str, Any]]], stem: Path) -> tuple[Path, Pa
     return save_figure(fig, stem)
 
 
-def pick_transcript(episodes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _budget_per_token(episode: Episode) -> float:
+    """``B_0 / episode_tokens`` (nats per token)."""
+    if episode.budget is None or episode.episode_tokens is None:
+        raise KeyError("budget" if episode.budget is None else "episode_tokens")
+    return episode.budget / episode.episode_tokens
+
+
+def pick_transcript(episodes: Sequence[EpisodeLike]) -> Episode:
     """The episode with the most empty teacher responses (ties: the first)."""
-    return max(episodes, key=lambda e: len(empty_turn_kl(e)))
+    return max((as_episode(e) for e in episodes), key=lambda e: len(empty_turn_kl(e)))
 
 
-def figure2(episode: dict[str, Any], stem: Path, width: int = 110) -> tuple[Path, Path, Path]:
+def figure2(record: EpisodeLike, stem: Path, width: int = 110) -> tuple[Path, Path, Path]:
     """A transcript coloured by per-token KL: ``stem.html`` and ``stem.png``/``stem.svg``.
 
     The colour of a token is its sampled log-ratio ``ln x(a) - ln beta(a)`` (white at 0 or below, dark red
     at the transcript's maximum, at least 1 nat); ``width`` is the line length in characters.
     """
+    episode = as_episode(record)
+    if episode.log_ratio is None or episode.tokens is None or episode.roles is None:
+        raise KeyError("log_ratio, tokens and roles are needed for figure 2")
     html_path = atomic_write_text(stem.with_suffix(".html"), transcript_html(episode))
     plt = pyplot()
-    lr = [float(v) for v in episode["log_ratio"]]
+    lr = [float(v) for v in episode.log_ratio]
     vmax = max([1.0, *lr])
     cmap = plt.get_cmap("Reds")
     lines: list[list[tuple[str, float, str]]] = [[]]
     col = 0
-    for tok, role, v in zip(episode["tokens"], episode["roles"], lr, strict=True):
+    for tok, role, v in zip(episode.tokens, episode.roles, lr, strict=True):
         for k, part in enumerate(tok.split("\n")):
             if k and (lines[-1] or (len(lines) > 1 and lines[-2])):
                 lines.append([])
@@ -161,8 +173,8 @@ def figure2(episode: dict[str, Any], stem: Path, width: int = 110) -> tuple[Path
             )
             x += len(text) * char_in / fig_w
     title = (
-        f"per-token KL, 0 to {vmax:.2f} nats (sampled log-ratio); budget {episode['budget']:g} nats, "
-        f"spent {episode['kl_spent']:.2f}; blue = student, grey = prompt"
+        f"per-token KL, 0 to {vmax:.2f} nats (sampled log-ratio); budget {episode.budget:g} nats, "
+        f"spent {episode.kl_spent:.2f}; blue = student, grey = prompt"
     )
     ax.text(0.2 / fig_w, 1 - 0.25 / fig_h, title, fontsize=fontsize, family="sans-serif")
     png, svg = save_figure(fig, stem)

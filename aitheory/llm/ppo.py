@@ -23,6 +23,7 @@ its saved configuration.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import math
@@ -36,9 +37,10 @@ from aitheory._optional import require
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
 from aitheory.llm.env import EpisodeSettings, Rollout, embedding_matrix, n_features, run_episodes, vocab_size
+from aitheory.llm.episodes import Episode
 from aitheory.llm.evaluate import summarize
 from aitheory.progress import progress_enabled
-from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json, to_jsonable
+from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json
 
 require("torch", "llm")  # a clear install hint if the extra is missing
 import torch  # noqa: E402
@@ -223,10 +225,10 @@ def _minibatch_step(
     }
 
 
-def _episode_stats(episodes: list[dict[str, Any]]) -> dict[str, float]:
+def _episode_stats(episodes: list[Episode]) -> dict[str, float]:
     """The ``metrics.csv`` episode columns: :func:`aitheory.llm.evaluate.summarize` plus the budget left."""
     s = summarize(episodes)
-    left = [e["budget_left"] for e in episodes]
+    left = [e.budget_left for e in episodes if e.budget_left is not None]
     return {
         "reward_mean": s["reward_mean"],
         "kl_spent_mean": s["kl_spent_mean"],
@@ -279,9 +281,9 @@ def _save_checkpoint(run: RunFolder, state: TrainState) -> None:
     atomic_write_bytes(run.file(CHECKPOINT), buf.getvalue())
 
 
-def _write_transcripts(run: RunFolder, iteration: int, agent_tokens: int, episodes: list[dict[str, Any]]) -> None:
+def _write_transcripts(run: RunFolder, iteration: int, agent_tokens: int, episodes: list[Episode]) -> None:
     lines = [
-        json.dumps(to_jsonable({"iteration": iteration, "agent_tokens": agent_tokens, **e}), allow_nan=False)
+        json.dumps(dataclasses.replace(e, iteration=iteration, agent_tokens=agent_tokens).to_json(), allow_nan=False)
         for e in episodes
     ]
     atomic_write_text(run.file(f"transcripts/iter_{iteration:05d}.jsonl"), "\n".join(lines) + "\n")
@@ -419,7 +421,7 @@ def control(
     model, tokenizer = load_base(config)
     reward = reward_fn or make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     generator = torch.Generator(device=config.device).manual_seed(config.seed)
-    episodes: list[dict[str, Any]] = []
+    episodes: list[Episode] = []
     for i in range(1, rollouts + 1):
         r = run_episodes(model, tokenizer, episode_settings(config, 0.0, config.episode_tokens), reward, generator)
         _write_transcripts(run, i, 0, r.episodes)
