@@ -476,7 +476,8 @@ class RunFolder:
         :class:`RunFolderError` saying why."""
         where = Path(path)
         if not where.is_dir():
-            raise RunFolderError(f"run folder {str(path)!r}: " + ("not a folder" if where.exists() else "no such folder"))
+            why = "not a folder" if where.exists() else "no such folder"
+            raise RunFolderError(f"run folder {str(path)!r}: {why}")
         if _read_identity(where) is None:
             raise RunFolderError(f"run folder {str(path)!r}: no readable config.json (not a run folder)")
         return cls(where)

@@ -174,7 +174,7 @@ class Summary:
         """This summary read back from a parsed ``summary.json`` (its other keys ignored; ``"inf"`` back to
         floats, lists back to tuples: :func:`aitheory.results.from_jsonable`)."""
         return from_jsonable(cls, {f.name: summary[f.name] for f in dataclasses.fields(cls) if f.name in summary},
-                             "summary")  # type: ignore[no-any-return]
+                             "summary")
 
 
 #: A field docstring's unit: ``[nats]``, ``[count]``, ``[probability]``, ... at its start.
@@ -186,7 +186,7 @@ def summary_units(cls: type[Summary]) -> dict[str, str | None]:
     (``None`` where a field has no docstring or no unit)."""
     from aitheory.configs import field_docs
 
-    docs = field_docs(cls)
+    docs = field_docs(cls)  # type: ignore[arg-type]  # a class is hashable
     units: dict[str, str | None] = {}
     for f in dataclasses.fields(cls):
         match = _UNIT.match(docs.get(f.name, ""))

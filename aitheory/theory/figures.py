@@ -45,10 +45,10 @@ def _prop2(folder: RunFolder) -> tuple[str, ...]:
     except (KeyError, TypeError, ValueError) as exc:
         raise RunFolderError(f"{folder.file('summary.json')}: no growth fit of Proposition 2 ({exc})") from None
     t = column(rows, "t").astype(np.int64)
-    series = [column(rows, name) for name in ("g_enum_bits", "f_enum_bits", "counter_bits", "counter_envelope_bits")]
+    g, f, ell, u = (column(rows, c) for c in ("g_enum_bits", "f_enum_bits", "counter_bits", "counter_envelope_bits"))
     stems = ("prop2_f_vs_log2_t", "prop2_f_vs_log2log2_t")
     for stem, loglog in zip(stems, (False, True), strict=True):
-        prop2.plot_f(t, *series, fit, config, folder.file(stem), loglog=loglog)
+        prop2.plot_f(t, g, f, ell, u, fit, config, folder.file(stem), loglog=loglog)
     return stems
 
 

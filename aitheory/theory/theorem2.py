@@ -100,8 +100,8 @@ __all__ = [
     "Config",
     "RandomTree",
     "SupportCase",
-    "Violations",
     "Theorem2Summary",
+    "Violations",
     "check_tree",
     "count_violations",
     "draw_figures",
@@ -799,7 +799,8 @@ def _controls(summary: Theorem2Summary) -> tuple[Control, ...]:
     return (
         Control.compare(
             "tvd_on_near_zeros", "the support test on the TVD optimum (no KL constraint): the largest excess of its "
-            "mass on the tempting action over the KL bound r(delta) must be > 0", measured=summary.support_tvd_max_excess, relation="<=", bound=SUPPORT_TOL, units="probability",
+            "mass on the tempting action over the KL bound r(delta) must be > 0",
+            measured=summary.support_tvd_max_excess, relation="<=", bound=SUPPORT_TOL, units="probability",
             details={"min_mass_by_delta": summary.support_tvd_mass_by_delta, "min_excess_at_smallest_delta":
                      summary.support_tvd_min_excess_at_smallest_delta}),
         Control.compare(
@@ -808,7 +809,8 @@ def _controls(summary: Theorem2Summary) -> tuple[Control, ...]:
             relation="<=", bound=SUPPORT_TOL, units="probability"),
         Control.compare(
             "kl_raises_non_optimal", "the TVD half's conclusion (no raised non-V-optimal joint prefix) applied to the "
-            "KL optimum, which is not TVD-constrained: it must raise some", measured=summary.kl_joint_non_optimal_raises, relation="==", bound=0.0, units="violations"),
+            "KL optimum, which is not TVD-constrained: it must raise some",
+            measured=summary.kl_joint_non_optimal_raises, relation="==", bound=0.0, units="violations"),
     )
 
 
