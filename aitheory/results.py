@@ -118,8 +118,9 @@ def from_jsonable(tp: Any, value: Any, where: str = "value") -> Any:
     """``value`` read from JSON (:func:`to_jsonable`'s output) as type ``tp``: ``"inf"`` strings back to floats,
     lists to tuples, objects to dataclasses (field by field, by their type hints; absent fields keep their
     defaults). Supported: ``Any``, ``float``, ``int``, ``bool``, ``str``, ``Literal``, ``X | None``,
-    ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``dict``/``Mapping[str, X]`` and dataclasses of those.
-    ``ValueError`` naming ``where`` (the path of the value) if it does not fit."""
+    ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``dict``/``Mapping[str, X]`` and dataclasses of those (a
+    union of several types other than ``None`` is returned as read). ``ValueError`` naming ``where`` (the path of
+    the value) if it does not fit."""
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp is Any or tp is object:
         return value

@@ -292,3 +292,15 @@ def test_plot_refuses_bad_input_with_one_line(tmp_path: Path, capsys: pytest.Cap
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and err.startswith("aitheory: error:") and words in err, (case, err)
         assert "Traceback" not in err
+
+
+def test_from_jsonable_names_the_value_that_does_not_fit() -> None:
+    from aitheory.results import from_jsonable
+    from aitheory.theory.pessimistic import ProtocolSummary
+
+    assert from_jsonable(tuple[float, ...], ["inf", 1]) == (float("inf"), 1.0)
+    assert from_jsonable(dict[str, tuple[int, int]], {"a": [1, 2]}) == {"a": (1, 2)}
+    with pytest.raises(ValueError, match=r"x\[1\]: expected int"):
+        from_jsonable(tuple[int, ...], [1, "2"], "x")
+    with pytest.raises(ValueError, match="summary.absolute: expected an object"):
+        from_jsonable(ProtocolSummary, {"absolute": 3, "prior_relative": {}, "class_rows": 1}, "summary")
