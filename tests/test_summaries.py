@@ -302,5 +302,5 @@ def test_from_jsonable_names_the_value_that_does_not_fit() -> None:
     assert from_jsonable(dict[str, tuple[int, int]], {"a": [1, 2]}) == {"a": (1, 2)}
     with pytest.raises(ValueError, match=r"x\[1\]: expected int"):
         from_jsonable(tuple[int, ...], [1, "2"], "x")
-    with pytest.raises(ValueError, match="summary.absolute: expected an object"):
+    with pytest.raises(ValueError, match=r"summary\.absolute: expected an object"):
         from_jsonable(ProtocolSummary, {"absolute": 3, "prior_relative": {}, "class_rows": 1}, "summary")
