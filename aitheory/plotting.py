@@ -4,20 +4,42 @@ Figures are drawn with matplotlib's object-oriented API (:class:`matplotlib.figu
 canvas), never through ``pyplot``'s global state: importing or using this module does not change the user's
 backend, so a Jupyter notebook keeps its inline figures and a GUI session its windows, and figures can be drawn
 from worker threads. :func:`pyplot` returns a small stand-in with the few ``pyplot`` functions the package uses.
+
+**Figures from saved rows.** The checks draw their figures from the rows they save in their run folder (CSV,
+read back as strings by :meth:`aitheory.results.RunFolder.read_rows`), so that ``aitheory plot RUN_DIR``
+(:func:`aitheory.theory.figures.redraw`) redraws them without recomputing; :func:`column` turns a column of
+such rows (or of in-memory rows of numbers) into floats.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from aitheory._optional import require
 from aitheory.results import atomic_write_bytes
 
-__all__ = ["figure", "pyplot", "save_figure", "subplots"]
+__all__ = ["column", "figure", "pyplot", "save_figure", "subplots"]
+
+
+def _cell(value: object) -> float:
+    if isinstance(value, str):
+        special = {"": math.nan, "True": 1.0, "False": 0.0}
+        return special[value.strip()] if value.strip() in special else float(value)
+    return float(value)  # type: ignore[arg-type]
+
+
+def column(rows: Sequence[Mapping[str, object]], name: str) -> np.ndarray:
+    """Column ``name`` of ``rows`` as floats: numbers as they are; strings as written by
+    :func:`aitheory.results.write_csv` (``"inf"``, ``"nan"``, ``"True"``/``"False"`` as 1/0, empty as NaN)."""
+    return np.array([_cell(r[name]) for r in rows], dtype=float)
 
 
 def figure(**kwargs: Any) -> Any:

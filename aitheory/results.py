@@ -14,6 +14,13 @@ resumed across commits).
 JSON conventions: an infinite value is written as the string ``"inf"`` (``"-inf"``, ``"nan"`` likewise),
 never clipped to a large number; :func:`parse_float` reads those strings back. ``fractions.Fraction`` values
 are written as floats, dataclasses as objects, numpy scalars and arrays as numbers and lists.
+:func:`from_jsonable` is the inverse for a given type (a configuration from ``config.json``, a typed summary
+from ``summary.json``).
+
+Reading a finished run back (``aitheory plot RUN_DIR`` redraws its figures from these):
+:meth:`RunFolder.existing` (a folder that must hold a run), :attr:`RunFolder.kind`, :meth:`RunFolder.read_config`,
+:meth:`RunFolder.read_summary` and :meth:`RunFolder.read_rows` (a CSV file written by :func:`write_csv`, its
+cells as strings); each refuses a missing or malformed file with a one-line :class:`RunFolderError`.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import types
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -50,8 +59,10 @@ __all__ = [
     "code_version",
     "describe_differences",
     "fingerprint",
+    "from_jsonable",
     "parse_float",
     "provenance",
+    "read_csv",
     "read_json",
     "to_jsonable",
     "write_csv",
@@ -101,6 +112,72 @@ def parse_float(value: float | int | str) -> float:
             return float(value)
         raise ValueError(f"expected a number or 'inf'/'-inf'/'nan', got the string {value!r}")
     return float(value)
+
+
+def from_jsonable(tp: Any, value: Any, where: str = "value") -> Any:
+    """``value`` read from JSON (:func:`to_jsonable`'s output) as type ``tp``: ``"inf"`` strings back to floats,
+    lists to tuples, objects to dataclasses (field by field, by their type hints; absent fields keep their
+    defaults). Supported: ``Any``, ``float``, ``int``, ``bool``, ``str``, ``Literal``, ``X | None``,
+    ``tuple[X, ...]``, ``tuple[X, Y]``, ``list[X]``, ``dict``/``Mapping[str, X]`` and dataclasses of those (a
+    union of several types other than ``None`` is returned as read). ``ValueError`` naming ``where`` (the path of
+    the value) if it does not fit."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is Any or tp is object:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return from_jsonable(inner[0], value, where) if len(inner) == 1 else value
+    if origin is typing.Literal:
+        if value not in args:
+            raise ValueError(f"{where}: expected one of {args}, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(f"{where}: expected a number, got {value!r}")
+        return parse_float(value)
+    if tp in (int, bool, str):
+        if not isinstance(value, tp) or (tp is int and isinstance(value, bool)):
+            raise ValueError(f"{where}: expected {tp.__name__}, got {value!r}")
+        return value
+    if origin in (tuple, list) or origin is Sequence:
+        if not isinstance(value, list):
+            raise ValueError(f"{where}: expected a list, got {value!r}")
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(args) != len(value):
+                raise ValueError(f"{where}: expected {len(args)} items, got {len(value)}")
+            return tuple(from_jsonable(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True)))
+        items = [from_jsonable(args[0] if args else Any, v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if origin is list else tuple(items)
+    if origin in (dict, Mapping) or tp is dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected an object, got {value!r}")
+        item = args[1] if len(args) == 2 else Any
+        return {k: from_jsonable(item, v, f"{where}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected an object, got {value!r}")
+        hints = typing.get_type_hints(tp)
+        kwargs = {f.name: from_jsonable(hints[f.name], value[f.name], f"{where}.{f.name}")
+                  for f in dataclasses.fields(tp) if f.init and f.name in value}
+        try:
+            return tp(**kwargs)
+        except TypeError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+    raise TypeError(f"{where}: cannot read type {tp!r} from JSON")
+
+
+def read_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """The rows of a CSV file written by :func:`write_csv`, as dicts of strings (``"inf"``, ``"True"``, ``""``
+    as written; :func:`aitheory.plotting.column` turns a column into floats)."""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _csv_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return next(csv.reader(fh), [])
 
 
 def _read_umask() -> int:
@@ -393,6 +470,66 @@ class RunFolder:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+    @classmethod
+    def existing(cls, path: str | os.PathLike[str]) -> RunFolder:
+        """A folder that holds a run (a ``config.json`` with a configuration), to read back; else
+        :class:`RunFolderError` saying why."""
+        where = Path(path)
+        if not where.is_dir():
+            why = "not a folder" if where.exists() else "no such folder"
+            raise RunFolderError(f"run folder {str(path)!r}: {why}")
+        if _read_identity(where) is None:
+            raise RunFolderError(f"run folder {str(path)!r}: no readable config.json (not a run folder)")
+        return cls(where)
+
+    @property
+    def kind(self) -> str | None:
+        """The kind recorded in ``config.json`` (``"prop1"``, ``"llm-train"``, ...), ``None`` if none."""
+        saved = _read_identity(self.path)
+        kind = saved.get("kind") if saved else None
+        return kind if isinstance(kind, str) else None
+
+    def read_config(self, cls: type[Any]) -> Any:
+        """The configuration recorded in ``config.json``, as dataclass ``cls`` (:func:`from_jsonable`; its
+        ``__post_init__`` validates it); :class:`RunFolderError` if it does not fit ``cls``."""
+        saved = _read_identity(self.path)
+        if saved is None:
+            raise RunFolderError(f"run folder {str(self.path)!r}: no readable config.json (not a run folder)")
+        try:
+            return from_jsonable(cls, saved["config"], "config")
+        except (TypeError, ValueError) as exc:
+            raise RunFolderError(f"{self.file('config.json')}: not a {cls.__qualname__} ({exc})") from None
+
+    def read_summary(self) -> dict[str, Any]:
+        """``summary.json`` of a finished run; :class:`RunFolderError` if absent (the run did not finish) or
+        unreadable."""
+        path = self.file("summary.json")
+        try:
+            summary = read_json(path)
+        except FileNotFoundError:
+            raise RunFolderError(f"{path}: missing (the run did not finish)") from None
+        except (OSError, ValueError) as exc:
+            raise RunFolderError(f"{path}: unreadable ({exc})") from None
+        if not isinstance(summary, dict):
+            raise RunFolderError(f"{path}: not a JSON object")
+        return summary
+
+    def read_rows(self, name: str, columns: Sequence[str] = ()) -> list[dict[str, str]]:
+        """The rows of the CSV file ``name`` (:func:`read_csv`), which must have ``columns``;
+        :class:`RunFolderError` naming the file if it is absent or lacks one."""
+        path = self.file(name)
+        try:
+            rows = read_csv(path)
+            header = rows[0].keys() if rows else _csv_header(path)
+        except FileNotFoundError:
+            raise RunFolderError(f"{path}: missing (the rows the figures are drawn from)") from None
+        except (OSError, ValueError, csv.Error) as exc:
+            raise RunFolderError(f"{path}: unreadable ({exc})") from None
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise RunFolderError(f"{path}: no column {', '.join(map(repr, missing))} (not the rows of this check)")
+        return rows
 
     def write_config(self, config: Any, seed: int | None = None, kind: str | None = None) -> Path:
         record: dict[str, Any] = {"config": config, "provenance": provenance(seed)}

@@ -187,8 +187,8 @@ def test_a_wrong_imitator_fails_the_check(tmp_path) -> None:
 
     result = P.run(tiny(cross_check_runs=0), RunFolder.create(tmp_path / "wrong", "pessimistic"), combine="max")
     assert not result.held
-    assert sum(result.details["dominance_violations"].values()) > 0
-    assert sum(sum(v.values()) for v in result.details["kl_violations"].values()) > 0
+    assert sum(result.details.dominance_violations.values()) > 0
+    assert sum(sum(v.values()) for v in result.details.kl_violations.values()) > 0
 
 
 def test_pessimistic_imitator_matches_hand_class_prediction() -> None:
@@ -350,7 +350,7 @@ def test_quick_run_has_power_controls_that_fail_and_the_protocol(tmp_path) -> No
 ])
 def test_each_claim_broken_turns_the_check_false(tmp_path, changes: dict, claim: str) -> None:
     result = run_tiny(tmp_path, claim, **changes)
-    assert not result.held and result.details["claims"][claim] is False, result.verdict
+    assert not result.held and result.details.claims[claim] is False, result.verdict
     assert "HELD" not in result.verdict
 
 
@@ -359,4 +359,4 @@ def test_a_control_that_holds_makes_the_check_not_held(tmp_path) -> None:
     did not fail, and the check is not held although every claim is."""
     result = run_tiny(tmp_path, "short", outside_horizon=5)
     assert {c.name: c for c in result.controls}["outside_class"].held is True and result.claim_held is True
-    assert all(result.details["claims"].values()) and not result.held
+    assert all(result.details.claims.values()) and not result.held

@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "mixture": "the Bayes mixture xi over BF-8 programs",
     "kl": "KL of switching to your policy after your event, next to the bound [K(E)+K(P)+d] ln 2 (JSON)",
     "llm": "the paper's LLM experiment: KL-budgeted PPO on a teacher/student chat",
+    "plot": "redraw the figures of a run folder from its saved rows, without recomputing",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

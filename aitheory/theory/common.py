@@ -16,6 +16,27 @@ and :class:`CheckResult` refuses (``ValueError``) to be built with ``held = True
 ``summary.json`` carries ``claim_held``, ``controls_failed`` and ``controls`` (name -> the control's summary).
 A check without controls still works: ``controls`` is then ``{}`` and ``held`` is the claim's.
 
+**Typed summaries.** A check's own fields of ``summary.json`` (those after ``controls``) are a frozen dataclass
+derived from :class:`Summary`, one field per key, in the order of the file, each with a docstring that starts with
+its unit in brackets (``[nats] KL(tau||beta) at eps.``; :func:`summary_units` reads them, a test checks every
+field has one). It is passed as ``CheckResult(details=...)``; :meth:`CheckResult.summary` writes its fields as
+they are (so ``inf`` becomes ``"inf"`` in the file exactly as a dict value would), and :meth:`Summary.from_json`
+reads ``summary.json`` back into it. ``details`` may still be a plain dict (a check not converted yet).
+
+**Figures from the run folder.** A converted check module also defines ``SUMMARY`` (its :class:`Summary` class),
+``FIGURES`` (the figure stems) and ``draw_figures(folder, config, summary) -> tuple[str, ...]``, which reads the
+rows the figures need from the run folder (CSV written by ``run``; :meth:`aitheory.results.RunFolder.read_rows`)
+and draws them. ``run`` calls it after writing the rows, and ``aitheory plot RUN_DIR``
+(:func:`aitheory.theory.figures.redraw`) calls it on a finished folder, with the configuration from
+``config.json`` and the summary from ``summary.json``, so the figures are redrawn without recomputing.
+
+Converting a check (a few lines): (1) declare ``@dataclass(frozen=True) class NameSummary(Summary)`` with the
+keys of its details dict as fields (documented, with units), ``SUMMARY = NameSummary``; (2) build it where the
+dict was built (``NameSummary(**details)`` checks that no key is missing or extra) and pass it as ``details``;
+(3) for the figures, save the rows each figure plots, move the drawing into ``draw_figures(folder, config,
+summary)`` reading them back (:func:`aitheory.plotting.column`), and list the stems in ``FIGURES``;
+``tests/test_summaries.py`` then checks the keys against the golden file and the redraw.
+
 Typical use in a check's ``run``::
 
     claim = measured <= bound
@@ -27,19 +48,23 @@ Typical use in a check's ``run``::
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
-from aitheory.results import RunFolder
+from aitheory.results import RunFolder, from_jsonable
 
-__all__ = ["CHECKS", "CheckResult", "Control", "check_module", "compare", "controls_verdict", "held_with_controls",
-           "run_check"]
+__all__ = ["CHECKS", "CheckResult", "Control", "Summary", "check_module", "compare", "controls_verdict",
+           "held_with_controls", "run_check", "summary_units"]
+
+S = TypeVar("S", bound="Summary")
 
 #: Result name -> module, in the order the report lists them.
 CHECKS: dict[str, str] = {
@@ -136,6 +161,40 @@ def controls_verdict(controls: Sequence[Control]) -> str:
 
 
 @dataclass(frozen=True)
+class Summary:
+    """Base of a check's typed summary: its own keys of ``summary.json``, one documented field each (module
+    docstring). Subclasses are frozen dataclasses; field order is the order of the keys in the file."""
+
+    def fields(self) -> dict[str, Any]:
+        """``{key: value}`` in field order, values as they are (``summary.json`` converts them on writing)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    @classmethod
+    def from_json(cls: type[S], summary: Mapping[str, Any]) -> S:
+        """This summary read back from a parsed ``summary.json`` (its other keys ignored; ``"inf"`` back to
+        floats, lists back to tuples: :func:`aitheory.results.from_jsonable`)."""
+        return from_jsonable(cls, {f.name: summary[f.name] for f in dataclasses.fields(cls) if f.name in summary},
+                             "summary")
+
+
+#: A field docstring's unit: ``[nats]``, ``[count]``, ``[probability]``, ... at its start.
+_UNIT = re.compile(r"^\[([^\]]+)\]")
+
+
+def summary_units(cls: type[Summary]) -> dict[str, str | None]:
+    """``{field: unit}`` of a :class:`Summary` class, from the ``[unit]`` opening each field's docstring
+    (``None`` where a field has no docstring or no unit)."""
+    from aitheory.configs import field_docs
+
+    docs = field_docs(cls)  # type: ignore[arg-type]  # a class is hashable
+    units: dict[str, str | None] = {}
+    for f in dataclasses.fields(cls):
+        match = _UNIT.match(docs.get(f.name, ""))
+        units[f.name] = match.group(1) if match else None
+    return units
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check: the measured value against the bound, and the verdict."""
 
@@ -150,8 +209,9 @@ class CheckResult:
     held: bool
     """The verdict: the claim held and every control failed (:func:`held_with_controls`)."""
     units: str
-    details: dict[str, Any] = field(default_factory=dict)
-    """Further measured values (written into summary.json next to the headline ones)."""
+    details: Summary | dict[str, Any] = field(default_factory=dict)
+    """Further measured values (written into summary.json next to the headline ones): the check's typed
+    :class:`Summary`, or a plain dict (a check not converted yet)."""
     figures: tuple[str, ...] = ()
     """Figure files (stems, without extension) written into the run folder."""
     verdict: str = ""
@@ -179,7 +239,8 @@ class CheckResult:
             "relation": self.relation, "held": self.held, "units": self.units,
             "claim_held": self.held if self.claim_held is None else self.claim_held,
             "controls_failed": not any(c.held for c in self.controls),
-            "controls": {c.name: c.summary() for c in self.controls}, **self.details,
+            "controls": {c.name: c.summary() for c in self.controls},
+            **(self.details.fields() if isinstance(self.details, Summary) else self.details),
             "figures": list(self.figures), "verdict": self.verdict,
         }
 

@@ -48,10 +48,10 @@ All KL in nats; program lengths in bits.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import beta as beta_dist
@@ -74,18 +74,26 @@ from aitheory.measures import kl, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, build_class, predict_histories
 from aitheory.progress import progress
 from aitheory.results import RunFolder
-from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
 
 __all__ = [
+    "FIGURES",
     "NAME",
     "STATEMENT",
+    "SUMMARY",
     "Accumulated",
     "BatchTrace",
     "Config",
     "Demonstrator",
     "DominanceCount",
+    "ExaminedHistory",
+    "ExploitRecord",
     "ExploitResult",
     "LosslessPart",
+    "LosslessSummary",
+    "PessimisticSummary",
+    "ProtocolReading",
+    "ProtocolSummary",
     "Runs",
     "StayEstimate",
     "collect",
@@ -93,6 +101,7 @@ __all__ = [
     "cross_check",
     "demonstrator_in_class",
     "dominance_violations",
+    "draw_figures",
     "exceedance_rows",
     "exploit",
     "exploit_policy",
@@ -961,7 +970,7 @@ def outside_control(config: Config) -> Control:
                  "horizon": config.outside_horizon, "class_rows": mc.rows})
 
 
-def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dict[str, object]], dict[str, object]]:
+def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dict[str, object]], ProtocolSummary]:
     """FGOIL's act-and-query protocol (:func:`aitheory.imitators.act_and_query`), ``protocol_runs`` runs of
     ``protocol_steps`` steps per reading, demonstrator ``config.demonstrator`` on the all-0 observation stream.
 
@@ -980,7 +989,7 @@ def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dic
     rng = np.random.default_rng(config.seed + 3)
     env = bernoulli_environment(0.0, k)
     rows: list[dict[str, object]] = []
-    summary: dict[str, object] = {}
+    summary: dict[str, ProtocolReading] = {}
     tenth = max(1, config.protocol_steps // 10)
     for reading, alpha in progress(list(_alphas(config).items()), desc="act and query", unit="reading",
                                    disable=not show_progress):
@@ -1007,19 +1016,19 @@ def protocol_part(config: Config, show_progress: bool = False) -> tuple[list[dic
                          "imitator_acted_freq": float(acted[:, t].mean()),
                          "mu_row_in_top_set": float(in_top[:, t].mean())})
         first, last = float(query[:, :tenth].mean()), float(query[:, -tenth:].mean())
-        summary[reading] = {
-            "alpha": alpha, "runs": config.protocol_runs, "steps": config.protocol_steps,
-            "mu_row_stayed_runs": int(stayed.sum()),
-            "nu_alpha_above_mu_histories": int(above[stayed].sum()),
-            "imitator_took_action_mu_never_takes": int(outside[stayed].sum()),
-            "imitator_took_action_mu_never_takes_all_runs": int(outside.sum()),
-            "queries_per_run_mean": float((~acted).sum(axis=1).mean()),
-            "query_mean_first_tenth": first, "query_mean_last_tenth": last,
-            "protocol_vs_mu_max_abs_gap_last_tenth": float(np.abs(probs[:, -tenth:] - mus[:, -tenth:]).max()),
-            "held": bool(stayed.any() and not above[stayed].any() and not outside[stayed].any() and last < first),
-        }
-    summary["class_rows"] = mc.rows
-    return rows, summary
+        summary[reading] = ProtocolReading(
+            alpha=alpha, runs=config.protocol_runs, steps=config.protocol_steps,
+            mu_row_stayed_runs=int(stayed.sum()),
+            nu_alpha_above_mu_histories=int(above[stayed].sum()),
+            imitator_took_action_mu_never_takes=int(outside[stayed].sum()),
+            imitator_took_action_mu_never_takes_all_runs=int(outside.sum()),
+            queries_per_run_mean=float((~acted).sum(axis=1).mean()),
+            query_mean_first_tenth=first, query_mean_last_tenth=last,
+            protocol_vs_mu_max_abs_gap_last_tenth=float(np.abs(probs[:, -tenth:] - mus[:, -tenth:]).max()),
+            held=bool(stayed.any() and not above[stayed].any() and not outside[stayed].any() and last < first),
+        )
+    return rows, ProtocolSummary(absolute=summary["absolute"], prior_relative=summary["prior_relative"],
+                                 class_rows=mc.rows)
 
 
 def run(config: Config, folder: RunFolder, show_progress: bool = False, combine: Combine = "min") -> CheckResult:
@@ -1050,14 +1059,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False, combine:
     write_csv(folder.file("ville.csv"), ville_rows)
     write_csv(folder.file("ville_lossless.csv"), lossless.ville)
     write_csv(folder.file("protocol.csv"), protocol_rows)
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        plot_ville(ville_rows, estimates, mu, folder.file("pessimistic_ville"))
-        plot_ville_power(lossless, folder.file("pessimistic_ville_lossless"))
-        plot_help(per_step, config, folder.file("pessimistic_help"))
-        plot_protocol(protocol_rows, config, folder.file("pessimistic_protocol"))
-        figures = ("pessimistic_ville", "pessimistic_ville_lossless", "pessimistic_help", "pessimistic_protocol")
-    return _result(config, mu, mc, estimates, acc, mismatches, figures, ville_rows, lossless, controls, protocol)
+    return _result(config, folder, mu, mc, estimates, acc, mismatches, ville_rows, lossless, controls, protocol)
 
 
 def _exploit_held(exploits: list[ExploitResult]) -> bool:
@@ -1069,10 +1071,217 @@ def _exploit_held(exploits: list[ExploitResult]) -> bool:
         for e in exploits)
 
 
-def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
-            acc: Accumulated, mismatches: int, figures: tuple[str, ...], ville_rows: list[dict[str, float]],
-            lossless: LosslessPart, controls: tuple[Control, ...], protocol: dict[str, object]
-            ) -> CheckResult:
+# ----------------------------------------------------------------------------------------------------------------
+# The summary (summary.json after "controls"; typed, one documented field per key)
+
+
+@dataclass(frozen=True)
+class ProtocolReading(Summary):
+    """FGOIL's act-and-query protocol in one top-set reading (``summary.json["protocol"][reading]``)."""
+
+    alpha: float
+    """[probability] The top-set threshold alpha of this reading."""
+    runs: int
+    """[count] Runs of the protocol."""
+    steps: int
+    """[steps] Steps per run."""
+    mu_row_stayed_runs: int
+    """[count] Runs where mu's row stayed in the top set at every step."""
+    nu_alpha_above_mu_histories: int
+    """[count] Histories of those runs with nu_alpha(a|h) > mu(a|h) for some a (must be 0)."""
+    imitator_took_action_mu_never_takes: int
+    """[count] Steps of those runs where the imitator itself took an action mu gives 0 (must be 0)."""
+    imitator_took_action_mu_never_takes_all_runs: int
+    """[count] The same over every run."""
+    queries_per_run_mean: float
+    """[count] Queries to the demonstrator per run, mean."""
+    query_mean_first_tenth: float
+    """[probability] Mean query probability over the first tenth of the steps."""
+    query_mean_last_tenth: float
+    """[probability] ... over the last tenth (must be below the first)."""
+    protocol_vs_mu_max_abs_gap_last_tenth: float
+    """[probability] Largest |P_protocol(a|h) - mu(a|h)| over the last tenth."""
+    held: bool
+    """[flag] The protocol's claim held in this reading."""
+
+
+@dataclass(frozen=True)
+class ProtocolSummary(Summary):
+    """FGOIL's act-and-query protocol (``summary.json["protocol"]``), per reading."""
+
+    absolute: ProtocolReading
+    """[record] The absolute reading M = {nu : w(nu|h) >= alpha}."""
+    prior_relative: ProtocolReading
+    """[record] The prior-relative reading M = {nu : w(nu|h) >= alpha w(nu)}."""
+    class_rows: int
+    """[count] Rows of the class the protocol runs on."""
+
+    def reading(self, name: str) -> ProtocolReading:
+        """The record of reading ``name`` (one of :data:`READINGS`)."""
+        return self.absolute if name == "absolute" else self.prior_relative
+
+
+@dataclass(frozen=True)
+class LosslessSummary(Summary):
+    """The check on the lossless class (``summary.json["lossless"]``): rows that never stop, prior renormalised."""
+
+    demonstrator: str
+    """[program] The lossless demonstrator (BF-8 text)."""
+    rows: int
+    """[count] Rows of the lossless class."""
+    prior_mass_renormalised: float
+    """[probability] Prior mass of the kept rows (the renormalising constant)."""
+    w_mu: float
+    """[probability] The demonstrator's renormalised prior w(mu)."""
+    threshold_c: float
+    """[ratio] The top-set threshold c on xi/mu (alpha = 1/c prior-relative, w(mu)/c absolute)."""
+    alpha: Mapping[str, float]
+    """[probability] alpha per reading."""
+    stay: Mapping[str, StayEstimate]
+    """[probability] Per reading: the stay frequency with its Clopper-Pearson interval against the bound (stays
+    and runs counts)."""
+    ville_consistent_at_every_c: bool
+    """[flag] At every c of ville_lossless.csv the interval reaches below Ville's 1/c."""
+    ville_power: Mapping[str, float]
+    """[probability] The row of ville_lossless.csv attaining the largest c P: c (ratio), runs_exceeding (count),
+    exceedance, lower, upper, ville, fraction_of_ville (c P, a fraction of the bound)."""
+    ville_power_required: float
+    """[fraction] The c P some c >= 2 must reach (power of the Ville test)."""
+    max_xi_over_mu: float
+    """[ratio] Largest xi(h)/mu(h) over the runs after step 1."""
+    mean_xi_over_mu_at_step1: float
+    """[ratio] Mean xi/mu at step 1 (1 on a lossless class: a martingale)."""
+    dominance_violations: Mapping[str, int]
+    """[count] Histories with nu_alpha > mu where mu stayed, per reading (must be 0)."""
+    dominance_histories: Mapping[str, int]
+    """[count] Histories checked, per reading."""
+    kl_violations: Mapping[str, Mapping[str, int]]
+    """[count] Per reading and comparison policy: KL(pi||nu_alpha) < KL(pi||mu) (must be 0)."""
+    engine_mismatches: int
+    """[count] Batch engine against the step-by-step imitators (must be 0)."""
+    bookkeeping_inconsistencies: int
+    """[count] Inconsistent stay/top-set bookkeeping (must be 0)."""
+
+
+@dataclass(frozen=True)
+class ExploitRecord(Summary):
+    """The exploit from one kept demonstrator history (``summary.json["exploit"][i]``; Definition 2's KL)."""
+
+    history: tuple[int, ...]
+    """[symbols] The demonstrator history x_{<2k} (interleaved actions and observations)."""
+    kl_xi: float
+    """[nats] KL(pi||xi) of the exploit: finite."""
+    kl_nu: Mapping[str, float]
+    """[nats] KL(pi||nu_alpha) per reading: inf ("inf" in the file)."""
+    demonstrator_kl: Mapping[str, float]
+    """[nats] The same KLs for pi = mu (no switch): against "xi" and each reading, finite."""
+    maximiser: tuple[int, ...]
+    """[symbols] The observation sequence attaining KL(pi||xi)."""
+    switch_steps: int
+    """[steps] Agent steps at which pi takes an action mu never takes."""
+    switch_blocked: bool
+    """[flag] At every switch step nu_alpha gives the action 0 and xi more than 0."""
+    per_step: tuple[Mapping[str, Any], ...]
+    """[nats] Per agent step along the maximiser: t (step), pi and mu (probabilities), switched (flag), and the
+    per-step KL against xi and nu_alpha."""
+
+
+@dataclass(frozen=True)
+class ExaminedHistory(Summary):
+    """A history examined for the exploit (``summary.json["exploit_examined"][i]``), kept or not."""
+
+    run: int
+    """[index] The run it comes from."""
+    history: tuple[int, ...]
+    """[symbols] The demonstrator history (interleaved actions and observations)."""
+    kl_xi: float
+    """[nats] KL(pi||xi) of the exploit from it."""
+    kl_nu: Mapping[str, float]
+    """[nats] KL(pi||nu_alpha) per reading."""
+    demonstrator_kl: Mapping[str, float]
+    """[nats] The demonstrator's own KLs (kept only where finite in both readings)."""
+    kept: bool
+    """[flag] Kept for the exploit claim."""
+
+
+@dataclass(frozen=True)
+class PessimisticSummary(Summary):
+    """The pessimistic imitator's keys of ``summary.json`` (after ``controls``), in the file's order. "Main
+    class": every program up to max_bits (it loses mass); readings: ``absolute``, ``prior_relative``."""
+
+    demonstrator: str
+    """[program] The demonstrator mu (BF-8 text)."""
+    demonstrator_bits: int
+    """[bits] Its length in the full grammar."""
+    w_mu: float
+    """[probability] Its prior w(mu) = 2^-bits."""
+    demonstrator_row: str
+    """[program] The class row that represents it."""
+    class_rows: int
+    """[count] Rows of the main class."""
+    class_programs: Mapping[str, int]
+    """[count] Programs of the main class by kind."""
+    runs: int
+    """[count] Runs of the demonstrator."""
+    horizon: int
+    """[steps] Steps per run H."""
+    claims: Mapping[str, bool]
+    """[flag] Each claim: main_class, lossless_class, exploit, protocol."""
+    worst_reading: str
+    """[text] The reading whose stay frequency is closest to (or furthest below) its bound: the headline."""
+    stay: Mapping[str, StayEstimate]
+    """[probability] Per reading: the stay frequency with its Clopper-Pearson interval against the Ville bound
+    (stays and runs counts, confidence a probability)."""
+    dominance_violations: Mapping[str, int]
+    """[count] Histories with nu_alpha > mu on the runs where mu stayed, per reading (must be 0)."""
+    dominance_histories: Mapping[str, int]
+    """[count] Histories checked, per reading."""
+    kl_violations: Mapping[str, Mapping[str, int]]
+    """[count] Per reading and comparison policy: KL(pi||nu_alpha) < KL(pi||mu) (must be 0)."""
+    kl_checks: Mapping[str, int]
+    """[count] KL comparisons made, per reading."""
+    kl_nu_infinite: Mapping[str, Mapping[str, int]]
+    """[count] Per reading and comparison policy: comparisons where KL(pi||nu_alpha) = inf."""
+    help_mean_first_last_step: Mapping[str, tuple[float, float]]
+    """[probability] Mean help probability 1 - sum_a nu_alpha(a|h) at the first and the last step, per reading."""
+    engine_mismatches: int
+    """[count] Batch engine against the step-by-step imitators (must be 0)."""
+    bookkeeping_inconsistencies: int
+    """[count] Inconsistent stay/top-set bookkeeping (must be 0)."""
+    mu_row_likelihood_gap: float
+    """[nats] Largest |ln mu(h) - ln row(h)| between the program mu and its row (must be <= 1e-9)."""
+    max_xi_over_mu_after_step1: float
+    """[ratio] Largest xi(h)/mu(h) over the runs after step 1."""
+    mean_xi_over_mu_at_step1: float
+    """[ratio] Mean xi/mu at step 1 (below 1: the class loses mass)."""
+    ville_from_step1_worst_excess: float
+    """[probability] Largest measured P(sup xi/mu >= c) minus Ville's bound from step 1 (ville.csv)."""
+    lossless: LosslessSummary
+    """[record] The check on the lossless class."""
+    exploit: tuple[ExploitRecord, ...]
+    """[record] The exploit from each kept history."""
+    exploit_histories: int
+    """[count] Kept exploit histories."""
+    exploit_examined: tuple[ExaminedHistory, ...]
+    """[record] Every history examined for the exploit, in run order."""
+    exploit_kl_xi_max: float
+    """[nats] Largest KL(pi||xi) of the exploit (nan without kept histories)."""
+    exploit_demonstrator_kl_nu_max: float
+    """[nats] Largest KL(mu||nu_alpha) of the demonstrator itself there."""
+    exploit_held: bool
+    """[flag] The exploit claim held (finite against xi, inf against nu_alpha, every switch blocked)."""
+    protocol: ProtocolSummary
+    """[record] FGOIL's act-and-query protocol, per reading."""
+
+
+SUMMARY = PessimisticSummary
+#: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`.
+FIGURES = ("pessimistic_ville", "pessimistic_ville_lossless", "pessimistic_help", "pessimistic_protocol")
+
+
+def _result(config: Config, folder: RunFolder, mu: Demonstrator, mc: ModelClass, estimates: dict[str, StayEstimate],
+            acc: Accumulated, mismatches: int, ville_rows: list[dict[str, float]], lossless: LosslessPart,
+            controls: tuple[Control, ...], protocol: ProtocolSummary) -> CheckResult:
     worst = min(estimates.values(), key=lambda e: e.frequency - e.bound)
     dominance = sum(acc.dominance[r].dominance for r in estimates)
     kl_violations = sum(acc.dominance[r].kl_violations for r in estimates)
@@ -1089,64 +1298,64 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
                    and l_checked > 0 and l_dominance == 0 and lossless.mismatches == 0 and lacc.bookkeeping == 0
                    and lacc.row_mismatch <= 1e-9)
     exploit_ok = _exploit_held(lossless.exploits)
-    protocol_ok = all(protocol[r]["held"] for r in READINGS)  # type: ignore[index]
+    protocol_ok = all(protocol.reading(r).held for r in READINGS)
     claims = {"main_class": main_ok, "lossless_class": lossless_ok, "exploit": exploit_ok,
               "protocol": protocol_ok}
     claim_held = all(claims.values())
     exploits = lossless.exploits
     kl_xi = [e.kl_xi for e in exploits]
     mu_kl = [e.control[r] for e in exploits for r in READINGS]
-    details = {
-        "demonstrator": mu.text, "demonstrator_bits": mu.bits, "w_mu": math.exp(mu.log_prior),
-        "demonstrator_row": mc.rep_text[mu.row], "class_rows": mc.rows, "class_programs": mc.programs_by_kind,
-        "runs": config.runs, "horizon": config.horizon,
-        "claims": claims,
-        "worst_reading": worst.reading,
-        "stay": {r: {k: v for k, v in vars(e).items()} for r, e in estimates.items()},
-        "dominance_violations": {r: acc.dominance[r].dominance for r in estimates},
-        "dominance_histories": {r: acc.dominance[r].histories for r in estimates},
-        "kl_violations": {r: dict(acc.dominance[r].kl) for r in estimates},
-        "kl_checks": {r: acc.dominance[r].kl_checks for r in estimates},
-        "kl_nu_infinite": {r: dict(acc.dominance[r].kl_infinite) for r in estimates},
-        "help_mean_first_last_step": {
+    summary = PessimisticSummary(
+        demonstrator=mu.text, demonstrator_bits=mu.bits, w_mu=math.exp(mu.log_prior),
+        demonstrator_row=mc.rep_text[mu.row], class_rows=mc.rows, class_programs=mc.programs_by_kind,
+        runs=config.runs, horizon=config.horizon,
+        claims=claims,
+        worst_reading=worst.reading,
+        stay=dict(estimates),
+        dominance_violations={r: acc.dominance[r].dominance for r in estimates},
+        dominance_histories={r: acc.dominance[r].histories for r in estimates},
+        kl_violations={r: dict(acc.dominance[r].kl) for r in estimates},
+        kl_checks={r: acc.dominance[r].kl_checks for r in estimates},
+        kl_nu_infinite={r: dict(acc.dominance[r].kl_infinite) for r in estimates},
+        help_mean_first_last_step={
             r: (float(acc.cat("help", r)[:, 0].mean()), float(acc.cat("help", r)[:, -1].mean())) for r in estimates},
-        "engine_mismatches": mismatches, "bookkeeping_inconsistencies": acc.bookkeeping,
-        "mu_row_likelihood_gap": acc.row_mismatch,
-        "max_xi_over_mu_after_step1": float(np.exp(np.concatenate(acc.max_log_xi_over_mu).max())),
-        "mean_xi_over_mu_at_step1": float(np.concatenate(acc.first_ratio).mean()),
-        "ville_from_step1_worst_excess": max(r["exceedance"] - r["ville_from_step1"] for r in ville_rows),
-        "lossless": {
-            "demonstrator": lossless.mu.text, "rows": lossless.rows,
-            "prior_mass_renormalised": math.exp(lossless.mu.log_norm),
-            "w_mu": math.exp(lossless.mu.log_prior), "threshold_c": config.lossless_threshold,
-            "alpha": _alphas(lossless.config),
-            "stay": {r: {k: v for k, v in vars(e).items()} for r, e in lossless.estimates.items()},
-            "ville_consistent_at_every_c": ville_ok,
-            "ville_power": {k: power[k] for k in ("c", "runs_exceeding", "exceedance", "lower", "upper", "ville",
-                                                  "fraction_of_ville")},
-            "ville_power_required": config.ville_power,
-            "max_xi_over_mu": float(np.exp(np.concatenate(lacc.max_log_xi_over_mu).max())),
-            "mean_xi_over_mu_at_step1": float(np.concatenate(lacc.first_ratio).mean()),
-            "dominance_violations": {r: lacc.dominance[r].dominance for r in READINGS},
-            "dominance_histories": {r: lacc.dominance[r].histories for r in READINGS},
-            "kl_violations": {r: dict(lacc.dominance[r].kl) for r in READINGS},
-            "engine_mismatches": lossless.mismatches, "bookkeeping_inconsistencies": lacc.bookkeeping,
-        },
-        "exploit": [{"history": list(e.history), "kl_xi": e.kl_xi, "kl_nu": e.kl_nu,
-                     "demonstrator_kl": e.control, "maximiser": list(e.kl_xi_maximiser or ()),
-                     "switch_steps": e.switch_steps, "switch_blocked": e.switch_blocked,
-                     "per_step": list(e.per_step)} for e in exploits],
-        "exploit_histories": len(exploits),
-        "exploit_examined": lossless.exploit_examined,
-        "exploit_kl_xi_max": max(kl_xi) if kl_xi else math.nan,
-        "exploit_demonstrator_kl_nu_max": max(mu_kl) if mu_kl else math.nan,
-        "exploit_held": exploit_ok,
-        "protocol": protocol,
-    }
+        engine_mismatches=mismatches, bookkeeping_inconsistencies=acc.bookkeeping,
+        mu_row_likelihood_gap=acc.row_mismatch,
+        max_xi_over_mu_after_step1=float(np.exp(np.concatenate(acc.max_log_xi_over_mu).max())),
+        mean_xi_over_mu_at_step1=float(np.concatenate(acc.first_ratio).mean()),
+        ville_from_step1_worst_excess=max(r["exceedance"] - r["ville_from_step1"] for r in ville_rows),
+        lossless=LosslessSummary(
+            demonstrator=lossless.mu.text, rows=lossless.rows,
+            prior_mass_renormalised=math.exp(lossless.mu.log_norm),
+            w_mu=math.exp(lossless.mu.log_prior), threshold_c=config.lossless_threshold,
+            alpha=_alphas(lossless.config),
+            stay=dict(lossless.estimates),
+            ville_consistent_at_every_c=ville_ok,
+            ville_power={k: power[k] for k in ("c", "runs_exceeding", "exceedance", "lower", "upper", "ville",
+                                               "fraction_of_ville")},
+            ville_power_required=config.ville_power,
+            max_xi_over_mu=float(np.exp(np.concatenate(lacc.max_log_xi_over_mu).max())),
+            mean_xi_over_mu_at_step1=float(np.concatenate(lacc.first_ratio).mean()),
+            dominance_violations={r: lacc.dominance[r].dominance for r in READINGS},
+            dominance_histories={r: lacc.dominance[r].histories for r in READINGS},
+            kl_violations={r: dict(lacc.dominance[r].kl) for r in READINGS},
+            engine_mismatches=lossless.mismatches, bookkeeping_inconsistencies=lacc.bookkeeping,
+        ),
+        exploit=tuple(ExploitRecord(history=tuple(e.history), kl_xi=e.kl_xi, kl_nu=e.kl_nu,
+                                    demonstrator_kl=e.control, maximiser=tuple(e.kl_xi_maximiser or ()),
+                                    switch_steps=e.switch_steps, switch_blocked=e.switch_blocked,
+                                    per_step=tuple(e.per_step)) for e in exploits),
+        exploit_histories=len(exploits),
+        exploit_examined=tuple(ExaminedHistory(**e) for e in lossless.exploit_examined),  # type: ignore[arg-type]
+        exploit_kl_xi_max=max(kl_xi) if kl_xi else math.nan,
+        exploit_demonstrator_kl_nu_max=max(mu_kl) if mu_kl else math.nan,
+        exploit_held=exploit_ok,
+        protocol=protocol,
+    )
     parts = [f"{r}: stayed {e.stays}/{e.runs} = {e.frequency:.4f} (CI {e.lower:.4f}-{e.upper:.4f}) vs bound "
              f"{e.bound:.4f}" for r, e in estimates.items()]
     lparts = [f"{r} {e.frequency:.4f} vs {e.bound:.4f}" for r, e in lossless.estimates.items()]
-    q = {r: (protocol[r]["query_mean_first_tenth"], protocol[r]["query_mean_last_tenth"]) for r in READINGS}  # type: ignore[index]
+    q = {r: (protocol.reading(r).query_mean_first_tenth, protocol.reading(r).query_mean_last_tenth) for r in READINGS}
     verdict = (
         "; ".join(parts) + f"; nu_alpha > mu at {dominance} of {checked} histories, KL order broken at "
         f"{kl_violations}. Lossless class ({lossless.rows} rows): stays {', '.join(lparts)}; "
@@ -1161,7 +1370,8 @@ def _result(config: Config, mu: Demonstrator, mc: ModelClass, estimates: dict[st
         + (", ".join(n for n, ok in claims.items() if not ok) or "none"))
     return CheckResult(name=NAME, statement=STATEMENT, measured=worst.frequency, bound=worst.bound, relation=">=",
                        held=held_with_controls(claim_held, controls), claim_held=claim_held, controls=controls,
-                       units="probability", details=details, figures=figures, verdict=verdict)
+                       units="probability", details=summary,
+                       figures=draw_figures(folder, config, summary) if config.plot else (), verdict=verdict)
 
 
 def _fmt_all(values: object) -> str:
@@ -1178,26 +1388,43 @@ def _fmt_all(values: object) -> str:
 # Figures
 
 
-def plot_ville(rows: list[dict[str, float]], estimates: dict[str, StayEstimate], mu: Demonstrator,
-               stem: str | Path) -> tuple[Path, Path]:
-    """``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` against ``c`` (log axes) with Ville's ``1/c`` (from the start) and
-    Ville's bound from step 1, and each reading's threshold (``c = w(mu)/alpha`` absolute, ``1/alpha``
-    prior-relative): ``mu`` leaves a top set exactly when the ratio exceeds the threshold."""
-    from aitheory.plotting import pyplot, save_figure
+def draw_figures(folder: RunFolder, config: Config, summary: PessimisticSummary) -> tuple[str, ...]:
+    """:data:`FIGURES` from the rows saved in ``folder`` (``ville.csv``, ``ville_lossless.csv``, ``metrics.csv``,
+    ``protocol.csv``), with the stay estimates, priors and class sizes from ``summary``."""
+    ville = folder.read_rows("ville.csv", ("c", "exceedance", "ville", "ville_from_step1"))
+    lossless = folder.read_rows("ville_lossless.csv", ("c", "runs_exceeding", "exceedance", "lower", "upper",
+                                                       "fraction_of_ville"))
+    help_ = folder.read_rows("metrics.csv", ("reading", "step", "help_mean", "help_q10", "help_q25", "help_q50",
+                                             "help_q75", "help_q90", "stopping_row_in_top_set"))
+    protocol = folder.read_rows("protocol.csv", ("reading", "step", "query_mean", "query_q10", "query_q90",
+                                                 "nu_one_mean", "protocol_one_mean", "mu_one_mean"))
+    plot_ville(ville, summary.stay, summary.w_mu, summary.demonstrator, folder.file(FIGURES[0]))
+    plot_ville_power(lossless, config, summary.lossless.rows, summary.lossless.demonstrator, folder.file(FIGURES[1]))
+    plot_help(help_, config, folder.file(FIGURES[2]))
+    plot_protocol(protocol, config, folder.file(FIGURES[3]))
+    return FIGURES
+
+
+def plot_ville(rows: Sequence[Mapping[str, object]], estimates: Mapping[str, StayEstimate], w_mu: float,
+               demonstrator: str, stem: str | Path) -> tuple[Path, Path]:
+    """``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` against ``c`` (log axes; rows of ``ville.csv``) with Ville's ``1/c``
+    (from the start) and Ville's bound from step 1, and each reading's threshold (``c = w(mu)/alpha`` absolute,
+    ``1/alpha`` prior-relative): ``mu`` leaves a top set exactly when the ratio exceeds the threshold."""
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.6, 4.4))
-    c = np.array([r["c"] for r in rows])
-    ex = np.array([r["exceedance"] for r in rows])
+    c = column(rows, "c")
+    ex = column(rows, "exceedance")
     runs = next(iter(estimates.values())).runs
-    ax.plot(c, [r["ville"] for r in rows], "k--", lw=1, label="Ville from the start: min(1, 1/c)")
-    ax.plot(c, [r["ville_from_step1"] for r in rows], "k:", lw=1.2, label=r"Ville from step 1: E[min(1, $X_1$/c)]")
+    ax.plot(c, column(rows, "ville"), "k--", lw=1, label="Ville from the start: min(1, 1/c)")
+    ax.plot(c, column(rows, "ville_from_step1"), "k:", lw=1.2, label=r"Ville from step 1: E[min(1, $X_1$/c)]")
     ax.step(c, np.where(ex > 0, ex, np.nan), "C0-", where="post",
             label=r"measured $P(\max_{t\geq1}\ \xi(h_t)/\mu(h_t) \geq c)$")
     ax.axhline(1.0 / runs, color="0.6", lw=0.6)
     ax.text(c[-1], 1.15 / runs, "1 run", fontsize=7, color="0.4", ha="right")
     for i, (reading, e) in enumerate(estimates.items()):
-        threshold = math.exp(mu.log_prior) / e.alpha if reading == "absolute" else 1.0 / e.alpha
+        threshold = w_mu / e.alpha if reading == "absolute" else 1.0 / e.alpha
         ax.axvline(threshold, color=f"C{i + 1}", lw=1.2, ls="-.",
                    label=f"{reading} threshold c = {threshold:.3g}: left in {e.runs - e.stays} runs "
                          f"(bound {1 - e.bound:.3g})")
@@ -1206,24 +1433,25 @@ def plot_ville(rows: list[dict[str, float]], estimates: dict[str, StayEstimate],
     ax.set_ylim(0.3 / runs, 1.5)
     ax.set_xlabel(r"threshold $c$ on $\xi(h)/\mu(h) = w(\mu)/w(\mu\mid h)$")
     ax.set_ylabel("fraction of runs")
-    ax.set_title(f"Ville's inequality: demonstrator {mu.text}, {runs} runs", fontsize=10)
+    ax.set_title(f"Ville's inequality: demonstrator {demonstrator}, {runs} runs", fontsize=10)
     ax.legend(fontsize=7, loc="lower left")
     return save_figure(fig, stem)
 
 
-def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
-    """The help probability ``1 - sum_a nu_alpha(a|h_t)`` by step: mean, median, 10-90% and 25-75% ranges, and
-    how often a program that stops at that step is in the top set (then the help probability is 1)."""
-    from aitheory.plotting import pyplot, save_figure
+def plot_help(rows: Sequence[Mapping[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
+    """The help probability ``1 - sum_a nu_alpha(a|h_t)`` by step (rows of ``metrics.csv``, or of
+    :func:`help_rows`): mean, median, 10-90% and 25-75% ranges, and how often a program that stops at that step
+    is in the top set (then the help probability is 1)."""
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9.0, 3.8), sharey=True)
     for ax, (reading, alpha) in zip(axes, _alphas(config).items(), strict=True):
         sel = [r for r in rows if r["reading"] == reading]
-        t = np.array([r["step"] for r in sel], dtype=float)
+        t = column(sel, "step")
 
-        def col(name: str, sel: list[dict[str, object]] = sel) -> np.ndarray:
-            return np.array([r[name] for r in sel], dtype=float)
+        def col(name: str, sel: list[Mapping[str, object]] = sel) -> np.ndarray:
+            return column(sel, name)
 
         ax.vlines(t, col("help_q10"), col("help_q90"), color="C0", alpha=0.3, lw=5, label="10-90% of runs")
         ax.vlines(t, col("help_q25"), col("help_q75"), color="C0", alpha=0.6, lw=5, label="25-75%")
@@ -1241,56 +1469,58 @@ def plot_help(rows: list[dict[str, object]], config: Config, stem: str | Path) -
     return save_figure(fig, stem)
 
 
-def plot_ville_power(part: LosslessPart, stem: str | Path) -> tuple[Path, Path]:
-    """The lossless class: measured ``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` with its Clopper-Pearson interval
-    against Ville's ``1/c`` (log axes), and the fraction ``c P`` of the bound that is attained (right axis)."""
-    from aitheory.plotting import pyplot, save_figure
+def plot_ville_power(rows: Sequence[Mapping[str, object]], config: Config, class_rows: int, demonstrator: str,
+                     stem: str | Path) -> tuple[Path, Path]:
+    """The lossless class (rows of ``ville_lossless.csv``; ``class_rows`` rows, its demonstrator): measured
+    ``P(max_{t>=1} xi(h_t)/mu(h_t) >= c)`` with its Clopper-Pearson interval against Ville's ``1/c`` (log axes),
+    and the fraction ``c P`` of the bound that is attained (right axis)."""
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6.6, 4.4))
-    seen = [i for i, r in enumerate(part.ville) if r["runs_exceeding"] > 0]
-    rows = part.ville[: (seen[-1] if seen else 0) + 3]  # up to just past the largest ratio seen
-    c = np.array([r["c"] for r in rows])
-    ex = np.array([r["exceedance"] for r in rows])
+    seen = np.flatnonzero(column(rows, "runs_exceeding") > 0)
+    rows = rows[: (int(seen[-1]) if seen.size else 0) + 3]  # up to just past the largest ratio seen
+    c = column(rows, "c")
+    ex = column(rows, "exceedance")
     ax.plot(c, 1.0 / c, "k--", lw=1, label="Ville: 1/c")
-    ax.fill_between(c, [max(r["lower"], 1e-9) for r in rows], [r["upper"] for r in rows], step="post", color="C0",
-                    alpha=0.25, label=f"{100 * part.config.confidence:g}% interval")
+    ax.fill_between(c, np.maximum(column(rows, "lower"), 1e-9), column(rows, "upper"), step="post", color="C0",
+                    alpha=0.25, label=f"{100 * config.confidence:g}% interval")
     ax.step(c, np.where(ex > 0, ex, np.nan), "C0-", where="post",
             label=r"measured $P(\max_{t\geq1}\ \xi(h_t)/\mu(h_t) \geq c)$")
-    threshold = part.config.lossless_threshold
+    threshold = config.lossless_threshold
     ax.axvline(threshold, color="C1", lw=1.2, ls="-.", label=f"top-set threshold c = {threshold:g}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_ylim(0.3 / part.config.runs, 1.0)
+    ax.set_ylim(0.3 / config.runs, 1.0)
     ax.set_xlabel(r"threshold $c$")
     ax.set_ylabel("fraction of runs")
     right = ax.twinx()
-    right.plot(c, [r["fraction_of_ville"] for r in rows], "C2.", ms=4, label="c P (fraction of Ville attained)")
-    right.axhline(part.config.ville_power, color="C2", lw=0.6, ls=":")
+    right.plot(c, column(rows, "fraction_of_ville"), "C2.", ms=4, label="c P (fraction of Ville attained)")
+    right.axhline(config.ville_power, color="C2", lw=0.6, ls=":")
     right.set_ylim(0, 1.05)
     right.set_ylabel("c P", color="C2")
     handles = ax.get_legend_handles_labels()
     extra = right.get_legend_handles_labels()
     ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=7, loc="lower left")
-    ax.set_title(f"Ville on the lossless class ({part.rows} rows): {part.mu.text}, {part.config.runs} runs",
+    ax.set_title(f"Ville on the lossless class ({class_rows} rows): {demonstrator}, {config.runs} runs",
                  fontsize=10)
     return save_figure(fig, stem)
 
 
-def plot_protocol(rows: list[dict[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
+def plot_protocol(rows: Sequence[Mapping[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
     """FGOIL's act-and-query protocol: per reading, the query probability by step (mean and 10-90% range), and the
     probability of action 1 under the protocol (``nu_alpha + theta_q mu``), under the imitator acting alone
-    (``nu_alpha``) and under the demonstrator (``mu``)."""
-    from aitheory.plotting import pyplot, save_figure
+    (``nu_alpha``) and under the demonstrator (``mu``); from the rows of ``protocol.csv``."""
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10.0, 6.4), sharex=True)
     for j, (reading, alpha) in enumerate(_alphas(config).items()):
         sel = [r for r in rows if r["reading"] == reading]
-        t = np.array([r["step"] for r in sel], dtype=float)
+        t = column(sel, "step")
 
-        def col(name: str, sel: list[dict[str, object]] = sel) -> np.ndarray:
-            return np.array([r[name] for r in sel], dtype=float)
+        def col(name: str, sel: list[Mapping[str, object]] = sel) -> np.ndarray:
+            return column(sel, name)
 
         top, bottom = axes[0, j], axes[1, j]
         random = (col("mu_one_mean") > 0) & (col("mu_one_mean") < 1)  # steps where the demonstrator randomises

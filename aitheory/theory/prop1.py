@@ -44,7 +44,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -56,10 +56,11 @@ from aitheory.imitators import BayesianImitator
 from aitheory.measures import as_pmf, kl, kl_exact, tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.results import RunFolder, write_csv
-from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
 
-__all__ = ["EPS_MIN", "NAME", "STATEMENT", "Config", "MixturePoint", "Prop1Result", "SeparatingPolicy", "check",
-           "mixture_points", "run", "separating_policy", "witness"]
+__all__ = ["EPS_MIN", "FIGURES", "NAME", "STATEMENT", "SUMMARY", "Config", "MixturePoint", "Prop1Result",
+           "Prop1Summary", "SeparatingPolicy", "check", "draw_figures", "mixture_points", "plot_mixture", "plot_sweep",
+           "run", "separating_policy", "witness"]
 
 NAME = "prop1"
 STATEMENT = "Proposition 1: for every eps > 0, KL(pi||beta) <= eps and KL(tau||beta) <= eps but KL(pi||tau) = inf"
@@ -249,6 +250,57 @@ def mixture_points(config: Config, model_class: ModelClass | None = None) -> lis
 # -- the check ----------------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Prop1Summary(Summary):
+    """Proposition 1's keys of ``summary.json`` (after ``controls``), in the file's order."""
+
+    eps: float
+    """[nats] The budget eps of the witness."""
+    p: float
+    """[probability] beta(1) = pi(1) = min(eps, 1)/2 of the witness."""
+    kl_pi_beta: float
+    """[nats] KL(pi||beta) of the witness at eps (0 exactly)."""
+    kl_tau_beta: float
+    """[nats] KL(tau||beta) = -ln(1 - p) of the witness at eps, at most eps."""
+    kl_pi_tau: float
+    """[nats] KL(pi||tau) of the witness at eps: inf ("inf" in the file)."""
+    held_at_eps: bool
+    """[flag] The witness at eps satisfies the proposition (exact rational arithmetic)."""
+    held_on_sweep: bool
+    """[flag] The witness satisfies it at every eps of the sweep (metrics.csv)."""
+    sweep_points: int
+    """[count] eps values in the sweep (the log grid plus eps itself)."""
+    eps_min: float
+    """[nats] The smallest eps accepted (twice the smallest normal float)."""
+    extremes: Mapping[str, Mapping[str, float | bool]]
+    """[nats] At each extreme eps (key: eps as text): ``kl_tau_beta`` (nats) and ``held`` (flag)."""
+    held_at_extremes: bool
+    """[flag] The witness satisfies it at every extreme eps."""
+    mixture_max_bits: int
+    """[bits] Plain programs of at most this many bits in the mixture xi."""
+    mixture_window: int
+    """[steps] Definition 2's window n inside the mixture."""
+    mixture_k: tuple[int, ...]
+    """[steps] The numbers k of demonstrator steps before the window (mixture.csv, one row each)."""
+    mixture_kl_tau_xi: tuple[float, ...]
+    """[nats] KL(tau||xi) (Definition 2) at each k."""
+    mixture_bound_tau_xi: tuple[float, ...]
+    """[nats] Its bound -ln w(S_0 | h) at each k."""
+    mixture_kl_xi_tau: tuple[float, ...]
+    """[nats] KL(xi||tau) (Definition 2) at each k: inf."""
+    mixture_kl_xi_xi: tuple[float, ...]
+    """[nats] KL(xi||xi) at each k: 0."""
+    mixture_maximiser: tuple[str, ...]
+    """[symbols] The observation sequence attaining KL(tau||xi) at each k, as digits."""
+    held_mixture: bool
+    """[flag] The claim inside the mixture held at every k."""
+
+
+SUMMARY = Prop1Summary
+#: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`.
+FIGURES = ("prop1_kl_vs_eps", "prop1_mixture_kl_vs_k")
+
+
 def _controls(result: Prop1Result, points: Sequence[MixturePoint]) -> tuple[Control, ...]:
     full = witness(result.eps, tau_of=lambda p: _bern(p / 2))
     last = points[-1]
@@ -285,33 +337,26 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         {"k": p.k, "kl_pi_beta": p.kl_pi_beta, "kl_tau_beta": p.kl_tau_beta, "bound_tau_beta": p.bound_tau_beta,
          "kl_pi_tau": p.kl_pi_tau, "kl_pi_uniform": p.kl_pi_uniform,
          "maximiser": "".join(map(str, p.maximiser)), "held": p.held} for p in points])
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        plot_sweep(sweep, folder.file("prop1_kl_vs_eps"), highlight=result)
-        plot_mixture(points, config, folder.file("prop1_mixture_kl_vs_k"))
-        figures = ("prop1_kl_vs_eps", "prop1_mixture_kl_vs_k")
     held_on_sweep = all(r.held for r in sweep)
     held_at_extremes = all(r.held for r in extremes)
     held_mixture = all(p.held for p in points)
     claim = result.held and held_on_sweep and held_at_extremes and held_mixture
     controls = _controls(result, points)
     first, last = points[0], points[-1]
+    summary = Prop1Summary(
+        eps=result.eps, p=result.p, kl_pi_beta=result.kl_pi_beta, kl_tau_beta=result.kl_tau_beta,
+        kl_pi_tau=result.kl_pi_tau, held_at_eps=result.held, held_on_sweep=held_on_sweep, sweep_points=len(sweep),
+        eps_min=EPS_MIN, extremes={f"{r.eps:g}": {"kl_tau_beta": r.kl_tau_beta, "held": r.held} for r in extremes},
+        held_at_extremes=held_at_extremes, mixture_max_bits=config.mixture_max_bits,
+        mixture_window=config.mixture_window, mixture_k=tuple(p.k for p in points),
+        mixture_kl_tau_xi=tuple(p.kl_tau_beta for p in points), mixture_bound_tau_xi=tuple(p.bound_tau_beta
+                                                                                           for p in points),
+        mixture_kl_xi_tau=tuple(p.kl_pi_tau for p in points), mixture_kl_xi_xi=tuple(p.kl_pi_beta for p in points),
+        mixture_maximiser=tuple("".join(map(str, p.maximiser)) for p in points), held_mixture=held_mixture)
     return CheckResult(
         name=NAME, statement=STATEMENT, measured=result.kl_pi_tau, bound=math.inf, relation="==",
         held=held_with_controls(claim, controls), claim_held=claim, controls=controls, units="nats",
-        details={"eps": result.eps, "p": result.p, "kl_pi_beta": result.kl_pi_beta,
-                 "kl_tau_beta": result.kl_tau_beta, "kl_pi_tau": result.kl_pi_tau, "held_at_eps": result.held,
-                 "held_on_sweep": held_on_sweep, "sweep_points": len(sweep), "eps_min": EPS_MIN,
-                 "extremes": {f"{r.eps:g}": {"kl_tau_beta": r.kl_tau_beta, "held": r.held} for r in extremes},
-                 "held_at_extremes": held_at_extremes,
-                 "mixture_max_bits": config.mixture_max_bits, "mixture_window": config.mixture_window,
-                 "mixture_k": [p.k for p in points], "mixture_kl_tau_xi": [p.kl_tau_beta for p in points],
-                 "mixture_bound_tau_xi": [p.bound_tau_beta for p in points],
-                 "mixture_kl_xi_tau": [p.kl_pi_tau for p in points],
-                 "mixture_kl_xi_xi": [p.kl_pi_beta for p in points],
-                 "mixture_maximiser": ["".join(map(str, p.maximiser)) for p in points],
-                 "held_mixture": held_mixture},
-        figures=figures,
+        details=summary, figures=draw_figures(folder, config, summary) if config.plot else (),
         verdict=(f"witness (exact rationals): KL(pi||beta)={_fmt(result.kl_pi_beta)} <= eps, "
                  f"KL(tau||beta)={_fmt(result.kl_tau_beta)} <= eps, KL(pi||tau)={_fmt(result.kl_pi_tau)} nats at "
                  f"eps={result.eps:g}; held on all {len(sweep)} eps of the sweep: {held_on_sweep}, and at eps = "
@@ -379,31 +424,45 @@ def separating_policy(beta: np.ndarray | list[float], tau: np.ndarray | list[flo
     )
 
 
-def plot_sweep(results: list[Prop1Result], stem: str | Path, highlight: Prop1Result | None = None) -> tuple[Path, Path]:
-    """Figure of the three KLs against eps (log axes), saved as ``stem.png`` and ``stem.svg``.
+def draw_figures(folder: RunFolder, config: Config, summary: Prop1Summary) -> tuple[str, ...]:
+    """:data:`FIGURES` from the rows saved in ``folder``: the sweep (``metrics.csv``, eps = ``config.eps``
+    highlighted) and the mixture points (``mixture.csv``)."""
+    sweep = folder.read_rows("metrics.csv", ("eps", "p", "kl_pi_beta", "kl_tau_beta", "kl_pi_tau"))
+    mixture = folder.read_rows("mixture.csv", ("k", "kl_tau_beta", "bound_tau_beta", "kl_pi_tau", "kl_pi_uniform"))
+    plot_sweep(sweep, folder.file(FIGURES[0]), highlight_eps=config.eps)
+    plot_mixture(mixture, config, folder.file(FIGURES[1]))
+    return FIGURES
+
+
+def plot_sweep(rows: Sequence[Mapping[str, object]], stem: str | Path,
+               highlight_eps: float | None = None) -> tuple[Path, Path]:
+    """Figure of the three KLs against eps (log axes) from the sweep's rows (``metrics.csv``: ``eps``, ``p``,
+    ``kl_pi_beta``, ``kl_tau_beta``, ``kl_pi_tau``), saved as ``stem.png`` and ``stem.svg``.
 
     ``KL(tau||beta)`` and the bound ``eps`` share the main log-log panel; ``KL(pi||tau)`` is infinite, so it is
     drawn in a strip above marked "∞" rather than at a made-up height; ``KL(pi||beta) = 0`` exactly, drawn in a
-    strip below (a log axis has no 0).
+    strip below (a log axis has no 0). The row at ``highlight_eps`` (if any) is marked.
     """
-    from aitheory.plotting import pyplot, save_figure
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
-    eps = np.array([r.eps for r in results])
+    eps = column(rows, "eps")
+    kl_tau_beta = column(rows, "kl_tau_beta")
     fig, (top, main, bottom) = plt.subplots(
         3, 1, sharex=True, figsize=(6.4, 5.2), gridspec_kw={"height_ratios": [1, 5, 1], "hspace": 0.08}
     )
-    inf_mask = np.array([math.isinf(r.kl_pi_tau) for r in results])
+    inf_mask = np.isinf(column(rows, "kl_pi_tau"))
     top.plot(eps[inf_mask], np.ones(inf_mask.sum()), "^", color="C3", ms=4)
     top.set_yticks([1.0], labels=[r"KL($\pi\|\tau$) = $\infty$"])
     main.loglog(eps, eps, "k--", lw=1, label=r"bound $\varepsilon$")
-    main.loglog(eps, [r.kl_tau_beta for r in results], "C0-", label=r"KL($\tau\|\beta$) $= -\ln(1-p)$")
-    main.loglog(eps, [2 * r.p for r in results], "C0:", lw=1, label=r"$2p$ (proof's upper bound)")
-    if highlight is not None:
-        main.plot([highlight.eps], [highlight.kl_tau_beta], "o", color="C1", label=f"eps = {highlight.eps:g}")
+    main.loglog(eps, kl_tau_beta, "C0-", label=r"KL($\tau\|\beta$) $= -\ln(1-p)$")
+    main.loglog(eps, 2 * column(rows, "p"), "C0:", lw=1, label=r"$2p$ (proof's upper bound)")
+    at = np.flatnonzero(eps == highlight_eps) if highlight_eps is not None else np.array([], dtype=int)
+    if at.size:
+        main.plot([eps[at[0]]], [kl_tau_beta[at[0]]], "o", color="C1", label=f"eps = {eps[at[0]]:g}")
     main.set_ylabel("KL (nats)")
     main.legend(fontsize=8)
-    zero_mask = np.array([r.kl_pi_beta == 0 for r in results])
+    zero_mask = column(rows, "kl_pi_beta") == 0
     bottom.plot(eps[zero_mask], np.zeros(zero_mask.sum()), "s", color="C2", ms=3)
     bottom.set_yticks([0.0], labels=[r"KL($\pi\|\beta$) = 0"])
     bottom.set_xlabel(r"$\varepsilon$ (nats)")
@@ -411,21 +470,21 @@ def plot_sweep(results: list[Prop1Result], stem: str | Path, highlight: Prop1Res
     return save_figure(fig, stem)
 
 
-def plot_mixture(points: Sequence[MixturePoint], config: Config, stem: str | Path) -> tuple[Path, Path]:
+def plot_mixture(rows: Sequence[Mapping[str, object]], config: Config, stem: str | Path) -> tuple[Path, Path]:
     """``KL(tau||xi)`` and its bound ``-ln w(S_0|h)`` against k (main panel), ``KL(xi||tau) = inf`` in a strip
-    above, the control ``KL(xi||uniform)`` (finite) dotted."""
-    from aitheory.plotting import pyplot, save_figure
+    above, the control ``KL(xi||uniform)`` (finite) dotted; from the mixture's rows (``mixture.csv``)."""
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
-    k = np.array([p.k for p in points], dtype=float)
+    k = column(rows, "k")
     fig, (top, main) = plt.subplots(2, 1, sharex=True, figsize=(6.4, 4.6),
                                     gridspec_kw={"height_ratios": [1, 5], "hspace": 0.08})
-    inf_mask = np.array([math.isinf(p.kl_pi_tau) for p in points])
+    inf_mask = np.isinf(column(rows, "kl_pi_tau"))
     top.plot(k[inf_mask], np.ones(inf_mask.sum()), "^", color="C3", ms=4)
     top.set_yticks([1.0], labels=[r"KL($\xi\|\tau$) = $\infty$"])
-    main.plot(k, [p.kl_tau_beta for p in points], "o-", color="C0", label=r"KL($\tau\|\xi$), Definition 2")
-    main.plot(k, [p.bound_tau_beta for p in points], "k--", lw=1, label=r"bound $-\ln w(S_0 \mid h)$")
-    main.plot(k, [p.kl_pi_uniform for p in points], "s:", color="C2", ms=3,
+    main.plot(k, column(rows, "kl_tau_beta"), "o-", color="C0", label=r"KL($\tau\|\xi$), Definition 2")
+    main.plot(k, column(rows, "bound_tau_beta"), "k--", lw=1, label=r"bound $-\ln w(S_0 \mid h)$")
+    main.plot(k, column(rows, "kl_pi_uniform"), "s:", color="C2", ms=3,
               label=r"control: KL($\xi\|$uniform), finite")
     main.axhline(0, color="0.6", lw=0.8)
     if k.min() > 0:

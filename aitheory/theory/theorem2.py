@@ -62,7 +62,7 @@ smaller), and every control failing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,20 +88,25 @@ from aitheory.planning import (
 from aitheory.planning.values import joint_levels, q_star_levels
 from aitheory.progress import progress
 from aitheory.results import RunFolder, write_csv
-from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
 from aitheory.theory.prop1 import separating_policy
 
 __all__ = [
+    "FIGURES",
     "NAME",
     "STATEMENT",
+    "SUMMARY",
     "Case",
     "Config",
     "RandomTree",
     "SupportCase",
+    "Theorem2Summary",
     "Violations",
     "check_tree",
     "count_violations",
+    "draw_figures",
     "per_step_witness",
+    "plot_mass",
     "random_tree",
     "run",
     "support_limit",
@@ -544,7 +549,7 @@ def _support_summary(cases: Sequence[SupportCase], config: Config) -> dict[str, 
         return max(xs) if xs and not any(math.isnan(x) for x in xs) else math.nan
 
     return {
-        "support_trees": config.support_trees, "support_deltas": list(config.support_deltas),
+        "support_trees": config.support_trees, "support_deltas": tuple(config.support_deltas),
         "support_budget_tvd": config.support_budget_tvd, "support_budget_kl_nats": 2 * config.support_budget_tvd ** 2,
         "support_failures": len(cases) - len(solved),
         "support_kl_max_excess": worst([c.excess_kl for c in cases]),
@@ -567,6 +572,130 @@ def _support_summary(cases: Sequence[SupportCase], config: Config) -> dict[str, 
 # ----- the check -----
 
 
+@dataclass(frozen=True)
+class Theorem2Summary(Summary):
+    """Theorem 2's keys of ``summary.json`` (after ``controls``), in the file's order. "Violations" and "raises"
+    count (history, action) pairs; probabilities are P(the policy ever takes such an action) from the root."""
+
+    tvd_joint_violations: int
+    """[count] Non-V-optimal actions whose joint prefix probability the TVD optimum raises (must be 0)."""
+    kl_support_violations: int
+    """[count] Entries with beta(a|h) = 0 < pi(a|h) of the KL optimum at reached histories (must be 0)."""
+    solver_failures: int
+    """[count] Failed solves on the grid (PlanningError, InfeasibleBudgetError)."""
+    solver_failures_by_method: Mapping[str, int]
+    """[count] Failed solves per method (``tvd``, ``kl``)."""
+    failure_messages: tuple[str, ...]
+    """[text] Up to 5 distinct messages of the failed solves."""
+    solvers_used: Mapping[str, int]
+    """[count] Solves per solver that produced the optimum (``scipy/highs``, ``cvxpy/CLARABEL``, ...)."""
+    trees: int
+    """[count] Random trees of the grid."""
+    tree_shapes_ka_x_ko_x_n: Mapping[str, int]
+    """[count] Trees per shape ``K_a x K_o x n``."""
+    budgets_tvd: tuple[float, ...]
+    """[probability] The TVD budgets eps of the grid."""
+    budgets_kl_nats: tuple[float, ...]
+    """[nats] The KL budgets 2 eps^2 paired with them (Pinsker)."""
+    cases_per_method: int
+    """[count] Trees x budgets, per method."""
+    solved_per_method: Mapping[str, int]
+    """[count] Solved cases per method."""
+    tvd_joint_raised: int
+    """[count] Actions whose joint prefix probability the TVD optimum raises."""
+    tvd_step_raised: int
+    """[count] Actions whose conditional probability the TVD optimum raises."""
+    tvd_step_violations: int
+    """[count] ... of which not V-optimal: per-step reading violations (counted, not asserted)."""
+    tvd_cases_with_step_violation: int
+    """[count] TVD cases with at least one per-step violation."""
+    tvd_support_violations: int
+    """[count] Entries with beta(a|h) = 0 < pi(a|h) of the TVD optimum."""
+    tvd_cases_off_support: int
+    """[count] TVD cases with positive probability of an action beta never takes."""
+    kl_joint_raised: int
+    """[count] Actions whose joint prefix probability the KL optimum raises."""
+    kl_joint_non_optimal_raises: int
+    """[count] ... of which not V-optimal (the control ``kl_raises_non_optimal``: must be > 0)."""
+    kl_step_non_optimal_raises: int
+    """[count] Non-V-optimal actions whose conditional probability the KL optimum raises."""
+    kl_max_off_support_probability: float
+    """[probability] The largest P(ever an action beta never takes) of a KL optimum (0)."""
+    mean_non_optimal_probability_beta: float
+    """[probability] P(ever a non-V-optimal action) of beta, mean over the trees."""
+    mean_non_optimal_probability_tvd: tuple[float, ...]
+    """[probability] The same for the TVD optimum, mean over the solved trees, per budget (budgets.csv)."""
+    mean_non_optimal_probability_kl: tuple[float, ...]
+    """[probability] The same for the KL optimum, per budget."""
+    mean_off_support_probability_tvd: tuple[float, ...]
+    """[probability] P(ever an action beta never takes) of the TVD optimum, mean per budget."""
+    mean_off_support_probability_kl: tuple[float, ...]
+    """[probability] The same for the KL optimum (0), per budget."""
+    mean_achieved_tvd_tvd: tuple[float, ...]
+    """[probability] Achieved Definition-2 TVD from beta of the TVD optimum, mean per budget."""
+    mean_achieved_tvd_kl: tuple[float, ...]
+    """[probability] The same for the KL optimum, per budget."""
+    mean_value_tvd: tuple[float, ...]
+    """[utility] V^pi of the TVD optimum (utilities in [0, 1]), mean per budget."""
+    mean_value_kl: tuple[float, ...]
+    """[utility] V^pi of the KL optimum, mean per budget."""
+    mean_v_star: float
+    """[utility] V*(h0), mean over the trees."""
+    mean_v_beta: float
+    """[utility] V^beta(h0), mean over the trees."""
+    pinsker_value_order_violations: int
+    """[count] Cases where the KL optimum is worth more than the TVD optimum (solver consistency: 0)."""
+    raise_tol: float
+    """[probability] An increase above this is a raise."""
+    tie_tol: float
+    """[utility] Q-values within this of V* are V-optimal."""
+    reading: str
+    """[text] Which reading is asserted (joint) and which counted (per-step)."""
+    per_step_witness_step_violations: int
+    """[count] Per-step violations of the TVD optimum on the hand-made witness (1 expected)."""
+    per_step_witness_joint_violations: int
+    """[count] Joint violations there (0)."""
+    support_trees: int
+    """[count] Tempting trees of the support test."""
+    support_deltas: tuple[float, ...]
+    """[probability] The base masses delta given to the root's best action in turn."""
+    support_budget_tvd: float
+    """[probability] TVD budget e of the support test."""
+    support_budget_kl_nats: float
+    """[nats] KL budget 2 e^2 of the support test."""
+    support_failures: int
+    """[count] Failed solves of the support test."""
+    support_kl_max_excess: float
+    """[probability] Largest excess of the KL optimum's mass on the action over r(delta) (must be <= 1e-9)."""
+    support_bound_by_delta: Mapping[str, float]
+    """[probability] r(delta), the data-processing bound, per delta (key: delta as text)."""
+    support_kl_mass_by_delta: Mapping[str, float]
+    """[probability] The KL optimum's largest mass on the action, per delta."""
+    support_tvd_mass_by_delta: Mapping[str, float]
+    """[probability] The TVD optimum's smallest mass on the action, per delta."""
+    support_kl_mass_at_smallest_delta: float
+    """[probability] The KL optimum's largest mass on the action at the smallest delta."""
+    support_tvd_max_excess: float
+    """[probability] Largest excess of the TVD optimum's mass over r(delta) (control: must be > 0)."""
+    support_tvd_min_excess_at_smallest_delta: float
+    """[probability] Smallest such excess at the smallest delta."""
+    support_unconstrained_max_excess: float
+    """[probability] Largest excess of the unconstrained optimum's mass over r(delta) (control: > 0)."""
+    full_simplex_zero_mass_max: float
+    """[probability] At delta = 0 over the full simplex: the solver's largest mass on beta's zeros (reported)."""
+    full_simplex_statuses: Mapping[str, int]
+    """[count] Solver statuses of those full-simplex solves."""
+    held_support_limit: bool
+    """[flag] The support test held (no failed solve, every excess within tolerance)."""
+
+
+SUMMARY = Theorem2Summary
+#: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`.
+FIGURES = ("theorem2_mass_vs_budget",)
+#: The per-budget rows the figure is drawn from (one row per TVD budget).
+BUDGET_ROWS = "budgets.csv"
+
+
 def _row(c: Case) -> dict[str, Any]:
     v = c.violations
     ka, ko, n = c.shape
@@ -587,7 +716,7 @@ def _total(cases: Sequence[Case], method: str, field: str) -> int:
     return sum(int(getattr(c.violations, field)) for c in cases if c.method == method and c.violations)
 
 
-def _per_budget(cases: Sequence[Case], budgets: Sequence[float], method: str, field: str) -> list[float]:
+def _per_budget(cases: Sequence[Case], budgets: Sequence[float], method: str, field: str) -> tuple[float, ...]:
     """Mean over the solved trees of ``field`` (of :class:`Violations`, else of :class:`Case`) at each budget
     (nan where none solved)."""
     out = []
@@ -595,7 +724,7 @@ def _per_budget(cases: Sequence[Case], budgets: Sequence[float], method: str, fi
         xs = [getattr(c.violations, field) if hasattr(c.violations, field) else getattr(c, field) for c in cases
               if c.method == method and c.eps_tvd == eps and c.violations is not None]
         out.append(float(np.mean(xs)) if xs else math.nan)
-    return out
+    return tuple(out)
 
 
 def _pinsker_order_violations(cases: Sequence[Case], tol: float = 1e-6) -> int:
@@ -608,7 +737,9 @@ def _pinsker_order_violations(cases: Sequence[Case], tol: float = 1e-6) -> int:
 
 
 def _summarise(config: Config, trees: Sequence[RandomTree], cases: Sequence[Case],
-               beta_counts: Sequence[Violations]) -> dict[str, Any]:
+               beta_counts: Sequence[Violations]) -> tuple[bool, dict[str, Any]]:
+    """Whether the grid part held (no joint violation of the TVD optimum, no support violation of the KL
+    optimum, at most ``max_failures`` failed solves), and the grid's fields of :class:`Theorem2Summary`."""
     failures = [c for c in cases if c.violations is None]
     solved = {m: sum(c.method == m and c.violations is not None for c in cases) for m in METHODS}
     tvd_joint = _total(cases, "tvd", "joint_non_optimal")
@@ -618,19 +749,18 @@ def _summarise(config: Config, trees: Sequence[RandomTree], cases: Sequence[Case
     for t in trees:
         key = "x".join(map(str, t.shape))
         shapes[key] = shapes.get(key, 0) + 1
-    return {
-        "held": held,
+    return held, {
         "tvd_joint_violations": tvd_joint,
         "kl_support_violations": kl_support,
         "solver_failures": len(failures),
         "solver_failures_by_method": {m: sum(c.method == m for c in failures) for m in METHODS},
-        "failure_messages": sorted({c.failure for c in failures})[:5],
+        "failure_messages": tuple(sorted({c.failure for c in failures})[:5]),
         "solvers_used": {name: sum(c.solver == name for c in cases) for name in sorted({c.solver for c in cases})
                          if name},
         "trees": len(trees),
         "tree_shapes_ka_x_ko_x_n": shapes,
-        "budgets_tvd": list(config.budgets),
-        "budgets_kl_nats": list(config.kl_budgets),
+        "budgets_tvd": tuple(config.budgets),
+        "budgets_kl_nats": tuple(config.kl_budgets),
         "cases_per_method": len(trees) * len(config.budgets),
         "solved_per_method": solved,
         "tvd_joint_raised": _total(cases, "tvd", "joint_raised"),
@@ -665,22 +795,22 @@ def _summarise(config: Config, trees: Sequence[RandomTree], cases: Sequence[Case
     }
 
 
-def _controls(summary: dict[str, Any]) -> tuple[Control, ...]:
+def _controls(summary: Theorem2Summary) -> tuple[Control, ...]:
     return (
         Control.compare(
             "tvd_on_near_zeros", "the support test on the TVD optimum (no KL constraint): the largest excess of its "
-            "mass on the tempting action over the KL bound r(delta) must be > 0", measured=summary[
-                "support_tvd_max_excess"], relation="<=", bound=SUPPORT_TOL, units="probability",
-            details={"min_mass_by_delta": summary["support_tvd_mass_by_delta"], "min_excess_at_smallest_delta":
-                     summary["support_tvd_min_excess_at_smallest_delta"]}),
+            "mass on the tempting action over the KL bound r(delta) must be > 0",
+            measured=summary.support_tvd_max_excess, relation="<=", bound=SUPPORT_TOL, units="probability",
+            details={"min_mass_by_delta": summary.support_tvd_mass_by_delta, "min_excess_at_smallest_delta":
+                     summary.support_tvd_min_excess_at_smallest_delta}),
         Control.compare(
             "unconstrained_on_near_zeros", "the support test on the unconstrained optimum (mass 1 on the tempting "
-            "action): its excess over r(delta) must be > 0", measured=summary["support_unconstrained_max_excess"],
+            "action): its excess over r(delta) must be > 0", measured=summary.support_unconstrained_max_excess,
             relation="<=", bound=SUPPORT_TOL, units="probability"),
         Control.compare(
             "kl_raises_non_optimal", "the TVD half's conclusion (no raised non-V-optimal joint prefix) applied to the "
-            "KL optimum, which is not TVD-constrained: it must raise some", measured=summary[
-                "kl_joint_non_optimal_raises"], relation="==", bound=0.0, units="violations"),
+            "KL optimum, which is not TVD-constrained: it must raise some",
+            measured=summary.kl_joint_non_optimal_raises, relation="==", bound=0.0, units="violations"),
     )
 
 
@@ -695,43 +825,42 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         beta_counts.append(count_violations(tree.problem, tree.beta, tree.beta, raise_tol=config.raise_tol,
                                             tie_tol=config.tie_tol))
     folder.write_metrics([_row(c) for c in cases])
-    summary = _summarise(config, trees, cases, beta_counts)
+    grid_held, grid = _summarise(config, trees, cases, beta_counts)
     witness = _witness_counts(config.raise_tol, config.tie_tol)
-    summary["per_step_witness_step_violations"] = witness.step_non_optimal
-    summary["per_step_witness_joint_violations"] = witness.joint_non_optimal
     support = support_limit(config)
     write_csv(folder.file("support.csv"), [
         {"tree": c.tree, "shape": "x".join(map(str, c.shape)), "delta": c.delta, "bound": c.bound,
          "mass_kl": c.mass_kl, "mass_tvd": c.mass_tvd, "mass_unconstrained": c.mass_unconstrained,
          "full_simplex_zero_mass": c.full_simplex_zero_mass, "full_simplex_status": c.full_simplex_status,
          "failure": c.failure} for c in support])
-    summary.update(_support_summary(support, config))
-    support_held = (summary["support_failures"] == 0
-                    and summary["support_kl_max_excess"] <= SUPPORT_TOL)
-    summary["held_support_limit"] = bool(support_held)
-    claim = bool(summary["held"]) and support_held
+    support_parts = _support_summary(support, config)
+    support_held = (support_parts["support_failures"] == 0
+                    and support_parts["support_kl_max_excess"] <= SUPPORT_TOL)
+    summary = Theorem2Summary(**grid, per_step_witness_step_violations=witness.step_non_optimal,
+                              per_step_witness_joint_violations=witness.joint_non_optimal, **support_parts,
+                              held_support_limit=bool(support_held))
+    claim = grid_held and support_held
     controls = _controls(summary)
-    summary["held"] = held_with_controls(claim, controls)
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        figures = (plot_mass(config, summary, cases, folder.path / "theorem2_mass_vs_budget"),)
-    measured = summary["tvd_joint_violations"] + summary["kl_support_violations"]
-    failures = summary["solver_failures"]
-    kl_mass = summary["support_kl_mass_by_delta"]
-    bounds = summary["support_bound_by_delta"]
+    held = held_with_controls(claim, controls)
+    write_csv(folder.file(BUDGET_ROWS), _budget_rows(summary))
+    figures = draw_figures(folder, config, summary) if config.plot else ()
+    measured = summary.tvd_joint_violations + summary.kl_support_violations
+    failures = summary.solver_failures
+    kl_mass = summary.support_kl_mass_by_delta
+    bounds = summary.support_bound_by_delta
     return CheckResult(
-        name=NAME, statement=STATEMENT, measured=float(measured), bound=0.0, relation="==", held=summary["held"],
+        name=NAME, statement=STATEMENT, measured=float(measured), bound=0.0, relation="==", held=held,
         claim_held=claim, controls=controls, units="violations", details=summary, figures=figures,
-        verdict=(f"{summary['trees']} trees x {len(config.budgets)} budgets: TVD optimum raised "
-                 f"{summary['tvd_joint_raised']} joint prefixes, {summary['tvd_joint_violations']} of them "
+        verdict=(f"{summary.trees} trees x {len(config.budgets)} budgets: TVD optimum raised "
+                 f"{summary.tvd_joint_raised} joint prefixes, {summary.tvd_joint_violations} of them "
                  f"non-optimal (bound 0); KL optimum put mass outside beta's support "
-                 f"{summary['kl_support_violations']} times (bound 0); on {config.support_trees} tempting trees "
+                 f"{summary.kl_support_violations} times (bound 0); on {config.support_trees} tempting trees "
                  f"the KL optimum's mass on the root's best action with base mass delta: "
                  + ", ".join(f"{_fmt_num(kl_mass[d])} (<= r = {_fmt_num(bounds[d])}) at delta = {d}" for d in kl_mass)
-                 + f"; per-step reading: {summary['tvd_step_violations']} non-optimal raises in "
-                 f"{summary['tvd_cases_with_step_violation']} TVD cases and "
-                 f"{summary['per_step_witness_step_violations']} on the hand-made witness (expected, not "
-                 f"asserted); solver failures {failures + summary['support_failures']}"
+                 + f"; per-step reading: {summary.tvd_step_violations} non-optimal raises in "
+                 f"{summary.tvd_cases_with_step_violation} TVD cases and "
+                 f"{summary.per_step_witness_step_violations} on the hand-made witness (expected, not "
+                 f"asserted); solver failures {failures + summary.support_failures}"
                  + (f" (> max_failures = {config.max_failures}: inconclusive)"
                     if failures > config.max_failures else "") + f"; {controls_verdict(controls)}"),
     )
@@ -741,8 +870,29 @@ def _fmt_num(x: float) -> str:
     return "nan" if math.isnan(x) else f"{x:.3g}"
 
 
-def plot_mass(config: Config, summary: dict[str, Any], cases: Sequence[Case], stem: Path) -> str:
-    """Theorem 2's figure (PNG and SVG), TVD optimum vs KL optimum:
+def _budget_rows(summary: Theorem2Summary) -> list[dict[str, float]]:
+    """The rows of :data:`BUDGET_ROWS`: one per TVD budget, the means over the solved trees of each optimum."""
+    columns = ("mean_non_optimal_probability_tvd", "mean_non_optimal_probability_kl",
+               "mean_off_support_probability_tvd", "mean_off_support_probability_kl", "mean_achieved_tvd_tvd",
+               "mean_achieved_tvd_kl", "mean_value_tvd", "mean_value_kl")
+    return [{"eps_tvd": eps, "budget_kl_nats": summary.budgets_kl_nats[i],
+             **{name: getattr(summary, name)[i] for name in columns}} for i, eps in enumerate(summary.budgets_tvd)]
+
+
+def draw_figures(folder: RunFolder, config: Config, summary: Theorem2Summary) -> tuple[str, ...]:
+    """:data:`FIGURES` from the per-budget rows saved in ``folder`` (:data:`BUDGET_ROWS`) and, for the base
+    policy's level and the title, the summary's counts."""
+    rows = folder.read_rows(BUDGET_ROWS, ("eps_tvd", "mean_non_optimal_probability_tvd",
+                                          "mean_non_optimal_probability_kl", "mean_off_support_probability_tvd",
+                                          "mean_off_support_probability_kl", "mean_achieved_tvd_tvd",
+                                          "mean_achieved_tvd_kl"))
+    plot_mass(rows, summary, folder.file(FIGURES[0]))
+    return FIGURES
+
+
+def plot_mass(rows: Sequence[Mapping[str, object]], summary: Theorem2Summary, stem: Path) -> tuple[Path, Path]:
+    """Theorem 2's figure (PNG and SVG), TVD optimum vs KL optimum, from the per-budget rows
+    (:data:`BUDGET_ROWS`):
 
     * left: mean (over trees) probability of ever taking a non-V-optimal action against the TVD budget
       ``eps`` (the KL optimum at the Pinsker-matched ``2 eps^2`` nats);
@@ -750,41 +900,42 @@ def plot_mass(config: Config, summary: dict[str, Any], cases: Sequence[Case], st
       ``beta``, which one still takes non-optimal actions);
     * right: mean probability of ever taking an action ``beta`` never takes.
     """
-    from aitheory.plotting import pyplot, save_figure
+    from aitheory.plotting import column, pyplot, save_figure
 
     plt = pyplot()
-    eps = np.array(config.budgets)
+    eps = column(rows, "eps_tvd")
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(14, 4.3))
     styles = {"tvd": ("o", "C0", "TVD optimum"), "kl": ("s", "C3", "KL optimum (Definition 2)")}
-    left.plot(eps, summary["mean_non_optimal_probability_tvd"], "o-", color="C0",
+    beta_level = summary.mean_non_optimal_probability_beta
+    left.plot(eps, column(rows, "mean_non_optimal_probability_tvd"), "o-", color="C0",
               label=r"TVD optimum (budget $\varepsilon$)")
-    left.plot(eps, summary["mean_non_optimal_probability_kl"], "s-", color="C3",
+    left.plot(eps, column(rows, "mean_non_optimal_probability_kl"), "s-", color="C3",
               label=r"KL optimum (budget $2\varepsilon^2$ nats)")
-    left.axhline(summary["mean_non_optimal_probability_beta"], color="k", ls=":", lw=1, label=r"base policy $\beta$")
+    left.axhline(beta_level, color="k", ls=":", lw=1, label=r"base policy $\beta$")
     left.set_xlabel(r"TVD budget $\varepsilon$ (KL budget $2\varepsilon^2$ nats, Pinsker-matched)")
     left.set_ylabel("P(ever a non-V-optimal action), mean over trees")
     left.set_ylim(bottom=0)
     left.legend(fontsize=8)
     left.set_title("Mass on non-optimal actions against the budget", fontsize=10)
     for method, (marker, colour, label) in styles.items():
-        middle.plot(summary[f"mean_achieved_tvd_{method}"], summary[f"mean_non_optimal_probability_{method}"],
+        middle.plot(column(rows, f"mean_achieved_tvd_{method}"), column(rows, f"mean_non_optimal_probability_{method}"),
                     f"{marker}-", color=colour, label=label)
-    middle.axhline(summary["mean_non_optimal_probability_beta"], color="k", ls=":", lw=1, label=r"base policy $\beta$")
+    middle.axhline(beta_level, color="k", ls=":", lw=1, label=r"base policy $\beta$")
     middle.set_xlabel(r"achieved Definition-2 TVD from $\beta$, mean over trees")
     middle.set_ylabel("P(ever a non-V-optimal action), mean over trees")
     middle.set_ylim(bottom=0)
     middle.legend(fontsize=8)
     middle.set_title("...against the distance actually travelled", fontsize=10)
-    right.plot(eps, summary["mean_off_support_probability_tvd"], "o-", color="C0", label="TVD optimum")
-    right.plot(eps, summary["mean_off_support_probability_kl"], "s-", color="C3", label="KL optimum (exactly 0)")
+    right.plot(eps, column(rows, "mean_off_support_probability_tvd"), "o-", color="C0", label="TVD optimum")
+    right.plot(eps, column(rows, "mean_off_support_probability_kl"), "s-", color="C3",
+               label="KL optimum (exactly 0)")
     right.set_xlabel(r"TVD budget $\varepsilon$ (KL budget $2\varepsilon^2$ nats)")
     right.set_ylabel(r"P(ever an action with $\beta(a|h) = 0$), mean over trees")
     right.set_ylim(bottom=-0.005)
     right.legend(fontsize=8)
     right.set_title(r"Mass outside $\beta$'s support", fontsize=10)
-    fig.suptitle(f"Theorem 2 on {summary['trees']} random trees: TVD raises only V-optimal actions "
-                 f"({summary['tvd_joint_violations']} joint violations); KL never leaves the support "
-                 f"({summary['kl_support_violations']} violations)", fontsize=10)
+    fig.suptitle(f"Theorem 2 on {summary.trees} random trees: TVD raises only V-optimal actions "
+                 f"({summary.tvd_joint_violations} joint violations); KL never leaves the support "
+                 f"({summary.kl_support_violations} violations)", fontsize=10)
     fig.tight_layout()
-    save_figure(fig, stem)
-    return stem.name
+    return save_figure(fig, stem)
