@@ -79,7 +79,8 @@ from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import KINDS, add_programs, in_class, program_codes
 
-__all__ = ["FULL_SUPPORT", "LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
+__all__ = ["FULL_SUPPORT", "LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class",
+           "switch_cost"]
 
 LN2 = math.log(2)
 #: Refuse windows with more observation continuations ``K^(horizon-1)`` than this (the class is run on each).

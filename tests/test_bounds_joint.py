@@ -214,3 +214,23 @@ def test_joint_hypothesis_check_names_rows_that_predict_observations_themselves(
         p_codes = program_codes(config, mc.histories, construction)
         assert _observations_from_mix(mc, state.posterior(), p_codes, 3, notes) is want
         assert bool(notes) is not want
+
+
+def test_promised_joint_bounds_hold_on_a_grid() -> None:
+    """The claim over many cases: wherever the joint bound is promised, kl_nats <= -ln w(nu* | x_<2t)
+    (construction_bound_nats) <= bound_nats; the grid has promised and unpromised (precedented) cases."""
+    histories = [((0, 1), "...+.]"), ((1, 1), None), ((1, 0, 1), "+[>.<~]]")]
+    events, policies = ["+[,.+]]", "+.]", ",+.]"], ["+[.]]", "+[~]]", "+[>,.<]]", ".+.]"]
+    promised = unpromised = 0
+    for (obs, demo), event, policy, horizon in itertools.product(histories, events, policies, (1, 2)):
+        try:
+            r = switch_cost(obs, event, policy, horizon=horizon, mode="joint", demonstrator=demo,
+                            class_config=default_class(class_bits=9))
+        except ValueError:  # the event has not held by t
+            continue
+        if r.bound_promised:
+            promised += 1
+            assert r.kl_nats <= r.construction_bound_nats + 1e-9 <= r.bound_nats + 1e-9, (obs, event, policy)
+        else:
+            unpromised += 1
+    assert promised >= 5 and unpromised >= 1

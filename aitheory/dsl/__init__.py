@@ -4,7 +4,8 @@ Layer: bottom. Imports only numpy, numba and aitheory infrastructure (results, p
 _optional). Public API:
 
 - text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
-  :class:`Mix`, :class:`Opt`, :class:`Act` (a policy-only P of SWITCH), :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
+  :class:`Mix`, :class:`Opt`, :class:`Act` (a policy-only P of SWITCH), :func:`encode_bits`, :func:`decode_bits`,
+  :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
 - events: :func:`first_hold_times` (numba: the first step at which each detector holds);
 - modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,

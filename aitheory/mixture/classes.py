@@ -56,9 +56,9 @@ import numpy as np
 
 from aitheory.dsl import (
     DEFAULT_STEPS,
-    Act,
     DEFAULT_TAPE_BOUND,
     TILDE_ACTION,
+    Act,
     EnumConfig,
     Expr,
     Mix,
