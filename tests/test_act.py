@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aitheory.dsl import (
     Act,
@@ -25,6 +27,7 @@ from aitheory.dsl import (
     encode_bits,
     event_holds,
     expr_bits,
+    format_expr,
     parse,
     parse_expr,
     predict,
@@ -75,6 +78,21 @@ def test_bad_act_text_names_position_and_reason(text: str, position: int, reason
     with pytest.raises(ParseError, match=reason) as info:
         parse_expr(text)
     assert info.value.position == position
+
+
+FRAGMENTS = ["SWITCH(", "ACT(", "OPT(", "MIX", ", ", ",", ")", "+.]", "]", ",.]", " ", "1/4", "+[", "."]
+
+
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=12).map("".join))
+def test_parser_never_crashes_on_combinator_fragments(text: str) -> None:
+    """Text assembled from combinator fragments (ACT included) parses and round-trips, or raises ParseError at a
+    position inside the text."""
+    try:
+        e = parse_expr(text)
+    except ParseError as err:
+        assert 0 <= err.position <= len(text)
+        return
+    assert parse_expr(format_expr(e)) == e and decode_bits(encode_bits(e)) == e
 
 
 def test_bad_act_bits_name_position_and_reason() -> None:
