@@ -321,6 +321,7 @@ def switch_cost(
     add: bool = True,
     mode: str = "policy",
     plain_policy: bool = False,
+    add_construction: bool = True,
 ) -> SwitchCost:
     """The Definition-2 KL of switching to ``policy`` at ``t = len(observations) + 1`` for ``horizon`` steps, and
     the Theorem-1 bound ``[K(E) + K(P) + d] ln 2`` of ``SWITCH(event, policy, MIX)`` (module docstring).
@@ -335,6 +336,8 @@ def switch_cost(
     ``shortest`` is refused there).
     ``plain_policy`` (joint mode): use ``SWITCH(E, P, MIX)`` with P plain in both roles instead of
     ``SWITCH(E, ACT(P), MIX)``; P's actions are then its joint-reading emissions and the bound is never promised.
+    ``add_construction=False`` adds the other programs but neither the construction nor MIX (a negative control of
+    the theorem's hypothesis that keeps the rest of the class, e.g. the demonstrator program).
     ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
     which the result states, and the bound is not promised).
     Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
@@ -387,12 +390,14 @@ def switch_cost(
             p_used = p_short
             notes.append(f"K(P) priced by the shortest equivalent policy in the class: {p_short}")
     construction = Switch(e_used, Act(p_used) if act else p_used, Mix())
-    wanted: list[Expr] = [e_given, p_given, Switch(e_given, Act(p_given) if act else p_given, Mix()), construction]
+    wanted: list[Expr] = [e_given, p_given]
+    if add_construction:
+        wanted += [Switch(e_given, Act(p_given) if act else p_given, Mix()), construction]
     if demo_prog is not None:
         wanted.append(demo_prog)
     if joint:  # MIX predicts nu*'s observations: a plain model of full support keeps it defined on every history
         wanted.append(parse(FULL_SUPPORT))
-    if not config.mix and add:
+    if not config.mix and add and add_construction:
         wanted.insert(0, Mix())
         notes.append("MIX was not in the class: added, since the construction copies the mixture before E")
     mc, added = add_programs(mc, wanted) if add else (mc, ())
@@ -413,10 +418,10 @@ def switch_cost(
     log_ratio = state.log_likelihood_ratio()
     nu_codes = program_codes(config, hist, construction)
     nu_rows = np.flatnonzero((mc.codes == nu_codes[None]).all(axis=(1, 2)))
-    present = bool(nu_rows.size) and (add or in_class(config, construction))
+    present = bool(nu_rows.size) and ((add and add_construction) or in_class(config, construction))
     ratio = float(math.exp(log_ratio[nu_rows[0]])) if present else 0.0
     if not present:
-        notes.append(f"missing: {construction} is not in the class (nothing was added), so no model of the class "
+        notes.append(f"missing: {construction} is not in the class (it was not added), so no model of the class "
                      "copies the mixture until E and then acts like P; the bound is not promised")
     in_s = (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2))
     mass = float(post[in_s].sum())

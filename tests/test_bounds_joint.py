@@ -6,8 +6,8 @@ programs with prior ``2^-len``), P's actions being its policy reading (``ACT(P)`
 joint-reading emissions); (2) the posterior ratio of ``SWITCH(E, ACT(P), MIX)`` is ``nu*(h) / xi(h)`` of the exact
 mixture; (3) the bound is promised and holds, with ``d = 8`` from the code, also where the plain-P construction gave
 KL = inf; (4) the claims can fail: a KL within one bit of the bound (reducing it by one bit turns ``held``), the
-plain-P construction exceeding its bound, a class without the construction, a class whose combinator rows predict
-the observations themselves, and a KL against the policy-mode mixture that differs.
+plain-P construction exceeding its bound, a class without MIX and the construction exceeding it too, a class
+whose combinator rows predict the observations themselves, and a KL against the policy-mode mixture that differs.
 """
 
 from __future__ import annotations
@@ -195,6 +195,19 @@ def test_joint_bound_fails_where_p_predicts_the_observations() -> None:
     assert r.construction == "SWITCH(+[,.+]], +[.]], MIX)"
     assert r.kl_nats > r.bound_nats and not r.held and not r.bound_promised and r.worst_observations == (0,)
     assert r.observations_from_mix is None
+
+
+def test_joint_without_the_copy_the_mixture_construction_the_kl_exceeds_the_bound() -> None:
+    """Control (MIX dropped): the same history in a class without MIX and without the construction (everything
+    else added: E, P, the demonstrator, +[~]]) has no model that copies the mixture until E; the KL exceeds the
+    bound, and the result says the construction is missing."""
+    obs, event, policy = TIGHT
+    config = dataclasses.replace(default_class(class_bits=15), mix=False)
+    r = switch_cost(obs, event, policy, horizon=2, mode="joint", demonstrator="+[>.<~]]", class_config=config,
+                    add_construction=False)
+    assert "+[>.<~]]" in r.added_programs and not any("SWITCH" in p for p in r.added_programs)
+    assert r.kl_nats > r.bound_nats and not r.held and not r.bound_promised and r.posterior_ratio == 0
+    assert any("missing" in n for n in r.notes)
 
 
 def test_joint_hypothesis_check_names_rows_that_predict_observations_themselves() -> None:
