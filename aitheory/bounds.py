@@ -56,10 +56,10 @@ in policy mode (if r >= 1). Two hypotheses are checked on the class, not assumed
 every non-plain row with posterior > 0 predicts each window observation with MIX or nothing, and the plain mixture
 keeps positive evidence on every window history that P's actions reach (else MIX, hence nu*, predicts nothing
 there). ``plain_policy=True`` keeps the older construction ``SWITCH(E, P, MIX)`` with P plain in both roles (after
-E, P's emissions predict the observations too): a control, since there the observations can refute nu* (KL = inf
-against a bound of 29.1 nats in the tests), and a reading for a user whose P is a joint-mode program (it reads the
-interleaved history, its own actions included); its bound is measured, never promised. ``shortest`` is refused in
-joint mode.
+E, P's emissions predict the observations too): a control, since there the observations can refute nu* (in the
+tests its KL, 29.52 nats, exceeds its bound, 29.11), and a reading for a user whose P is a joint-mode program (it
+reads the interleaved history, its own actions included); its bound is measured, never promised. ``shortest`` is
+refused in joint mode.
 """
 
 from __future__ import annotations

@@ -143,7 +143,7 @@ def _history(args: argparse.Namespace) -> tuple[list[int], list[int] | None]:
 
 def _summary_line(r: Any) -> str:
     relation = "<=" if r.held else ">"
-    why = ("precedented" if not r.unprecedented else "construction missing" if r.posterior_ratio == 0
+    why = ("precedented" if not r.unprecedented else "construction missing or refuted" if r.posterior_ratio == 0
            else "posterior ratio < 1" if r.posterior_ratio < 1 - 1e-12
            else "plain P in joint mode" if r.mode == "joint" and r.observations_from_mix is None
            else "observations not from MIX")
