@@ -39,14 +39,27 @@ the programs beyond the bound is lost at the first step, as the mixture reports 
 **Joint mode** (``mode="joint"``). The class is built in the engine's joint mode on the interleaved histories
 ``x = a_1 o_1 .. a_m`` (demonstrator's prefix, then every window continuation), so xi is base policy and
 environment model and the history's observations update the posterior too. The KL is the same Definition 2 for the
-policy's actions, ``xi(a_s | x_{<2s})`` now the joint mixture's action prediction, P's action at step s its joint
-reading's emission at position ``2s-1``; E is read on the observation stream as before. The construction is
-``SWITCH(E, P, MIX)`` with P plain, which the engine switches in both roles (after E, P's emissions also predict
-the observations), and its length gives ``d`` as above. A policy-only P
-(:func:`aitheory.mixture.classes.policy_codes_in_joint_mode`) has no program in BF-8's grammar, hence no length,
-and is not used. In the window the observations move nu*'s posterior by ``nu*(o_s | .) / xi(o_s | .)``, so the
-chain above is not proved: ``bound_promised`` is false in joint mode (a note says why), the KL and the bound are
-measured side by side, and ``shortest`` is refused.
+policy's actions, ``xi(a_s | x_{<2s})`` now the joint mixture's action prediction; E is read on the observation
+stream as before. The construction is ``nu* = SWITCH(E, ACT(P), MIX)``: P read as a policy (its s-th emission on the
+observations is ``a_s``, exactly as in policy mode), the observations from MIX both before and after E
+(:class:`aitheory.dsl.Act`). Its length is ``len(E) + len(P) + 6`` full-grammar bits, so ``d = 8``.
+
+Why the chain now holds for the observations too. After E, ``nu*(o_s | h a_s) = xi_plain(o_s | h a_s)``. If every
+row of the class that is not a plain program predicts the window's observations with MIX (or has lost its mass),
+the whole mixture does too: the plain rows contribute ``X(h a o) = X(h a) xi_plain(o | h a)`` (X their joint
+weight, whose conditional MIX is) and every other row ``w_c nu_c(h a) xi_plain(o | h a)`` or nothing, so
+``xi(o_s | h a_s) <= xi_plain(o_s | h a_s) = nu*(o_s | h a_s)``: the observations never lower nu*'s posterior.
+Along P's actions the posterior moves by ``P(a_s) / xi(a_s | h)`` at each action, so, telescoping,
+``prod_s xi(a_s | x_{<2s}) >= P(a) w(nu* | x_{<2t}) prod_s [nu*(o_s|.) / xi(o_s|.)] / w(nu* | x_{<2m-1} a_m)
+>= P(a) w(nu* | x_{<2t})`` for every observation sequence, and ``KL <= -ln w(nu* | x_{<2t}) <= len(nu*) ln 2`` as
+in policy mode (if r >= 1). Two hypotheses are checked on the class, not assumed (``observations_from_mix``):
+every non-plain row with posterior > 0 predicts each window observation with MIX or nothing, and the plain mixture
+keeps positive evidence on every window history that P's actions reach (else MIX, hence nu*, predicts nothing
+there). ``plain_policy=True`` keeps the older construction ``SWITCH(E, P, MIX)`` with P plain in both roles (after
+E, P's emissions predict the observations too): a control, since there the observations can refute nu* (in the
+tests its KL, 29.52 nats, exceeds its bound, 29.11), and a reading for a user whose P is a joint-mode program (it
+reads the interleaved history, its own actions included); its bound is measured, never promised. ``shortest`` is
+refused in joint mode.
 """
 
 from __future__ import annotations
@@ -59,18 +72,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aitheory.dsl import Expr, Mix, ParseError, Plain, Switch, expr_bits, interleave, parse, parse_expr
-from aitheory.dsl.status import CODE_LOST_BASE, emission_probs
+from aitheory.dsl import Act, Expr, Mix, ParseError, Plain, Switch, expr_bits, interleave, parse, parse_expr
+from aitheory.dsl.status import CODE_LOST_BASE, CODE_MIX, CODE_TILDE, emission_probs
 from aitheory.imitators import BayesianImitator
 from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import KINDS, add_programs, in_class, program_codes
 
-__all__ = ["LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class", "switch_cost"]
+__all__ = ["FULL_SUPPORT", "LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class",
+           "switch_cost"]
 
 LN2 = math.log(2)
 #: Refuse windows with more observation continuations ``K^(horizon-1)`` than this (the class is run on each).
 MAX_CONTINUATIONS = 4096
+#: The shortest plain program of full support in joint mode (``~`` at every emission: ``1/K`` to every symbol, never
+#: refuted, 15 bits): added to a joint-mode class that lacks it, so that MIX's plain mixture never has evidence 0.
+FULL_SUPPORT = "+[~]]"
 #: How programs are read: ``"policy"`` (they emit actions) or ``"joint"`` (they predict a_1 o_1 a_2 ..).
 MODES = ("policy", "joint")
 
@@ -107,7 +124,7 @@ class SwitchCost:
     policy: str
     """The policy P used in the bound (likewise)."""
     construction: str
-    """``SWITCH(E, P, MIX)``, the model the bound is the length of."""
+    """``SWITCH(E, P, MIX)`` (``SWITCH(E, ACT(P), MIX)`` in joint mode), the model the bound is the length of."""
     kl_nats: float
     """``KL_{x_{<2t},m}(P || xi)``, Definition 2 (``inf`` if xi rules out an action P takes)."""
     worst_observations: tuple[int, ...]
@@ -138,7 +155,8 @@ class SwitchCost:
     event_first_hold: int
     """The first step at which E holds on the history (``<= t``)."""
     bound_promised: bool
-    """Whether the theorem's hypotheses hold here: the construction in the class, E unprecedented at t, ``r >= 1``."""
+    """Whether the theorem's hypotheses hold here: the construction in the class, E unprecedented at t, ``r >= 1``
+    (and in joint mode ``observations_from_mix``)."""
     held: bool
     """``kl_nats <= bound_nats`` (a float tolerance of 1e-9 nats)."""
     added_programs: tuple[str, ...]
@@ -153,6 +171,10 @@ class SwitchCost:
     """Behaviour rows of the class (after the additions)."""
     not_enumerated_mass: float
     """Prior mass of the programs outside the class (lost at the first step, never renormalised)."""
+    observations_from_mix: bool | None = None
+    """Joint mode's extra hypothesis (module docstring), checked on the class: every non-plain row with posterior
+    > 0 predicts each window observation with MIX or nothing, and the plain mixture keeps positive evidence on
+    every window history P's actions reach. None in policy mode (observations are given there)."""
 
 
 def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000) -> ClassConfig:
@@ -298,6 +320,8 @@ def switch_cost(
     carriers: int = 5,
     add: bool = True,
     mode: str = "policy",
+    plain_policy: bool = False,
+    add_construction: bool = True,
 ) -> SwitchCost:
     """The Definition-2 KL of switching to ``policy`` at ``t = len(observations) + 1`` for ``horizon`` steps, and
     the Theorem-1 bound ``[K(E) + K(P) + d] ln 2`` of ``SWITCH(event, policy, MIX)`` (module docstring).
@@ -310,6 +334,10 @@ def switch_cost(
     ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) or ``"joint"``
     (the class predicts the interleaved history; module docstring, "Joint mode"; the same inputs, and
     ``shortest`` is refused there).
+    ``plain_policy`` (joint mode): use ``SWITCH(E, P, MIX)`` with P plain in both roles instead of
+    ``SWITCH(E, ACT(P), MIX)``; P's actions are then its joint-reading emissions and the bound is never promised.
+    ``add_construction=False`` adds the other programs but neither the construction nor MIX (a negative control of
+    the theorem's hypothesis that keeps the rest of the class, e.g. the demonstrator program).
     ``add=False`` leaves the enumerated class as it is (a negative control: the construction may then be missing,
     which the result states, and the bound is not promised).
     Raises ``ValueError`` (``ParseError`` with the position for bad program text) for bad input: among others an
@@ -344,7 +372,9 @@ def switch_cost(
         where = "never holds" if e_first == 0 else f"first holds at step {e_first}"
         raise ValueError(f"argument event: {e_given} {where} on this history; it must hold by t = {t} (the step "
                          "after the history), so give the observations up to its first hold")
-    p_codes = program_codes(config, hist, p_given)
+    act = joint and not plain_policy  # the policy-only construction SWITCH(E, ACT(P), MIX)
+    # P's codes (G, P); in joint mode those of the construction, which are ACT(P)'s from the switch step t on
+    p_codes = program_codes(config, hist, Switch(e_given, Act(p_given), Mix()) if act else p_given)
     # the policy's positions: steps t .. m (policy mode), the action positions 2t-1 .. 2m-1 (joint mode)
     window = slice(2 * t - 2, config.positions, 2) if joint else slice(t - 1, config.horizon)
     e_used, p_used = e_given, p_given
@@ -359,11 +389,15 @@ def switch_cost(
         if p_short is not None and p_short.bits < p_given.bits:
             p_used = p_short
             notes.append(f"K(P) priced by the shortest equivalent policy in the class: {p_short}")
-    construction = Switch(e_used, p_used, Mix())
-    wanted: list[Expr] = [e_given, p_given, Switch(e_given, p_given, Mix()), construction]
+    construction = Switch(e_used, Act(p_used) if act else p_used, Mix())
+    wanted: list[Expr] = [e_given, p_given]
+    if add_construction:
+        wanted += [Switch(e_given, Act(p_given) if act else p_given, Mix()), construction]
     if demo_prog is not None:
         wanted.append(demo_prog)
-    if not config.mix and add:
+    if joint:  # MIX predicts nu*'s observations: a plain model of full support keeps it defined on every history
+        wanted.append(parse(FULL_SUPPORT))
+    if not config.mix and add and add_construction:
         wanted.insert(0, Mix())
         notes.append("MIX was not in the class: added, since the construction copies the mixture before E")
     mc, added = add_programs(mc, wanted) if add else (mc, ())
@@ -384,10 +418,10 @@ def switch_cost(
     log_ratio = state.log_likelihood_ratio()
     nu_codes = program_codes(config, hist, construction)
     nu_rows = np.flatnonzero((mc.codes == nu_codes[None]).all(axis=(1, 2)))
-    present = bool(nu_rows.size) and (add or in_class(config, construction))
+    present = bool(nu_rows.size) and ((add and add_construction) or in_class(config, construction))
     ratio = float(math.exp(log_ratio[nu_rows[0]])) if present else 0.0
     if not present:
-        notes.append(f"missing: {construction} is not in the class (nothing was added), so no model of the class "
+        notes.append(f"missing: {construction} is not in the class (it was not added), so no model of the class "
                      "copies the mixture until E and then acts like P; the bound is not promised")
     in_s = (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2))
     mass = float(post[in_s].sum())
@@ -409,11 +443,15 @@ def switch_cost(
         notes.append(f"the posterior ratio of the construction is {ratio:.4g} < 1: the bound is not promised")
     if (p_codes[:, window] <= CODE_LOST_BASE).any():
         notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
-    if joint:
-        notes.append("joint mode: nu* = SWITCH(E, P, MIX) with P plain, so after E both roles come from P's "
-                     "emissions (P's observation predictions included); the window's observations move nu*'s "
-                     "posterior too, so the policy-mode chain KL <= -ln w(nu* | x_<2t) is not proved here: the KL "
-                     "and the bound are measured, the bound is not promised")
+    from_mix: bool | None = None
+    if act:
+        from_mix = _observations_from_mix(mc, post, p_codes, t, notes)
+        promised = promised and from_mix
+    elif joint:
+        notes.append("joint mode with a plain P (plain_policy): nu* = SWITCH(E, P, MIX) takes P's emissions in both "
+                     "roles (P's observation predictions included); the window's observations move nu*'s posterior, "
+                     "so KL <= -ln w(nu* | x_<2t) is not proved: the KL and the bound are measured, the bound is "
+                     "not promised")
         promised = False
     kl_value = float(kl.value)
     return SwitchCost(
@@ -425,5 +463,36 @@ def switch_cost(
         switch_rows=int(in_s.sum()), unprecedented=unprecedented, event_first_hold=int(e_first),
         bound_promised=promised, held=kl_value <= bound + 1e-9, added_programs=tuple(str(e) for e in added),
         notes=tuple(notes), observations=obs, actions=acts, class_rows=mc.rows,
-        not_enumerated_mass=float(mc.not_enumerated_mass()),
+        not_enumerated_mass=float(mc.not_enumerated_mass()), observations_from_mix=from_mix,
     )
+
+
+def _observations_from_mix(mc: ModelClass, post: np.ndarray, p_codes: np.ndarray, t: int, notes: list[str]) -> bool:
+    """Joint mode's hypotheses (module docstring), on the class's codes ``(R, G, 2m)`` and the posterior at
+    ``x_{<2t}``: (1) every row with non-plain prior and posterior > 0 predicts every window observation ``o_t ..
+    o_{m-1}`` (0-based positions ``2s-1``) with :data:`CODE_MIX` or has lost its mass there, on every history; (2)
+    on every history whose window actions P's codes ``p_codes`` (G, 2m) give probability > 0, some plain row with
+    posterior > 0 predicts the symbols ``x_{2t-1} .. x_{2m-2}`` (so MIX's plain mixture never has evidence 0
+    there). A false hypothesis is named in ``notes``."""
+    m = mc.config.horizon
+    obs_window = slice(2 * t - 1, 2 * m - 2, 2)
+    kinds = mc.prior_by_kind()
+    combinator = (kinds[:, KINDS.index("switch")] + kinds[:, KINDS.index("mix")] > 0) & (post > 0)
+    own = mc.codes[combinator][:, :, obs_window]
+    offenders = np.flatnonzero(combinator)[~((own == CODE_MIX) | (own <= CODE_LOST_BASE)).all(axis=(1, 2))]
+    if offenders.size:
+        names = ", ".join(mc.rep_text[i] for i in offenders[:3])
+        notes.append(f"joint mode: {offenders.size} non-plain rows predict window observations themselves, not with "
+                     f"MIX (e.g. {names}), so xi(o | h) may exceed nu*'s; the bound is not promised")
+    x = mc.histories[:, 2 * t - 2 : 2 * m - 2]  # x_{2t-1} .. x_{2m-2} of every history
+    acts = p_codes[:, 2 * t - 2 : 2 * m - 1 : 2]
+    reached = ((acts == mc.histories[:, 2 * t - 2 : 2 * m - 1 : 2]) | (acts == CODE_TILDE)).all(axis=1)
+    plain = (kinds[:, KINDS.index("plain")] > 0) & (post > 0)
+    codes = mc.codes[plain][:, :, 2 * t - 2 : 2 * m - 2]
+    explained = ((codes == x[None]) | (codes == CODE_TILDE)).all(axis=2).any(axis=0)  # (G,)
+    starved = int((reached & ~explained).sum())
+    if starved:
+        notes.append(f"joint mode: on {starved} window histories that P's actions reach no plain program of the class "
+                     "predicts the symbols, so MIX (hence nu*) predicts nothing there; the bound is not promised "
+                     "(a class with a program of full support, e.g. +[~]] at 15 bits, has none)")
+    return not offenders.size and not starved

@@ -102,11 +102,28 @@ def test_joint_one_liner_and_the_interleaved_history(capsys: pytest.CaptureFixtu
     captured = capsys.readouterr()
     out = json.loads(captured.out)
     assert out["mode"] == "joint" and out["kl_nats"] <= out["bound_nats"] and out["held"] is True
-    assert (out["event_bits"], out["policy_bits"], out["d_bits"]) == (21, 15, 6)
-    assert out["bound_promised"] is False and "not promised (joint mode)" in captured.err
+    assert (out["event_bits"], out["policy_bits"], out["d_bits"]) == (21, 15, 8)
+    assert out["construction"] == "SWITCH(+[,.+]], ACT(+[.]]), MIX)"
+    assert out["bound_promised"] is True and out["observations_from_mix"] is True and "(promised)" in captured.err
     interleaved = ["kl", "--interleaved", "0" * 19 + "1", *ONE_LINER[3:], "--joint"]
     assert main(interleaved) == 0
     assert json.loads(capsys.readouterr().out) == out
+
+
+def test_joint_plain_policy_is_the_control(capsys: pytest.CaptureFixture[str]) -> None:
+    """--plain-policy: the old construction SWITCH(E, P, MIX) (P plain, both roles); on a history where only the
+    construction predicts P's actions, its KL exceeds its bound (exit 0: never promised), while ACT's holds."""
+    argv = ["kl", "--history", "0" * 59 + "1", "--event", "+[,.+]]", "--policy", "+[.]]", "--horizon", "2",
+            "--demonstrator", "+[>.<~]]", "--joint"]
+    assert main(argv) == 0
+    act = json.loads(capsys.readouterr().out)
+    assert act["bound_promised"] is True and act["held"] is True
+    assert main([*argv, "--plain-policy"]) == 0
+    captured = capsys.readouterr()
+    plain = json.loads(captured.out)
+    assert plain["construction"] == "SWITCH(+[,.+]], +[.]], MIX)" and plain["d_bits"] == 6
+    assert plain["held"] is False and plain["bound_promised"] is False and plain["kl_nats"] > plain["bound_nats"]
+    assert "not promised (plain P in joint mode)" in captured.err
 
 
 @pytest.mark.parametrize(
@@ -117,6 +134,7 @@ def test_joint_one_liner_and_the_interleaved_history(capsys: pytest.CaptureFixtu
          "--interleaved: give it instead"),
         (["kl", "--event", "+[,.+]]", "--policy", "+[.]]"], "--history: required"),
         ([*ONE_LINER, "--joint", "--shortest"], "--shortest: not available in joint mode"),
+        ([*ONE_LINER, "--plain-policy"], "--plain-policy: only with --joint"),
     ],
 )
 def test_joint_and_interleaved_bad_input_exit_2(argv: list[str], message: str,

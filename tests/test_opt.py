@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from aitheory.dsl import (
+    Act,
     Dyadic,
     Mix,
     Opt,
@@ -23,7 +24,7 @@ from aitheory.dsl import (
     parse_expr,
 )
 from aitheory.dsl.codes import elias_delta, elias_delta_bits, read_elias_delta
-from aitheory.dsl.parser import SWITCH_OPT_MIX_BITS
+from aitheory.dsl.parser import ACT_MARKER_BITS, OPT_MARKER_BITS, SWITCH_OPT_MIX_BITS
 from aitheory.mixture import ClassConfig, OnlineMixture, build_class
 from aitheory.mixture.classes import CODE_MIX
 from aitheory.planning.opt import CODE_NO_POLICY, add_opt_programs, node_order, opt_choice, opt_codes, policy_table
@@ -106,7 +107,7 @@ def test_existing_codes_are_unchanged():
     ("OPT(MIX, 1)", "argument U"),
     ("OPT(+[.]] 1)", "expected ','"),
     ("OPT(+[.]], x)", "threshold"),
-    ("SWITCH(+.], MIX, MIX)", "plain program or OPT"),
+    ("SWITCH(+.], MIX, MIX)", "plain program, OPT or ACT"),
     ("SWITCH(+.], +.], OPT(+.], 1))", "argument Q"),
 ])
 def test_bad_opt_text_names_position_and_reason(text, where):
@@ -127,17 +128,31 @@ def _all_short_codes(max_len: int) -> list[str]:
     return found
 
 
+def grammar_total() -> Fraction:
+    """The grammar's total prior from its code table: each kind ``2^-marker`` times the masses of its parts (a plain
+    part ``1/2``: its ``0`` and a complete plain code; Elias delta complete). SWITCH's P is plain, OPT or ACT."""
+    plain, mix = Fraction(1, 2), Fraction(1, 4)
+    opt = Fraction(1, 2**OPT_MARKER_BITS) * plain  # U plain, u complete
+    act = Fraction(1, 2**ACT_MARKER_BITS) * plain  # in SWITCH's P position only
+    switch = Fraction(1, 4) * plain * (plain + opt + act) * (plain + mix)
+    return plain + mix + opt + switch
+
+
 def test_grammar_is_prefix_free_on_all_short_codes():
     """Every bit string of up to 15 bits: the ones that decode form a prefix-free set, each re-encodes to itself,
-    and their Kraft sum is at most the grammar's total 443/512 (plain 1/2, MIX 1/4, OPT 1/16, SWITCH 27/512)."""
+    and their Kraft sum is at most the grammar's total 449/512 (plain 1/2, MIX 1/4, OPT 1/16, SWITCH 33/512 with
+    ACT in its P position; 443/512 before ACT); codes with ACT are among them and add exactly their mass."""
+    assert grammar_total() == Fraction(449, 512)
     codes = _all_short_codes(15)
     kinds = {type(decode_bits(c)).__name__ for c in codes}
     assert kinds == {"Plain", "Mix", "Switch", "Opt"}
-    assert all(encode_bits(decode_bits(c)) == c for c in codes)
+    with_act = [c for c in codes if isinstance(getattr(decode_bits(c), "after", None), Act)]
+    assert with_act and all(encode_bits(decode_bits(c)) == c for c in codes)
     as_set = set(codes)
     assert not any(c[:i] in as_set for c in codes for i in range(1, len(c)))
     kraft = sum(Fraction(1, 2 ** len(c)) for c in codes)
-    assert kraft <= Fraction(443, 512) < 1
+    assert kraft <= grammar_total() < 1
+    assert kraft - sum(Fraction(1, 2 ** len(c)) for c in with_act) <= Fraction(443, 512)
 
 
 # ----- the canonical order and the search -----

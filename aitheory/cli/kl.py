@@ -34,7 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "--actions")
     parser.add_argument("--joint", action="store_true",
                         help="joint mode: the class predicts actions and observations (xi is base policy and "
-                             "environment model); the bound is then measured, not promised")
+                             "environment model); the construction is SWITCH(E, ACT(P), MIX): P acts, MIX predicts "
+                             "the observations")
+    parser.add_argument("--plain-policy", action="store_true",
+                        help="with --joint: use SWITCH(E, P, MIX) with P plain in both roles (P reads the interleaved "
+                             "history and its emissions predict the observations too); the bound is then measured, "
+                             "not promised")
     parser.add_argument("--event", default=None, help="the event E: a plain BF-8 detector, e.g. '+[,.+]]'")
     parser.add_argument("--policy", default=None, help="the policy P after the event, e.g. '+[.]]' (always 1)")
     parser.add_argument("--horizon", type=positive_int, default=3, help="steps the policy acts for (default 3)")
@@ -111,7 +116,7 @@ def _cost(args: argparse.Namespace, event: Any, policy: Any, where: str = "") ->
     try:
         return switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, demonstrator=demonstrator,
                            class_config=_class(args), shortest=args.shortest, carriers=args.carriers,
-                           mode="joint" if args.joint else "policy")
+                           mode="joint" if args.joint else "policy", plain_policy=args.plain_policy)
     except ClassTooLargeError as exc:  # _class refuses these first; kept so that none escapes as a traceback
         raise UserInputError(f"{where}{exc}") from None
     except ValueError as exc:
@@ -138,7 +143,10 @@ def _history(args: argparse.Namespace) -> tuple[list[int], list[int] | None]:
 
 def _summary_line(r: Any) -> str:
     relation = "<=" if r.held else ">"
-    why = ("precedented" if not r.unprecedented else "joint mode" if r.mode == "joint" else "posterior ratio < 1")
+    why = ("precedented" if not r.unprecedented else "construction missing or refuted" if r.posterior_ratio == 0
+           else "posterior ratio < 1" if r.posterior_ratio < 1 - 1e-12
+           else "plain P in joint mode" if r.mode == "joint" and r.observations_from_mix is None
+           else "observations not from MIX")
     promise = "promised" if r.bound_promised else f"not promised ({why})"
     return (f"KL {r.kl_nats:.4g} nats {relation} bound {r.bound_nats:.4g} nats = [K(E) {r.event_bits} + K(P) "
             f"{r.policy_bits} + d {r.d_bits}] bits x ln 2 ({promise}); switch at t={r.t} "
@@ -147,6 +155,8 @@ def _summary_line(r: Any) -> str:
 
 
 def _kl(args: argparse.Namespace) -> int:
+    if args.plain_policy and not args.joint:
+        raise UserInputError("--plain-policy: only with --joint (in policy mode P is read as a policy already)")
     if args.sweep is not None:
         return _sweep(args)
     if args.event is None or args.policy is None:
@@ -235,7 +245,7 @@ def _control(args: argparse.Namespace, pair: tuple[int, Any, Any]) -> dict[str, 
     obs, actions = _history(args)
     config = dataclasses.replace(_class(args), mix=False, switch=False, switch_max_bits=None)
     r = switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, class_config=config, add=False,
-                    mode="joint" if args.joint else "policy")
+                    mode="joint" if args.joint else "policy", plain_policy=args.plain_policy)
     return {"line": n, "kl_nats": r.kl_nats, "bound_nats": r.bound_nats, "held": r.held,
             "expected": "held false once the data outgrow the bound; true means this history is too short to show "
                         "the failure, not that the bound holds without the construction"}

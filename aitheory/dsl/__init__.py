@@ -4,7 +4,8 @@ Layer: bottom. Imports only numpy, numba and aitheory infrastructure (results, p
 _optional). Public API:
 
 - text and codes: :func:`parse`, :func:`parse_expr`, :func:`format_expr`, :class:`Plain`, :class:`Switch`,
-  :class:`Mix`, :func:`encode_bits`, :func:`decode_bits`, :func:`expr_bits`, :class:`ParseError`;
+  :class:`Mix`, :class:`Opt`, :class:`Act` (a policy-only P of SWITCH), :func:`encode_bits`, :func:`decode_bits`,
+  :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
 - events: :func:`first_hold_times` (numba: the first step at which each detector holds);
 - modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,
@@ -38,6 +39,7 @@ from aitheory.dsl.fast import BatchResult, pack_programs, run_batch
 from aitheory.dsl.fast_tree import AllSequencesResult, all_sequences, run_batch_all
 from aitheory.dsl.limits import LIMITS, MachineLimits
 from aitheory.dsl.parser import (
+    Act,
     Dyadic,
     Expr,
     Mix,
@@ -78,6 +80,7 @@ __all__ = [
     "STATUSES",
     "TILDE_ACTION",
     "TOKENS",
+    "Act",
     "AllSequencesResult",
     "BatchResult",
     "BehaviourTable",

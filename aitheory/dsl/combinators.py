@@ -12,7 +12,10 @@ and at no earlier time.
 ``SWITCH(E, P, Q)`` predicts ``a_t`` with P's prediction if E held at some ``t' <= t`` and with Q's otherwise;
 all three run from the start on the same history. ``MIX`` is the posterior mixture of all plain programs,
 computed by the mixture module; here it is supplied as a callable. ``OPT(U, u)`` plans with the mixture, so its
-semantics live in :mod:`aitheory.planning.opt` (it is refused here).
+semantics live in :mod:`aitheory.planning.opt` (it is refused here). ``ACT(P)`` is P read as a policy, which is
+what every program is here (these are predictions of actions): ``SWITCH(E, ACT(P), Q)`` predicts as
+``SWITCH(E, P, Q)``; the difference is joint mode's, where ACT leaves the observations to MIX
+(:func:`aitheory.mixture.classes.program_codes`).
 
 **Utilities** (the reading of a plain program U as a reward detector; :func:`utility_rewards`): U runs on the
 complete interleaved history ``x = a_1 o_1 .. a_m o_m`` as its input, in joint mode's reading (``,`` after n
@@ -31,7 +34,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from aitheory.dsl.parser import Expr, Mix, Opt, Plain, Switch, parse_expr
+from aitheory.dsl.parser import Act, Expr, Mix, Opt, Plain, Switch, parse_expr
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
 from aitheory.dsl.status import TILDE_ACTION, emission_probs
 
@@ -136,8 +139,9 @@ def predict(
     if isinstance(e, Opt) or (isinstance(e, Switch) and isinstance(e.after, Opt)):
         raise ValueError(f"{e}: OPT plans with the mixture's values; its predictions are "
                          "aitheory.planning.opt's (opt_choice, add_opt_programs)")
-    assert isinstance(e, Switch) and isinstance(e.after, Plain)
+    assert isinstance(e, Switch) and isinstance(e.after, Plain | Act)
     switched = np.cumsum(event_holds(e.event, k, horizon, obs, steps, tape_bound)) > 0
-    after = _plain_predictions(e.after, k, horizon, obs, steps, tape_bound)
+    policy = e.after.policy if isinstance(e.after, Act) else e.after  # ACT(P) acts as P (module docstring)
+    after = _plain_predictions(policy, k, horizon, obs, steps, tape_bound)
     before = predict(e.before, k, horizon, obs, steps, tape_bound, mix)
     return np.where(switched[:, None], after, before)

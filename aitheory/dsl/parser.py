@@ -1,10 +1,12 @@
-"""Text form and bit codes of BF-8 expressions: plain programs, ``SWITCH(E, P, Q)`` and ``MIX``.
+"""Text form and bit codes of BF-8 expressions: plain programs, ``SWITCH(E, P, Q)``, ``MIX``, ``OPT(U, u)`` and
+``ACT(P)``.
 
 Text grammar (design.md section 2)::
 
     expr   := plain | switch | opt | "MIX"
-    switch := "SWITCH(" plain "," (plain | opt) "," (plain | "MIX") ")"      (spaces allowed around the commas)
+    switch := "SWITCH(" plain "," (plain | opt | act) "," (plain | "MIX") ")"   (spaces allowed around the commas)
     opt    := "OPT(" plain "," dyadic ")"
+    act    := "ACT(" plain ")"                    (only as SWITCH's P)
     dyadic := digits | digits "/" digits          (the denominator a power of 2: 0, 1, 3/8, 6/16)
     plain  := a token string over ``+<>.,~[]`` whose last token is its first unmatched ``]``
 
@@ -16,7 +18,11 @@ code space of a SWITCH whose event is not plain, which no SWITCH uses, so every 
 ``len(OPT(U, u)) = 3 + len(U) + len(u)`` and ``len(u) = len(delta(n + 1)) + len(delta(e + 1))`` for
 ``u = n / 2^e`` (Elias delta, :func:`aitheory.dsl.codes.elias_delta`), hence
 ``len(SWITCH(E, OPT(U, u), MIX)) = 7 + len(E) + len(U) + len(u)``. SWITCH's P may be plain or OPT (a P code
-starting with ``1`` was unused, and OPT's starts with ``101``); Q stays plain or MIX.
+starting with ``1`` was unused, and OPT's starts with ``101``), or ``ACT(P)``, coded ``11`` + code(P) in that
+position only: P can never be MIX, so ``11`` was unused there, and ``0``, ``101``, ``11`` are prefix-free. So
+``len(ACT(P)) = 2 + len(P)`` and ``len(SWITCH(E, ACT(P), MIX)) = 6 + len(E) + len(P)``. Q stays plain or MIX.
+``ACT(P)`` is P read as a policy only (its emissions are actions, ``,`` loads observations); in joint mode the
+observations come from MIX (:func:`aitheory.mixture.classes.program_codes`).
 In the plain language alone (what enumeration counts) a plain program has ``3n`` bits.
 
 Every malformed text raises :class:`ParseError`, which names the 0-based character position and the reason.
@@ -40,13 +46,17 @@ from aitheory.dsl.codes import (
 )
 
 __all__ = [
+    "ACT_MARKER_BITS",
     "OPT_MARKER_BITS",
+    "SWITCH_ACT_MIX_BITS",
     "SWITCH_OPT_MIX_BITS",
+    "Act",
     "Dyadic",
     "Expr",
     "Mix",
     "Opt",
     "ParseError",
+    "Part",
     "Plain",
     "Switch",
     "decode_bits",
@@ -173,12 +183,32 @@ class Opt:
         return f"OPT({self.utility}, {self.threshold})"
 
 
+#: Bits of ACT's code ``11`` in SWITCH's P position (the only place ACT may stand).
+ACT_MARKER_BITS = 2
+#: The grammar constant c of ``len(SWITCH(E, ACT(P), MIX)) = c + len(E) + len(P)`` (full-grammar lengths of E
+#: and P, ``1 + 3n`` each): SWITCH's 2 marker bits, ACT's 2 and MIX's 2.
+SWITCH_ACT_MIX_BITS = 2 + ACT_MARKER_BITS + 2
+
+
+@dataclass(frozen=True)
+class Act:
+    """``ACT(P)``: the plain program P read as a policy only. Its emissions are actions and its ``,`` loads the
+    latest observation, as in policy mode, in either mode of the class; in joint mode the observations it does
+    not model come from MIX (a policy-only component, like OPT). In policy mode it predicts exactly as P. It
+    stands only as SWITCH's P, where its code is ``11`` + code(P) (``2 + len(P)`` bits)."""
+
+    policy: Plain
+
+    def __str__(self) -> str:
+        return f"ACT({self.policy})"
+
+
 @dataclass(frozen=True)
 class Switch:
     """``SWITCH(E, P, Q)``: act as ``before`` (Q) until event ``event`` (E) first holds, then as ``after``."""
 
     event: Plain
-    after: Plain | Opt
+    after: Plain | Opt | Act
     before: Plain | Mix
 
     def __str__(self) -> str:
@@ -186,6 +216,8 @@ class Switch:
 
 
 Expr = Plain | Mix | Switch | Opt
+#: What may stand in a position of an expression: an expression, or ``ACT(P)`` (SWITCH's P only).
+Part = Expr | Act
 
 
 def _scan_plain(text: str, start: int) -> tuple[Plain, int]:
@@ -229,6 +261,8 @@ def _expect(text: str, i: int, literal: str) -> int:
     return i + len(literal)
 
 
+#: The text of every combinator: a plain program never starts with one of these letters.
+_COMBINATORS = ("SWITCH", "MIX", "OPT", "ACT")
 _DYADIC = re.compile(r"(\d+)(?:/(\d+))?")
 
 
@@ -246,7 +280,7 @@ def _parse_dyadic(text: str, i: int) -> tuple[Dyadic, int]:
 
 def _parse_opt(text: str, i: int) -> tuple[Opt, int]:
     i = _skip_spaces(text, _expect(text, i, "OPT("))
-    if text.startswith(("SWITCH", "MIX", "OPT"), i):
+    if text.startswith(_COMBINATORS, i):
         raise ParseError(text, i, "argument U of OPT must be a plain program")
     utility, i = _scan_plain(text, i)
     i = _skip_spaces(text, _expect(text, _skip_spaces(text, i), ","))
@@ -254,9 +288,17 @@ def _parse_opt(text: str, i: int) -> tuple[Opt, int]:
     return Opt(utility, threshold), _expect(text, _skip_spaces(text, i), ")")
 
 
+def _parse_act(text: str, i: int) -> tuple[Act, int]:
+    i = _skip_spaces(text, _expect(text, i, "ACT("))
+    if text.startswith(_COMBINATORS, i):
+        raise ParseError(text, i, "argument P of ACT must be a plain program")
+    policy, i = _scan_plain(text, i)
+    return Act(policy), _expect(text, _skip_spaces(text, i), ")")
+
+
 def _parse_switch(text: str, i: int) -> tuple[Switch, int]:
     i = _expect(text, i, "SWITCH(")
-    parts: list[Plain | Mix | Opt] = []
+    parts: list[Plain | Mix | Opt | Act] = []
     for k, name in enumerate(("E", "P", "Q")):
         i = _skip_spaces(text, i)
         if name == "Q" and text.startswith("MIX", i):
@@ -265,16 +307,19 @@ def _parse_switch(text: str, i: int) -> tuple[Switch, int]:
         elif name == "P" and text.startswith("OPT", i):
             opt, i = _parse_opt(text, i)
             parts.append(opt)
+        elif name == "P" and text.startswith("ACT", i):
+            act, i = _parse_act(text, i)
+            parts.append(act)
         else:
-            if text.startswith(("SWITCH", "MIX", "OPT"), i):
-                kinds = "a plain program or OPT" if name == "P" else "a plain program"
+            if text.startswith(_COMBINATORS, i):
+                kinds = "a plain program, OPT or ACT" if name == "P" else "a plain program"
                 raise ParseError(text, i, f"argument {name} of SWITCH must be {kinds}")
             prog, i = _scan_plain(text, i)
             parts.append(prog)
         i = _skip_spaces(text, i)
         i = _expect(text, i, "," if k < 2 else ")")
     event, after, before = parts
-    assert isinstance(event, Plain) and isinstance(after, Plain | Opt) and isinstance(before, Plain | Mix)
+    assert isinstance(event, Plain) and isinstance(after, Plain | Opt | Act) and isinstance(before, Plain | Mix)
     return Switch(event, after, before), i
 
 
@@ -289,6 +334,9 @@ def parse_expr(text: str) -> Expr:
         expr, end = _parse_opt(text, 0)
     elif text.startswith("MIX"):
         expr, end = Mix(), 3
+    elif text.startswith("ACT"):
+        raise ParseError(text, 0, "ACT(P) stands only as argument P of SWITCH (e.g. SWITCH(E, ACT(P), MIX)); "
+                                  "it has no code of its own elsewhere")
     else:
         expr, end = _scan_plain(text, 0)
     if end != len(text):
@@ -298,7 +346,7 @@ def parse_expr(text: str) -> Expr:
 
 def parse(text: str) -> Plain:
     """Parse a plain BF-8 program such as ``'+[,.+]]'``; ParseError (with the position) if malformed."""
-    if text.startswith(("SWITCH", "MIX", "OPT")):
+    if text.startswith(_COMBINATORS):
         raise ParseError(text, 0, "expected a plain program, found a combinator")
     expr = parse_expr(text)
     assert isinstance(expr, Plain)
@@ -310,24 +358,29 @@ def format_expr(expr: Expr) -> str:
     return str(expr)
 
 
-def expr_bits(expr: Expr) -> int:
+def expr_bits(expr: Part) -> int:
     """Code length in the full grammar, bits: ``1 + 3n`` plain, 2 MIX, ``2 + len(E) + len(P) + len(Q)``,
-    ``3 + len(U) + len(u)`` OPT."""
+    ``3 + len(U) + len(u)`` OPT, ``2 + len(P)`` ACT (in SWITCH's P position)."""
     if isinstance(expr, Plain):
         return 1 + expr.bits
     if isinstance(expr, Mix):
         return 2
+    if isinstance(expr, Act):
+        return ACT_MARKER_BITS + expr_bits(expr.policy)
     if isinstance(expr, Opt):
         return OPT_MARKER_BITS + expr_bits(expr.utility) + expr.threshold.bits
     return 2 + expr_bits(expr.event) + expr_bits(expr.after) + expr_bits(expr.before)
 
 
-def encode_bits(expr: Expr) -> str:
-    """The full-grammar bit string (``'0'``/``'1'``) of an expression; its length is :func:`expr_bits`."""
+def encode_bits(expr: Part) -> str:
+    """The full-grammar bit string (``'0'``/``'1'``) of an expression (or of ``ACT(P)``, the code it has in
+    SWITCH's P position); its length is :func:`expr_bits`."""
     if isinstance(expr, Plain):
         return "0" + "".join(format(c, "03b") for c in expr.codes)
     if isinstance(expr, Mix):
         return "11"
+    if isinstance(expr, Act):
+        return "11" + encode_bits(expr.policy)
     if isinstance(expr, Opt):
         return "101" + encode_bits(expr.utility) + expr.threshold.code()
     return "10" + encode_bits(expr.event) + encode_bits(expr.after) + encode_bits(expr.before)
@@ -349,7 +402,8 @@ def _decode_opt(bits: str, i: int) -> tuple[Opt, int]:
     return Opt(utility, Dyadic(parts[0], parts[1])), i
 
 
-def _decode(bits: str, i: int) -> tuple[Expr, int]:
+def _decode(bits: str, i: int, position_p: bool = False) -> tuple[Part, int]:
+    """One expression from ``bits[i:]``; in SWITCH's P position (``position_p``) the code ``11`` is ``ACT``."""
     if i >= len(bits):
         raise ParseError(bits, i, "bits end before the expression is complete")
     if bits[i] == "0":
@@ -374,6 +428,12 @@ def _decode(bits: str, i: int) -> tuple[Expr, int]:
     if i + 1 >= len(bits):
         raise ParseError(bits, i, "bits end inside a combinator marker")
     if bits[i : i + 2] == "11":
+        if position_p:
+            start = i + 2
+            policy, end = _decode(bits, start)
+            if not isinstance(policy, Plain):
+                raise ParseError(bits, start, f"argument P of ACT has the wrong kind: {policy}")
+            return Act(policy), end
         return Mix(), i + 2
     if bits[i : i + 2] != "10":
         raise ParseError(bits, i, "bits must be '0' or '1'")
@@ -381,17 +441,17 @@ def _decode(bits: str, i: int) -> tuple[Expr, int]:
         raise ParseError(bits, i, "bits end inside a combinator marker")
     if bits[i + 2] == "1":
         return _decode_opt(bits, i + 3)
-    parts: list[Expr] = []
+    parts: list[Part] = []
     j = i + 2
-    allowed = {"E": (Plain,), "P": (Plain, Opt), "Q": (Plain, Mix)}
+    allowed = {"E": (Plain,), "P": (Plain, Opt, Act), "Q": (Plain, Mix)}
     for name in ("E", "P", "Q"):
         start = j
-        part, j = _decode(bits, j)
+        part, j = _decode(bits, j, position_p=name == "P")
         if not isinstance(part, allowed[name]):
             raise ParseError(bits, start, f"argument {name} of SWITCH has the wrong kind: {part}")
         parts.append(part)
     event, after, before = parts
-    assert isinstance(event, Plain) and isinstance(after, Plain | Opt) and isinstance(before, Plain | Mix)
+    assert isinstance(event, Plain) and isinstance(after, Plain | Opt | Act) and isinstance(before, Plain | Mix)
     return Switch(event, after, before), j
 
 
@@ -403,4 +463,5 @@ def decode_bits(bits: str) -> Expr:
     expr, end = _decode(bits, 0)
     if end != len(bits):
         raise ParseError(bits, end, "bits left over after the expression")
+    assert not isinstance(expr, Act)  # only SWITCH's P position decodes 11 as ACT
     return expr

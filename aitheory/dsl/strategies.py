@@ -23,7 +23,7 @@ from typing import Any
 
 from aitheory._optional import require
 from aitheory.dsl.codes import CLOSE, OPEN
-from aitheory.dsl.parser import Dyadic, Mix, Opt, ParseError, Plain, Switch, format_expr, parse_expr
+from aitheory.dsl.parser import Act, Dyadic, Mix, Opt, ParseError, Plain, Switch, format_expr, parse_expr
 
 __all__ = ["exprs", "invalid_texts", "programs", "texts", "thresholds"]
 
@@ -63,12 +63,14 @@ def thresholds() -> Any:
 
 
 def exprs(max_tokens: int = 14) -> Any:
-    """A plain program, ``MIX``, ``OPT(U, u)`` or ``SWITCH(E, P, Q)`` (``P`` plain or OPT, ``Q`` plain or MIX)."""
+    """A plain program, ``MIX``, ``OPT(U, u)`` or ``SWITCH(E, P, Q)`` (``P`` plain, OPT or ``ACT(P')``, ``Q``
+    plain or MIX)."""
     st = _st()
     plain = programs(max_tokens)
     opt = st.builds(Opt, plain, thresholds())
+    act = st.builds(Act, plain)
     return st.one_of(plain, st.just(Mix()), opt,
-                     st.builds(Switch, plain, st.one_of(plain, opt), st.one_of(plain, st.just(Mix()))))
+                     st.builds(Switch, plain, st.one_of(plain, opt, act), st.one_of(plain, st.just(Mix()))))
 
 
 def texts(max_tokens: int = 14) -> Any:

@@ -36,10 +36,17 @@ the plain programs' joint mixture. ``SWITCH E P Q`` switches the predictions of 
 ``2t-1`` and ``2t`` it uses P's codes if E held at some ``t' <= t``; the event E stays a detector on the
 observation stream (its t-th emission, run in policy reading on ``o_1 .. o_{t-1}``), as the contract defines
 events, so whether it holds at t is known before ``a_t``.
+
+``SWITCH(E, ACT(P), Q)`` (added by hand, never enumerated): ``ACT(P)`` is P read as a policy only. In policy mode
+it predicts exactly as P. In joint mode P runs in policy reading on the observation stream (its s-th emission is
+its prediction of ``a_s``, ``,`` loads ``o_{s-1}``), and the observation positions are :data:`CODE_MIX`
+(:func:`policy_codes_in_joint_mode`): after E, the row takes P's actions and MIX's observations, the policy-only
+component of the contract.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -51,6 +58,7 @@ from aitheory.dsl import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
     TILDE_ACTION,
+    Act,
     EnumConfig,
     Expr,
     Mix,
@@ -638,8 +646,8 @@ def in_class(config: ClassConfig, expr: Expr) -> bool:
         return expr.bits <= config.max_bits
     if isinstance(expr, Mix):
         return config.mix
-    if isinstance(expr, Opt) or isinstance(expr.after, Opt):
-        return False  # OPT rows are never enumerated (aitheory.planning.opt adds them)
+    if isinstance(expr, Opt) or isinstance(expr.after, Opt | Act):
+        return False  # OPT and ACT rows are never enumerated (added by hand)
     if not config.switch or expr_bits(expr) > config.switch_bits:
         return False
     if expr.event.n_tokens > config.part_tokens("event") or expr.after.n_tokens > config.part_tokens("policy"):
@@ -661,10 +669,21 @@ def _plain_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.nda
     return np.array(codes, dtype=np.int8)
 
 
+def _act_codes(program: Plain, config: ClassConfig, obs: np.ndarray) -> np.ndarray:
+    """Codes of ``ACT(program)`` at the class's positions: the program in policy reading (on the observations,
+    which in joint mode are ``x_2, x_4, ..`` of the interleaved history), and in joint mode its s-th emission at
+    position ``2s-1`` and :data:`CODE_MIX` at the observation positions."""
+    if config.mode == "policy":
+        return _plain_codes(program, config, obs)
+    policy = dataclasses.replace(config, mode="policy")
+    return policy_codes_in_joint_mode(_plain_codes(program, policy, obs[1::2]))
+
+
 def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.ndarray:
     """``(G, P) int8`` behaviour codes (module docstring; P = H positions, 2H in joint mode) of one program of any
     length on the histories, run with the reference interpreter; SWITCH as in :mod:`aitheory.dsl.combinators`
-    (both positions of a step switched in joint mode), MIX as :data:`CODE_MIX`."""
+    (both positions of a step switched in joint mode), MIX as :data:`CODE_MIX`, ``ACT(P)`` P's actions with MIX's
+    observations (joint mode; P itself in policy mode)."""
     if isinstance(expr, Opt) or (isinstance(expr, Switch) and isinstance(expr.after, Opt)):
         raise ValueError(f"program {expr}: OPT plans with the mixture; add it with "
                          "aitheory.planning.add_opt_programs (joint mode)")
@@ -675,13 +694,14 @@ def program_codes(config: ClassConfig, histories: np.ndarray, expr: Expr) -> np.
         elif isinstance(expr, Plain):
             out[g] = _plain_codes(expr, config, obs)
         else:
-            assert isinstance(expr, Switch) and isinstance(expr.after, Plain)
+            assert isinstance(expr, Switch) and isinstance(expr.after, Plain | Act)
             # the event reads the observation stream: the inputs, or x_2, x_4, .. of the joint history
             stream = obs if config.mode == "policy" else obs[1::2]
             holds = event_holds(expr.event, config.k, config.horizon, [int(o) for o in stream], config.steps,
                                 config.tape_bound)
             switched = np.cumsum(holds) > 0  # per step; both positions of a step in joint mode
-            after = _plain_codes(expr.after, config, obs)
+            after = (_act_codes(expr.after.policy, config, obs) if isinstance(expr.after, Act)
+                     else _plain_codes(expr.after, config, obs))
             before = program_codes(config, obs[None, :], expr.before)[0]
             out[g] = np.where(switched[config.step_of_position()], after, before)
     return out

@@ -9,7 +9,9 @@ as ``1 - sum_a xi(a | h)`` split by the status of the program that stopped. Use 
 Both modes: in policy mode the predicted symbols are the actions (observations only feed the programs); in joint
 mode they are every symbol of the interleaved history ``a_1 o_1 a_2 ...``, plain programs run in joint mode, MIX
 predicts each symbol with the plain programs' mixture, and ``SWITCH(E, P, Q)`` takes both of step t's
-predictions from P once the event E (a detector on the observation stream) has held at some ``t' <= t``.
+predictions from P once the event E (a detector on the observation stream) has held at some ``t' <= t``;
+``ACT(P)`` there predicts ``a_s`` with P's s-th emission in policy reading (on the observations) and every
+observation with MIX, and is P itself in policy mode.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from fractions import Fraction
 
 from aitheory.dsl import (
     TILDE_ACTION,
+    Act,
     Mix,
     Opt,
     Plain,
@@ -82,6 +85,20 @@ def _plain_plan(p: Plain, config: ClassConfig, inputs: Sequence[int]) -> list[in
     return plan
 
 
+def _act_plan(p: Plain, config: ClassConfig, inputs: Sequence[int]) -> list[int | str]:
+    """``ACT(p)``: in policy mode p's own plan; in joint mode p run as a policy on the observations
+    ``x_2, x_4, ..``, its s-th emission at position ``2s-1``, "MIX" at position ``2s``, and its status at every
+    position from the first action it does not emit."""
+    if config.mode == "policy":
+        return _plain_plan(p, config, inputs)
+    run = run_reference(p, config.k, config.horizon, list(inputs[1::2]), config.steps, config.tape_bound,
+                        config.detect_cycles)
+    plan: list[int | str] = []
+    for a in run.actions:
+        plan += [a, "MIX"]
+    return plan + [run.status] * (config.positions - len(plan))
+
+
 def _plan(expr: Expr, config: ClassConfig, inputs: Sequence[int]) -> list[int | str]:
     if isinstance(expr, Plain):
         return _plain_plan(expr, config, inputs)
@@ -89,11 +106,12 @@ def _plan(expr: Expr, config: ClassConfig, inputs: Sequence[int]) -> list[int | 
         return ["MIX"] * config.positions
     if isinstance(expr, Opt) or (isinstance(expr, Switch) and isinstance(expr.after, Opt)):
         raise ValueError(f"program {expr}: OPT's exact reference is aitheory.planning.reference (opt_choice_exact)")
-    assert isinstance(expr, Switch) and isinstance(expr.after, Plain)
+    assert isinstance(expr, Switch) and isinstance(expr.after, Plain | Act)
     # the event reads the observation stream: the inputs themselves, or x_2, x_4, .. of the joint history
     obs = list(inputs) if config.mode == "policy" else list(inputs[1::2])
     holds = event_holds(expr.event, config.k, config.horizon, obs, config.steps, config.tape_bound)
-    after = _plain_plan(expr.after, config, inputs)
+    after = (_act_plan(expr.after.policy, config, inputs) if isinstance(expr.after, Act)
+             else _plain_plan(expr.after, config, inputs))
     before = _plan(expr.before, config, inputs)
     plan = []
     for n in range(config.positions):
