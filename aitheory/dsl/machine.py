@@ -18,7 +18,12 @@ An emission starts a new interval: the kernel sets ``since = jumps = 0`` and ``s
 Every helper is ``numba.njit(inline="always")``: numba pastes it into each kernel before compiling, so sharing
 costs nothing at run time. The shared part is a loop, entered once per I/O instruction, rather than a helper
 called once per step: each array passed to a call costs reference-count updates, which numba could not remove
-from the kernels' step loops (a per-step helper made them about ten times slower). The kernels are compiled
+from the kernels' step loops (a per-step helper made them about ten times slower). Every array index is
+converted to ``np.uintp`` where it is used (``tape[np.uintp(head)]``): with a signed index numba adds Python's
+negative-index wraparound (a shift, an and and an add per access), which no index here needs (all are >= 0)
+and which made the step loop about 1.45x slower (``benchmarks/bench_dsl.py``, ``throughput``). Keep the loop's
+shape too: ``while status == _RUNNING`` with one return; the same loop written ``while True`` with ``break``
+made the enumeration about six times slower once inlined. The kernels are compiled
 with ``cache=True``, and numba's cache only watches a kernel's own file: after editing this module, delete the
 cache files ``aitheory/dsl/__pycache__/*.nbi`` and ``*.nbc``.
 """
@@ -64,15 +69,15 @@ def match_brackets(prog: np.ndarray, n: int, match: np.ndarray, stack: np.ndarra
     its partner. ``stack`` is scratch of length >= n; other entries of ``match`` are left as they are."""
     sp = 0
     for i in range(n):
-        c = prog[i]
+        c = prog[np.uintp(i)]
         if c == OPEN:
-            stack[sp] = i
+            stack[np.uintp(sp)] = i
             sp += 1
         elif c == CLOSE and sp > 0:
             sp -= 1
-            j = stack[sp]
-            match[i] = j + 1
-            match[j] = i + 1
+            j = stack[np.uintp(sp)]
+            match[np.uintp(i)] = j + 1
+            match[np.uintp(j)] = i + 1
 
 
 @numba.njit(inline="always")
@@ -82,8 +87,8 @@ def same_cells(tape: np.ndarray, lo: int, hi: int, saved: np.ndarray, s_lo: int,
     This compares whole tapes when ``s_lo..s_hi`` lies inside ``lo..hi`` (a window only grows during a run) and
     the tape is 0 outside ``lo..hi``."""
     for c in range(lo, hi + 1):
-        sv = saved[c] if s_lo <= c <= s_hi else 0
-        if tape[c] != sv:
+        sv = saved[np.uintp(c)] if s_lo <= c <= s_hi else 0
+        if tape[np.uintp(c)] != sv:
             return False
     return True
 
@@ -92,14 +97,14 @@ def same_cells(tape: np.ndarray, lo: int, hi: int, saved: np.ndarray, s_lo: int,
 def copy_cells(src: np.ndarray, dst: np.ndarray, lo: int, hi: int) -> None:
     """``dst[lo..hi] = src[lo..hi]``."""
     for c in range(lo, hi + 1):
-        dst[c] = src[c]
+        dst[np.uintp(c)] = src[np.uintp(c)]
 
 
 @numba.njit(inline="always")
 def clear_cells(tape: np.ndarray, lo: int, hi: int) -> None:
     """``tape[lo..hi] = 0``: a kernel leaves its tape all zero for the next run."""
     for c in range(lo, hi + 1):
-        tape[c] = 0
+        tape[np.uintp(c)] = 0
 
 
 @numba.njit(inline="always")
@@ -169,13 +174,13 @@ def run_silent(
         if since == budget:
             status = ST_TIMED_OUT
             continue
-        op = prog[pc]
+        op = prog[np.uintp(pc)]
         total += 1
         since += 1
         pc += 1
         if op == PLUS:
-            v = tape[head] + 1
-            tape[head] = 0 if v == k else v
+            v = tape[np.uintp(head)] + 1
+            tape[np.uintp(head)] = 0 if v == k else v
         elif op == RIGHT:
             head += 1
             if head > hi:
@@ -193,8 +198,8 @@ def run_silent(
         elif op == CLOSE:
             if pc - 1 == last:
                 status = ST_HALTED
-            elif tape[head] != 0:
-                pc = match[pc - 1]
+            elif tape[np.uintp(head)] != 0:
+                pc = match[np.uintp(pc - 1)]
                 if detect:
                     jumps += 1
                     repeated, s_pc, s_head, s_lo, s_hi = brent_check(
@@ -203,8 +208,8 @@ def run_silent(
                     if repeated:
                         status = ST_SILENT
         elif op == OPEN:
-            if tape[head] == 0:
-                pc = match[pc - 1]
+            if tape[np.uintp(head)] == 0:
+                pc = match[np.uintp(pc - 1)]
         else:  # '.', ',' or '~': the caller executes it
             status = IO
     return status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi
