@@ -36,7 +36,8 @@ def test_kl_and_value_equal_the_exact_fraction_computation() -> None:
     MIX's observations), maximised over every open-loop observation sequence."""
     config = _small()
     point = theorem1_joint.joint_point(config, "novel", (1,))
-    h, m = (0, 1), 3
+    h: tuple[int, ...] = (0, 1)
+    m = 3
     assert point.unprecedented and point.t == 2 and point.d_bits == 7
     cc = ClassConfig(max_bits=15, k=2, horizon=m, mode="joint", switch=False, mix=True, steps=config.steps)
     exact = exact_tree(cc, h, m)
@@ -61,7 +62,8 @@ def test_kl_and_value_equal_the_exact_fraction_computation() -> None:
 
     worst = 0.0
     for o in itertools.product((0, 1), repeat=m - 2):  # o_t .. o_{m-1}; the last one moves no action
-        x, product = h, Fraction(1)
+        x: tuple[int, ...] = h
+        product = Fraction(1)
         for s in range(m - 1):
             a = action(x)
             product *= joint((*x, a)) / joint(x)

@@ -72,7 +72,18 @@ from typing import Any
 
 import numpy as np
 
-from aitheory.dsl import Mix, Plain, Switch, blocks, parse, enumerate_block, expr_bits, index_bits, program_at, run_batch
+from aitheory.dsl import (
+    Mix,
+    Plain,
+    Switch,
+    blocks,
+    enumerate_block,
+    expr_bits,
+    index_bits,
+    parse,
+    program_at,
+    run_batch,
+)
 from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.dsl.events import first_hold_times
 from aitheory.dsl.reference import MAX_STEPS

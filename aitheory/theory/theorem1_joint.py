@@ -71,21 +71,46 @@ NO_MIX_CSV = "theorem1_joint_no_mix.csv"
 
 
 class JointSettings(Protocol):
-    """The fields of :class:`aitheory.theory.theorem1.Config` the joint check reads."""
+    """The fields of :class:`aitheory.theory.theorem1.Config` the joint check reads (read-only)."""
 
-    joint_max_bits: int
-    joint_utility: str
-    joint_event: str
-    joint_steps: int
-    joint_k_grid: tuple[int, ...]
-    joint_precedented_k: int
-    joint_value_fraction: float
-    joint_tradeoff_k: int
-    joint_tradeoff_levels: int
-    joint_horizons: tuple[int, ...]
-    joint_exact_horizon: int
-    joint_copy_bits: int
-    steps: int
+    @property
+    def joint_max_bits(self) -> int: ...
+
+    @property
+    def joint_utility(self) -> str: ...
+
+    @property
+    def joint_event(self) -> str: ...
+
+    @property
+    def joint_steps(self) -> int: ...
+
+    @property
+    def joint_k_grid(self) -> tuple[int, ...]: ...
+
+    @property
+    def joint_precedented_k(self) -> int: ...
+
+    @property
+    def joint_value_fraction(self) -> float: ...
+
+    @property
+    def joint_tradeoff_k(self) -> int: ...
+
+    @property
+    def joint_tradeoff_levels(self) -> int: ...
+
+    @property
+    def joint_horizons(self) -> tuple[int, ...]: ...
+
+    @property
+    def joint_exact_horizon(self) -> int: ...
+
+    @property
+    def joint_copy_bits(self) -> int: ...
+
+    @property
+    def steps(self) -> int: ...
 
 
 # -- one point of the enumerated joint class ----------------------------------------------------------------------
@@ -382,7 +407,8 @@ def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[dict[str, 
     precedented = Control(
         "precedented", f"E ({config.joint_event}) already held at t - 1 = {p.t - 1} and the demonstrator did not "
         "switch: nu* started acting there, by OPT's choice at t - 1, so it no longer plays pi* from h (or left "
-        "the posterior), and the construction's guarantee KL <= -ln w(nu*|h) is lost (bound inf: not held)", measured=p.kl_nats, bound=p.bound_posterior, relation="<=", units="nats",
+        "the posterior), and the construction's guarantee KL <= -ln w(nu*|h) is lost (bound inf: not held)",
+        measured=p.kl_nats, bound=p.bound_posterior, relation="<=", units="nats",
         held=math.isfinite(p.bound_posterior) and p.kl_nats <= p.bound_posterior + _TOL,
         details={"k": p.k, "unprecedented": p.unprecedented, "log_posterior_ratio": p.log_posterior_ratio,
                  "nu_star_plays_pi_star": p.plays_pi_star,
@@ -414,30 +440,34 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
 
     plt = pyplot()
     rows = _read(out / TRADEOFF_CSV)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    kl = [float(r["kl_nats"]) for r in rows]
-    value = [float(r["value_xi"]) for r in rows]
-    bound = [float(r["bound_nats"]) for r in rows]
-    ax.plot(kl, value, "o-", color="C0", label=r"$V^{\pi^*}_{\xi,U}(h)$ against KL spent")
-    ax.plot(bound, value, "s--", color="C3", ms=4, label=r"against the bound $[d+K(U)+K(E)+\mathrm{len}(u)]\ln 2$")
-    for r, x, y in zip(rows, kl, value, strict=True):
-        ax.annotate(f"{r['k_value_bits']}b", (x, y), fontsize=6, xytext=(3, -8), textcoords="offset points")
-    ax.axhline(float(rows[0]["v_star_mix"]), color="k", lw=0.8, label=r"$V^*$ (MIX)")
-    ax.set_xlabel("KL (nats)")
-    ax.set_ylabel("value reached")
-    ax.set_title("Theorem 1, joint: value against KL as u goes from coarse to fine (labels: len(u))", fontsize=8)
-    ax.legend(fontsize=7)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 4.0))
+    bits = [int(r["k_value_bits"]) for r in rows]
+    left.plot(bits, [float(r["value_xi"]) for r in rows], "o-", color="C0", label=r"$V^{\pi^*}_{\xi,U}(h)$ reached")
+    left.plot(bits, [float(r["fraction"]) * float(r["v_star_mix"]) for r in rows], "x:", color="C1",
+              label=r"$v = (1 - 2^{-j})\,V^*$ asked for")
+    left.axhline(float(rows[0]["v_star_mix"]), color="k", lw=0.8, label=r"$V^*$ (MIX's model)")
+    left.set_xlabel(r"len(u) = $K(v\,\xi(h))$ (bits)")
+    left.set_ylabel("value")
+    left.legend(fontsize=7)
+    right.plot(bits, [float(r["kl_nats"]) for r in rows], "o-", color="C0", label=r"KL$(\pi^*\|\xi)$ spent")
+    right.plot(bits, [float(r["bound_nats"]) for r in rows], "s--", color="C3", ms=4,
+               label=r"bound $[d+K(U)+K(E)+\mathrm{len}(u)]\ln 2$")
+    right.set_xlabel(r"len(u) (bits)")
+    right.set_ylabel("nats")
+    right.legend(fontsize=7)
+    fig.suptitle("Theorem 1, joint setting: simplicity against optimality as u goes from coarse to fine", fontsize=9)
     save_figure(fig, out / "theorem1_joint_tradeoff")
 
     rows = _read(out / NO_MIX_CSV)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     n = [int(r["horizon"]) for r in rows]
+    exact = max((int(r["horizon"]) for r in rows if r["kl_worst"] not in ("", "nan")), default=0)
     ax.plot(n, [float(r["kl"]) for r in rows], "x--", color="C2", label="without a copy-the-mixture model")
     ax.plot(n, [float(r["kl_copy"]) for r in rows], "o-", color="C0", label=f"with the copy model C ({copy_bits} bits)")
     ax.axhline(copy_bits * LN2, color="k", lw=1, label=f"bound len(C) ln 2 = {copy_bits * LN2:.2f} nats")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("horizon (steps of 'always 1')")
-    ax.set_ylabel("worst-case KL (nats)")
+    ax.set_ylabel(f"KL (nats): max over o up to horizon {exact}, then along o = 1, 1, ..")
     ax.set_title("Theorem 1's counterexample: adversarial observations, hand-made class", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_joint_no_mix")
