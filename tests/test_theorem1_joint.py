@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import json
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from aitheory.dsl import parse
 from aitheory.dsl.combinators import utility_value
+from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig
 from aitheory.planning.opt import policy_table
 from aitheory.planning.reference import exact_tree, opt_choice_exact
@@ -95,6 +97,46 @@ def test_handmade_class_kl_is_the_open_loop_maximum() -> None:
     assert kl[-1] > 12 * math.log(2) and all(r.kl_copy <= 12 * math.log(2) for r in rows)
     # one step by hand: xi(1 | empty) = (1/4 * 1/8 + 1/8) / (1/2 + 1/4 + 1/8)
     assert rows[0].kl_adversarial == pytest.approx(-math.log((1 / 32 + 1 / 8) / (7 / 8)), rel=1e-12)
+
+
+def _handmade_xi(copy_bits: int | None) -> Callable[[tuple[int, ...]], list[float]]:
+    """xi(a | h) of the hand-made class from scratch at each history (every model's likelihood of the whole
+    history; C's observations by the plain models' mixture), floats: a second code path for the KL."""
+    models = theorem1_joint.HANDMADE
+
+    def likelihoods(h: tuple[int, ...]) -> tuple[list[float], float]:
+        lik, lik_c = [1.0] * len(models), 1.0
+        for n, x in enumerate(h):
+            if n % 2 == 0:
+                p = [float(m.p_action) if x == 1 else 1 - float(m.p_action) for m in models]
+                lik_c *= float(x == 1)
+            else:
+                p = [float(m.p_observation) if x == 1 else 1 - float(m.p_observation) for m in models]
+                plain = sum(float(m.weight) * v for m, v in zip(models, lik, strict=True))
+                lik_c *= sum(float(m.weight) * v * q for m, v, q in zip(models, lik, p, strict=True)) / plain
+            lik = [v * q for v, q in zip(lik, p, strict=True)]
+        return lik, lik_c
+
+    w_c = 0.0 if copy_bits is None else 2.0**-copy_bits
+
+    def xi(h: tuple[int, ...]) -> list[float]:
+        lik, lik_c = likelihoods(tuple(h))
+        den = sum(float(m.weight) * v for m, v in zip(models, lik, strict=True)) + w_c * lik_c
+        one = sum(float(m.weight) * v * float(m.p_action) for m, v in zip(models, lik, strict=True)) + w_c * lik_c
+        return [1 - one / den, one / den]
+
+    return xi
+
+
+@pytest.mark.parametrize("copy_bits", [None, 12])
+def test_handmade_kl_equals_tree_kl_of_the_mixture_written_from_scratch(copy_bits: int | None) -> None:
+    """The hand-made class's worst-case KL (incremental Fractions) equals aitheory.measures.tree_kl of "always 1"
+    against xi recomputed from scratch at every history (floats), at horizons 1 to 6."""
+    xi = _handmade_xi(copy_bits)
+    rows = theorem1_joint.handmade_kl(range(1, 7), copy_bits=12, exact_horizon=6)
+    for r in rows:
+        want = tree_kl(lambda h: [0.0, 1.0], xi, n_actions=2, n_observations=2, horizon=r.horizon).value
+        assert (r.kl_worst if copy_bits is None else r.kl_worst_copy) == pytest.approx(want, rel=1e-10)
 
 
 def _joint(config: theorem1.Config) -> tuple[bool, bool, dict]:

@@ -1,5 +1,12 @@
 r"""Theorem 1 (little constraint in novel situations), checked on the enumerated BF-8 class.
 
+**Modes** (``Config.mode``). ``"joint"`` (the default) checks the theorem in the joint setting, xi predicting
+actions and observations and the construction ``SWITCH(E, OPT(U, u), MIX)``
+(:mod:`aitheory.theory.theorem1_joint`: its keys are the summary's top level, its controls ``precedented`` and
+``no_mix``), and measures the policy-mode worlds below beside it (their summary under ``policy_mode``, their
+controls prefixed ``policy_``); ``held`` needs both claims and every control to fail. ``"policy"`` measures the
+policy-mode worlds alone, with the summary they always had. The rest of this docstring is the policy mode.
+
 **Statement (sharp form).** For an event E unprecedented at t and a policy pi*, the model
 ``nu* = SWITCH(E, pi*, MIX)`` ("predict like the mixture until E, then act like pi*") has, before E,
 ``w(nu* | x_{<2t}) >= w(nu*) = 2^-len(nu*)``, and along pi*'s actions, for **every** observation sequence,
@@ -158,9 +165,9 @@ class Config:
     """Joint mode: the event E, a detector on the observations (this one: the last observation was 1)."""
     joint_steps: int = 2
     """Joint mode: decisions from t to the horizon m (m - t + 1)."""
-    joint_k_grid: tuple[int, ...] = (1, 8, 16, 32)
+    joint_k_grid: tuple[int, ...] = (1, 8, 16, 32, 64, 96, 128)
     """Joint mode: demonstrator steps k of the novel world (E unprecedented at t = k + 1)."""
-    joint_precedented_k: int = 16
+    joint_precedented_k: int = 96
     """Joint mode: demonstrator steps of the precedented control (E also held at t - 1)."""
     joint_value_fraction: float = 0.9
     """Joint mode: the value asked for, v = this fraction of V* (MIX's)."""
@@ -223,12 +230,12 @@ class Config:
         if not 1 <= self.joint_steps <= 4:
             raise ValueError(f"argument joint_steps: must be in 1..4 (the tree has 4^steps histories), got "
                              f"{self.joint_steps}")
-        if not self.joint_k_grid or min(self.joint_k_grid) < 1 or max(self.joint_k_grid) > 64:
-            raise ValueError(f"argument joint_k_grid: needs k in 1..64, got {self.joint_k_grid}")
-        if not 2 <= self.joint_precedented_k <= 64:
-            raise ValueError(f"argument joint_precedented_k: must be in 2..64, got {self.joint_precedented_k}")
-        if not 1 <= self.joint_tradeoff_k <= 64:
-            raise ValueError(f"argument joint_tradeoff_k: must be in 1..64, got {self.joint_tradeoff_k}")
+        if not self.joint_k_grid or min(self.joint_k_grid) < 1 or max(self.joint_k_grid) > 256:
+            raise ValueError(f"argument joint_k_grid: needs k in 1..256, got {self.joint_k_grid}")
+        if not 2 <= self.joint_precedented_k <= 256:
+            raise ValueError(f"argument joint_precedented_k: must be in 2..256, got {self.joint_precedented_k}")
+        if not 1 <= self.joint_tradeoff_k <= 256:
+            raise ValueError(f"argument joint_tradeoff_k: must be in 1..256, got {self.joint_tradeoff_k}")
         if not (math.isfinite(self.joint_value_fraction) and 0 <= self.joint_value_fraction < 1):
             raise ValueError(f"argument joint_value_fraction: must be in [0, 1), got {self.joint_value_fraction!r}")
         if not 0 <= self.joint_tradeoff_levels <= 30:

@@ -407,7 +407,9 @@ def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[dict[str, 
     precedented = Control(
         "precedented", f"E ({config.joint_event}) already held at t - 1 = {p.t - 1} and the demonstrator did not "
         "switch: nu* started acting there, by OPT's choice at t - 1, so it no longer plays pi* from h (or left "
-        "the posterior), and the construction's guarantee KL <= -ln w(nu*|h) is lost (bound inf: not held)",
+        "the posterior), and the construction's guarantee KL <= -ln w(nu*|h) is lost (bound inf: not held); "
+        f"against the theorem-form bound of E the KL is {p.kl_nats:.4g} {'<' if p.kl_nats < p.bound_nats else '>='} "
+        f"{p.bound_nats:.4g} nats",
         measured=p.kl_nats, bound=p.bound_posterior, relation="<=", units="nats",
         held=math.isfinite(p.bound_posterior) and p.kl_nats <= p.bound_posterior + _TOL,
         details={"k": p.k, "unprecedented": p.unprecedented, "log_posterior_ratio": p.log_posterior_ratio,
