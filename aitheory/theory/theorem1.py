@@ -165,7 +165,7 @@ class Config:
     """Joint mode: the event E, a detector on the observations (this one: the last observation was 1)."""
     joint_steps: int = 2
     """Joint mode: decisions from t to the horizon m (m - t + 1)."""
-    joint_k_grid: tuple[int, ...] = (1, 8, 16, 32, 64, 96, 128)
+    joint_k_grid: tuple[int, ...] = (1, 8, 16, 32, 64, 96, 128, 160)
     """Joint mode: demonstrator steps k of the novel world (E unprecedented at t = k + 1)."""
     joint_precedented_k: int = 96
     """Joint mode: demonstrator steps of the precedented control (E also held at t - 1)."""

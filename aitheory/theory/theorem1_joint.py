@@ -437,7 +437,7 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
-    """The trade-off and the no_mix curves, drawn from the saved rows."""
+    """The KL against k, the trade-off and the no_mix curves, drawn from the saved rows."""
     from aitheory.plotting import pyplot, save_figure
 
     plt = pyplot()
@@ -460,6 +460,22 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     fig.suptitle("Theorem 1, joint setting: simplicity against optimality as u goes from coarse to fine", fontsize=9)
     save_figure(fig, out / "theorem1_joint_tradeoff")
 
+    rows = _read(out / POINTS_CSV)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    novel = [r for r in rows if r["world"] == "novel"]
+    prec = [r for r in rows if r["world"] == "precedented"]
+    k = [int(r["k"]) for r in novel]
+    ax.plot(k, [float(r["kl_nats"]) for r in novel], "o-", color="C0", label=r"novel: KL$(\pi^*\|\xi)$")
+    ax.plot(k, [float(r["bound_nats"]) for r in novel], "k-", lw=1, label=r"bound $[d+K(U)+K(E)+\mathrm{len}(u)]\ln 2$")
+    ax.plot(k, [float(r["bound_posterior"]) for r in novel], "k:", lw=1, label=r"$-\ln w(\nu^* | h)$")
+    ax.plot([int(r["k"]) for r in prec], [float(r["kl_nats"]) for r in prec], "s", color="C3",
+            label="precedented: KL (nu* no longer plays pi*)")
+    ax.set_xlabel("k: demonstrator steps before t")
+    ax.set_ylabel("nats")
+    ax.set_title("Theorem 1, joint setting: the KL to switch reaches nu*'s bound and stays", fontsize=9)
+    ax.legend(fontsize=7)
+    save_figure(fig, out / "theorem1_joint_kl_vs_k")
+
     rows = _read(out / NO_MIX_CSV)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     n = [int(r["horizon"]) for r in rows]
@@ -473,4 +489,4 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     ax.set_title("Theorem 1's counterexample: adversarial observations, hand-made class", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_joint_no_mix")
-    return ("theorem1_joint_tradeoff", "theorem1_joint_no_mix")
+    return ("theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix")
