@@ -60,8 +60,9 @@ from aitheory.planning import add_opt_programs, opt_choice, prediction_tree, xi_
 from aitheory.results import write_csv
 from aitheory.theory.common import Control
 
-__all__ = ["HANDMADE", "HandmadeKL", "JointPoint", "TradeoffRow", "handmade_kl", "joint_point", "measure_joint",
-           "summarise_joint"]
+__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointSettings", "TradeoffRow",
+           "handmade_kl", "joint_class", "joint_point", "measure_joint", "plot_joint", "summarise_joint", "tradeoff",
+           "write_joint_rows"]
 
 LN2 = math.log(2)
 _TOL = 1e-9
@@ -365,6 +366,9 @@ def handmade_kl(horizons: Sequence[int], copy_bits: int, exact_horizon: int) -> 
 
 @dataclass(frozen=True)
 class JointMeasured:
+    """Every measurement of the joint check: the novel points, the precedented control's point, the trade-off
+    rows and the hand-made class's curve."""
+
     novel: list[JointPoint]
     precedented: JointPoint
     tradeoff: list[TradeoffRow]
@@ -372,6 +376,8 @@ class JointMeasured:
 
 
 def measure_joint(config: JointSettings) -> JointMeasured:
+    """The novel world at every k of ``joint_k_grid``, the precedented world at ``joint_precedented_k`` (the
+    observation 1 at steps k - 1 and k), the trade-off and the hand-made class."""
     novel = [joint_point(config, "novel", (0,) * (k - 1) + (1,)) for k in config.joint_k_grid]
     k = config.joint_precedented_k
     precedented = joint_point(config, "precedented", (0,) * (k - 2) + (1, 1))
@@ -380,6 +386,7 @@ def measure_joint(config: JointSettings) -> JointMeasured:
 
 
 def write_joint_rows(m: JointMeasured, out: Path) -> None:
+    """The rows the figures are drawn from: points, trade-off and the no_mix curve, as CSV in the run folder."""
     write_csv(out / POINTS_CSV, [p.row() for p in [*m.novel, m.precedented]])
     write_csv(out / TRADEOFF_CSV, [asdict(r) for r in m.tradeoff])
     write_csv(out / NO_MIX_CSV, [{**asdict(r), "kl": r.kl, "kl_copy": r.kl_copy} for r in m.handmade])
