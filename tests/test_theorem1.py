@@ -60,15 +60,21 @@ def test_streamed_class_equals_build_class(obs: tuple[int, ...], t: int) -> None
         assert list(mine.rep_bits) == list(ref.rep_bits)
 
 
+def _policy_quick() -> theorem1.Config:
+    """The policy-mode worlds alone (``--mode policy``): the summary of the check before the joint mode."""
+    return dataclasses.replace(theorem1.Config.quick(), mode="policy")
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("theorem1")
-    run_check("theorem1", theorem1.Config.quick(), out)
+    run_check("theorem1", _policy_quick(), out)
     return out
 
 
 def test_quick_check_holds_and_every_control_fails(quick_run: Path) -> None:
     summary = json.loads((quick_run / "summary.json").read_text())
+    assert "mode" not in summary  # policy mode: today's summary, unchanged
     assert summary["held"] is True and summary["claim_held"] is True and summary["controls_failed"] is True
     assert summary["d_bits"] == 6
     assert summary["novel_event"] == "+[,.+]]" and summary["novel_event_bits"] == 21
@@ -105,7 +111,7 @@ def _measured(config: theorem1.Config, tmp_path: Path) -> dict:
 def test_no_event_under_the_cap_is_not_held(tmp_path: Path) -> None:
     """With events capped below every unprecedented event the bound is infinite: the claim is not held (an
     infinite bound certifies nothing), whatever the KL."""
-    config = dataclasses.replace(theorem1.Config.quick(), max_bits=15, event_max_bits=18, class_sizes=(18,),
+    config = dataclasses.replace(_policy_quick(), max_bits=15, event_max_bits=18, class_sizes=(18,),
                                  patterns=("1",), pattern_k=8, k_grid=(8,), budgets=())
     out = _measured(config, tmp_path)
     assert out["novel_bound"] == math.inf and out["claim"] is False and out["held"] is False
@@ -122,7 +128,7 @@ def test_a_broken_claim_turns_held_false(tmp_path: Path, monkeypatch: pytest.Mon
         return dataclasses.replace(cost, kl_bayes=cost.kl_bayes + 100.0)
 
     monkeypatch.setattr(theorem1, "switch_cost", inflated)
-    config = dataclasses.replace(theorem1.Config.quick(), max_bits=15, class_sizes=(21,), patterns=("1",),
+    config = dataclasses.replace(_policy_quick(), max_bits=15, class_sizes=(21,), patterns=("1",),
                                  pattern_k=8, k_grid=(8,), budgets=())
     out = _measured(config, tmp_path)
     assert out["claim"] is False and out["held"] is False

@@ -1,5 +1,12 @@
 r"""Theorem 1 (little constraint in novel situations), checked on the enumerated BF-8 class.
 
+**Modes** (``Config.mode``). ``"joint"`` (the default) checks the theorem in the joint setting, xi predicting
+actions and observations and the construction ``SWITCH(E, OPT(U, u), MIX)``
+(:mod:`aitheory.theory.theorem1_joint`: its keys are the summary's top level, its controls ``precedented`` and
+``no_mix``), and measures the policy-mode worlds below beside it (their summary under ``policy_mode``, their
+controls prefixed ``policy_``); ``held`` needs both claims and every control to fail. ``"policy"`` measures the
+policy-mode worlds alone, with the summary they always had. The rest of this docstring is the policy mode.
+
 **Statement (sharp form).** For an event E unprecedented at t and a policy pi*, the model
 ``nu* = SWITCH(E, pi*, MIX)`` ("predict like the mixture until E, then act like pi*") has, before E,
 ``w(nu* | x_{<2t}) >= w(nu*) = 2^-len(nu*)``, and along pi*'s actions, for **every** observation sequence,
@@ -72,7 +79,18 @@ from typing import Any
 
 import numpy as np
 
-from aitheory.dsl import Mix, Plain, Switch, blocks, enumerate_block, expr_bits, index_bits, program_at, run_batch
+from aitheory.dsl import (
+    Mix,
+    Plain,
+    Switch,
+    blocks,
+    enumerate_block,
+    expr_bits,
+    index_bits,
+    parse,
+    program_at,
+    run_batch,
+)
 from aitheory.dsl.enumerate import check_enumeration_size
 from aitheory.dsl.events import first_hold_times
 from aitheory.dsl.reference import MAX_STEPS
@@ -90,8 +108,13 @@ __all__ = ["NAME", "STATEMENT", "Config", "EventTimes", "PointClass", "SwitchCos
 NAME = "theorem1"
 STATEMENT = ("Theorem 1: after an event unprecedented at t, switching to a new policy costs KL <= "
              "[K(E) + K(pi*) + d] ln 2 nats against the Bayesian imitator, whatever the amount of data k")
+STATEMENT_JOINT = ("Theorem 1 (joint setting, xi predicts actions and observations): after an event E "
+                   "unprecedented at t, OPT(U, u) reaches a value above v with KL(pi* || xi) < "
+                   "[d + K(U) + K(E) + K(v xi(h))] ln 2 nats, d measured on SWITCH(E, OPT(U, u), MIX)")
 LN2 = math.log(2)
 _TOL = 1e-9
+#: ``Config.mode``: the joint check (with the policy-mode worlds beside it), or the policy-mode worlds alone.
+MODES = ("joint", "policy")
 
 
 @dataclass(frozen=True)
@@ -131,6 +154,34 @@ class Config:
     """Step budget T per emission of the interpreter."""
     plot: bool = True
     """Draw the figures (needs matplotlib)."""
+    mode: str = "joint"
+    """"joint": Theorem 1 in the joint setting (:mod:`aitheory.theory.theorem1_joint`, the top-level keys of the
+    summary) and the policy-mode worlds below (under ``policy_mode``); "policy": the policy-mode worlds alone."""
+    joint_max_bits: int = 24
+    """Joint mode: plain programs of at most this many bits (3 per token), plus MIX and the construction."""
+    joint_utility: str = ".+[>,..<]]"
+    """Joint mode: the utility U, a plain program read as a reward detector (this one: the mean of the actions)."""
+    joint_event: str = "+[>,.<]]"
+    """Joint mode: the event E, a detector on the observations (this one: the last observation was 1)."""
+    joint_steps: int = 2
+    """Joint mode: decisions from t to the horizon m (m - t + 1)."""
+    joint_k_grid: tuple[int, ...] = (1, 8, 16, 32, 64, 96, 128, 160)
+    """Joint mode: demonstrator steps k of the novel world (E unprecedented at t = k + 1)."""
+    joint_precedented_k: int = 96
+    """Joint mode: demonstrator steps of the precedented control (E also held at t - 1)."""
+    joint_value_fraction: float = 0.9
+    """Joint mode: the value asked for, v = this fraction of V* (MIX's)."""
+    joint_tradeoff_k: int = 1
+    """Joint mode: demonstrator steps of the trade-off study."""
+    joint_tradeoff_levels: int = 12
+    """Joint mode: thresholds v_j = (1 - 2^-j) V* for j = 0 .. this (coarse to fine)."""
+    joint_horizons: tuple[int, ...] = (1, 2, 4, 8, 16, 32)
+    """Joint mode, no_mix control: horizons of the hand-made class."""
+    joint_exact_horizon: int = 10
+    """Joint mode, no_mix control: Definition 2's max enumerated over every observation sequence up to this
+    horizon (beyond: the adversarial sequence, a lower bound)."""
+    joint_copy_bits: int = 12
+    """Joint mode, no_mix control: length of the copy-the-mixture model C of the hand-made class."""
 
     def __post_init__(self) -> None:
         if self.switch_steps < 1:
@@ -162,11 +213,47 @@ class Config:
                              f"max(pattern_k, k_grid) + 1 + switch_steps = {horizon}; at most 1024 (lower them)")
         if not 1 <= self.steps <= MAX_STEPS:
             raise ValueError(f"argument steps: must be in 1..{MAX_STEPS:.0e}, got {self.steps}")
+        self._check_joint()
+
+    def _check_joint(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"argument mode: expected one of {', '.join(MODES)}, got {self.mode!r}")
+        if self.joint_max_bits % 3 or not 3 <= self.joint_max_bits <= 24:
+            raise ValueError(f"argument joint_max_bits: must be a multiple of 3 in 3..24, got {self.joint_max_bits}")
+        for name in ("joint_utility", "joint_event"):
+            try:
+                expr = parse(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"argument {name}: {exc}") from None
+            if not isinstance(expr, Plain):
+                raise ValueError(f"argument {name}: must be a plain program, got {getattr(self, name)!r}")
+        if not 1 <= self.joint_steps <= 4:
+            raise ValueError(f"argument joint_steps: must be in 1..4 (the tree has 4^steps histories), got "
+                             f"{self.joint_steps}")
+        if not self.joint_k_grid or min(self.joint_k_grid) < 1 or max(self.joint_k_grid) > 256:
+            raise ValueError(f"argument joint_k_grid: needs k in 1..256, got {self.joint_k_grid}")
+        if not 2 <= self.joint_precedented_k <= 256:
+            raise ValueError(f"argument joint_precedented_k: must be in 2..256, got {self.joint_precedented_k}")
+        if not 1 <= self.joint_tradeoff_k <= 256:
+            raise ValueError(f"argument joint_tradeoff_k: must be in 1..256, got {self.joint_tradeoff_k}")
+        if not (math.isfinite(self.joint_value_fraction) and 0 <= self.joint_value_fraction < 1):
+            raise ValueError(f"argument joint_value_fraction: must be in [0, 1), got {self.joint_value_fraction!r}")
+        if not 0 <= self.joint_tradeoff_levels <= 30:
+            raise ValueError(f"argument joint_tradeoff_levels: must be in 0..30, got {self.joint_tradeoff_levels}")
+        if not self.joint_horizons or min(self.joint_horizons) < 1 or max(self.joint_horizons) > 256:
+            raise ValueError(f"argument joint_horizons: needs horizons in 1..256, got {self.joint_horizons}")
+        if not 0 <= self.joint_exact_horizon <= 14:
+            raise ValueError(f"argument joint_exact_horizon: must be in 0..14 (2^(n-1) sequences), got "
+                             f"{self.joint_exact_horizon}")
+        if not 1 <= self.joint_copy_bits <= 60:
+            raise ValueError(f"argument joint_copy_bits: must be in 1..60, got {self.joint_copy_bits}")
 
     @classmethod
     def quick(cls) -> Config:
         return cls(max_bits=21, event_max_bits=21, class_sizes=(21, 24), policy_max_bits=15, switch_steps=3,
-                   patterns=("1", "11"), pattern_k=56, k_grid=(8, 64), period=3, budgets=(10.0,))
+                   patterns=("1", "11"), pattern_k=56, k_grid=(8, 64), period=3, budgets=(10.0,),
+                   joint_max_bits=18, joint_k_grid=(1, 8), joint_precedented_k=4, joint_tradeoff_levels=6,
+                   joint_horizons=(1, 2, 4, 8, 16, 32), joint_exact_horizon=8)
 
     @property
     def largest_cap(self) -> int:
@@ -617,6 +704,41 @@ def _measure(config: Config, show_progress: bool) -> _Measured:
 
 
 def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
+    """The check in ``config.mode``: "policy", the policy-mode worlds; "joint", Theorem 1 in the joint setting
+    (:mod:`aitheory.theory.theorem1_joint`) with the policy-mode result under ``policy_mode`` and its controls
+    beside the joint ones (prefixed ``policy_``): held iff both claims held and every control failed."""
+    policy = _run_policy(config, folder, show_progress)
+    if config.mode == "policy":
+        return policy
+    from aitheory.theory import theorem1_joint as joint
+
+    measured = joint.measure_joint(config)
+    joint.write_joint_rows(measured, folder.path)
+    summary, joint_controls = joint.summarise_joint(config, measured)
+    figures = policy.figures + (joint.plot_joint(folder.path, config.joint_copy_bits) if config.plot else ())
+    controls = joint_controls + tuple(dataclasses.replace(c, name=f"policy_{c.name}") for c in policy.controls)
+    claim = bool(summary["joint_claim"]) and bool(policy.claim_held)
+    held = held_with_controls(claim, controls)
+    policy_summary = {key: value for key, value in policy.summary().items() if key != "figures"}
+    no_mix = joint_controls[1].details
+    verdict = (f"joint mode: KL(pi* || xi) = {_fmt(summary['kl_nats'])} nats < [d + K(U) + K(E) + len(u)] ln 2 = "
+               f"[{summary['d_bits']} + {summary['k_utility_bits']} + {summary['k_event_bits']} + "
+               f"{summary['k_value_bits']}] ln 2 = {_fmt(summary['bound_nats'])} at k = {summary['k']} "
+               f"(value {_fmt(summary['value'])} > v = {_fmt(summary['v'])}; KL at k = "
+               f"{ {k: round(v, 3) for k, v in summary['kl_by_k_joint'].items()} }); hand-made class, KL against "
+               f"horizon without a copy-the-mixture model "
+               f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon'].items()} }, with it "
+               f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon_with_copy'].items()} }; "
+               f"policy mode: {'held' if policy.held else 'NOT held'}; {controls_verdict(controls)}")
+    return CheckResult(
+        name=NAME, statement=STATEMENT_JOINT, measured=summary["kl_nats"], bound=summary["bound_nats"],
+        relation="<", held=held, units="nats", details={**summary, "policy_mode": policy_summary},
+        figures=figures, verdict=verdict, controls=controls, claim_held=claim,
+    )
+
+
+def _run_policy(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
+    """The policy-mode worlds (module docstring)."""
     measured = _measure(config, show_progress)
     folder.write_metrics(_rows(measured.costs + measured.sizes + measured.no_mix + [measured.no_event]))
     novel_points = [(obs, t) for world, obs, t in _worlds(config) if world == "novel"]
