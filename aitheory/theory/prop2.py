@@ -74,6 +74,7 @@ A finite history cannot test an asymptotic statement about all computable functi
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -85,6 +86,7 @@ from aitheory.dsl.combinators import event_holds, unprecedented_at
 from aitheory.dsl.enumerate import blocks, enumerate_block, program_at
 from aitheory.dsl.events import EVENT_STATUSES, first_hold_times
 from aitheory.dsl.fast import pack_programs
+from aitheory.dsl.first_hold_search import StreamSet, first_hold_block, stream_set
 from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.parser import parse
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
@@ -101,6 +103,8 @@ __all__ = [
     "counter_bits",
     "counter_detector",
     "enumerate_first_holds",
+    "enumerate_first_holds_reference",
+    "enumerate_streams",
     "fit_log_envelope",
     "observations",
     "run",
@@ -429,7 +433,8 @@ class Enumerated:
     ``g[t]``: bits of the shortest detector first holding at t (``inf`` if none); ``first_index[t]``: canonical
     index of the first such detector (-1 if none); ``blind[t]``: that detector is observation-blind;
     ``g_blind[t]``: the same minimum over observation-blind detectors only; ``count[t]``: how many detectors
-    first hold at t; ``status_count``: programs per final status (``EVENT_STATUSES``).
+    first hold at t; ``status_count``: programs per final status (``EVENT_STATUSES``); ``steps``: machine
+    steps of all of them (a run shared with another stream, or fast-forwarded, counts its full length).
     """
 
     max_bits: int
@@ -440,6 +445,7 @@ class Enumerated:
     g_blind: np.ndarray
     count: np.ndarray
     status_count: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
 
 
 def enumerate_first_holds(
@@ -450,23 +456,93 @@ def enumerate_first_holds(
     tape_bound: int = DEFAULT_TAPE_BOUND,
     show_progress: bool = False,
 ) -> Enumerated:
-    """Run every plain detector of at most ``max_bits`` bits on ``obs`` to its first hold, block by block.
+    """Run every plain detector of at most ``max_bits`` bits on ``obs`` to its first hold, block by block
+    (:func:`enumerate_streams` with one stream).
 
     Memory is bounded by one block (about 131k programs) plus O(N) arrays: no programs-by-time array is formed.
     """
+    return enumerate_streams([max_bits], horizon, [obs], steps, tape_bound, show_progress)[0]
+
+
+def enumerate_streams(
+    max_bits: Sequence[int],
+    horizon: int,
+    streams: Sequence[np.ndarray],
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    show_progress: bool = False,
+) -> list[Enumerated]:
+    """:class:`Enumerated` of every detector of at most ``max_bits[s]`` bits on each of ``streams``, in one pass.
+
+    Each block of programs (one length, canonical order) runs once through
+    :func:`aitheory.dsl.first_hold_search.first_hold_block` on the streams whose ``max_bits`` reach it: a detector
+    runs on the first of them, and on the others only if it read an observation (else its result is the same
+    there). Same results as :func:`enumerate_first_holds_reference` on each stream (first-hold times exactly;
+    statuses up to the extra ``periodic`` runs found on constant tails, see that module).
+    """
+    if len(max_bits) != len(streams) or not streams:
+        raise ValueError(f"arguments max_bits and streams: need one max_bits per stream, got {len(max_bits)} and "
+                         f"{len(streams)}")
+    n_s = len(streams)
+    g = np.full((n_s, horizon + 1), math.inf)
+    g_blind = np.full((n_s, horizon + 1), math.inf)
+    first_index = np.full((n_s, horizon + 1), -1, dtype=np.int64)
+    blind = np.zeros((n_s, horizon + 1), dtype=bool)
+    count = np.zeros((n_s, horizon + 1), dtype=np.int64)
+    status = np.zeros((n_s, len(EVENT_STATUSES)), dtype=np.int64)
+    programs = np.zeros(n_s, dtype=np.int64)
+    total = np.zeros(n_s, dtype=np.int64)
+    packed: dict[tuple[int, ...], StreamSet] = {}
+    all_blocks = list(blocks(max(max_bits)))
+    for block in progress(all_blocks, desc=f"detectors <= {max(max_bits)} bits on {n_s} streams", unit="block",
+                          disable=not show_progress):
+        active = tuple(s for s in range(n_s) if max_bits[s] >= block.bits)
+        if active not in packed:
+            packed[active] = stream_set([streams[s] for s in active], horizon, K)
+        r = first_hold_block(enumerate_block(block), packed[active], steps, tape_bound)
+        for j, s in enumerate(active):
+            programs[s] += block.size
+            status[s] += r.status[j]
+            total[s] += r.steps[j]
+            count[s] += r.count[j]
+            times = np.flatnonzero(r.first[j] >= 0)
+            new = times[g[s, times] > block.bits]
+            g[s, new] = block.bits
+            first_index[s, new] = block.start + r.first[j, new]
+            blind[s, new] = r.first_blind[j, new]
+            blind_times = np.flatnonzero(r.any_blind[j])
+            g_blind[s, blind_times] = np.minimum(g_blind[s, blind_times], block.bits)
+    return [Enumerated(max_bits=int(max_bits[s]), programs=int(programs[s]), g=g[s], first_index=first_index[s],
+                       blind=blind[s], g_blind=g_blind[s], count=count[s],
+                       status_count={name: int(c) for name, c in zip(EVENT_STATUSES, status[s], strict=True)},
+                       steps=int(total[s]))
+            for s in range(n_s)]
+
+
+def enumerate_first_holds_reference(
+    max_bits: int,
+    horizon: int,
+    obs: np.ndarray,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    show_progress: bool = False,
+) -> Enumerated:
+    """The slow path of :func:`enumerate_first_holds`, kept as its reference: every block through
+    :func:`aitheory.dsl.events.first_hold_times`, one stream (the tests check the two agree)."""
     g = np.full(horizon + 1, math.inf)
     g_blind = np.full(horizon + 1, math.inf)
     first_index = np.full(horizon + 1, -1, dtype=np.int64)
     blind = np.zeros(horizon + 1, dtype=bool)
     count = np.zeros(horizon + 1, dtype=np.int64)
     status = np.zeros(len(EVENT_STATUSES), dtype=np.int64)
-    programs = 0
+    programs = steps = 0
     all_blocks = list(blocks(max_bits))
     for block in progress(all_blocks, desc=f"detectors <= {max_bits} bits", unit="block",
                           disable=not show_progress):
         codes = enumerate_block(block)
         r = first_hold_times(codes, None, K, horizon, obs, steps, tape_bound)
         programs += codes.shape[0]
+        steps += int(r.total_steps.sum())
         status += np.bincount(r.status, minlength=len(EVENT_STATUSES))
         held = np.flatnonzero(r.first > 0)
         count += np.bincount(r.first[held], minlength=horizon + 1)
@@ -481,6 +557,7 @@ def enumerate_first_holds(
     return Enumerated(
         max_bits=max_bits, programs=programs, g=g, first_index=first_index, blind=blind, g_blind=g_blind,
         count=count, status_count={s: int(c) for s, c in zip(EVENT_STATUSES, status, strict=True)},
+        steps=steps,
     )
 
 
@@ -568,11 +645,9 @@ class StreamResult:
     """``f_L <= U`` where finite, ``g_L(n) <= l(n)`` for enumerable counters, envelope counters fire at n."""
 
 
-def _stream_result(spec: str, config: Config, ell: np.ndarray, u: np.ndarray, envelope_n: list[int],
-                   show_progress: bool) -> StreamResult:
+def _stream_result(spec: str, config: Config, enum: Enumerated, ell: np.ndarray, u: np.ndarray,
+                   envelope_n: list[int]) -> StreamResult:
     obs = stream_observations(spec, config)
-    enum = enumerate_first_holds(config.stream_max_bits, config.horizon, obs, config.steps, config.tape_bound,
-                                 show_progress)
     t = np.arange(1, config.horizon + 1)
     g = enum.g[1:]
     f = suffix_min(g)
@@ -624,7 +699,10 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     rng = np.random.default_rng(config.seed)
     obs = observations(config)
     n_max = config.horizon
-    enum = enumerate_first_holds(config.max_bits, n_max, obs, config.steps, config.tape_bound, show_progress)
+    enum, *stream_enums = enumerate_streams(
+        [config.max_bits] + [config.stream_max_bits] * len(config.streams), n_max,
+        [obs] + [stream_observations(spec, config) for spec in config.streams], config.steps, config.tape_bound,
+        show_progress)
     counters = check_counters(obs, config, np.random.default_rng(rng.integers(2**63)))
     mechanism = counters.verified and bool((counters.bits == counter_bits(counters.n)).all())
 
@@ -645,7 +723,8 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     fit = fit_log_envelope(t, big_f, split)
     fit_one = fit_log_envelope(t, big_f, split, slope=1.0)
     envelope_n = _suffix_argmin(ell[COUNTER_MIN_N - 1:], counters.n)
-    streams = [_stream_result(spec, config, ell, u, envelope_n, show_progress) for spec in config.streams]
+    streams = [_stream_result(spec, config, e, ell, u, envelope_n)
+               for spec, e in zip(config.streams, stream_enums, strict=True)]
     held_streams = all(sr.consistent for sr in streams)
     towers = check_towers(config.tower_levels, config.steps, config.tape_bound)
     held_towers = all(tw.verified for tw in towers)
