@@ -138,8 +138,8 @@ class Config:
 
     horizon: int = 10_000
     """N: the number of time steps (emissions) of the history; observations o_1..o_{N-1} are drawn."""
-    max_bits: int = 27
-    """L: every plain detector of at most this many bits (3 per token) is run; 27 bits = 3,710,009 programs."""
+    max_bits: int = 30
+    """L: every plain detector of at most this many bits (3 per token) is run; 30 bits = 25,916,429 programs."""
     environment: Literal["bernoulli", "markov"] = "bernoulli"
     """The stochastic environment: i.i.d. Bernoulli(p), or a two-state Markov chain that flips with probability p."""
     p: float = 0.5
@@ -155,8 +155,9 @@ class Config:
     interpreter (randomly chosen n)."""
     streams: tuple[str, ...] = ("bernoulli:0", "bernoulli:1", "markov:0.01")
     """Further observation streams (kind:p, kind bernoulli or markov; seed as above) on which f is enumerated."""
-    stream_max_bits: int = 24
-    """Every detector of at most this many bits is run on each of ``streams``."""
+    stream_max_bits: int = 30
+    """Every detector of at most this many bits is run on each of ``streams`` (in the same pass as the primary
+    history: a detector that reads no observation runs once for all)."""
     tower_levels: int = 3
     """Levels j = 1..this of the tower counters T_j run to their firing time n(j) (j = 3: about 10^6 steps)."""
     control_max_bits: int = 6
@@ -187,8 +188,8 @@ class Config:
             raise ValueError(f"argument reference_checks: must be >= 0, got {self.reference_checks}")
         for spec in self.streams:
             _parse_stream(spec)
-        if not BITS_PER_TOKEN <= self.stream_max_bits <= 30:
-            raise ValueError(f"argument stream_max_bits: must be in 3..30, got {self.stream_max_bits}")
+        if not BITS_PER_TOKEN <= self.stream_max_bits <= 33:
+            raise ValueError(f"argument stream_max_bits: must be in 3..33, got {self.stream_max_bits}")
         if not 0 <= self.tower_levels <= TOWER_MAX_LEVEL:
             raise ValueError(f"argument tower_levels: must be in 0..{TOWER_MAX_LEVEL} (level {TOWER_MAX_LEVEL + 1} "
                              f"fires after about 2^60 steps), got {self.tower_levels}")
@@ -535,14 +536,14 @@ def enumerate_first_holds_reference(
     blind = np.zeros(horizon + 1, dtype=bool)
     count = np.zeros(horizon + 1, dtype=np.int64)
     status = np.zeros(len(EVENT_STATUSES), dtype=np.int64)
-    programs = steps = 0
+    programs = machine_steps = 0
     all_blocks = list(blocks(max_bits))
     for block in progress(all_blocks, desc=f"detectors <= {max_bits} bits", unit="block",
                           disable=not show_progress):
         codes = enumerate_block(block)
         r = first_hold_times(codes, None, K, horizon, obs, steps, tape_bound)
         programs += codes.shape[0]
-        steps += int(r.total_steps.sum())
+        machine_steps += int(r.total_steps.sum())
         status += np.bincount(r.status, minlength=len(EVENT_STATUSES))
         held = np.flatnonzero(r.first > 0)
         count += np.bincount(r.first[held], minlength=horizon + 1)
@@ -557,7 +558,7 @@ def enumerate_first_holds_reference(
     return Enumerated(
         max_bits=max_bits, programs=programs, g=g, first_index=first_index, blind=blind, g_blind=g_blind,
         count=count, status_count={s: int(c) for s, c in zip(EVENT_STATUSES, status, strict=True)},
-        steps=steps,
+        steps=machine_steps,
     )
 
 
@@ -782,6 +783,9 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         "counter_detector_at_horizon": counter_detector(n_max),
         "f_at_1": float(big_f[0]), "f_at_split": float(big_f[split - 1]), "f_at_horizon": float(big_f[-1]),
         "f_exact_up_to_t": last_enum, "f_exact": [float(x) for x in f_enum[:last_enum]],
+        "f_exact_bits": config.max_bits,
+        "f_exact_streams": {f"{config.environment}:{config.p:g}": {"bits": config.max_bits, "up_to_t": last_enum},
+                            **{sr.spec: {"bits": sr.max_bits, "up_to_t": sr.f_exact_up_to_t} for sr in streams}},
         "u_verified_to_t": n_max if mechanism else 0,
         "u_bits_at": {str(v): float(u[v - 1]) for v in bound_times},
         "growth_split_t": split, "growth_slope_bits_per_doubling": fit.slope, "growth_intercept_bits": fit.intercept,
@@ -801,15 +805,16 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         "held_slope_one": fit_one.held,
     }
     f_text = ", ".join(f"{x:g}" for x in f_enum[:last_enum])
-    stream_text = "; ".join(f"{sr.spec}: exact to t = {sr.f_exact_up_to_t} ({sr.max_bits} bits)" for sr in streams)
+    stream_text = ", ".join(f"{sr.spec} for t <= {sr.f_exact_up_to_t}" for sr in streams)
     tower_text = ", ".join(f"T_{tw.j} fires at {tw.n:,} with {tw.bits} bits (binary counter {tw.binary_bits})"
                            for tw in towers)
     verdict = (
         f"f(t) <= U(t) = O(log t), with U verified to N = {n_max:,}: time-n counters fire at n for n = 3..{n_max}: "
         f"{mechanism}; U(t) <= {fit.intercept:.1f} + {fit.slope:.2f} log2 t fitted on t <= {split} holds on "
-        f"({split}, {n_max}] (excess {fit.excess:.1f} bits), U({n_max}) = {u[-1]:g} bits; f exact for t <= "
-        f"{last_enum} from {enum.programs:,} detectors <= {config.max_bits} bits ({f_text} bits) on "
-        f"{config.environment}:{config.p:g}" + (f"; {stream_text}" if streams else "")
+        f"({split}, {n_max}] (excess {fit.excess:.1f} bits), U({n_max}) = {u[-1]:g} bits; f exact to "
+        f"{config.max_bits} bits on {config.environment}:{config.p:g} for t <= {last_enum} ({enum.programs:,} "
+        f"detectors; f = {f_text} bits)"
+        + (f", and to {config.stream_max_bits} bits on {stream_text}" if streams else "")
         + (f"; {tower_text}: verified {held_towers}" if towers else "")
         + f"; Theorem 1 bound (U + K(pi*) + d) ln 2 = {theorem1_bound_nats(float(big_f[-1])):.1f} nats at t = "
         f"{n_max:,}; {controls_verdict(controls)}"
