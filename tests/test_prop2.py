@@ -237,6 +237,12 @@ def test_quick_run_writes_summary_metrics_and_figures(tmp_path: Path) -> None:
     assert summary["verdict"].startswith("f(t) <= U(t) = O(log t), with U verified to N = 600")
     assert f"{summary['growth_intercept_bits']:.1f} + {summary['growth_slope_bits_per_doubling']:.2f}" in summary[
         "verdict"]
+    # ... and to how many bits f is exact, on which streams, up to which t
+    exact = summary["f_exact_streams"]
+    assert exact == {"bernoulli:0.5": {"bits": 18, "up_to_t": summary["f_exact_up_to_t"]},
+                     "bernoulli:0": {"bits": 15, "up_to_t": 3}}
+    assert (f"f exact to 18 bits on bernoulli:0.5 for t <= {summary['f_exact_up_to_t']}" in summary["verdict"]
+            and "to 15 bits on bernoulli:0 for t <= 3" in summary["verdict"])
     # Theorem 1's bound (U + K(pi*) + d) ln 2 with K(pi*) = 15 (+[.]]) and d = 6
     assert summary["pi_star_bits"] == 15 and summary["switch_overhead_bits"] == 6
     for t, nats in summary["theorem1_bound_nats_at"].items():

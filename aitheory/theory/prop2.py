@@ -108,6 +108,7 @@ __all__ = [
     "fit_log_envelope",
     "observations",
     "run",
+    "staircase_text",
     "suffix_min",
     "tower_detector",
     "tower_fire_time",
@@ -804,7 +805,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         "held_streams": held_streams, "held_towers": held_towers, "held_pi_star": pi_star_ok,
         "held_slope_one": fit_one.held,
     }
-    f_text = ", ".join(f"{x:g}" for x in f_enum[:last_enum])
+    f_text = staircase_text(f_enum[:last_enum])
     stream_text = ", ".join(f"{sr.spec} for t <= {sr.f_exact_up_to_t}" for sr in streams)
     tower_text = ", ".join(f"T_{tw.j} fires at {tw.n:,} with {tw.bits} bits (binary counter {tw.binary_bits})"
                            for tw in towers)
@@ -813,7 +814,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         f"{mechanism}; U(t) <= {fit.intercept:.1f} + {fit.slope:.2f} log2 t fitted on t <= {split} holds on "
         f"({split}, {n_max}] (excess {fit.excess:.1f} bits), U({n_max}) = {u[-1]:g} bits; f exact to "
         f"{config.max_bits} bits on {config.environment}:{config.p:g} for t <= {last_enum} ({enum.programs:,} "
-        f"detectors; f = {f_text} bits)"
+        f"detectors; f = {f_text})"
         + (f", and to {config.stream_max_bits} bits on {stream_text}" if streams else "")
         + (f"; {tower_text}: verified {held_towers}" if towers else "")
         + f"; Theorem 1 bound (U + K(pi*) + d) ln 2 = {theorem1_bound_nats(float(big_f[-1])):.1f} nats at t = "
@@ -823,6 +824,19 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         name=NAME, statement=STATEMENT, measured=fit.excess, bound=0.0, relation="<=", held=held, claim_held=claim,
         controls=controls, units="bits", details=details, figures=figures, verdict=verdict,
     )
+
+
+def staircase_text(f: np.ndarray) -> str:
+    """``f(1..n)`` as its steps: ``"9 bits at t = 1, ..., 30 bits for 8 <= t <= 24"``."""
+    parts: list[str] = []
+    i = 0
+    while i < len(f):
+        j = i
+        while j + 1 < len(f) and f[j + 1] == f[i]:
+            j += 1
+        parts.append(f"{f[i]:g} bits " + (f"at t = {i + 1}" if i == j else f"for {i + 1} <= t <= {j + 1}"))
+        i = j + 1
+    return ", ".join(parts)
 
 
 def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> list[dict[str, object]]:
