@@ -47,7 +47,10 @@ on the history to N, and ``f(t)`` exact where the enumeration reaches (``f(t) <=
 **Several streams.** Besides the primary history, every detector of at most ``stream_max_bits`` bits is run on
 each of ``streams`` (``kind:p`` as for the primary one; ``bernoulli:0`` is all zeros): f exact per stream, and
 ``f_L <= U`` on each (the counters read no observation, so ``U`` holds on every stream; their envelope counters
-are re-run on each).
+are re-run on each). All streams are enumerated in one pass (:func:`enumerate_streams`, over
+:mod:`aitheory.dsl.first_hold_search`: a detector that reads no observation runs once for all of them), with the
+same tables as the per-stream slow path :func:`enumerate_first_holds_reference`. The verdict says to how many
+bits f is exact on which stream, and up to which t (``f_exact_streams``).
 
 **A faster-growing family** (:func:`tower_detector`). ``T_j`` lays out its own counter: starting from one cell, it
 triples a run of 1s j times (each pass appends two cells per cell and fills the gap: ``L -> 3L + 1``), emitting a
