@@ -9,8 +9,9 @@ For each environment: every detector of at most ``max_bits`` bits on ``horizon``
 environments in one pass (:func:`aitheory.theory.prop2.enumerate_streams`: a detector that reads no observation
 runs once for all of them); writes ``records.csv`` (the record-setting events: t, bits, program, whether it
 reads observations), ``metrics.csv`` (f(t) per environment), ``summary.json`` (per environment: f exact up to
-which t, its values, the statuses; the programs, the CPU and wall seconds) and the figure
-``prop2_environments.png``/``.svg`` (f against log2 t).
+which t, its values, the statuses; the programs, the CPU and wall seconds of this process) and the figure
+``prop2_environments.png``/``.svg`` (f against log2 t). The enumeration checkpoints to the run folder every
+minute: run again with the same ``--out`` to resume an interrupted run (``resumed_from_checkpoint``).
 
     PYTHONPATH=. python experiments/prop2_environments.py --out runs/prop2-environments
     PYTHONPATH=. python experiments/prop2_environments.py --quick
@@ -69,8 +70,10 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
                          seed=config.seed) for kind, _, p in (env.partition(":") for env in config.environments)]
     obs = [prop2.observations(cfg) for cfg in cfgs]
     cpu, wall = time.process_time(), time.perf_counter()
+    checkpoint = folder.file("enumeration.ckpt.npz")  # every minute; a run with the same --out resumes from it
+    resumed = checkpoint.is_file()
     enums = prop2.enumerate_streams([config.max_bits] * len(cfgs), config.horizon, obs, cfgs[0].steps,
-                                    cfgs[0].tape_bound, show_progress=True)
+                                    cfgs[0].tape_bound, show_progress=True, checkpoint=checkpoint)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     per_env: dict[str, object] = {}
     for env, o, enum in zip(config.environments, obs, enums, strict=True):
@@ -88,7 +91,9 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
     folder.write_metrics({"t": int(ti), **{f"f_{e}": curves[e][i] for e in config.environments}}
                          for i, ti in enumerate(t.tolist()))
     folder.write_summary({"max_bits": config.max_bits, "horizon": config.horizon, "seed": config.seed,
-                          "programs": enums[0].programs, "cpu_s": cpu, "wall_s": wall, "environments": per_env})
+                          "programs": enums[0].programs, "cpu_s": cpu, "wall_s": wall,
+                          "resumed_from_checkpoint": resumed, "environments": per_env})
+    checkpoint.unlink()
     if config.plot:
         plot(t, curves, config, folder.file("prop2_environments"))
     print(f"{enums[0].programs:,} detectors <= {config.max_bits} bits on {len(cfgs)} environments: {cpu:.1f} s CPU, "

@@ -402,3 +402,29 @@ def test_streams_of_different_lengths_in_one_pass() -> None:
     _assert_same_enumeration(short_b, prop2.enumerate_first_holds_reference(15, 500, b))
     with pytest.raises(ValueError, match="max_bits and streams"):
         prop2.enumerate_streams([18], 500, [a, b])
+
+
+def test_enumeration_checkpoint_resumes_to_the_same_tables(tmp_path: Path) -> None:
+    """A checkpoint written part-way (``every_seconds=0``: after every block) and resumed gives the same tables as
+    one uninterrupted pass; a checkpoint of other arguments is refused, naming the argument."""
+    rng = np.random.default_rng(7)
+    streams = [rng.integers(0, 2, 299), np.ones(299, dtype=np.int64)]
+    whole = prop2.enumerate_streams([18, 18], 300, streams)
+    path = tmp_path / "enum.npz"
+    prop2.enumerate_streams([18, 18], 300, streams, checkpoint=path, every_seconds=0.0)
+    # rewind the checkpoint to a middle block: keep the tables of the first blocks only
+    first = prop2.enumerate_streams([15, 15], 300, streams)
+    n_done = len(list(blocks(15)))
+    key = prop2._enumeration_key([18, 18], 300, streams, prop2.DEFAULT_STEPS, prop2.DEFAULT_TAPE_BOUND)
+    tables = {"g": np.stack([e.g for e in first]), "g_blind": np.stack([e.g_blind for e in first]),
+              "first_index": np.stack([e.first_index for e in first]), "blind": np.stack([e.blind for e in first]),
+              "count": np.stack([e.count for e in first]),
+              "status": np.array([[e.status_count[s] for s in EVENT_STATUSES] for e in first]),
+              "programs": np.array([e.programs for e in first]), "total": np.array([e.steps for e in first])}
+    prop2._save_enumeration(path, key, tables, n_done)
+    resumed = prop2.enumerate_streams([18, 18], 300, streams, checkpoint=path)
+    for a, b in zip(resumed, whole, strict=True):
+        _assert_same_enumeration(a, b)
+        assert a.status_count == b.status_count and a.steps == b.steps
+    with pytest.raises(ValueError, match="argument checkpoint"):
+        prop2.enumerate_streams([18, 18], 300, streams[::-1], checkpoint=path)

@@ -76,11 +76,14 @@ A finite history cannot test an asymptotic statement about all computable functi
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -94,7 +97,7 @@ from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.parser import parse
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
 from aitheory.progress import progress
-from aitheory.results import RunFolder, write_csv
+from aitheory.results import RunFolder, atomic_write_bytes, fingerprint, write_csv
 from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
 
 __all__ = [
@@ -476,6 +479,8 @@ def enumerate_streams(
     steps: int = DEFAULT_STEPS,
     tape_bound: int = DEFAULT_TAPE_BOUND,
     show_progress: bool = False,
+    checkpoint: str | Path | None = None,
+    every_seconds: float = 60.0,
 ) -> list[Enumerated]:
     """:class:`Enumerated` of every detector of at most ``max_bits[s]`` bits on each of ``streams``, in one pass.
 
@@ -484,6 +489,10 @@ def enumerate_streams(
     runs on the first of them, and on the others only if it read an observation (else its result is the same
     there). Same results as :func:`enumerate_first_holds_reference` on each stream (first-hold times exactly;
     statuses up to the extra ``periodic`` runs found on constant tails, see that module).
+
+    ``checkpoint``: a ``.npz`` path; every ``every_seconds`` (and at the end) the tables of the blocks done so far
+    are written there atomically, and a run with the same arguments resumes from it (one of other arguments is
+    refused with ``ValueError``).
     """
     if len(max_bits) != len(streams) or not streams:
         raise ValueError(f"arguments max_bits and streams: need one max_bits per stream, got {len(max_bits)} and "
@@ -499,8 +508,18 @@ def enumerate_streams(
     total = np.zeros(n_s, dtype=np.int64)
     packed: dict[tuple[int, ...], StreamSet] = {}
     all_blocks = list(blocks(max(max_bits)))
-    for block in progress(all_blocks, desc=f"detectors <= {max(max_bits)} bits on {n_s} streams", unit="block",
-                          disable=not show_progress):
+    tables = {"g": g, "g_blind": g_blind, "first_index": first_index, "blind": blind, "count": count,
+              "status": status, "programs": programs, "total": total}
+    key = _enumeration_key(max_bits, horizon, streams, steps, tape_bound)
+    done = _load_enumeration(checkpoint, key, tables) if checkpoint is not None else 0
+    saved_at = time.monotonic()
+    for i, block in enumerate(progress(all_blocks, desc=f"detectors <= {max(max_bits)} bits on {n_s} streams",
+                                       unit="block", disable=not show_progress)):
+        if i < done:
+            continue
+        if checkpoint is not None and time.monotonic() - saved_at >= every_seconds:
+            _save_enumeration(checkpoint, key, tables, i)
+            saved_at = time.monotonic()
         active = tuple(s for s in range(n_s) if max_bits[s] >= block.bits)
         if active not in packed:
             packed[active] = stream_set([streams[s] for s in active], horizon, K)
@@ -517,11 +536,43 @@ def enumerate_streams(
             blind[s, new] = r.first_blind[j, new]
             blind_times = np.flatnonzero(r.any_blind[j])
             g_blind[s, blind_times] = np.minimum(g_blind[s, blind_times], block.bits)
+    if checkpoint is not None:
+        _save_enumeration(checkpoint, key, tables, len(all_blocks))
     return [Enumerated(max_bits=int(max_bits[s]), programs=int(programs[s]), g=g[s], first_index=first_index[s],
                        blind=blind[s], g_blind=g_blind[s], count=count[s],
                        status_count={name: int(c) for name, c in zip(EVENT_STATUSES, status[s], strict=True)},
                        steps=int(total[s]))
             for s in range(n_s)]
+
+
+def _enumeration_key(max_bits: Sequence[int], horizon: int, streams: Sequence[np.ndarray], steps: int,
+                     tape_bound: int) -> str:
+    """Identity of an enumeration's arguments (the streams by their SHA-256) for its checkpoint."""
+    digests = [hashlib.sha256(np.ascontiguousarray(np.asarray(o)[: horizon - 1], dtype=np.uint8).tobytes()).hexdigest()
+               for o in streams]
+    return fingerprint("prop2-enumeration", {"max_bits": [int(b) for b in max_bits], "horizon": horizon,
+                                             "streams": digests, "steps": steps, "tape_bound": tape_bound})
+
+
+def _save_enumeration(path: str | Path, key: str, tables: dict[str, np.ndarray], done: int) -> None:
+    """Write the tables after ``done`` blocks to ``path`` atomically."""
+    buf = io.BytesIO()
+    payload: dict[str, Any] = {"key": np.array(key), "done": np.array(done), **tables}
+    np.savez(buf, **payload)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_enumeration(path: str | Path, key: str, tables: dict[str, np.ndarray]) -> int:
+    """Fill ``tables`` from the checkpoint at ``path`` and return its number of finished blocks (0 if none)."""
+    if not Path(path).is_file():
+        return 0
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["key"]) != key:
+            raise ValueError(f"argument checkpoint: {str(path)!r} belongs to another enumeration (other bits, "
+                             "streams, horizon or machine limits); remove it or choose another path")
+        for name, arr in tables.items():
+            arr[...] = data[name]
+        return int(data["done"])
 
 
 def enumerate_first_holds_reference(
