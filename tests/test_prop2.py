@@ -358,25 +358,28 @@ def test_unary_detector_fires_at_n() -> None:
         assert _reference_first(text, n + 3, None, 1000) == n and 3 * len(parse(text).codes) == 3 * (n + 2)
 
 
-def _assert_same_enumeration(fast: prop2.Enumerated, slow: prop2.Enumerated) -> None:
+def _assert_same_enumeration(fast: prop2.Enumerated, slow: prop2.Enumerated, statuses: bool = True) -> None:
     """Every per-t table of the two enumerations is identical; the statuses differ at most by runs that the
     constant-tail rule proves ``periodic`` (fewer of another status, as many more periodic)."""
     assert fast.programs == slow.programs
     for name in ("g", "first_index", "blind", "g_blind", "count"):
         assert np.array_equal(getattr(fast, name), getattr(slow, name)), name
     assert np.array_equal(prop2.suffix_min(fast.g[1:]), prop2.suffix_min(slow.g[1:]))
+    if not statuses:
+        return
     moved = {s: slow.status_count[s] - fast.status_count[s] for s in EVENT_STATUSES if s != "periodic"}
     assert all(v >= 0 for v in moved.values()) and sum(moved.values()) == (
         fast.status_count["periodic"] - slow.status_count["periodic"])
 
 
-def _check_streams(max_bits: int) -> None:
+def _check_streams(max_bits: int, detect_cycles: bool = True) -> None:
     config = prop2.Config()
     specs = (f"{config.environment}:{config.p:g}", *config.streams)
     streams = [prop2.stream_observations(spec, config) for spec in specs]
     fast = prop2.enumerate_streams([max_bits] * len(streams), config.horizon, streams)
     for spec, obs, got in zip(specs, streams, fast, strict=True):
-        _assert_same_enumeration(got, prop2.enumerate_first_holds_reference(max_bits, config.horizon, obs))
+        slow = prop2.enumerate_first_holds_reference(max_bits, config.horizon, obs, detect_cycles=detect_cycles)
+        _assert_same_enumeration(got, slow, statuses=detect_cycles)
         assert got.max_bits == max_bits, spec
 
 
@@ -389,8 +392,9 @@ def test_fast_enumeration_equals_the_slow_path_at_24_bits_on_every_stream() -> N
 
 @pytest.mark.slow
 def test_fast_enumeration_equals_the_slow_path_at_27_bits_on_every_stream() -> None:
-    """The same on all 3,710,009 detectors of <= 27 bits (the slow path takes about a minute of CPU)."""
-    _check_streams(27)
+    """The same on all 3,710,009 detectors of <= 27 bits, against the slow path without its cycle check (same
+    first-hold times, statuses aside; with it the slow path takes about 2 minutes of CPU, without about 30 s)."""
+    _check_streams(27, detect_cycles=False)
 
 
 def test_streams_of_different_lengths_in_one_pass() -> None:
