@@ -100,3 +100,5 @@ def test_constant_from_and_sharing() -> None:
         stream_set([np.zeros(3)], 10)
     with pytest.raises(ValueError, match="argument streams"):
         stream_set([np.full(9, 2)], 10)
+    with pytest.raises(ValueError, match="argument codes: row 0 is not a plain program"):
+        first_hold_block(np.array([text_to_codes("+]+")], dtype=np.uint8), packed)

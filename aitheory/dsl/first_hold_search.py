@@ -57,6 +57,7 @@ import numba
 import numpy as np
 
 from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT
+from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import ST_EMITTED, ST_HALTED, ST_OUT_OF_TAPE, ST_SILENT, ST_TIMED_OUT
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
 from aitheory.dsl.status import EVENT_STATUSES, Status
@@ -415,14 +416,13 @@ def _search_block(
 
 def first_hold_block(codes: np.ndarray, streams: StreamSet, steps: int = DEFAULT_STEPS,
                      tape_bound: int = DEFAULT_TAPE_BOUND, per_row: bool = False) -> BlockFirstHolds:
-    """Run every row of ``codes`` (plain programs of one length, ``uint8``, as from
-    :func:`aitheory.dsl.enumerate.enumerate_block`; not re-validated) on every stream of ``streams`` to its first
-    hold; see :class:`BlockFirstHolds`. The first-hold time and ``reads`` of each detector on each stream equal
-    :func:`aitheory.dsl.events.first_hold_times`'s. ``per_row``: also return them per detector (``rows``)."""
+    """Run every row of ``codes`` (plain programs of one length, as from
+    :func:`aitheory.dsl.enumerate.enumerate_block`; ``ValueError`` naming the row otherwise) on every stream of
+    ``streams`` to its first hold; see :class:`BlockFirstHolds`. The first-hold time and ``reads`` of each
+    detector on each stream equal :func:`aitheory.dsl.events.first_hold_times`'s. ``per_row``: also return them
+    per detector (``rows``)."""
     check_run_args(streams.k, streams.horizon, steps, tape_bound, None, max_horizon=None)
-    codes = np.ascontiguousarray(codes, dtype=np.uint8)
-    if codes.ndim != 2 or codes.shape[1] < 1:
-        raise ValueError(f"argument codes: must be 2-D (programs x tokens), got shape {codes.shape}")
+    codes, _ = program_arrays(codes)  # every row a plain program of the full width (the kernel has no bounds checks)
     n_streams, width = streams.obs.shape[0], streams.horizon + 1
     count = np.zeros((n_streams, width), dtype=np.int64)
     first = np.full((n_streams, width), -1, dtype=np.int64)
