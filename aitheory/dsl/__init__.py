@@ -7,7 +7,8 @@ _optional). Public API:
   :class:`Mix`, :class:`Opt`, :class:`Act` (a policy-only P of SWITCH), :func:`encode_bits`, :func:`decode_bits`,
   :func:`expr_bits`, :class:`ParseError`;
 - counts: :func:`program_count`, :func:`program_count_bits`, :func:`kraft_mass`, :func:`kraft_mass_bits`;
-- events: :func:`first_hold_times` (numba: the first step at which each detector holds);
+- events: :func:`first_hold_times` (numba: the first step at which each detector holds), and its exhaustive-search
+  form :func:`aitheory.dsl.first_hold_search.first_hold_block` (a block of detectors on several streams at once);
 - modes (design.md section 2, "Joint mode"): :data:`MODES`, :func:`emission_role`, :func:`interleave`,
   :func:`split_history`; every runner takes ``mode="policy"`` (default) or ``mode="joint"``;
 - limits: :data:`LIMITS`, a :class:`MachineLimits` (the caps on K, H, T, B and the enumeration, one home);

@@ -47,7 +47,10 @@ on the history to N, and ``f(t)`` exact where the enumeration reaches (``f(t) <=
 **Several streams.** Besides the primary history, every detector of at most ``stream_max_bits`` bits is run on
 each of ``streams`` (``kind:p`` as for the primary one; ``bernoulli:0`` is all zeros): f exact per stream, and
 ``f_L <= U`` on each (the counters read no observation, so ``U`` holds on every stream; their envelope counters
-are re-run on each).
+are re-run on each). All streams are enumerated in one pass (:func:`enumerate_streams`, over
+:mod:`aitheory.dsl.first_hold_search`: a detector that reads no observation runs once for all of them), with the
+same tables as the per-stream slow path :func:`enumerate_first_holds_reference`. The verdict says to how many
+bits f is exact on which stream, and up to which t (``f_exact_streams``).
 
 **A faster-growing family** (:func:`tower_detector`). ``T_j`` lays out its own counter: starting from one cell, it
 triples a run of 1s j times (each pass appends two cells per cell and fills the gap: ``L -> 3L + 1``), emitting a
@@ -73,10 +76,14 @@ A finite history cannot test an asymptotic statement about all computable functi
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -85,11 +92,12 @@ from aitheory.dsl.combinators import event_holds, unprecedented_at
 from aitheory.dsl.enumerate import blocks, enumerate_block, program_at
 from aitheory.dsl.events import EVENT_STATUSES, first_hold_times
 from aitheory.dsl.fast import pack_programs
+from aitheory.dsl.first_hold_search import StreamSet, first_hold_block, stream_set
 from aitheory.dsl.limits import LIMITS
 from aitheory.dsl.parser import parse
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
 from aitheory.progress import progress
-from aitheory.results import RunFolder, write_csv
+from aitheory.results import RunFolder, atomic_write_bytes, fingerprint, write_csv
 from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
 
 __all__ = [
@@ -101,9 +109,12 @@ __all__ = [
     "counter_bits",
     "counter_detector",
     "enumerate_first_holds",
+    "enumerate_first_holds_reference",
+    "enumerate_streams",
     "fit_log_envelope",
     "observations",
     "run",
+    "staircase_text",
     "suffix_min",
     "tower_detector",
     "tower_fire_time",
@@ -134,8 +145,8 @@ class Config:
 
     horizon: int = 10_000
     """N: the number of time steps (emissions) of the history; observations o_1..o_{N-1} are drawn."""
-    max_bits: int = 27
-    """L: every plain detector of at most this many bits (3 per token) is run; 27 bits = 3,710,009 programs."""
+    max_bits: int = 30
+    """L: every plain detector of at most this many bits (3 per token) is run; 30 bits = 25,916,429 programs."""
     environment: Literal["bernoulli", "markov"] = "bernoulli"
     """The stochastic environment: i.i.d. Bernoulli(p), or a two-state Markov chain that flips with probability p."""
     p: float = 0.5
@@ -151,8 +162,9 @@ class Config:
     interpreter (randomly chosen n)."""
     streams: tuple[str, ...] = ("bernoulli:0", "bernoulli:1", "markov:0.01")
     """Further observation streams (kind:p, kind bernoulli or markov; seed as above) on which f is enumerated."""
-    stream_max_bits: int = 24
-    """Every detector of at most this many bits is run on each of ``streams``."""
+    stream_max_bits: int = 30
+    """Every detector of at most this many bits is run on each of ``streams`` (in the same pass as the primary
+    history: a detector that reads no observation runs once for all)."""
     tower_levels: int = 3
     """Levels j = 1..this of the tower counters T_j run to their firing time n(j) (j = 3: about 10^6 steps)."""
     control_max_bits: int = 6
@@ -183,8 +195,8 @@ class Config:
             raise ValueError(f"argument reference_checks: must be >= 0, got {self.reference_checks}")
         for spec in self.streams:
             _parse_stream(spec)
-        if not BITS_PER_TOKEN <= self.stream_max_bits <= 30:
-            raise ValueError(f"argument stream_max_bits: must be in 3..30, got {self.stream_max_bits}")
+        if not BITS_PER_TOKEN <= self.stream_max_bits <= 33:
+            raise ValueError(f"argument stream_max_bits: must be in 3..33, got {self.stream_max_bits}")
         if not 0 <= self.tower_levels <= TOWER_MAX_LEVEL:
             raise ValueError(f"argument tower_levels: must be in 0..{TOWER_MAX_LEVEL} (level {TOWER_MAX_LEVEL + 1} "
                              f"fires after about 2^60 steps), got {self.tower_levels}")
@@ -429,7 +441,8 @@ class Enumerated:
     ``g[t]``: bits of the shortest detector first holding at t (``inf`` if none); ``first_index[t]``: canonical
     index of the first such detector (-1 if none); ``blind[t]``: that detector is observation-blind;
     ``g_blind[t]``: the same minimum over observation-blind detectors only; ``count[t]``: how many detectors
-    first hold at t; ``status_count``: programs per final status (``EVENT_STATUSES``).
+    first hold at t; ``status_count``: programs per final status (``EVENT_STATUSES``); ``steps``: machine
+    steps of all of them (a run shared with another stream, or fast-forwarded, counts its full length).
     """
 
     max_bits: int
@@ -440,6 +453,7 @@ class Enumerated:
     g_blind: np.ndarray
     count: np.ndarray
     status_count: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
 
 
 def enumerate_first_holds(
@@ -450,23 +464,144 @@ def enumerate_first_holds(
     tape_bound: int = DEFAULT_TAPE_BOUND,
     show_progress: bool = False,
 ) -> Enumerated:
-    """Run every plain detector of at most ``max_bits`` bits on ``obs`` to its first hold, block by block.
+    """Run every plain detector of at most ``max_bits`` bits on ``obs`` to its first hold, block by block
+    (:func:`enumerate_streams` with one stream).
 
     Memory is bounded by one block (about 131k programs) plus O(N) arrays: no programs-by-time array is formed.
     """
+    return enumerate_streams([max_bits], horizon, [obs], steps, tape_bound, show_progress)[0]
+
+
+def enumerate_streams(
+    max_bits: Sequence[int],
+    horizon: int,
+    streams: Sequence[np.ndarray],
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    show_progress: bool = False,
+    checkpoint: str | Path | None = None,
+    every_seconds: float = 60.0,
+) -> list[Enumerated]:
+    """:class:`Enumerated` of every detector of at most ``max_bits[s]`` bits on each of ``streams``, in one pass.
+
+    Each block of programs (one length, canonical order) runs once through
+    :func:`aitheory.dsl.first_hold_search.first_hold_block` on the streams whose ``max_bits`` reach it: a detector
+    runs on the first of them, and on the others only if it read an observation (else its result is the same
+    there). Same results as :func:`enumerate_first_holds_reference` on each stream (first-hold times exactly;
+    statuses up to the extra ``periodic`` runs found on constant tails, see that module).
+
+    ``checkpoint``: a ``.npz`` path; every ``every_seconds`` (and at the end) the tables of the blocks done so far
+    are written there atomically, and a run with the same arguments resumes from it (one of other arguments is
+    refused with ``ValueError``).
+    """
+    if len(max_bits) != len(streams) or not streams:
+        raise ValueError(f"arguments max_bits and streams: need one max_bits per stream, got {len(max_bits)} and "
+                         f"{len(streams)}")
+    n_s = len(streams)
+    g = np.full((n_s, horizon + 1), math.inf)
+    g_blind = np.full((n_s, horizon + 1), math.inf)
+    first_index = np.full((n_s, horizon + 1), -1, dtype=np.int64)
+    blind = np.zeros((n_s, horizon + 1), dtype=bool)
+    count = np.zeros((n_s, horizon + 1), dtype=np.int64)
+    status = np.zeros((n_s, len(EVENT_STATUSES)), dtype=np.int64)
+    programs = np.zeros(n_s, dtype=np.int64)
+    total = np.zeros(n_s, dtype=np.int64)
+    packed: dict[tuple[int, ...], StreamSet] = {}
+    all_blocks = list(blocks(max(max_bits)))
+    tables = {"g": g, "g_blind": g_blind, "first_index": first_index, "blind": blind, "count": count,
+              "status": status, "programs": programs, "total": total}
+    key = _enumeration_key(max_bits, horizon, streams, steps, tape_bound)
+    done = _load_enumeration(checkpoint, key, tables) if checkpoint is not None else 0
+    saved_at = time.monotonic()
+    for i, block in enumerate(progress(all_blocks, desc=f"detectors <= {max(max_bits)} bits on {n_s} streams",
+                                       unit="block", disable=not show_progress)):
+        if i < done:
+            continue
+        if checkpoint is not None and time.monotonic() - saved_at >= every_seconds:
+            _save_enumeration(checkpoint, key, tables, i)
+            saved_at = time.monotonic()
+        active = tuple(s for s in range(n_s) if max_bits[s] >= block.bits)
+        if active not in packed:
+            packed[active] = stream_set([streams[s] for s in active], horizon, K)
+        r = first_hold_block(enumerate_block(block), packed[active], steps, tape_bound)
+        for j, s in enumerate(active):
+            programs[s] += block.size
+            status[s] += r.status[j]
+            total[s] += r.steps[j]
+            count[s] += r.count[j]
+            times = np.flatnonzero(r.first[j] >= 0)
+            new = times[g[s, times] > block.bits]
+            g[s, new] = block.bits
+            first_index[s, new] = block.start + r.first[j, new]
+            blind[s, new] = r.first_blind[j, new]
+            blind_times = np.flatnonzero(r.any_blind[j])
+            g_blind[s, blind_times] = np.minimum(g_blind[s, blind_times], block.bits)
+    if checkpoint is not None:
+        _save_enumeration(checkpoint, key, tables, len(all_blocks))
+    return [Enumerated(max_bits=int(max_bits[s]), programs=int(programs[s]), g=g[s], first_index=first_index[s],
+                       blind=blind[s], g_blind=g_blind[s], count=count[s],
+                       status_count={name: int(c) for name, c in zip(EVENT_STATUSES, status[s], strict=True)},
+                       steps=int(total[s]))
+            for s in range(n_s)]
+
+
+def _enumeration_key(max_bits: Sequence[int], horizon: int, streams: Sequence[np.ndarray], steps: int,
+                     tape_bound: int) -> str:
+    """Identity of an enumeration's arguments (the streams by their SHA-256) for its checkpoint."""
+    digests = [hashlib.sha256(np.ascontiguousarray(np.asarray(o)[: horizon - 1], dtype=np.uint8).tobytes()).hexdigest()
+               for o in streams]
+    return fingerprint("prop2-enumeration", {"max_bits": [int(b) for b in max_bits], "horizon": horizon,
+                                             "streams": digests, "steps": steps, "tape_bound": tape_bound})
+
+
+def _save_enumeration(path: str | Path, key: str, tables: dict[str, np.ndarray], done: int) -> None:
+    """Write the tables after ``done`` blocks to ``path`` atomically."""
+    buf = io.BytesIO()
+    payload: dict[str, Any] = {"key": np.array(key), "done": np.array(done), **tables}
+    np.savez(buf, **payload)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def _load_enumeration(path: str | Path, key: str, tables: dict[str, np.ndarray]) -> int:
+    """Fill ``tables`` from the checkpoint at ``path`` and return its number of finished blocks (0 if none)."""
+    if not Path(path).is_file():
+        return 0
+    with np.load(path, allow_pickle=False) as data:
+        if str(data["key"]) != key:
+            raise ValueError(f"argument checkpoint: {str(path)!r} belongs to another enumeration (other bits, "
+                             "streams, horizon or machine limits); remove it or choose another path")
+        for name, arr in tables.items():
+            arr[...] = data[name]
+        return int(data["done"])
+
+
+def enumerate_first_holds_reference(
+    max_bits: int,
+    horizon: int,
+    obs: np.ndarray,
+    steps: int = DEFAULT_STEPS,
+    tape_bound: int = DEFAULT_TAPE_BOUND,
+    show_progress: bool = False,
+    detect_cycles: bool = True,
+) -> Enumerated:
+    """The slow path of :func:`enumerate_first_holds`, kept as its reference: every block through
+    :func:`aitheory.dsl.events.first_hold_times`, one stream (the tests check the two agree).
+    ``detect_cycles=False`` skips Brent's cycle check (about 4x faster here): the first-hold times are the same (a
+    run proven silent never emits again, so it would time out instead), only the statuses differ."""
     g = np.full(horizon + 1, math.inf)
     g_blind = np.full(horizon + 1, math.inf)
     first_index = np.full(horizon + 1, -1, dtype=np.int64)
     blind = np.zeros(horizon + 1, dtype=bool)
     count = np.zeros(horizon + 1, dtype=np.int64)
     status = np.zeros(len(EVENT_STATUSES), dtype=np.int64)
-    programs = 0
+    programs = machine_steps = 0
     all_blocks = list(blocks(max_bits))
     for block in progress(all_blocks, desc=f"detectors <= {max_bits} bits", unit="block",
                           disable=not show_progress):
         codes = enumerate_block(block)
-        r = first_hold_times(codes, None, K, horizon, obs, steps, tape_bound)
+        r = first_hold_times(codes, None, K, horizon, obs, steps, tape_bound, detect_cycles=detect_cycles)
         programs += codes.shape[0]
+        machine_steps += int(r.total_steps.sum())
         status += np.bincount(r.status, minlength=len(EVENT_STATUSES))
         held = np.flatnonzero(r.first > 0)
         count += np.bincount(r.first[held], minlength=horizon + 1)
@@ -481,6 +616,7 @@ def enumerate_first_holds(
     return Enumerated(
         max_bits=max_bits, programs=programs, g=g, first_index=first_index, blind=blind, g_blind=g_blind,
         count=count, status_count={s: int(c) for s, c in zip(EVENT_STATUSES, status, strict=True)},
+        steps=machine_steps,
     )
 
 
@@ -568,11 +704,9 @@ class StreamResult:
     """``f_L <= U`` where finite, ``g_L(n) <= l(n)`` for enumerable counters, envelope counters fire at n."""
 
 
-def _stream_result(spec: str, config: Config, ell: np.ndarray, u: np.ndarray, envelope_n: list[int],
-                   show_progress: bool) -> StreamResult:
+def _stream_result(spec: str, config: Config, enum: Enumerated, ell: np.ndarray, u: np.ndarray,
+                   envelope_n: list[int]) -> StreamResult:
     obs = stream_observations(spec, config)
-    enum = enumerate_first_holds(config.stream_max_bits, config.horizon, obs, config.steps, config.tape_bound,
-                                 show_progress)
     t = np.arange(1, config.horizon + 1)
     g = enum.g[1:]
     f = suffix_min(g)
@@ -624,7 +758,10 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     rng = np.random.default_rng(config.seed)
     obs = observations(config)
     n_max = config.horizon
-    enum = enumerate_first_holds(config.max_bits, n_max, obs, config.steps, config.tape_bound, show_progress)
+    enum, *stream_enums = enumerate_streams(
+        [config.max_bits] + [config.stream_max_bits] * len(config.streams), n_max,
+        [obs] + [stream_observations(spec, config) for spec in config.streams], config.steps, config.tape_bound,
+        show_progress)
     counters = check_counters(obs, config, np.random.default_rng(rng.integers(2**63)))
     mechanism = counters.verified and bool((counters.bits == counter_bits(counters.n)).all())
 
@@ -645,7 +782,8 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     fit = fit_log_envelope(t, big_f, split)
     fit_one = fit_log_envelope(t, big_f, split, slope=1.0)
     envelope_n = _suffix_argmin(ell[COUNTER_MIN_N - 1:], counters.n)
-    streams = [_stream_result(spec, config, ell, u, envelope_n, show_progress) for spec in config.streams]
+    streams = [_stream_result(spec, config, e, ell, u, envelope_n)
+               for spec, e in zip(config.streams, stream_enums, strict=True)]
     held_streams = all(sr.consistent for sr in streams)
     towers = check_towers(config.tower_levels, config.steps, config.tape_bound)
     held_towers = all(tw.verified for tw in towers)
@@ -703,6 +841,9 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         "counter_detector_at_horizon": counter_detector(n_max),
         "f_at_1": float(big_f[0]), "f_at_split": float(big_f[split - 1]), "f_at_horizon": float(big_f[-1]),
         "f_exact_up_to_t": last_enum, "f_exact": [float(x) for x in f_enum[:last_enum]],
+        "f_exact_bits": config.max_bits,
+        "f_exact_streams": {f"{config.environment}:{config.p:g}": {"bits": config.max_bits, "up_to_t": last_enum},
+                            **{sr.spec: {"bits": sr.max_bits, "up_to_t": sr.f_exact_up_to_t} for sr in streams}},
         "u_verified_to_t": n_max if mechanism else 0,
         "u_bits_at": {str(v): float(u[v - 1]) for v in bound_times},
         "growth_split_t": split, "growth_slope_bits_per_doubling": fit.slope, "growth_intercept_bits": fit.intercept,
@@ -721,16 +862,17 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         "held_streams": held_streams, "held_towers": held_towers, "held_pi_star": pi_star_ok,
         "held_slope_one": fit_one.held,
     }
-    f_text = ", ".join(f"{x:g}" for x in f_enum[:last_enum])
-    stream_text = "; ".join(f"{sr.spec}: exact to t = {sr.f_exact_up_to_t} ({sr.max_bits} bits)" for sr in streams)
+    f_text = staircase_text(f_enum[:last_enum])
+    stream_text = ", ".join(f"{sr.spec} for t <= {sr.f_exact_up_to_t}" for sr in streams)
     tower_text = ", ".join(f"T_{tw.j} fires at {tw.n:,} with {tw.bits} bits (binary counter {tw.binary_bits})"
                            for tw in towers)
     verdict = (
         f"f(t) <= U(t) = O(log t), with U verified to N = {n_max:,}: time-n counters fire at n for n = 3..{n_max}: "
         f"{mechanism}; U(t) <= {fit.intercept:.1f} + {fit.slope:.2f} log2 t fitted on t <= {split} holds on "
-        f"({split}, {n_max}] (excess {fit.excess:.1f} bits), U({n_max}) = {u[-1]:g} bits; f exact for t <= "
-        f"{last_enum} from {enum.programs:,} detectors <= {config.max_bits} bits ({f_text} bits) on "
-        f"{config.environment}:{config.p:g}" + (f"; {stream_text}" if streams else "")
+        f"({split}, {n_max}] (excess {fit.excess:.1f} bits), U({n_max}) = {u[-1]:g} bits; f exact to "
+        f"{config.max_bits} bits on {config.environment}:{config.p:g} for t <= {last_enum} ({enum.programs:,} "
+        f"detectors; f = {f_text})"
+        + (f", and to {config.stream_max_bits} bits on {stream_text}" if streams else "")
         + (f"; {tower_text}: verified {held_towers}" if towers else "")
         + f"; Theorem 1 bound (U + K(pi*) + d) ln 2 = {theorem1_bound_nats(float(big_f[-1])):.1f} nats at t = "
         f"{n_max:,}; {controls_verdict(controls)}"
@@ -739,6 +881,19 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
         name=NAME, statement=STATEMENT, measured=fit.excess, bound=0.0, relation="<=", held=held, claim_held=claim,
         controls=controls, units="bits", details=details, figures=figures, verdict=verdict,
     )
+
+
+def staircase_text(f: np.ndarray) -> str:
+    """``f(1..n)`` as its steps: ``"9 bits at t = 1, ..., 30 bits for 8 <= t <= 24"``."""
+    parts: list[str] = []
+    i = 0
+    while i < len(f):
+        j = i
+        while j + 1 < len(f) and f[j + 1] == f[i]:
+            j += 1
+        parts.append(f"{f[i]:g} bits " + (f"at t = {i + 1}" if i == j else f"for {i + 1} <= t <= {j + 1}"))
+        i = j + 1
+    return ", ".join(parts)
 
 
 def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> list[dict[str, object]]:
