@@ -19,7 +19,8 @@ Columns of the first table:
   of each episode's agent tokens (0.25 = spread evenly, 1 = all up front);
 * ``empty``: mean per-episode fraction of completed teacher turns with at most 4 tokens, with the episodes'
   50th/90th percentiles, the share of episodes with at least one empty turn, and the share of empty turns
-  that follow a student reply ended by the reply cutoff;
+  that follow a student reply ended by the reply cutoff (in brackets the same share for all teacher turns that
+  follow a reply, the reference: with a short cutoff most replies are cut);
 * ``zlib``, ``NLL``: compression ratio of the teacher's text and its per-token NLL under the base model.
 """
 
@@ -89,9 +90,12 @@ def episodes_row(name: str, episodes: list[Episode]) -> dict[str, Any]:
         "empty_p90": s["empty_fraction_percentiles"]["90"],
         "with_empty": sum(bool(empty_turn_kl(e)) for e in episodes) / len(episodes),
         "empty_after_cutoff": s["empty_after_cutoff_share"],
+        "teacher_after_cutoff": s["teacher_after_cutoff_share"],
         "zlib": off["teacher_zlib_ratio"],
         "nll": off["teacher_nll_nats_per_token"],
         "kl_spending": s["kl_spending"],
+        "kl_spending_with_empty": s["kl_spending_with_empty"],
+        "with_empty_count": sum(bool(empty_turn_kl(e)) for e in episodes),
         "after_silence": s["after_silence"],
         "after_speech": s["after_speech"],
     }
@@ -129,7 +133,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             _f(r["empty_fraction"], 3),
             f"{_f(r['empty_p50'])}/{_f(r['empty_p90'])}",
             _f(r["with_empty"]),
-            _f(r["empty_after_cutoff"]),
+            f"{_f(r['empty_after_cutoff'])} ({_f(r['teacher_after_cutoff'])})",
             _f(r["zlib"]),
             _f(r["nll"]),
         ]
@@ -149,16 +153,27 @@ SPENDING_COLUMNS = (
 )
 
 
-def spending_markdown(rows: list[dict[str, Any]]) -> str:
-    """Where the KL is spent (shares of the KL spent; :func:`aitheory.llm.evaluate.kl_spending`)."""
-    lines = ["| " + " | ".join(SPENDING_COLUMNS) + " |", "|" + "---|" * len(SPENDING_COLUMNS)]
+def _spending_rows(rows: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Per run that spent KL: its spending, then that of its episodes with an empty turn."""
+    out = []
     for r in rows:
-        k = r["kl_spending"]
-        if k is None or r["kl_spent"] == 0:
+        if r["kl_spending"] is None or r["kl_spent"] == 0:
             continue
+        out.append((r["run"], r["kl_spending"]))
+        if r["kl_spending_with_empty"] is not None:
+            name = f"{r['run']}, the {r['with_empty_count']} episodes with an empty turn"
+            out.append((name, r["kl_spending_with_empty"]))
+    return out
+
+
+def spending_markdown(rows: list[dict[str, Any]]) -> str:
+    """Where the KL is spent (shares of the KL spent; :func:`aitheory.llm.evaluate.kl_spending`), over all the
+    episodes and over those with an empty turn."""
+    lines = ["| " + " | ".join(SPENDING_COLUMNS) + " |", "|" + "---|" * len(SPENDING_COLUMNS)]
+    for name, k in _spending_rows(rows):
         cells = [
-            r["run"],
-            _f(r["kl_spent"]),
+            name,
+            _f(k["kl_spent_mean"]),
             "/".join(_f(x) for x in k["quarter_shares"]),
             _f(k["first_turn_share"]),
             _f(k["top_turn_share"]),

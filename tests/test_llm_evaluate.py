@@ -31,6 +31,7 @@ from aitheory.llm.evaluate import (
     split_phases,
     student_turns,
     summarize,
+    teacher_turns_after_cutoff,
     transcript_html,
 )
 
@@ -98,6 +99,8 @@ def test_empty_responses_after_a_reply_cutoff() -> None:
     )
     assert empty_after_cutoff(ep) == (2, 1)
     assert summarize([ep])["empty_after_cutoff_share"] == 0.5
+    assert teacher_turns_after_cutoff(ep) == (3, 2)  # the reference: every turn after a reply, empty or not
+    assert summarize([ep])["teacher_after_cutoff_share"] == pytest.approx(2 / 3)
     assert math.isnan(summarize([_episode([_turn("teacher", 9)])])["empty_after_cutoff_share"])
 
 
@@ -318,6 +321,10 @@ def test_kl_spending_finds_the_paper_pattern_and_its_absence() -> None:
     assert k["empty_turn_share"] == 0.0 and k["first_empty_share"] == 0.0
     assert k["top_turn_share"] == pytest.approx(1 / 3)
     assert math.isnan(k["kl_per_token_empty"])
+    both = summarize([paper, spread])
+    assert both["kl_spending"]["kl_spent_mean"] == pytest.approx(7.0)
+    assert both["kl_spending_with_empty"] == kl_spending([paper])  # the episodes with an empty turn only
+    assert summarize([spread])["kl_spending_with_empty"] is None
     # by_turn stops where fewer than 10% of the episodes have an n-th turn
     short = [_episode([_turn("teacher", 10, 1.0)]) for _ in range(19)]
     assert [r["n"] for r in kl_spending([*short, spread])["by_turn"]] == [1]

@@ -60,6 +60,7 @@ __all__ = [
     "split_phases",
     "student_turns",
     "summarize",
+    "teacher_turns_after_cutoff",
 ]
 
 #: A teacher turn of at most this many tokens is an empty response.
@@ -152,6 +153,15 @@ def empty_after_cutoff(episode: EpisodeLike, max_tokens: int = EMPTY_MAX_TOKENS)
     empty = [i for i, t in enumerate(turns) if is_empty_teacher_turn(t, max_tokens)]
     after_cut = sum(1 for i in empty if i > 0 and turns[i - 1].role == "student" and turns[i - 1].cut)
     return len(empty), after_cut
+
+
+def teacher_turns_after_cutoff(episode: EpisodeLike) -> tuple[int, int]:
+    """``(completed teacher turns that follow a student reply, those that follow a reply ended by the cutoff)``:
+    the reference for :func:`empty_after_cutoff` (with a short cutoff most replies are cut, so most turns of any
+    length follow a cut)."""
+    turns = _turns(as_episode(episode))
+    after = [i for i, t in enumerate(turns) if t.completed_teacher and i > 0 and turns[i - 1].role == "student"]
+    return len(after), sum(1 for i in after if turns[i - 1].cut)
 
 
 def budget_overshoot(episodes: Sequence[EpisodeLike], tol: float = 1e-5) -> dict[str, float]:
@@ -247,11 +257,15 @@ def _summarize(episodes: list[Episode]) -> dict[str, Any]:
         },
         "empty_turns_mean": mean(len(empty_turn_kl(e)) for e in episodes),
         "empty_after_cutoff_share": _after_cutoff_share(episodes),
+        "teacher_after_cutoff_share": _share(teacher_turns_after_cutoff(e) for e in episodes),
         "budget_overshoot": (
             budget_overshoot(episodes) if all(e.budget_before is not None for e in episodes) else None
         ),
         "kl_on_empty_turns": kl_quantiles_by_index(episodes, min_count=max(1, len(episodes) // 10)),
         "kl_spending": kl_spending(episodes) if all(e.turns is not None for e in episodes) else None,
+        "kl_spending_with_empty": (
+            kl_spending(silent) if (silent := [e for e in episodes if empty_turn_kl(e)]) else None
+        ),
         "after_silence": after_silence(episodes),
         "after_speech": after_speech(episodes),
     }
@@ -261,6 +275,13 @@ def _scalar(value: float | None, key: str) -> float:
     if value is None:
         raise KeyError(key)  # as the record's missing key did
     return value
+
+
+def _share(counts: Iterable[tuple[int, int]]) -> float:
+    """``sum(part) / sum(whole)`` over ``(whole, part)`` pairs; ``nan`` if the wholes sum to 0."""
+    pairs = list(counts)
+    whole = sum(c[0] for c in pairs)
+    return sum(c[1] for c in pairs) / whole if whole else math.nan
 
 
 def _after_cutoff_share(episodes: Sequence[Episode]) -> float:
@@ -308,6 +329,7 @@ def kl_spending(episodes: Sequence[EpisodeLike], min_share: float = 0.1) -> dict
     Shares are ratios of sums over all episodes (nats / nats, the KL of a turn being its summed sampled
     log-ratio, :attr:`Turn.kl_spent`); a share is ``nan`` if no KL was spent in total.
 
+    * ``episodes``; ``kl_spent_mean``: the KL spent on teacher turns per episode (nats);
     * ``quarter_shares``: :func:`kl_position_shares` with 4 slices of each episode's agent tokens (0.25 each if
       spent evenly);
     * ``first_turn_share``: spent on each episode's first teacher turn (the continuation of the prompt);
@@ -360,6 +382,8 @@ def kl_spending(episodes: Sequence[EpisodeLike], min_share: float = 0.1) -> dict
             }
         )
     return {
+        "episodes": len(eps),
+        "kl_spent_mean": total / len(eps) if eps else math.nan,
         "quarter_shares": kl_position_shares(eps) if all(e.log_ratio is not None for e in eps) else [math.nan] * 4,
         "first_turn_share": share(first),
         "top_turn_share": share(top),
