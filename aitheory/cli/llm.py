@@ -269,6 +269,9 @@ def _figures(args: argparse.Namespace) -> int:
         paths = make_figures(args.run_dirs, out, last=args.last, stages=args.phases)
     except FileNotFoundError as exc:
         raise UserInputError(str(exc)) from None
+    except (ValueError, KeyError) as exc:  # a transcript that is not JSON lines of episodes
+        raise UserInputError(f"{' '.join(args.run_dirs)}: transcripts cannot be read ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())})") from None
     for p in paths:
         print(p)
     return 0

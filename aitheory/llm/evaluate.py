@@ -457,10 +457,11 @@ def split_phases(
 def run_budget(run_dir: str | Path, episodes: Sequence[EpisodeLike] = ()) -> float:
     """The run's full budget ``B`` (nats): from its ``config.json``, else the largest episode budget, else 0."""
     path = Path(run_dir) / "config.json"
-    if path.exists():
-        budget = json.loads(path.read_text(encoding="utf-8")).get("config", {}).get("budget")
-        if isinstance(budget, (int, float)):
-            return float(budget)
+    saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    config = saved.get("config") if isinstance(saved, dict) else None
+    budget = config.get("budget") if isinstance(config, dict) else None
+    if isinstance(budget, (int, float)):
+        return float(budget)
     return max((float(e.budget or 0.0) for e in map(as_episode, episodes)), default=0.0)
 
 
