@@ -207,11 +207,18 @@ def after_markdown(rows: list[dict[str, Any]]) -> str:
 
 def trends_markdown(trends: dict[str, list[dict[str, Any]]]) -> str:
     """The contrasts of :func:`aitheory.llm.evaluate.empty_fraction_trends`."""
-    lines = ["| contrast | a | b | a - b (empty fraction) | 95% interval | verdict |", "|---|---|---|---|---|---|"]
+    head = "| contrast | a | b | a - b (empty fraction) | 95% interval | control: shuffled, 95% interval | verdict |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
     for c in trends["contrasts"]:
         verdict = "rises" if c["rises"] else "falls" if c["falls"] else "no detectable change"
+        null = c["controls"]["shuffled"]
+        if null["changed"]:
+            verdict = "none (the control changed)"
         interval = f"{_f(c['lo'], 3)} to {_f(c['hi'], 3)}"
-        lines.append(f"| {c['kind']} | {c['a']} | {c['b']} | {_f(c['difference'], 3)} | {interval} | {verdict} |")
+        control = f"{_f(null['difference'], 3)}, {_f(null['lo'], 3)} to {_f(null['hi'], 3)}"
+        lines.append(
+            f"| {c['kind']} | {c['a']} | {c['b']} | {_f(c['difference'], 3)} | {interval} | {control} | {verdict} |"
+        )
     return "\n".join(lines)
 
 

@@ -388,3 +388,19 @@ def test_empty_fraction_trends_rise_fall_and_no_change() -> None:
     assert found[("base", "b10 full/256", "base/256 (pooled)")]["rises"]
     assert ("base", "b10 full/512", "base/512 (pooled)") not in found  # no base-model episodes of 512 tokens
     assert not any(c["kind"] == "budget" and "control" in c["a"] for c in trends["contrasts"])
+    # every contrast carries its negative control: the groups shuffled together show no change
+    assert all(not c["controls"]["shuffled"]["changed"] for c in trends["contrasts"])
+    assert up["controls"]["shuffled"]["lo"] < 0 < up["controls"]["shuffled"]["hi"]
+
+
+def test_a_contrast_whose_control_changes_is_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aitheory.llm.evaluate as ev
+
+    runs = {
+        "b10": {"full/256": [_phased(10.0, 256, 9, empty=0)] * 20},
+        "b20": {"full/256": [_phased(20.0, 256, 9, empty=2)] * 20},
+    }
+    assert ev.empty_fraction_trends(runs)["contrasts"][0]["rises"]
+    monkeypatch.setattr(ev, "_null_control", lambda a, b, seed: {"difference": 0.3, "lo": 0.2, "hi": 0.4})
+    broken = ev.empty_fraction_trends(runs)["contrasts"][0]
+    assert broken["lo"] > 0 and not broken["rises"] and broken["controls"]["shuffled"]["changed"]

@@ -548,6 +548,14 @@ def bootstrap_difference(
     return {"difference": float(x.mean() - y.mean()), "lo": float(lo), "hi": float(hi)}
 
 
+def _null_control(a: Sequence[float], b: Sequence[float], seed: int) -> dict[str, float]:
+    """The negative control of a contrast: :func:`bootstrap_difference` after the episodes of ``a`` and ``b`` are
+    pooled and dealt back at random into groups of their sizes (no difference by construction: its interval
+    should contain 0)."""
+    pooled = np.random.default_rng(seed + 1).permutation(np.concatenate([np.asarray(a), np.asarray(b)]))
+    return bootstrap_difference(pooled[: len(a)].tolist(), pooled[len(a) :].tolist(), seed=seed)
+
+
 def _empty_fractions(episodes: Sequence[EpisodeLike]) -> list[float]:
     return [f for f in (empty_fraction(e) for e in episodes) if not math.isnan(f)]
 
@@ -561,7 +569,8 @@ def empty_fraction_trends(
     ``B_0`` (nats), the length ``L`` (tokens), ``B_0 / L``, the episodes with a completed teacher turn and their
     mean empty fraction. ``contrasts``, each the difference of the mean empty fractions ``a - b`` with a 95%
     bootstrap interval (:func:`bootstrap_difference`), ``rises`` if the interval lies above 0 and ``falls`` if
-    below:
+    below, each only if the contrast's negative control (``controls.shuffled``: the same contrast with the two
+    groups' episodes pooled and dealt back at random, so that there is no difference) shows no change:
 
     * ``budget``: the same non-base phase label in two runs, the higher budget as ``a``;
     * ``length``: the same run and stage (not base), the longer episodes as ``a``;
@@ -595,8 +604,19 @@ def empty_fraction_trends(
 
     def contrast(kind: str, a: dict[str, Any], b_fr: list[float], b_name: str) -> None:
         d = bootstrap_difference(a["_fr"], b_fr, seed=seed)
-        name = f"{a['run']} {a['phase']}"
-        contrasts.append({"kind": kind, "a": name, "b": b_name, **d, "rises": d["lo"] > 0, "falls": d["hi"] < 0})
+        null = _null_control(a["_fr"], b_fr, seed)
+        changed = null["lo"] > 0 or null["hi"] < 0
+        contrasts.append(
+            {
+                "kind": kind,
+                "a": f"{a['run']} {a['phase']}",
+                "b": b_name,
+                **d,
+                "rises": d["lo"] > 0 and not changed,
+                "falls": d["hi"] < 0 and not changed,
+                "controls": {"shuffled": {**null, "changed": changed}},
+            }
+        )
 
     live = [c for c in cells if phase_stage(c["phase"]) != "base"]
     for a, b in itertools.combinations(live, 2):
