@@ -92,6 +92,12 @@ def test_llm_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (run / "config.json").write_text(json.dumps({"config": {"name": "smoke"}}))
     (run / "transcripts" / "iter_00001.jsonl").write_text('{"turns": [1, 2\n')
     _usage_error(["llm", "evaluate", str(run)], capsys, str(run), "cannot be read")
+    _usage_error(["llm", "figures", str(run), "--out", str(tmp_path / "figs")], capsys, str(run), "cannot be read")
+    good = tmp_path / "good"
+    (good / "transcripts").mkdir(parents=True)
+    (good / "transcripts" / "iter_00001.jsonl").write_text('{"turns": [], "reward": 0.0, "kl_spent": 0.0}\n')
+    missing = tmp_path / "no-control"
+    _usage_error(["llm", "evaluate", str(good), "--control", str(missing)], capsys, "no transcripts", str(missing))
     # a finished run is never overwritten without --overwrite
     _usage_error(["llm", "train", "--config", "smoke", "--out", str(run)], capsys, "already holds a run", "--overwrite")
     _usage_error(["llm", "control", "--config", "smoke", "--out", str(run)], capsys, "already holds a run")

@@ -87,10 +87,46 @@ def test_control_and_comparison(run_dir: Path, tmp_path: Path, capsys: pytest.Ca
     assert saved["kind"] == "llm-control" and saved["fingerprint"].startswith("sha256:") and saved["code_version"]
     capsys.readouterr()
     assert main(["llm", "evaluate", str(run_dir), "--control", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    # the smoke schedule: budget 0 (the base model), the ramp, full budget at 96 tokens, then 112-token episodes
+    assert list(printed["phases"]) == ["base/96", "ramp/96", "full/96", "full/112"]
+    table = printed["comparison"]
+    assert set(table) == set(printed["phases"])
+    assert set(table["full/96"]) == {"agent", "control", "control_episodes"}
+    assert table["full/96"]["control"]["kl_spent_mean"] == 0.0 and table["full/96"]["control_episodes"] == 2
+    assert table["full/96"]["agent"]["teacher_nll_nats_per_token"] > 0
+    # the control has 96-token episodes only: the 112-token phase is not compared with them
+    assert table["full/112"]["control"] is None and "no control episodes of 112 tokens" in table["full/112"]["note"]
+    long_control = tmp_path / "control112"
+    args = ["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--episode-tokens", "112"]
+    assert main([*args, "--out", str(long_control)]) == 0
+    capsys.readouterr()
+    assert main(["llm", "evaluate", str(run_dir), "--control", str(out), "--control", str(long_control)]) == 0
     table = json.loads(capsys.readouterr().out)["comparison"]
-    assert set(table) == {"agent", "control"}
-    assert table["control"]["kl_spent_mean"] == 0.0
-    assert table["agent"]["teacher_nll_nats_per_token"] > 0
+    assert table["full/112"]["control_episodes"] == 2 and table["full/96"]["control_episodes"] == 2
+
+
+def test_figures_by_phase(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from aitheory.llm.figures import _length_changes, read_metrics, run_label
+
+    rows = read_metrics(run_dir)
+    assert rows is not None
+    starts = _length_changes(rows)
+    assert len(starts) == 1 and starts[0] > 300  # the 112-token phase starts after the ramp and the full phase
+    assert run_label([{"budget": 1.5, "episode_tokens": 96}, {"budget": 2.25, "episode_tokens": 96}], "r") == (
+        "r: B=1.50-2.25 nats, L=96"
+    )
+    control = tmp_path / "control"
+    assert main(["llm", "control", "--config", "smoke", "--set", "n_envs=2", "--out", str(control)]) == 0
+    out = tmp_path / "figs"
+    assert main(["llm", "figures", str(run_dir), str(control), "--phases", "full", "--out", str(out)]) == 0
+    svg = (out / "figure4_empty_fraction.svg").read_text()
+    for label in (f"{run_dir.name} full/96", f"{run_dir.name} full/112", "control base/96"):
+        assert label in svg, label
+    assert f"{run_dir.name} ramp/96" not in svg
+    capsys.readouterr()
+    assert main(["llm", "figures", str(run_dir), "--phases", "full,silence", "--out", str(out)]) == 2
+    assert "unknown stage silence" in capsys.readouterr().err
 
 
 def test_paper_config_without_gpu_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,6 +181,21 @@ def test_results_table_script(run_dir: Path, tmp_path: Path) -> None:
     episodes = [json.loads(x) for x in sorted((run_dir / "transcripts").glob("*.jsonl"))[-1].read_text().splitlines()]
     assert rows[0]["episodes"] == len(episodes)
     assert rows[0]["kl_spent"] == pytest.approx(sum(e["kl_spent"] for e in episodes) / len(episodes))
+    proc = subprocess.run(
+        [sys.executable, str(root / "experiments" / "llm_results_table.py"), str(run_dir), "--phases", "ramp,full",
+         "--json", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert [r["run"] for r in data["rows"]] == [f"{run_dir.name} {p}" for p in ("ramp/96", "full/96", "full/112")]
+    kinds = {c["kind"] for c in data["trends"]["contrasts"]}
+    assert "length" in kinds  # full/112 against full/96 of the same run
+    assert "| run | KL spent | quarters 1/2/3/4 |" in proc.stdout
+    assert "after an empty teacher turn" in proc.stdout and "| contrast | a | b |" in proc.stdout
 
 
 def test_train_logs_a_line_per_iteration_without_a_terminal(

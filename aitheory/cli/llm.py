@@ -73,7 +73,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("run_dir", help="a run folder written by 'aitheory llm train'")
     evaluate.add_argument("--last", type=positive_int, default=1, help="use the last N transcript files (default 1)")
     evaluate.add_argument(
-        "--control", default=None, help="a control run folder ('aitheory llm control') to compare with"
+        "--control",
+        action="append",
+        default=None,
+        help="a control run folder ('aitheory llm control') to compare with, per episode length (repeatable: "
+        "controls of different lengths are pooled)",
     )
     evaluate.set_defaults(func=_evaluate)
 
@@ -105,7 +109,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     figures.add_argument("--out", type=check_out_path, default=None,
                          help="output folder (default: the first run folder)")
     figures.add_argument(
-        "--last", type=positive_int, default=1, help="use each run's last N transcript files (default 1)"
+        "--last", type=positive_int, default=1,
+        help="use the last N iterations of each phase (default 1); base-model phases (controls) whole",
+    )
+    figures.add_argument(
+        "--phases", type=_stages, default=None, metavar="STAGES",
+        help="comma-separated stages to draw, of base, ramp, full (default: the phases of each run's last "
+        "N iterations); a control run gives its base-model phases",
     )
     figures.set_defaults(func=_figures)
 
@@ -256,12 +266,27 @@ def _figures(args: argparse.Namespace) -> int:
     _distinct_names(args.run_dirs)
     out = Path(args.out) if args.out else Path(args.run_dirs[0])
     try:
-        paths = make_figures(args.run_dirs, out, last=args.last)
+        paths = make_figures(args.run_dirs, out, last=args.last, stages=args.phases)
     except FileNotFoundError as exc:
         raise UserInputError(str(exc)) from None
+    except (ValueError, KeyError) as exc:  # a transcript that is not JSON lines of episodes
+        raise UserInputError(f"{' '.join(args.run_dirs)}: transcripts cannot be read ({type(exc).__name__}: "
+                             f"{' '.join(str(exc).split())})") from None
     for p in paths:
         print(p)
     return 0
+
+
+def _stages(text: str) -> tuple[str, ...]:
+    """``--phases``: comma-separated stages of the schedule (:data:`aitheory.llm.evaluate.STAGES`)."""
+    from aitheory.llm.evaluate import STAGES
+
+    stages = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in stages if s not in STAGES]
+    if bad or not stages:
+        raise argparse.ArgumentTypeError(f"unknown stage {', '.join(bad) or '(none given)'}; choose from "
+                                         f"{', '.join(STAGES)}")
+    return stages
 
 
 def _distinct_names(run_dirs: list[str]) -> None:

@@ -25,7 +25,7 @@ from aitheory.llm.evaluate import (
     empty_fraction,
     empty_turn_kl,
     kl_quantiles_by_index,
-    load_episodes,
+    run_series,
     transcript_html,
 )
 from aitheory.plotting import pyplot, save_figure
@@ -35,12 +35,19 @@ __all__ = ["figure2", "figure3", "figure4", "make_figures", "run_label", "traini
 
 
 def run_label(records: Sequence[EpisodeLike], name: str) -> str:
-    """``name: B=<budget> nats, L=<episode tokens>`` from the episodes' own records."""
+    """``name: B=<budget> nats, L=<episode tokens>`` from the episodes' own records (a budget range
+    ``lo-hi`` while the budget ramps)."""
     episodes = [as_episode(e) for e in records]
     budgets = sorted({math.nan if e.budget is None else float(e.budget) for e in episodes})
     lengths = sorted({int(e.episode_tokens or 0) for e in episodes})
-    b = "/".join(f"{x:g}" for x in budgets)
+    b = f"{budgets[0]:g}" if len(budgets) == 1 else f"{budgets[0]:.2f}-{budgets[-1]:.2f}"
     return f"{name}: B={b} nats, L={'/'.join(map(str, lengths))}"
+
+
+def _legend_below(ax: Any) -> None:
+    """The legend under the axes (it grows with the runs and phases; ``save_figure`` keeps it in the image)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0.0, -0.16), frameon=False)
 
 
 def _sqrt_axis(ax: Any) -> None:
@@ -78,8 +85,7 @@ def figure3(runs: Mapping[str, Sequence[EpisodeLike]], stem: Path) -> tuple[Path
     if missing:
         note = "not drawn (a point needs 10% of the run's episodes):\n" + "\n".join(missing)
         ax.text(0.02, 0.97, note, transform=ax.transAxes, va="top", fontsize=7)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
+    _legend_below(ax)
     return save_figure(fig, stem)
 
 
@@ -103,9 +109,8 @@ def figure4(runs: Mapping[str, Sequence[EpisodeLike]], stem: Path) -> tuple[Path
         ax.hist(fr, bins=bins, weights=np.full(fr.size, 1.0 / fr.size), alpha=0.5, label=f"{label} (n={fr.size})")
     ax.set_xlabel("fraction of teacher turns that are empty (per episode)")
     ax.set_ylabel("share of episodes")
-    ax.set_title("Empty teacher turns per episode (same symbol = same budget per token)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=6)
+    ax.set_title("Empty teacher turns per episode (same symbol = same budget per token)", fontsize=10)
+    _legend_below(ax)
     return save_figure(fig, stem)
 
 
@@ -201,9 +206,17 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, float]] | None:
         return [{k: float(v) if v not in ("", None) else math.nan for k, v in row.items()} for row in csv.DictReader(f)]
 
 
+def _length_changes(rows: list[dict[str, float]]) -> list[float]:
+    """Agent tokens at the iterations whose ``episode_tokens`` differs from the previous one's."""
+    lengths = [r.get("episode_tokens", math.nan) for r in rows]
+    pairs = zip(lengths, rows[1:], lengths[1:], strict=False)
+    return [r["agent_tokens"] for prev, r, n in pairs if not (math.isnan(prev) or math.isnan(n)) and n != prev]
+
+
 def training_curves(metrics: dict[str, list[dict[str, float]]], stem: Path) -> tuple[Path, Path]:
     """Per-iteration means against agent tokens, one line per run; the KL panel also shows each run's current
-    budget ``B_t`` dashed (the ramp)."""
+    budget ``B_t`` dashed (the ramp), and a dotted vertical line marks where a run's episode length changes (the
+    start of its long-episode phase)."""
     plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(12, 6), sharex=True)
     for name, rows in metrics.items():
@@ -212,25 +225,36 @@ def training_curves(metrics: dict[str, list[dict[str, float]]], stem: Path) -> t
             (line,) = ax.plot(x, [r.get(column, math.nan) for r in rows], marker=".", label=name)
             if column == "kl_spent_mean":
                 ax.plot(x, [r["budget"] for r in rows], ls="--", color=line.get_color(), lw=0.8)
+            for start in _length_changes(rows):
+                ax.axvline(start, ls=":", color=line.get_color(), lw=0.8)
             ax.set_title(label, fontsize=9)
     for ax in axes[1]:
         ax.set_xlabel("agent tokens")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Training curves (per PPO iteration; dashed: current budget B_t)", fontsize=10)
+    fig.suptitle(
+        "Training curves (per PPO iteration; dashed: current budget B_t; dotted: episode length changes)", fontsize=10
+    )
     return save_figure(fig, stem)
 
 
-def make_figures(run_dirs: Sequence[str | Path], out: str | Path, last: int = 1) -> list[Path]:
-    """Figures 2-4 for the runs (episodes of each run's last ``last`` transcript files) into ``out``, and the
-    training curves of the runs that have a ``metrics.csv``."""
+def make_figures(
+    run_dirs: Sequence[str | Path], out: str | Path, last: int = 1, stages: Sequence[str] | None = None
+) -> list[Path]:
+    """Figures 2-4 for the runs into ``out``, one series per run and phase
+    (:func:`aitheory.llm.evaluate.run_series`: the episodes of each phase's ``last`` latest iterations, a
+    base-model phase whole, so that a control is compared with the phases of its own episode length), and the
+    training curves of the runs that have a ``metrics.csv``. Figure 2
+    shows one transcript per run, from its last series."""
     out = Path(out)
-    runs = {Path(d).name: load_episodes(d, last=last) for d in run_dirs}
+    per_run = {Path(d).name: run_series(d, last=last, stages=stages) for d in run_dirs}
+    series = {label: eps for runs in per_run.values() for label, eps in runs.items()}
     written: list[Path] = []
-    written += figure3(runs, out / "figure3_kl_per_empty_response")
-    written += figure4(runs, out / "figure4_empty_fraction")
+    written += figure3(series, out / "figure3_kl_per_empty_response")
+    written += figure4(series, out / "figure4_empty_fraction")
     metrics = {name: rows for name, rows in ((Path(d).name, read_metrics(d)) for d in run_dirs) if rows}
     if metrics:
         written += training_curves(metrics, out / "training_curves")
-    for name, episodes in runs.items():
-        written += figure2(pick_transcript(episodes), out / f"figure2_transcript_{name}")
+    for name, runs in per_run.items():
+        if runs:
+            written += figure2(pick_transcript(list(runs.values())[-1]), out / f"figure2_transcript_{name}")
     return written
