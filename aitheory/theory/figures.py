@@ -2,8 +2,9 @@
 
 A check converted to typed summaries (:mod:`aitheory.theory.common`, "Figures from the run folder") defines
 ``SUMMARY``, ``FIGURES`` and ``draw_figures(folder, config, summary)``; :func:`redraw` reads the configuration
-from ``config.json`` and the summary from ``summary.json`` and calls it, and ``draw_figures`` reads the rows it
-plots from the folder's CSV files. The check's ``run`` draws its figures through the same function, so a redrawn
+from ``config.json`` and the summary from ``summary.json`` (as ``summary_class(config)`` where the module
+defines it: Theorem 1's summary depends on its mode) and calls it, and ``draw_figures`` reads the rows it plots
+from the folder's CSV files. The check's ``run`` draws its figures through the same function, so a redrawn
 figure is the figure the run drew.
 
 Bad input (not a run folder, a kind without figures, a missing or malformed file) is a
@@ -39,8 +40,9 @@ def redraw(path: str | os.PathLike[str]) -> tuple[str, ...]:
         raise RunFolderError(f"run folder {str(path)!r}: the figures of {kind} cannot be redrawn from a run folder "
                              f"yet (not yet converted; redrawable: {', '.join(redrawable())})")
     config = folder.read_config(module.Config)
+    cls = module.summary_class(config) if hasattr(module, "summary_class") else module.SUMMARY
     try:
-        summary = module.SUMMARY.from_json(folder.read_summary())
+        summary = cls.from_json(folder.read_summary())
     except ValueError as exc:
         if isinstance(exc, RunFolderError):
             raise
