@@ -64,6 +64,12 @@ it is 0.
   its KL against the claim's bound, and its growth with k.
 
 ``held = claim held and every control failed`` (:func:`aitheory.theory.common.held_with_controls`).
+
+**Run folder.** ``metrics.csv`` has one row per measured point, its ``series`` column (:data:`SERIES`) naming the
+list it belongs to: ``point`` (the worlds), ``class_size`` (the class-size study), ``no_mix`` and ``no_event`` (the
+controls); the joint mode adds ``theorem1_joint_*.csv``. :func:`draw_figures` draws every figure from those rows and
+the typed summary (:class:`Theorem1Summary`, or :class:`PolicySummary` in ``mode="policy"``), so ``aitheory plot
+RUN_DIR`` redraws them without recomputing.
 """
 
 from __future__ import annotations
