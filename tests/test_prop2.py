@@ -280,7 +280,7 @@ def test_run_reports_failure_when_the_counters_are_cut_off(tmp_path: Path) -> No
     cfg = prop2.Config(horizon=300, max_bits=12, tape_bound=8, reference_checks=0, plot=False, streams=(),
                        tower_levels=1)
     result = prop2.run(cfg, RunFolder(tmp_path))
-    assert not result.held and not result.details["held_mechanism"] and result.claim_held is False
+    assert not result.held and not result.details.held_mechanism and result.claim_held is False
     assert all(not c.held for c in result.controls)
 
 

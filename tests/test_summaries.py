@@ -109,7 +109,7 @@ def test_schema_marks_infinity_as_a_float_and_finds_a_missing_key() -> None:
 # ----- typed summaries -----
 
 #: The checks whose summaries are typed and whose modules draw their figures from the run folder.
-CONVERTED = ("prop1", "theorem2", "pessimistic")
+CONVERTED = ("prop1", "theorem1", "prop2", "theorem2", "pessimistic")
 
 
 def _summary_classes() -> list[type]:
@@ -119,8 +119,8 @@ def _summary_classes() -> list[type]:
     from aitheory.theory.common import Summary
 
     found: list[type] = []
-    for name in CONVERTED:
-        module = importlib.import_module(CHECKS[name])
+    for module_name in [*(CHECKS[name] for name in CONVERTED), "aitheory.theory.theorem1_joint"]:
+        module = importlib.import_module(module_name)
         found += [obj for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, Summary)
                   and obj is not Summary and obj.__module__ == module.__name__]
     assert all(dataclasses.is_dataclass(c) and c.__dataclass_params__.frozen for c in found)  # type: ignore[attr-defined]
@@ -183,12 +183,16 @@ def test_config_reads_back_from_config_json(name: str, tmp_path: Path) -> None:
 
 # ----- figures redrawn from the run folder -----
 
-#: Compute functions of each check that a redraw must not call (each replaced by one that raises).
+#: Compute functions of each check that a redraw must not call (each replaced by one that raises); ``module:name``
+#: for one in another module.
 COMPUTE = {
     "prop1": ("run", "witness", "mixture_points", "check"),
+    "theorem1": ("run", "_run_policy", "_measure", "switch_cost", "point_class", "event_times", "_summarise",
+                 "aitheory.theory.theorem1_joint:measure_joint", "aitheory.theory.theorem1_joint:joint_point",
+                 "aitheory.theory.theorem1_joint:summarise_joint"),
     "theorem2": ("run", "check_tree", "support_limit", "count_violations", "_trees"),
     "pessimistic": ("run", "build_class", "collect", "simulate", "lossless_part", "protocol_part"),
-    "prop2": ("run", "enumerate_first_holds", "check_counters", "check_towers"),
+    "prop2": ("run", "enumerate_first_holds", "enumerate_streams", "check_counters", "check_towers"),
 }
 
 
@@ -200,8 +204,9 @@ def _forbid_compute(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError(f"{name}: the redraw called the check's compute code")
 
-    for attr in COMPUTE[name]:
-        monkeypatch.setattr(module, attr, refuse)
+    for entry in COMPUTE[name]:
+        where, _, attr = entry.rpartition(":")
+        monkeypatch.setattr(importlib.import_module(where) if where else module, attr, refuse)
 
 
 def _figures(folder: Path) -> dict[str, bytes]:
@@ -237,21 +242,31 @@ def test_plot_redraws_a_tiny_prop1_run_without_recomputing(tmp_path: Path, monke
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [*CONVERTED, "prop2"])
+@pytest.mark.parametrize("name", CONVERTED)
 def test_plot_redraws_every_figure_of_a_quick_run(name: str, quick_runs: dict[str, Path],
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     _redraw_and_compare(quick_runs[name], name, monkeypatch, capsys)
 
 
-@pytest.mark.slow
-def test_plot_refuses_theorem1_as_not_yet_converted(quick_runs: dict[str, Path],
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_plot_redraws_a_tiny_policy_mode_theorem1_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """Theorem 1 in ``mode="policy"`` (its summary is a :class:`PolicySummary`): redrawn from ``metrics.csv``'s
+    series; a metrics.csv without the ``series`` column (a run folder of older code) is refused with one line."""
+    pytest.importorskip("matplotlib")
     from aitheory.cli import main
+    from aitheory.results import read_csv, write_csv
+    from aitheory.theory import theorem1
 
-    assert main(["plot", str(quick_runs["theorem1"])]) == 2
+    config = theorem1.Config(mode="policy", max_bits=15, event_max_bits=15, class_sizes=(12, 15), patterns=("1",),
+                             pattern_k=8, k_grid=(4, 8), budgets=(10.0,))
+    run_check("theorem1", config, tmp_path / "run")
+    _redraw_and_compare(tmp_path / "run", "theorem1", monkeypatch, capsys)
+    metrics = tmp_path / "run" / "metrics.csv"
+    write_csv(metrics, [{k: v for k, v in row.items() if k != "series"} for row in read_csv(metrics)])
+    assert main(["plot", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "not yet converted" in err and len(err.splitlines()) == 1
+    assert "no column 'series'" in err and len(err.splitlines()) == 1
 
 
 def _bad_folders(tmp_path: Path) -> dict[str, tuple[Path, str]]:

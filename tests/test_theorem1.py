@@ -105,7 +105,7 @@ def test_quick_check_holds_and_every_control_fails(quick_run: Path) -> None:
 def _measured(config: theorem1.Config, tmp_path: Path) -> dict:
     result = theorem1.run(dataclasses.replace(config, plot=False), RunFolder.create(tmp_path / "r", "t1"))
     return {"held": result.held, "claim": result.claim_held, "verdict": result.verdict,
-            "controls": {c.name: c.held for c in result.controls}, **result.details}
+            "controls": {c.name: c.held for c in result.controls}, **result.details.fields()}
 
 
 def test_no_event_under_the_cap_is_not_held(tmp_path: Path) -> None:

@@ -142,7 +142,7 @@ def test_handmade_kl_equals_tree_kl_of_the_mixture_written_from_scratch(copy_bit
 def _joint(config: theorem1.Config) -> tuple[bool, bool, dict]:
     """(joint claim, joint verdict, controls by name) of the joint part alone."""
     summary, controls = theorem1_joint.summarise_joint(config, theorem1_joint.measure_joint(config))
-    claim = bool(summary["joint_claim"])
+    claim = bool(summary.joint_claim)
     return claim, held_with_controls(claim, controls), {c.name: c for c in controls}
 
 

@@ -21,14 +21,17 @@ derived from :class:`Summary`, one field per key, in the order of the file, each
 its unit in brackets (``[nats] KL(tau||beta) at eps.``; :func:`summary_units` reads them, a test checks every
 field has one). It is passed as ``CheckResult(details=...)``; :meth:`CheckResult.summary` writes its fields as
 they are (so ``inf`` becomes ``"inf"`` in the file exactly as a dict value would), and :meth:`Summary.from_json`
-reads ``summary.json`` back into it. ``details`` may still be a plain dict (a check not converted yet).
+reads ``summary.json`` back into it. ``details`` may also be a plain dict (every registered check passes its
+typed summary).
 
 **Figures from the run folder.** A converted check module also defines ``SUMMARY`` (its :class:`Summary` class),
 ``FIGURES`` (the figure stems) and ``draw_figures(folder, config, summary) -> tuple[str, ...]``, which reads the
 rows the figures need from the run folder (CSV written by ``run``; :meth:`aitheory.results.RunFolder.read_rows`)
 and draws them. ``run`` calls it after writing the rows, and ``aitheory plot RUN_DIR``
 (:func:`aitheory.theory.figures.redraw`) calls it on a finished folder, with the configuration from
-``config.json`` and the summary from ``summary.json``, so the figures are redrawn without recomputing.
+``config.json`` and the summary from ``summary.json``, so the figures are redrawn without recomputing. A check
+whose summary class depends on its configuration (Theorem 1: joint or policy mode) also defines
+``summary_class(config)``, which ``redraw`` then uses instead of ``SUMMARY``.
 
 Converting a check (a few lines): (1) declare ``@dataclass(frozen=True) class NameSummary(Summary)`` with the
 keys of its details dict as fields (documented, with units), ``SUMMARY = NameSummary``; (2) build it where the
@@ -211,7 +214,7 @@ class CheckResult:
     units: str
     details: Summary | dict[str, Any] = field(default_factory=dict)
     """Further measured values (written into summary.json next to the headline ones): the check's typed
-    :class:`Summary`, or a plain dict (a check not converted yet)."""
+    :class:`Summary`, or a plain dict."""
     figures: tuple[str, ...] = ()
     """Figure files (stems, without extension) written into the run folder."""
     verdict: str = ""

@@ -80,7 +80,7 @@ import hashlib
 import io
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -98,16 +98,24 @@ from aitheory.dsl.parser import parse
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, run_reference
 from aitheory.progress import progress
 from aitheory.results import RunFolder, atomic_write_bytes, fingerprint, write_csv
-from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
 
 __all__ = [
+    "FIGURES",
     "NAME",
     "STATEMENT",
+    "SUMMARY",
     "Config",
     "Enumerated",
+    "EventRecord",
+    "ExactStream",
     "GrowthFit",
+    "Prop2Summary",
+    "StreamSummary",
+    "TowerSummary",
     "counter_bits",
     "counter_detector",
+    "draw_figures",
     "enumerate_first_holds",
     "enumerate_first_holds_reference",
     "enumerate_streams",
@@ -699,7 +707,7 @@ class StreamResult:
     f_exact_up_to_t: int
     f_exact: list[float]
     """``f(t)`` for t = 1 .. ``f_exact_up_to_t``."""
-    records: list[dict[str, object]]
+    records: list[dict[str, Any]]
     consistent: bool
     """``f_L <= U`` where finite, ``g_L(n) <= l(n)`` for enumerable counters, envelope counters fire at n."""
 
@@ -752,9 +760,183 @@ def theorem1_bound_nats(u_bits: float) -> float:
     return (u_bits + BITS_PER_TOKEN * len(parse(PI_STAR).codes) + SWITCH_OVERHEAD_BITS) * math.log(2)
 
 
+# -- the summary ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventRecord(Summary):
+    """An enumerated event that sets f (``summary.json["records_enum"][i]``; ``records.csv`` too)."""
+
+    t: int
+    """[steps] Its first-hold time; f steps up after it."""
+    bits: int
+    """[bits] Its plain-code length: f(t)."""
+    program: str
+    """[program] The detector (text)."""
+    blind: bool
+    """[flag] It reads no observation."""
+
+
+@dataclass(frozen=True)
+class ExactStream(Summary):
+    """How far f is exact on one stream (``summary.json["f_exact_streams"][stream]``)."""
+
+    bits: int
+    """[bits] Every detector of at most this many bits was run on the stream."""
+    up_to_t: int
+    """[steps] f(t) is exact for t up to this (f(t) <= ``bits`` there)."""
+
+
+@dataclass(frozen=True)
+class StreamSummary(Summary):
+    """The enumeration on one further stream (``summary.json["streams"][stream]``)."""
+
+    max_bits: int
+    """[bits] Every detector of at most this many bits was run on the stream."""
+    ones_fraction: float
+    """[fraction] Fraction of the stream's observations equal to 1."""
+    f_exact_up_to_t: int
+    """[steps] f(t) is exact for t up to this."""
+    f_exact: tuple[float, ...]
+    """[bits] f(t) for t = 1 .. ``f_exact_up_to_t``."""
+    records: tuple[EventRecord, ...]
+    """[bits] The enumerated events that set f on the stream (``streams.csv``)."""
+    consistent: bool
+    """[flag] f_L <= U where finite, g_L(n) <= l(n) for enumerable counters, envelope counters fire at n."""
+
+
+@dataclass(frozen=True)
+class TowerSummary(Summary):
+    """One tower level T_j run to its firing time (``summary.json["towers"][i]``; ``towers.csv`` too)."""
+
+    j: int
+    """[count] The level."""
+    n: int
+    """[steps] Predicted first-hold time n(j)."""
+    first_hold: int
+    """[steps] Measured first-hold time (fast kernel)."""
+    reference_first_hold: int | None
+    """[steps] The reference interpreter's first-hold time (null: not run, n(j) too large for it)."""
+    bits: int
+    """[bits] Length of T_j."""
+    binary_counter_bits: int
+    """[bits] l(n(j)): the binary counter firing at the same time."""
+    beats_binary_counter: bool
+    """[flag] T_j is shorter than that binary counter."""
+    verified: bool
+    """[flag] T_j fired at n(j), read no observation, the reference agreed and its length is 3 (76 + 2j) bits."""
+
+
+@dataclass(frozen=True)
+class Prop2Summary(Summary):
+    """Proposition 2's keys of ``summary.json`` (after ``controls``), in the file's order."""
+
+    horizon: int
+    """[steps] N: the history's length."""
+    max_bits: int
+    """[bits] L: every detector of at most this many bits was run on the history."""
+    environment: str
+    """[name] The stochastic environment (bernoulli or markov)."""
+    p: float
+    """[probability] Its parameter (Bernoulli: P(o = 1); Markov: P(o_t != o_{t-1}))."""
+    ones_fraction: float
+    """[fraction] Fraction of the history's observations equal to 1."""
+    programs: int
+    """[count] Detectors enumerated on the history."""
+    status_count: Mapping[str, int]
+    """[count] Detectors per final status (emitted, halted, timed_out, out_of_tape, proven_silent, periodic)."""
+    distinct_first_hold_times_enum: int
+    """[count] Times t at which some enumerated detector first holds."""
+    last_first_hold_time_enum: int
+    """[steps] The last t at which f is finite (exact)."""
+    records_enum: tuple[EventRecord, ...]
+    """[bits] The enumerated events that set f (``records.csv``)."""
+    record_setters_observation_dependent: int
+    """[count] Of those, the ones that read an observation."""
+    counter_n_checked: int
+    """[count] Counters C_n run on the history (n = 3..N)."""
+    counter_all_fire_at_n: bool
+    """[flag] Every C_n first held at exactly n (fast kernel)."""
+    counter_reference_n: tuple[int, ...]
+    """[steps] The n whose C_n was also run with the reference interpreter."""
+    counter_reference_agrees: bool
+    """[flag] The reference interpreter's first-hold times equal those n."""
+    counter_envelope_times: tuple[int, ...]
+    """[steps] The n whose l(n) sets the envelope U."""
+    counter_envelope_bits: tuple[int, ...]
+    """[bits] l(n) at each of them."""
+    counter_envelope_slope_bits_per_doubling: float
+    """[bits per doubling of t] Least-squares slope of U on log2 t beyond the enumeration (nan if undefined)."""
+    counter_detector_at_horizon: str
+    """[program] C_N, the counter first holding at t = N (text)."""
+    f_at_1: float
+    """[bits] F(1) = min(f_L(1), U(1))."""
+    f_at_split: float
+    """[bits] F at the growth fit's split t = floor(sqrt(N))."""
+    f_at_horizon: float
+    """[bits] F(N)."""
+    f_exact_up_to_t: int
+    """[steps] f(t) is exact on the history for t up to this."""
+    f_exact: tuple[float, ...]
+    """[bits] f(t) for t = 1 .. ``f_exact_up_to_t``."""
+    f_exact_bits: int
+    """[bits] The detectors' cap on the history (L)."""
+    f_exact_streams: Mapping[str, ExactStream]
+    """[bits] Per stream (the history first, as kind:p): the cap and up to which t f is exact."""
+    u_verified_to_t: int
+    """[steps] U is verified on the history up to this t (N when the mechanism held, else 0)."""
+    u_bits_at: Mapping[str, float]
+    """[bits] U(t) at t = 8, 100, 1000, N (those <= N; key: t as text)."""
+    growth_split_t: int
+    """[steps] The growth fit's split: the line is fitted on t <= this, tested beyond."""
+    growth_slope_bits_per_doubling: float
+    """[bits per doubling of t] b, the fitted line's slope."""
+    growth_intercept_bits: float
+    """[bits] c, the fitted line's intercept (its largest residual on the first half)."""
+    growth_excess_bits: float
+    """[bits] max over t > split of F(t) - (c + b log2 t): the headline measured value (held: <= 0)."""
+    growth_worst_t: int
+    """[steps] The t of that largest excess."""
+    slope_one_intercept_bits: float
+    """[bits] The intercept of the same fit with the slope fixed at 1 bit per doubling."""
+    slope_one_excess_bits: float
+    """[bits] Its largest excess on the second half."""
+    streams: Mapping[str, StreamSummary]
+    """[bits] The enumeration on each further stream (key: kind:p)."""
+    towers: tuple[TowerSummary, ...]
+    """[bits] The tower levels T_1 .. T_j run to their firing times."""
+    pi_star: str
+    """[program] pi* of Theorem 1's bound: "always play 1"."""
+    pi_star_bits: int
+    """[bits] K(pi*), its plain-code length."""
+    switch_overhead_bits: int
+    """[bits] d: the bits of SWITCH E P MIX beyond the plain codes of E and P."""
+    theorem1_bound_nats_at: Mapping[str, float]
+    """[nats] Theorem 1's bound (F(t) + K(pi*) + d) ln 2 at the times of ``u_bits_at``."""
+    held_mechanism: bool
+    """[flag] Every C_n first holds at exactly n (both interpreters) and has length l(n)."""
+    held_consistency: bool
+    """[flag] f_L <= U where finite, f_L <= f_L^blind, and g_L(n) <= l(n) for every enumerable counter."""
+    held_growth: bool
+    """[flag] The line fitted on the first half bounds F on the second half (excess <= 1e-9 bits)."""
+    held_streams: bool
+    """[flag] Every further stream is consistent."""
+    held_towers: bool
+    """[flag] Every tower level is verified."""
+    held_pi_star: bool
+    """[flag] pi* plays 1 at every step (reference interpreter)."""
+    held_slope_one: bool
+    """[flag] The growth test with the slope fixed at 1 bit per doubling held."""
+
+
+SUMMARY = Prop2Summary
+#: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`.
+FIGURES = ("prop2_f_vs_log2_t", "prop2_f_vs_log2log2_t")
+
+
 def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
     """Enumerate, construct, compare, run the controls; write ``metrics.csv`` (one row per t), ``records.csv``,
-    ``streams.csv``, ``towers.csv`` and the figures."""
+    ``streams.csv``, ``towers.csv``, then the figures from those rows (:func:`draw_figures`)."""
     rng = np.random.default_rng(config.seed)
     obs = observations(config)
     n_max = config.horizon
@@ -802,11 +984,6 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
          "theorem1_bound_nats": theorem1_bound_nats(big_f[i])}
         for i, ti in enumerate(t.tolist())
     )
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        plot_f(t, g_enum, f_enum, ell, u, fit, config, folder.file("prop2_f_vs_log2_t"), loglog=False)
-        plot_f(t, g_enum, f_enum, ell, u, fit, config, folder.file("prop2_f_vs_log2log2_t"), loglog=True)
-        figures = ("prop2_f_vs_log2_t", "prop2_f_vs_log2log2_t")
     write_csv(folder.file("records.csv"), [
         *({"t": r["t"], "bits": r["bits"], "source": "enumeration", "observation_blind": r["blind"],
            "program": r["program"]} for r in records),
@@ -825,43 +1002,46 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     slope_u = float(np.polyfit(np.log2(t[counter_part]), u[counter_part], 1)[0]) if np.isfinite(
         u[counter_part]).all() and counter_part.sum() > 1 else math.nan
     bound_times = [v for v in (8, 100, 1000, n_max) if v <= n_max]
-    details = {
-        "horizon": n_max, "max_bits": config.max_bits, "environment": config.environment, "p": config.p,
-        "ones_fraction": float(obs.mean()), "programs": enum.programs, "status_count": enum.status_count,
-        "distinct_first_hold_times_enum": int(np.isfinite(g_enum).sum()),
-        "last_first_hold_time_enum": last_enum,
-        "records_enum": records,
-        "record_setters_observation_dependent": sum(1 for r in records if not r["blind"]),
-        "counter_n_checked": int(counters.n.size), "counter_all_fire_at_n": bool((counters.first == counters.n).all()),
-        "counter_reference_n": list(counters.reference_n), "counter_reference_agrees": counters.reference_n ==
-        counters.reference_first,
-        "counter_envelope_times": envelope_n,
-        "counter_envelope_bits": [int(ell[v - 1]) for v in envelope_n],
-        "counter_envelope_slope_bits_per_doubling": slope_u,
-        "counter_detector_at_horizon": counter_detector(n_max),
-        "f_at_1": float(big_f[0]), "f_at_split": float(big_f[split - 1]), "f_at_horizon": float(big_f[-1]),
-        "f_exact_up_to_t": last_enum, "f_exact": [float(x) for x in f_enum[:last_enum]],
-        "f_exact_bits": config.max_bits,
-        "f_exact_streams": {f"{config.environment}:{config.p:g}": {"bits": config.max_bits, "up_to_t": last_enum},
-                            **{sr.spec: {"bits": sr.max_bits, "up_to_t": sr.f_exact_up_to_t} for sr in streams}},
-        "u_verified_to_t": n_max if mechanism else 0,
-        "u_bits_at": {str(v): float(u[v - 1]) for v in bound_times},
-        "growth_split_t": split, "growth_slope_bits_per_doubling": fit.slope, "growth_intercept_bits": fit.intercept,
-        "growth_excess_bits": fit.excess, "growth_worst_t": fit.worst_t,
-        "slope_one_intercept_bits": fit_one.intercept, "slope_one_excess_bits": fit_one.excess,
-        "streams": {sr.spec: {"max_bits": sr.max_bits, "ones_fraction": sr.ones_fraction,
-                              "f_exact_up_to_t": sr.f_exact_up_to_t, "f_exact": sr.f_exact,
-                              "records": sr.records, "consistent": sr.consistent} for sr in streams},
-        "towers": [{"j": tw.j, "n": tw.n, "first_hold": tw.first, "reference_first_hold": tw.reference_first,
-                    "bits": tw.bits, "binary_counter_bits": tw.binary_bits,
-                    "beats_binary_counter": tw.bits < tw.binary_bits, "verified": tw.verified} for tw in towers],
-        "pi_star": PI_STAR, "pi_star_bits": BITS_PER_TOKEN * len(parse(PI_STAR).codes),
-        "switch_overhead_bits": SWITCH_OVERHEAD_BITS,
-        "theorem1_bound_nats_at": {str(v): theorem1_bound_nats(float(big_f[v - 1])) for v in bound_times},
-        "held_mechanism": mechanism, "held_consistency": consistent, "held_growth": fit.held,
-        "held_streams": held_streams, "held_towers": held_towers, "held_pi_star": pi_star_ok,
-        "held_slope_one": fit_one.held,
-    }
+    summary = Prop2Summary(
+        horizon=n_max, max_bits=config.max_bits, environment=config.environment, p=config.p,
+        ones_fraction=float(obs.mean()), programs=enum.programs, status_count=enum.status_count,
+        distinct_first_hold_times_enum=int(np.isfinite(g_enum).sum()),
+        last_first_hold_time_enum=last_enum,
+        records_enum=tuple(EventRecord(**r) for r in records),
+        record_setters_observation_dependent=sum(1 for r in records if not r["blind"]),
+        counter_n_checked=int(counters.n.size), counter_all_fire_at_n=bool((counters.first == counters.n).all()),
+        counter_reference_n=tuple(counters.reference_n),
+        counter_reference_agrees=counters.reference_n == counters.reference_first,
+        counter_envelope_times=tuple(envelope_n),
+        counter_envelope_bits=tuple(int(ell[v - 1]) for v in envelope_n),
+        counter_envelope_slope_bits_per_doubling=slope_u,
+        counter_detector_at_horizon=counter_detector(n_max),
+        f_at_1=float(big_f[0]), f_at_split=float(big_f[split - 1]), f_at_horizon=float(big_f[-1]),
+        f_exact_up_to_t=last_enum, f_exact=tuple(float(x) for x in f_enum[:last_enum]),
+        f_exact_bits=config.max_bits,
+        f_exact_streams={f"{config.environment}:{config.p:g}": ExactStream(bits=config.max_bits, up_to_t=last_enum),
+                         **{sr.spec: ExactStream(bits=sr.max_bits, up_to_t=sr.f_exact_up_to_t) for sr in streams}},
+        u_verified_to_t=n_max if mechanism else 0,
+        u_bits_at={str(v): float(u[v - 1]) for v in bound_times},
+        growth_split_t=split, growth_slope_bits_per_doubling=fit.slope, growth_intercept_bits=fit.intercept,
+        growth_excess_bits=fit.excess, growth_worst_t=fit.worst_t,
+        slope_one_intercept_bits=fit_one.intercept, slope_one_excess_bits=fit_one.excess,
+        streams={sr.spec: StreamSummary(max_bits=sr.max_bits, ones_fraction=sr.ones_fraction,
+                                        f_exact_up_to_t=sr.f_exact_up_to_t, f_exact=tuple(sr.f_exact),
+                                        records=tuple(EventRecord(**r) for r in sr.records),
+                                        consistent=sr.consistent) for sr in streams},
+        towers=tuple(TowerSummary(j=tw.j, n=tw.n, first_hold=tw.first, reference_first_hold=tw.reference_first,
+                                  bits=tw.bits, binary_counter_bits=tw.binary_bits,
+                                  beats_binary_counter=tw.bits < tw.binary_bits, verified=tw.verified)
+                     for tw in towers),
+        pi_star=PI_STAR, pi_star_bits=BITS_PER_TOKEN * len(parse(PI_STAR).codes),
+        switch_overhead_bits=SWITCH_OVERHEAD_BITS,
+        theorem1_bound_nats_at={str(v): theorem1_bound_nats(float(big_f[v - 1])) for v in bound_times},
+        held_mechanism=mechanism, held_consistency=consistent, held_growth=fit.held,
+        held_streams=held_streams, held_towers=held_towers, held_pi_star=pi_star_ok,
+        held_slope_one=fit_one.held,
+    )
+    figures = draw_figures(folder, config, summary) if config.plot else ()
     f_text = staircase_text(f_enum[:last_enum])
     stream_text = ", ".join(f"{sr.spec} for t <= {sr.f_exact_up_to_t}" for sr in streams)
     tower_text = ", ".join(f"T_{tw.j} fires at {tw.n:,} with {tw.bits} bits (binary counter {tw.binary_bits})"
@@ -879,7 +1059,7 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
     )
     return CheckResult(
         name=NAME, statement=STATEMENT, measured=fit.excess, bound=0.0, relation="<=", held=held, claim_held=claim,
-        controls=controls, units="bits", details=details, figures=figures, verdict=verdict,
+        controls=controls, units="bits", details=summary, figures=figures, verdict=verdict,
     )
 
 
@@ -896,9 +1076,9 @@ def staircase_text(f: np.ndarray) -> str:
     return ", ".join(parts)
 
 
-def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> list[dict[str, object]]:
+def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> list[dict[str, Any]]:
     """The enumerated events that set f: at each t where ``g(t) = f(t) < inf`` and f jumps after t."""
-    out: list[dict[str, object]] = []
+    out: list[dict[str, Any]] = []
     for i in np.flatnonzero(np.isfinite(g) & (g == f)):
         ti = int(t[i])
         if i + 1 < len(f) and f[i + 1] == f[i]:
@@ -906,6 +1086,22 @@ def _records(t: np.ndarray, g: np.ndarray, f: np.ndarray, enum: Enumerated) -> l
         out.append({"t": ti, "bits": int(g[i]), "program": program_at(int(enum.first_index[ti])),
                     "blind": bool(enum.blind[ti])})
     return out
+
+
+def draw_figures(folder: RunFolder, config: Config, summary: Prop2Summary) -> tuple[str, ...]:
+    """:data:`FIGURES` from the rows saved in ``folder``: ``metrics.csv`` (g, f, the counters' lengths and their
+    envelope at every t) and the fitted envelope line of ``summary``, drawn by :func:`plot_f`."""
+    from aitheory.plotting import column
+
+    rows = folder.read_rows("metrics.csv", ("t", "g_enum_bits", "f_enum_bits", "counter_bits",
+                                            "counter_envelope_bits"))
+    fit = GrowthFit(slope=summary.growth_slope_bits_per_doubling, intercept=summary.growth_intercept_bits,
+                    split=summary.growth_split_t, excess=summary.growth_excess_bits, worst_t=summary.growth_worst_t)
+    t = column(rows, "t").astype(np.int64)
+    g, f, ell, u = (column(rows, c) for c in ("g_enum_bits", "f_enum_bits", "counter_bits", "counter_envelope_bits"))
+    for stem, loglog in zip(FIGURES, (False, True), strict=True):
+        plot_f(t, g, f, ell, u, fit, config, folder.file(stem), loglog=loglog)
+    return FIGURES
 
 
 def plot_f(

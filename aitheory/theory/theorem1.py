@@ -64,6 +64,12 @@ it is 0.
   its KL against the claim's bound, and its growth with k.
 
 ``held = claim held and every control failed`` (:func:`aitheory.theory.common.held_with_controls`).
+
+**Run folder.** ``metrics.csv`` has one row per measured point, its ``series`` column (:data:`SERIES`) naming the
+list it belongs to: ``point`` (the worlds), ``class_size`` (the class-size study), ``no_mix`` and ``no_event`` (the
+controls); the joint mode adds ``theorem1_joint_*.csv``. :func:`draw_figures` draws every figure from those rows and
+the typed summary (:class:`Theorem1Summary`, or :class:`PolicySummary` in ``mode="policy"``), so ``aitheory plot
+RUN_DIR`` redraws them without recomputing.
 """
 
 from __future__ import annotations
@@ -72,9 +78,8 @@ import dataclasses
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,10 +105,14 @@ from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import CODE_MIX, KINDS, in_class, merge_rows
 from aitheory.progress import progress
 from aitheory.results import RunFolder
-from aitheory.theory.common import CheckResult, Control, controls_verdict, held_with_controls
+from aitheory.theory import theorem1_joint as joint
+from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
+from aitheory.theory.theorem1_joint import JointSummary
 
-__all__ = ["NAME", "STATEMENT", "Config", "EventTimes", "PointClass", "SwitchCost", "detector_first_holds",
-           "event_times", "run", "switch_cost"]
+__all__ = ["FIGURES", "NAME", "SERIES", "STATEMENT", "SUMMARY", "CheckHeader", "ClassSizeRow", "Config", "EventTimes",
+           "PatternPoint", "PointClass", "PolicyModeSummary", "PolicySummary", "SkippedPoint", "SlopeAtSize",
+           "SwitchCost", "Theorem1Summary", "detector_first_holds", "draw_figures", "event_times", "run",
+           "summary_class", "switch_cost"]
 
 NAME = "theorem1"
 STATEMENT = ("Theorem 1: after an event unprecedented at t, switching to a new policy costs KL <= "
@@ -703,68 +712,301 @@ def _measure(config: Config, show_progress: bool) -> _Measured:
     return _Measured(costs, sizes, no_mix, no_event, policy, {"detectors_run": enumerated, "rerun": rerun})
 
 
+# -- the summary ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SkippedPoint(Summary):
+    """A point not checked against ``len(nu) ln 2`` because nu's posterior ratio is below 1
+    (``length_bound_skipped[i]``), with the bound that does hold there."""
+
+    world: str
+    """[name] The point's world."""
+    t: int
+    """[steps] The switch step."""
+    program: str
+    """[program] nu, the shortest program playing the switch."""
+    posterior_ratio: float
+    """[ratio] w(nu | x_{<2t}) / w(nu), below 1."""
+    kl_bayes: float
+    """[nats] The KL to switch."""
+    bound_length: float
+    """[nats] len(nu) ln 2."""
+    bound_with_ratio: float
+    """[nats] -ln w(nu | x_{<2t}) = len(nu) ln 2 - ln(ratio)."""
+    held_with_ratio: bool
+    """[flag] The KL is at most that bound."""
+
+
+@dataclass(frozen=True)
+class PatternPoint(Summary):
+    """One pattern world at the largest class size (``kl_vs_event_bits[world]``)."""
+
+    event_bits: float
+    """[bits] K(E): the shortest detector unprecedented at t under the cap (inf if none)."""
+    event: str
+    """[program] That detector."""
+    kl: float
+    """[nats] The KL to switch."""
+    bound: float
+    """[nats] [K(E) + K(pi*) + d] ln 2."""
+    converged: bool
+    """[flag] The KL moved by at most ``converged_nats`` between the two largest class sizes."""
+
+
+@dataclass(frozen=True)
+class ClassSizeRow(Summary):
+    """One studied point at every class size (``class_size_study[world]``)."""
+
+    k: int
+    """[steps] Demonstrator steps before the switch."""
+    class_sizes: tuple[int, ...]
+    """[bits] The event caps, ascending."""
+    kl: tuple[float, ...]
+    """[nats] The KL to switch at each."""
+    event_bits: tuple[float, ...]
+    """[bits] K(E) at each (inf: no event unprecedented under the cap)."""
+    bound: tuple[float, ...]
+    """[nats] The theorem's bound at each."""
+    event: tuple[str, ...]
+    """[program] The event at each ("" if none)."""
+    last_change_nats: float
+    """[nats] |KL change| between the two largest sizes whose class holds the event (inf if fewer than two)."""
+    converged: bool
+    """[flag] That change is at most ``converged_nats``."""
+
+
+@dataclass(frozen=True)
+class SlopeAtSize(Summary):
+    """The pattern worlds' KL-against-K(E) slope at one class size (``slope_by_class_size[size]``)."""
+
+    event_bits: tuple[int, ...]
+    """[bits] The event lengths fitted on (those already in the next smaller class)."""
+    slope: float
+    """[nats per bit] The least-squares slope at this size."""
+    slope_at_previous_size: float
+    """[nats per bit] The slope on the same worlds at the next smaller size."""
+    previous_size: int
+    """[bits] That size."""
+
+
+@dataclass(frozen=True)
+class PolicySummary(Summary):
+    """The policy-mode keys of ``summary.json`` (the top level in ``mode="policy"``, under ``policy_mode`` in the
+    joint mode), in the file's order."""
+
+    claim: bool
+    """[flag] The claim held (module docstring, "claim held")."""
+    pessimistic_agent_value_zero: bool
+    """[flag] Where the demonstrator is in the top set, the budgeted agent's value against nu_alpha is 0."""
+    largest_budget: float
+    """[nats] The largest KL budget of the budgeted agent (nan without budgets)."""
+    budget_solver_failures: int
+    """[count] Budgeted values the solver failed to certify."""
+    value_at_largest_budget: Mapping[str, Mapping[str, float]]
+    """[fraction] Per world (novel, precedented) and k (as text): the budgeted agent's value at the largest budget."""
+    posterior_bound_held: bool
+    """[flag] Every KL is at most -ln w(S | x_{<2t})."""
+    length_bound_held: bool
+    """[flag] Every KL is at most len(nu) ln 2 where nu's posterior ratio is at least 1."""
+    length_bound_skipped_points: int
+    """[count] Points where that ratio is below 1 (not checked against len(nu) ln 2)."""
+    length_bound_skipped: tuple[SkippedPoint, ...]
+    """[nats] Those points, with the bound that holds there."""
+    every_point_bounded: bool
+    """[flag] Every novel and pattern point has an unprecedented event under the cap and the construction."""
+    theorem_bound_held: bool
+    """[flag] Every point is bounded and every finite bound [K(E) + K(pi*) + d] ln 2 holds."""
+    novel_bound_held: bool
+    """[flag] Every novel point's KL is at most the one k-independent bound ``novel_bound``."""
+    pessimistic_infinite: bool
+    """[flag] The KL against nu_alpha is infinite wherever the demonstrator is in the top set."""
+    kl_pessimistic_min: float
+    """[nats] The smallest of those KLs (nan if none)."""
+    points: int
+    """[count] Points measured (pattern, novel and precedented worlds)."""
+    demonstrator_in_top_set_points: Mapping[str, int]
+    """[count] Points where the demonstrator is in the top set, per reading."""
+    event_max_bits: int
+    """[bits] SWITCH events of at most this many bits in the class of the novel and precedented worlds."""
+    class_sizes: tuple[int, ...]
+    """[bits] The event caps of the class-size study."""
+    max_kl_novel: float
+    """[nats] The largest KL in the novel world: the headline measured value."""
+    min_kl_novel: float
+    """[nats] The smallest KL in the novel world."""
+    novel_event_bits: float
+    """[bits] K(E) of the one event unprecedented at t in every novel world."""
+    novel_event: str
+    """[program] That event."""
+    policy: str
+    """[program] P*, "always 1"."""
+    policy_bits: int
+    """[bits] K(P*)."""
+    d_bits: int | None
+    """[bits] d measured from the construction in the novel points' class (null if it holds none)."""
+    novel_bound_bits: float
+    """[bits] K(E) + K(P*) + d for the novel event (inf without d)."""
+    novel_bound: float
+    """[nats] That times ln 2: the headline bound."""
+    kl_by_k: Mapping[str, Mapping[str, float]]
+    """[nats] Per world (novel, precedented) and k (as text): the KL to switch."""
+    event_by_k: Mapping[str, Mapping[str, tuple[str, float, float]]]
+    """[bits] Per world and k: the shortest unprecedented event, its K(E) (bits) and its bound (nats)."""
+    kl_vs_event_bits: Mapping[str, PatternPoint]
+    """[nats] Per pattern world: K(E), the KL and the bound at the largest class size."""
+    event_lengths: tuple[int, ...]
+    """[bits] The distinct finite K(E) of the pattern worlds."""
+    class_size_study: Mapping[str, ClassSizeRow]
+    """[nats] Per studied point: the KL at every class size."""
+    slope_nats_per_bit: float
+    """[nats per bit] The KL-against-K(E) slope of the pattern worlds at the largest class size."""
+    slope_event_bits: tuple[int, ...]
+    """[bits] The event lengths it is fitted on."""
+    slope_change_nats_per_bit: float
+    """[nats per bit] |slope - slope at the next smaller size| on the same worlds."""
+    slope_converged: bool
+    """[flag] That change is at most ``converged_slope``."""
+    slope_by_class_size: Mapping[str, SlopeAtSize]
+    """[nats per bit] The slope per class size (key: the size in bits, as text)."""
+    levels_converged: tuple[str, ...]
+    """[name] The studied points whose KL converged in the class size."""
+    ln2: float
+    """[nats per bit] ln 2, the slope the sharp bound predicts."""
+    slope_novel_nats_per_k: float
+    """[nats per step] Least-squares slope of the novel world's KL against k."""
+    slope_precedented_nats_per_k: float
+    """[nats per step] The same in the precedented world."""
+    max_ratio_to_sharp_bound: float
+    """[ratio] The largest KL / [K(E) + K(pi*) + d] ln 2 over the bounded points."""
+    max_ratio_to_printed_bound: float
+    """[ratio] The largest KL / ([K(E) + K(pi*) + d] / ln 2), the printed '/ log 2' form."""
+    factor_verdict: str
+    """[text] Which form of the bound holds, in words."""
+    detectors_run: int
+    """[count] Detectors enumerated for the events (all points)."""
+    rerun: int
+    """[count] Detectors run again on the other histories of a point."""
+
+
+@dataclass(frozen=True)
+class CheckHeader(Summary):
+    """The verdict keys that open a check's ``summary.json`` (:meth:`CheckResult.summary`), as nested under
+    ``policy_mode``."""
+
+    name: str
+    """[name] "theorem1"."""
+    statement: str
+    """[text] The policy-mode statement."""
+    measured: float
+    """[nats] ``max_kl_novel``."""
+    bound: float
+    """[nats] ``novel_bound``."""
+    relation: str
+    """[relation] "<="."""
+    held: bool
+    """[flag] The policy-mode claim held and each of its controls failed."""
+    units: str
+    """[name] "nats"."""
+    claim_held: bool
+    """[flag] The policy-mode claim held."""
+    controls_failed: bool
+    """[flag] Every policy-mode control failed, as expected."""
+    controls: Mapping[str, Mapping[str, Any]]
+    """[nats] The policy-mode controls (also at the top level, prefixed ``policy_``)."""
+
+
+@dataclass(frozen=True)
+class PolicyModeSummary(PolicySummary, CheckHeader):
+    """``summary.json["policy_mode"]`` in the joint mode: the policy-mode check's whole summary without its
+    figures: the :class:`CheckHeader` keys, the :class:`PolicySummary` keys, then ``verdict`` (dataclass fields
+    follow the reversed method resolution order, so the header's come first, as in the file)."""
+
+    verdict: str
+    """[text] The policy-mode verdict line."""
+
+
+@dataclass(frozen=True)
+class Theorem1Summary(JointSummary):
+    """Theorem 1's keys of ``summary.json`` in the joint mode (the default): the joint check's
+    (:class:`aitheory.theory.theorem1_joint.JointSummary`), then ``policy_mode``."""
+
+    policy_mode: PolicyModeSummary
+    """[nats] The policy-mode worlds' whole summary (KL in nats, lengths in bits)."""
+
+
+SUMMARY = Theorem1Summary
+#: Rows of ``metrics.csv`` by its ``series`` column: the main points (one per world), the class-size study, the
+#: no_mix control's points and the no_event control's point.
+SERIES = ("point", "class_size", "no_mix", "no_event")
+#: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`: the policy mode's
+#: (``theorem1_value_vs_k`` only with ``budgets``), then, in the joint mode, the joint check's.
+FIGURES = ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_class_size", "theorem1_value_vs_k",
+           "theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix")
+
+
+def summary_class(config: Config) -> type[Theorem1Summary] | type[PolicySummary]:
+    """The summary class of a run in ``config.mode``: :class:`Theorem1Summary` (joint) or :class:`PolicySummary`."""
+    return Theorem1Summary if config.mode == "joint" else PolicySummary
+
+
 def run(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
     """The check in ``config.mode``: "policy", the policy-mode worlds; "joint", Theorem 1 in the joint setting
     (:mod:`aitheory.theory.theorem1_joint`) with the policy-mode result under ``policy_mode`` and its controls
     beside the joint ones (prefixed ``policy_``): held iff both claims held and every control failed."""
     policy = _run_policy(config, folder, show_progress)
     if config.mode == "policy":
-        return policy
-    from aitheory.theory import theorem1_joint as joint
-
+        assert isinstance(policy.details, PolicySummary)
+        return dataclasses.replace(policy, figures=draw_figures(folder, config, policy.details) if config.plot else ())
     measured = joint.measure_joint(config)
     joint.write_joint_rows(measured, folder.path)
-    summary, joint_controls = joint.summarise_joint(config, measured)
-    figures = policy.figures + (joint.plot_joint(folder.path, config.joint_copy_bits) if config.plot else ())
+    part, joint_controls = joint.summarise_joint(config, measured)
     controls = joint_controls + tuple(dataclasses.replace(c, name=f"policy_{c.name}") for c in policy.controls)
-    claim = bool(summary["joint_claim"]) and bool(policy.claim_held)
+    claim = bool(part.joint_claim) and bool(policy.claim_held)
     held = held_with_controls(claim, controls)
-    policy_summary = {key: value for key, value in policy.summary().items() if key != "figures"}
+    summary = Theorem1Summary(**part.fields(), policy_mode=PolicyModeSummary(
+        **{key: value for key, value in policy.summary().items() if key != "figures"}))
+    figures = draw_figures(folder, config, summary) if config.plot else ()
     no_mix = joint_controls[1].details
-    verdict = (f"joint mode: KL(pi* || xi) = {_fmt(summary['kl_nats'])} nats < [d + K(U) + K(E) + len(u)] ln 2 = "
-               f"[{summary['d_bits']} + {summary['k_utility_bits']} + {summary['k_event_bits']} + "
-               f"{summary['k_value_bits']}] ln 2 = {_fmt(summary['bound_nats'])} at k = {summary['k']} "
-               f"(value {_fmt(summary['value'])} > v = {_fmt(summary['v'])}; KL at k = "
-               f"{ {k: round(v, 3) for k, v in summary['kl_by_k_joint'].items()} }); hand-made class, KL against "
+    verdict = (f"joint mode: KL(pi* || xi) = {_fmt(summary.kl_nats)} nats < [d + K(U) + K(E) + len(u)] ln 2 = "
+               f"[{summary.d_bits} + {summary.k_utility_bits} + {summary.k_event_bits} + "
+               f"{summary.k_value_bits}] ln 2 = {_fmt(summary.bound_nats)} at k = {summary.k} "
+               f"(value {_fmt(summary.value)} > v = {_fmt(summary.v)}; KL at k = "
+               f"{ {p.k: round(p.kl_nats, 3) for p in measured.novel} }); hand-made class, KL against "
                f"horizon without a copy-the-mixture model "
                f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon'].items()} }, with it "
                f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon_with_copy'].items()} }; "
                f"policy mode: {'held' if policy.held else 'NOT held'}; {controls_verdict(controls)}")
     return CheckResult(
-        name=NAME, statement=STATEMENT_JOINT, measured=summary["kl_nats"], bound=summary["bound_nats"],
-        relation="<", held=held, units="nats", details={**summary, "policy_mode": policy_summary},
+        name=NAME, statement=STATEMENT_JOINT, measured=summary.kl_nats, bound=summary.bound_nats,
+        relation="<", held=held, units="nats", details=summary,
         figures=figures, verdict=verdict, controls=controls, claim_held=claim,
     )
 
 
 def _run_policy(config: Config, folder: RunFolder, show_progress: bool = False) -> CheckResult:
-    """The policy-mode worlds (module docstring)."""
+    """The policy-mode worlds (module docstring): their rows in ``metrics.csv`` (:data:`SERIES`) and their result,
+    without figures (:func:`run` draws them)."""
     measured = _measure(config, show_progress)
-    folder.write_metrics(_rows(measured.costs + measured.sizes + measured.no_mix + [measured.no_event]))
+    folder.write_metrics(*_metrics(measured))
     novel_points = [(obs, t) for world, obs, t in _worlds(config) if world == "novel"]
     common_event = _common_event(novel_points, config.event_max_bits, config.steps)
     summary, controls = _summarise(config, measured, common_event)
-    claim = bool(summary["claim"])
-    held = held_with_controls(claim, controls)
-    figures: tuple[str, ...] = ()
-    if config.plot:
-        figures = _plot(measured, summary, folder.path)
-    pess = summary["kl_pessimistic_min"]
-    slope = summary["slope_nats_per_bit"]
-    verdict = (f"novel event: KL to switch <= {_fmt(summary['max_kl_novel'])} nats for every k in "
-               f"{list(config.k_grid)} (bound {_fmt(summary['novel_bound'])} = {_fmt(summary['novel_bound_bits'])} "
-               f"bits x ln 2, d = {_fmt(summary['d_bits'])} bits measured from the construction in the class); "
-               f"KL against K(E) at class size {max(config.class_sizes)}: slope {_fmt(slope)} nats/bit on the "
-               f"lengths {summary['slope_event_bits']} "
-               f"({'converged' if summary['slope_converged'] else 'NOT converged'}: moved "
-               f"{_fmt(summary['slope_change_nats_per_bit'])} from the next smaller class; ln 2 = {LN2:.3f}); "
-               f"K(E) of the patterns {summary['event_lengths']}; "
-               f"against nu_alpha: >= {_fmt(pess)} nats where the demonstrator is in the top set; "
-               f"{controls_verdict(controls)}")
+    held = held_with_controls(summary.claim, controls)
+    verdict = (f"novel event: KL to switch <= {_fmt(summary.max_kl_novel)} nats for every k in "
+               f"{list(config.k_grid)} (bound {_fmt(summary.novel_bound)} = {_fmt(summary.novel_bound_bits)} "
+               f"bits x ln 2, d = {_fmt(summary.d_bits)} bits measured from the construction in the class); "
+               f"KL against K(E) at class size {max(config.class_sizes)}: slope {_fmt(summary.slope_nats_per_bit)} "
+               f"nats/bit on the lengths {list(summary.slope_event_bits)} "
+               f"({'converged' if summary.slope_converged else 'NOT converged'}: moved "
+               f"{_fmt(summary.slope_change_nats_per_bit)} from the next smaller class; ln 2 = {LN2:.3f}); "
+               f"K(E) of the patterns {list(summary.event_lengths)}; "
+               f"against nu_alpha: >= {_fmt(summary.kl_pessimistic_min)} nats where the demonstrator is in the top "
+               f"set; {controls_verdict(controls)}")
     return CheckResult(
-        name=NAME, statement=STATEMENT, measured=summary["max_kl_novel"], bound=summary["novel_bound"],
-        relation="<=", held=held, units="nats", details=summary, figures=figures, verdict=verdict,
-        controls=controls, claim_held=claim,
+        name=NAME, statement=STATEMENT, measured=summary.max_kl_novel, bound=summary.novel_bound,
+        relation="<=", held=held, units="nats", details=summary, verdict=verdict,
+        controls=controls, claim_held=summary.claim,
     )
 
 
@@ -791,7 +1033,14 @@ def _common_event(points: list[tuple[tuple[int, ...], int]], max_bits: int, step
     return math.inf, ""
 
 
-def _rows(costs: list[SwitchCost]) -> list[dict[str, object]]:
+def _metrics(m: _Measured) -> tuple[list[dict[str, object]], list[str]]:
+    """The rows of ``metrics.csv`` and its columns: every measured point, its series (:data:`SERIES`) last."""
+    rows = [*_rows(m.costs, "point"), *_rows(m.sizes, "class_size"), *_rows(m.no_mix, "no_mix"),
+            *_rows([m.no_event], "no_event")]
+    return rows, [*dict.fromkeys(key for row in rows for key in row if key != "series"), "series"]
+
+
+def _rows(costs: list[SwitchCost], series: str) -> list[dict[str, object]]:
     return [
         {"world": c.world, "t": c.t, "k": c.k, "event_cap": c.event_cap, "kl_bayes": c.kl_bayes,
          "bound": c.bound, "event_bits": c.event_bits, "event": c.event,
@@ -803,7 +1052,8 @@ def _rows(costs: list[SwitchCost]) -> list[dict[str, object]]:
          "demonstrator_top_absolute": c.demonstrator_in_top_set.get("absolute", ""),
          "demonstrator_top_prior_relative": c.demonstrator_in_top_set.get("prior_relative", ""),
          "maximiser": "".join(map(str, c.maximiser)),
-         **{f"value_{base}_{b:g}": v for base, by_budget in c.budgeted_value.items() for b, v in by_budget.items()}}
+         **{f"value_{base}_{b:g}": v for base, by_budget in c.budgeted_value.items() for b, v in by_budget.items()},
+         "series": series}
         for c in costs
     ]
 
@@ -815,37 +1065,38 @@ def _slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(x[keep], y[keep], 1)[0])
 
 
-def _class_size_study(config: Config, sizes: list[SwitchCost]) -> dict[str, Any]:
+def _class_size_study(config: Config, sizes: list[SwitchCost]) -> dict[str, ClassSizeRow]:
     """Per studied point: the KL, K(E) and bound at each class size, and whether the KL has converged (moved by
     at most ``converged_nats`` between the two largest sizes whose class holds the point's event)."""
-    out: dict[str, Any] = {}
+    out: dict[str, ClassSizeRow] = {}
     for world in dict.fromkeys(c.world for c in sizes):
         pts = sorted((c for c in sizes if c.world == world), key=lambda c: c.event_cap)
         with_event = [c for c in pts if math.isfinite(c.event_bits)]
         change = (abs(with_event[-1].kl_bayes - with_event[-2].kl_bayes) if len(with_event) >= 2 else math.inf)
-        out[world] = {"k": pts[0].k, "class_sizes": [c.event_cap for c in pts], "kl": [c.kl_bayes for c in pts],
-                      "event_bits": [c.event_bits for c in pts], "bound": [c.bound for c in pts],
-                      "event": [c.event for c in pts], "last_change_nats": change,
-                      "converged": bool(change <= config.converged_nats)}
+        out[world] = ClassSizeRow(k=pts[0].k, class_sizes=tuple(c.event_cap for c in pts),
+                                  kl=tuple(c.kl_bayes for c in pts), event_bits=tuple(c.event_bits for c in pts),
+                                  bound=tuple(c.bound for c in pts), event=tuple(c.event for c in pts),
+                                  last_change_nats=change, converged=bool(change <= config.converged_nats))
     return out
 
 
-def _slopes_by_class_size(sizes: list[SwitchCost]) -> dict[int, dict[str, Any]]:
+def _slopes_by_class_size(sizes: list[SwitchCost]) -> dict[int, SlopeAtSize]:
     """Per class size c (from the second smallest on): the least-squares slope (nats/bit) of the pattern worlds' KL
     against K(E), over the event lengths already in the class of the next smaller size, at c and at that size,
     so that the two slopes are fitted on the same points and their difference says whether the slope converged."""
     pts = [c for c in sizes if c.world.startswith("pattern")]
     caps = sorted({c.event_cap for c in pts})
-    out: dict[int, dict[str, Any]] = {}
+    out: dict[int, SlopeAtSize] = {}
     for prev, cap in itertools.pairwise(caps):
         worlds = {c.world for c in pts if c.event_cap == prev and math.isfinite(c.event_bits)}
         at = {c2: sorted((c for c in pts if c.event_cap == c2 and c.world in worlds), key=lambda c: c.event_bits)
               for c2 in (prev, cap)}
         xs = np.array([c.event_bits for c in at[cap]])
-        out[cap] = {"event_bits": [int(x) for x in xs], "slope": _slope(xs, np.array([c.kl_bayes for c in at[cap]])),
-                    "slope_at_previous_size": _slope(np.array([c.event_bits for c in at[prev]]),
-                                                     np.array([c.kl_bayes for c in at[prev]])),
-                    "previous_size": prev}
+        out[cap] = SlopeAtSize(event_bits=tuple(int(x) for x in xs),
+                               slope=_slope(xs, np.array([c.kl_bayes for c in at[cap]])),
+                               slope_at_previous_size=_slope(np.array([c.event_bits for c in at[prev]]),
+                                                             np.array([c.kl_bayes for c in at[prev]])),
+                               previous_size=prev)
     return out
 
 
@@ -869,7 +1120,7 @@ def _length_bound(costs: Sequence[SwitchCost]) -> tuple[bool, list[dict[str, Any
     return ok, skipped
 
 
-def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) -> tuple[dict[str, Any],
+def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) -> tuple[PolicySummary,
                                                                                       tuple[Control, ...]]:
     costs = m.costs
     policy_bits = _plain(m.policy).bits
@@ -903,49 +1154,51 @@ def _summarise(config: Config, m: _Measured, common_event: tuple[float, str]) ->
     patterns = [c for c in costs if c.world.startswith("pattern")]
     slopes = _slopes_by_class_size(m.sizes)
     caps = sorted(slopes)
-    slope = slopes[caps[-1]]["slope"] if caps else math.nan
-    slope_lengths = slopes[caps[-1]]["event_bits"] if caps else []
-    slope_change = abs(slope - slopes[caps[-1]]["slope_at_previous_size"]) if caps else math.inf
+    slope = slopes[caps[-1]].slope if caps else math.nan
+    slope_lengths = slopes[caps[-1]].event_bits if caps else ()
+    slope_change = abs(slope - slopes[caps[-1]].slope_at_previous_size) if caps else math.inf
     slope_converged = bool(slope_change <= config.converged_slope)
     finite = [c for c in costs if math.isfinite(c.bound)]
     ratios_sharp = [c.kl_bayes / c.bound for c in finite]
     ratios_printed = [c.kl_bayes / (c.bound / LN2 / LN2) for c in finite]
     claim = bool(posterior_ok and length_ok and theorem_ok and novel_ok and pessimistic_inf and pessimistic_value_zero)
     controls = _controls(config, m, novel_event_text, novel_bound, d_bits)
-    summary = {
-        "claim": claim,
-        "pessimistic_agent_value_zero": pessimistic_value_zero, "largest_budget": top_budget,
-        "budget_solver_failures": solver_failures, "value_at_largest_budget": values_top,
-        "posterior_bound_held": posterior_ok, "length_bound_held": length_ok,
-        "length_bound_skipped_points": len(length_skipped), "length_bound_skipped": length_skipped,
-        "every_point_bounded": bounded,
-        "theorem_bound_held": theorem_ok, "novel_bound_held": novel_ok, "pessimistic_infinite": pessimistic_inf,
-        "kl_pessimistic_min": min(guaranteed, default=math.nan),
-        "points": len(costs), "demonstrator_in_top_set_points": points_per_reading,
-        "event_max_bits": config.event_max_bits, "class_sizes": list(config.class_sizes),
-        "max_kl_novel": max(c.kl_bayes for c in novel), "min_kl_novel": min(c.kl_bayes for c in novel),
-        "novel_event_bits": novel_event, "novel_event": novel_event_text, "policy": m.policy,
-        "policy_bits": policy_bits, "d_bits": d_bits, "novel_bound_bits": novel_bound_bits, "novel_bound": novel_bound,
-        "kl_by_k": {w: {c.k: c.kl_bayes for c in pts} for w, pts in by_world.items()},
-        "event_by_k": {w: {c.k: [c.event, c.event_bits, c.bound] for c in pts} for w, pts in by_world.items()},
-        "kl_vs_event_bits": {c.world: {"event_bits": c.event_bits, "event": c.event, "kl": c.kl_bayes,
-                                       "bound": c.bound, "converged": study[c.world]["converged"]}
-                             for c in patterns},
-        "event_lengths": sorted({int(c.event_bits) for c in patterns if math.isfinite(c.event_bits)}),
-        "class_size_study": study,
-        "slope_nats_per_bit": slope, "slope_event_bits": slope_lengths, "slope_change_nats_per_bit": slope_change,
-        "slope_converged": slope_converged, "slope_by_class_size": slopes,
-        "levels_converged": [w for w, row in study.items() if row["converged"]], "ln2": LN2,
-        "slope_novel_nats_per_k": _slope(np.array([c.k for c in novel], float), np.array([c.kl_bayes for c in novel])),
-        "slope_precedented_nats_per_k": _slope(np.array([c.k for c in prec], float),
-                                               np.array([c.kl_bayes for c in prec])),
-        "max_ratio_to_sharp_bound": max(ratios_sharp, default=math.nan),
-        "max_ratio_to_printed_bound": max(ratios_printed, default=math.nan),
-        "factor_verdict": ("the sharp '* ln 2' bound holds" if theorem_ok else "the sharp '* ln 2' bound FAILS")
+    summary = PolicySummary(
+        claim=claim,
+        pessimistic_agent_value_zero=pessimistic_value_zero, largest_budget=top_budget,
+        budget_solver_failures=solver_failures,
+        value_at_largest_budget={w: {str(k): v for k, v in by_k.items()} for w, by_k in values_top.items()},
+        posterior_bound_held=posterior_ok, length_bound_held=length_ok,
+        length_bound_skipped_points=len(length_skipped),
+        length_bound_skipped=tuple(SkippedPoint(**point) for point in length_skipped),
+        every_point_bounded=bounded,
+        theorem_bound_held=theorem_ok, novel_bound_held=novel_ok, pessimistic_infinite=pessimistic_inf,
+        kl_pessimistic_min=min(guaranteed, default=math.nan),
+        points=len(costs), demonstrator_in_top_set_points=points_per_reading,
+        event_max_bits=config.event_max_bits, class_sizes=tuple(config.class_sizes),
+        max_kl_novel=max(c.kl_bayes for c in novel), min_kl_novel=min(c.kl_bayes for c in novel),
+        novel_event_bits=novel_event, novel_event=novel_event_text, policy=m.policy,
+        policy_bits=policy_bits, d_bits=d_bits, novel_bound_bits=novel_bound_bits, novel_bound=novel_bound,
+        kl_by_k={w: {str(c.k): c.kl_bayes for c in pts} for w, pts in by_world.items()},
+        event_by_k={w: {str(c.k): (c.event, c.event_bits, c.bound) for c in pts} for w, pts in by_world.items()},
+        kl_vs_event_bits={c.world: PatternPoint(event_bits=c.event_bits, event=c.event, kl=c.kl_bayes,
+                                                bound=c.bound, converged=study[c.world].converged)
+                          for c in patterns},
+        event_lengths=tuple(sorted({int(c.event_bits) for c in patterns if math.isfinite(c.event_bits)})),
+        class_size_study=study,
+        slope_nats_per_bit=slope, slope_event_bits=slope_lengths, slope_change_nats_per_bit=slope_change,
+        slope_converged=slope_converged, slope_by_class_size={str(cap): v for cap, v in slopes.items()},
+        levels_converged=tuple(w for w, row in study.items() if row.converged), ln2=LN2,
+        slope_novel_nats_per_k=_slope(np.array([c.k for c in novel], float), np.array([c.kl_bayes for c in novel])),
+        slope_precedented_nats_per_k=_slope(np.array([c.k for c in prec], float),
+                                            np.array([c.kl_bayes for c in prec])),
+        max_ratio_to_sharp_bound=max(ratios_sharp, default=math.nan),
+        max_ratio_to_printed_bound=max(ratios_printed, default=math.nan),
+        factor_verdict=("the sharp '* ln 2' bound holds" if theorem_ok else "the sharp '* ln 2' bound FAILS")
         + f" (KL reaches {_fmt(max(ratios_sharp, default=math.nan))} of it; "
         + f"{_fmt(max(ratios_printed, default=math.nan))} of the printed '/ log 2' one)",
-        **m.times,
-    }
+        detectors_run=m.times["detectors_run"], rerun=m.times["rerun"],
+    )
     return summary, controls
 
 
@@ -989,81 +1242,100 @@ def _finite(x: float) -> float:
     return x if math.isfinite(x) else math.nan
 
 
-def _plot(m: _Measured, summary: dict[str, Any], out: Path) -> tuple[str, ...]:
+def draw_figures(folder: RunFolder, config: Config, summary: Theorem1Summary | PolicySummary) -> tuple[str, ...]:
+    """:data:`FIGURES` from the rows saved in ``folder``: the policy mode's from ``metrics.csv`` (its ``series``
+    column, :data:`SERIES`) and the policy-mode summary (``summary.policy_mode`` in the joint mode), then in the
+    joint mode the joint check's from its CSV files (:func:`aitheory.theory.theorem1_joint.plot_joint`)."""
+    policy = summary.policy_mode if isinstance(summary, Theorem1Summary) else summary
+    figures = _draw_policy(folder, config, policy)
+    if config.mode == "joint":
+        figures += joint.plot_joint(folder.path, config.joint_copy_bits)
+    return figures
+
+
+def _draw_policy(folder: RunFolder, config: Config, summary: PolicySummary) -> tuple[str, ...]:
     from aitheory.plotting import pyplot, save_figure
 
+    budgets = sorted(set(config.budgets))
+    rows = folder.read_rows("metrics.csv", ("series", "world", "k", "event_cap", "kl_bayes", "bound", "event_bits",
+                                            *(f"value_{b}_{x:g}" for x in budgets for b in ("bayes", "pessimistic"))))
+    series = {name: [r for r in rows if r["series"] == name] for name in SERIES}
+    costs, sizes, no_mix = series["point"], series["class_size"], series["no_mix"]
+
+    def num(r: Mapping[str, str], key: str) -> float:
+        return float(r[key])
+
     plt = pyplot()
-    costs = m.costs
     names = ["theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_class_size"]
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for i, cap in enumerate(sorted(set(summary["class_sizes"]))):
-        pts = [c for c in m.sizes if c.world.startswith("pattern") and c.event_cap == cap
-               and math.isfinite(c.event_bits)]
-        ax.plot([c.event_bits for c in pts], [c.kl_bayes for c in pts], "o", color=f"C{i}", mfc="none" if
-                cap != max(summary["class_sizes"]) else None, label=f"KL to switch, events <= {cap} bits in the class")
-    top = [c for c in costs if c.world.startswith("pattern") and math.isfinite(c.bound)]
-    for c in top:
-        ax.annotate(c.world.split()[1], (c.event_bits, c.kl_bayes), fontsize=7, xytext=(3, 3),
+    for i, cap in enumerate(sorted(set(summary.class_sizes))):
+        pts = [r for r in sizes if r["world"].startswith("pattern") and int(r["event_cap"]) == cap
+               and math.isfinite(num(r, "event_bits"))]
+        ax.plot([num(r, "event_bits") for r in pts], [num(r, "kl_bayes") for r in pts], "o", color=f"C{i}",
+                mfc="none" if cap != max(summary.class_sizes) else None,
+                label=f"KL to switch, events <= {cap} bits in the class")
+    top = [r for r in costs if r["world"].startswith("pattern") and math.isfinite(num(r, "bound"))]
+    for r in top:
+        ax.annotate(r["world"].split()[1], (num(r, "event_bits"), num(r, "kl_bayes")), fontsize=7, xytext=(3, 3),
                     textcoords="offset points")
     if top:
-        xs = np.array(sorted({c.event_bits for c in top}))
-        ax.plot(xs, [next(c.bound for c in top if c.event_bits == x) for x in xs], "k-", lw=1,
-                label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={summary['d_bits']}")
+        xs = np.array(sorted({num(r, "event_bits") for r in top}))
+        ax.plot(xs, [next(num(r, "bound") for r in top if num(r, "event_bits") == x) for x in xs], "k-", lw=1,
+                label=rf"bound $[K(E)+K(\pi^*)+d]\,\ln 2$, d={summary.d_bits}")
     ax.set_xlabel("K(E): bits of the shortest event unprecedented at t")
     ax.set_ylabel("KL needed (nats)")
-    ax.set_title(f"Theorem 1, novel patterns after k={top[0].k if top else 0}: slope "
-                 f"{_fmt(summary['slope_nats_per_bit'])} nats/bit "
-                 f"({'converged' if summary['slope_converged'] else 'not converged'} in the class size) on "
-                 f"{summary['slope_event_bits']} (ln 2 = {LN2:.3f})", fontsize=8)
+    ax.set_title(f"Theorem 1, novel patterns after k={int(top[0]['k']) if top else 0}: slope "
+                 f"{_fmt(summary.slope_nats_per_bit)} nats/bit "
+                 f"({'converged' if summary.slope_converged else 'not converged'} in the class size) on "
+                 f"{list(summary.slope_event_bits)} (ln 2 = {LN2:.3f})", fontsize=8)
     ax.legend(fontsize=7)
-    save_figure(fig, out / names[0])
+    save_figure(fig, folder.file(names[0]))
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for world, colour, label in (("novel", "C0", "unprecedented (novel observation)"),
                                  ("precedented", "C3", "precedented (seen not switching)")):
-        pts = [c for c in costs if c.world == world]
-        ax.plot([c.k for c in pts], [c.kl_bayes for c in pts], "o-", color=colour, label=label)
+        pts = [r for r in costs if r["world"] == world]
+        ax.plot([int(r["k"]) for r in pts], [num(r, "kl_bayes") for r in pts], "o-", color=colour, label=label)
         if world == "precedented":
-            ax.plot([c.k for c in pts], [_finite(c.bound) for c in pts], ":", color=colour, lw=1,
+            ax.plot([int(r["k"]) for r in pts], [_finite(num(r, "bound")) for r in pts], ":", color=colour, lw=1,
                     label="bound of the shortest event still unprecedented there")
-    ax.plot([c.k for c in m.no_mix], [c.kl_bayes for c in m.no_mix], "x--", color="C2",
+    ax.plot([int(r["k"]) for r in no_mix], [num(r, "kl_bayes") for r in no_mix], "x--", color="C2",
             label="control: no MIX, no SWITCH in the class")
-    ax.axhline(_finite(float(summary["novel_bound"])), color="k", lw=1,
-               label=f"bound for the novel event: {_fmt(summary['novel_bound_bits'])} bits x ln 2")
+    ax.axhline(_finite(float(summary.novel_bound)), color="k", lw=1,
+               label=f"bound for the novel event: {_fmt(summary.novel_bound_bits)} bits x ln 2")
     ax.set_xlabel("k: demonstrator steps before the switch")
     ax.set_ylabel(r"KL$(\pi^*\|\xi)$ needed (nats)")
-    ax.set_title(f"Theorem 1 (events <= {summary['event_max_bits']} bits): the KL needed after an unprecedented "
+    ax.set_title(f"Theorem 1 (events <= {summary.event_max_bits} bits): the KL needed after an unprecedented "
                  "event does not grow with data", fontsize=8)
-    ax.text(0.02, 0.97, rf"against the pessimistic imitator $\nu_\alpha$: >= {_fmt(summary['kl_pessimistic_min'])} "
+    ax.text(0.02, 0.97, rf"against the pessimistic imitator $\nu_\alpha$: >= {_fmt(summary.kl_pessimistic_min)} "
             "nats where the demonstrator is in its top set", transform=ax.transAxes, va="top", fontsize=7)
     ax.legend(fontsize=6, loc="lower right")
-    save_figure(fig, out / names[1])
+    save_figure(fig, folder.file(names[1]))
 
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for i, (world, row) in enumerate(summary["class_size_study"].items()):
-        ax.plot(row["class_sizes"], row["kl"], "o-", color=f"C{i}",
-                label=f"{world} (k = {row['k']}){'' if row['converged'] else ', not converged'}")
+    for i, (world, row) in enumerate(summary.class_size_study.items()):
+        ax.plot(row.class_sizes, row.kl, "o-", color=f"C{i}",
+                label=f"{world} (k = {row.k}){'' if row.converged else ', not converged'}")
     ax.set_xlabel("class size: SWITCH events of at most this many bits")
     ax.set_ylabel(r"KL$(\pi^*\|\xi)$ needed (nats)")
     ax.set_title("Theorem 1: the KL at fixed world against the class size", fontsize=9)
     ax.legend(fontsize=7)
-    save_figure(fig, out / names[2])
-    if not any(c.budgeted_value for c in costs):
+    save_figure(fig, folder.file(names[2]))
+    if not budgets:
         return tuple(names)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    budgets = sorted(next(c.budgeted_value["bayes"] for c in costs if c.budgeted_value))
     for i, budget in enumerate(budgets):
         for world, style in (("novel", "o-"), ("precedented", "s--")):
-            pts = [c for c in costs if c.world == world and c.budgeted_value]
-            ax.plot([c.k for c in pts], [_finite(c.budgeted_value["bayes"][budget]) for c in pts], style, color=f"C{i}",
-                    label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
-    pts = [c for c in costs if c.world == "novel" and c.budgeted_value]
-    ax.plot([c.k for c in pts], [_finite(c.budgeted_value["pessimistic"][budgets[-1]]) for c in pts], "kx-",
+            pts = [r for r in costs if r["world"] == world]
+            ax.plot([int(r["k"]) for r in pts], [_finite(num(r, f"value_bayes_{budget:g}")) for r in pts], style,
+                    color=f"C{i}", label=f"Bayesian base, {world}, budget {budget:g} nats", ms=4)
+    pts = [r for r in costs if r["world"] == "novel"]
+    ax.plot([int(r["k"]) for r in pts], [_finite(num(r, f"value_pessimistic_{budgets[-1]:g}")) for r in pts], "kx-",
             label=f"pessimistic base (deferring to the demonstrator), budget {budgets[-1]:g}")
     ax.set_xlabel("k: demonstrator steps before the switch")
     ax.set_ylabel("value: expected fraction of 'bad' actions (1)")
     ax.set_ylim(-0.05, 1.05)
     ax.set_title("KL-budgeted agent (Definition 2 optimum); missing points: no policy fits the budget", fontsize=9)
     ax.legend(fontsize=6, loc="center left")
-    save_figure(fig, out / "theorem1_value_vs_k")
+    save_figure(fig, folder.file("theorem1_value_vs_k"))
     return (*names, "theorem1_value_vs_k")

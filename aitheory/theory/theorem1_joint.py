@@ -43,10 +43,9 @@ demonstrator always plays 0; U = the mean of the actions (``.+[>,..<]]``), E = "
 
 from __future__ import annotations
 
-import csv
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -57,10 +56,11 @@ import numpy as np
 from aitheory.dsl import Dyadic, Mix, Opt, Plain, Switch, event_holds, expr_bits, parse
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.planning import add_opt_programs, opt_choice, prediction_tree, xi_problem
-from aitheory.results import write_csv
-from aitheory.theory.common import Control
+from aitheory.results import RunFolder, write_csv
+from aitheory.theory.common import Control, Summary
 
-__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointSettings", "TradeoffRow",
+__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointSettings", "JointSummary",
+           "TradeoffRow",
            "handmade_kl", "joint_class", "joint_point", "measure_joint", "plot_joint", "summarise_joint", "tradeoff",
            "write_joint_rows"]
 
@@ -246,18 +246,28 @@ def joint_point(config: JointSettings, world: str, observations: Sequence[int],
 
 
 @dataclass(frozen=True)
-class TradeoffRow:
-    """One threshold of the trade-off: asking for ``v_j = (1 - 2^-j) V*``."""
+class TradeoffRow(Summary):
+    """One threshold of the trade-off: asking for ``v_j = (1 - 2^-j) V*`` (a row of ``theorem1_joint_tradeoff.csv``
+    and of ``summary.json["tradeoff"]``)."""
 
     level: int
+    """[count] j, the level of the threshold."""
     fraction: float
+    """[fraction] 1 - 2^-j: the value asked for, as a fraction of V*."""
     u: str
+    """[dyadic] The threshold u (text)."""
     k_value_bits: int
+    """[bits] len(u) = K(v xi(h))."""
     value_xi: float
+    """[utility] V^{pi*}_{xi,U}(h), the value reached."""
     v_star_mix: float
+    """[utility] V*_{MIX,U}(h)."""
     kl_nats: float
+    """[nats] KL_{h,m}(pi* || xi), Definition 2."""
     bound_nats: float
+    """[nats] [d + K(U) + K(E) + len(u)] ln 2."""
     held: bool
+    """[flag] The theorem at this threshold (:attr:`JointPoint.held`)."""
 
 
 def tradeoff(config: JointSettings) -> list[TradeoffRow]:
@@ -392,24 +402,84 @@ def write_joint_rows(m: JointMeasured, out: Path) -> None:
     write_csv(out / NO_MIX_CSV, [{**asdict(r), "kl": r.kl, "kl_copy": r.kl_copy} for r in m.handmade])
 
 
-def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[dict[str, Any], tuple[Control, ...]]:
+@dataclass(frozen=True)
+class JointSummary(Summary):
+    """The joint check's keys of ``summary.json`` (its top level, after ``controls``; the novel world at the largest
+    k of ``joint_k_grid`` unless said otherwise), in the file's order."""
+
+    mode: str
+    """[name] "joint"."""
+    joint_claim: bool
+    """[flag] The theorem held at every novel point and the copy model's KL stayed below len(C) ln 2."""
+    k: int
+    """[steps] Demonstrator steps before t."""
+    t: int
+    """[steps] The step at which E is unprecedented and pi* starts."""
+    steps: int
+    """[steps] Decisions from t to the horizon m (m - t + 1)."""
+    k_event_bits: int
+    """[bits] K(E) = len(E), full grammar."""
+    k_utility_bits: int
+    """[bits] K(U) = len(U), full grammar."""
+    k_value_bits: int
+    """[bits] K(v xi(h)) = len(u), the dyadic threshold's code."""
+    d_bits: int
+    """[bits] d = len(SWITCH(E, OPT(U, u), MIX)) - K(E) - K(U) - len(u), measured."""
+    construction_bits: int
+    """[bits] len(SWITCH(E, OPT(U, u), MIX))."""
+    kl_nats: float
+    """[nats] KL_{h,m}(pi* || xi), Definition 2: the headline measured value."""
+    bound_nats: float
+    """[nats] [d + K(U) + K(E) + K(v xi(h))] ln 2: the headline bound."""
+    bound_posterior_nats: float
+    """[nats] -ln w(nu* | h), the construction's telescoping bound."""
+    value: float
+    """[utility] V^{pi*}_{xi,U}(h), the value pi* reaches."""
+    v: float
+    """[utility] The value asked for, joint_value_fraction * V*."""
+    v_star_mix: float
+    """[utility] V*_{MIX,U}(h)."""
+    u: str
+    """[dyadic] The threshold u (text)."""
+    plan: tuple[int, ...]
+    """[actions] pi*'s action table (canonical node order)."""
+    utility: str
+    """[program] U (text)."""
+    event: str
+    """[program] E (text)."""
+    joint_max_bits: int
+    """[bits] Plain programs of at most this many bits in the class."""
+    points: tuple[Mapping[str, Any], ...]
+    """[nats] Every novel point as in ``theorem1_joint_points.csv`` (:meth:`JointPoint.row`: k, KL and bounds in
+    nats, lengths in bits, values, flags)."""
+    kl_by_k_joint: Mapping[str, float]
+    """[nats] KL_{h,m}(pi* || xi) at each k of ``joint_k_grid`` (key: k as text)."""
+    tradeoff: tuple[TradeoffRow, ...]
+    """[nats] The trade-off rows (``theorem1_joint_tradeoff.csv``), coarse to fine."""
+    handmade_copy_bound_nats: float
+    """[nats] len(C) ln 2, the bound the copy model C gives in the hand-made class."""
+    handmade_copy_held: bool
+    """[flag] With C in the hand-made class the KL stayed below that bound at every horizon."""
+
+
+def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[JointSummary, tuple[Control, ...]]:
     """The joint part of the summary (the done-when keys at the top level) and its two controls."""
     main = max(m.novel, key=lambda p: p.k)
     copy_bound = config.joint_copy_bits * LN2
     copy_held = all(r.kl_copy <= copy_bound + _TOL for r in m.handmade)
     claim = bool(all(p.held for p in m.novel) and copy_held)
-    summary = {
-        "mode": "joint", "joint_claim": claim, "k": main.k, "t": main.t, "steps": main.steps,
-        "k_event_bits": main.k_event_bits, "k_utility_bits": main.k_utility_bits,
-        "k_value_bits": main.k_value_bits, "d_bits": main.d_bits, "construction_bits": main.construction_bits,
-        "kl_nats": main.kl_nats, "bound_nats": main.bound_nats, "bound_posterior_nats": main.bound_posterior,
-        "value": main.value_xi, "v": main.v, "v_star_mix": main.v_star_mix, "u": main.u, "plan": list(main.plan),
-        "utility": config.joint_utility, "event": config.joint_event, "joint_max_bits": config.joint_max_bits,
-        "points": [p.row() for p in m.novel],
-        "kl_by_k_joint": {p.k: p.kl_nats for p in m.novel},
-        "tradeoff": [asdict(r) for r in m.tradeoff],
-        "handmade_copy_bound_nats": copy_bound, "handmade_copy_held": copy_held,
-    }
+    summary = JointSummary(
+        mode="joint", joint_claim=claim, k=main.k, t=main.t, steps=main.steps,
+        k_event_bits=main.k_event_bits, k_utility_bits=main.k_utility_bits,
+        k_value_bits=main.k_value_bits, d_bits=main.d_bits, construction_bits=main.construction_bits,
+        kl_nats=main.kl_nats, bound_nats=main.bound_nats, bound_posterior_nats=main.bound_posterior,
+        value=main.value_xi, v=main.v, v_star_mix=main.v_star_mix, u=main.u, plan=tuple(main.plan),
+        utility=config.joint_utility, event=config.joint_event, joint_max_bits=config.joint_max_bits,
+        points=tuple(p.row() for p in m.novel),
+        kl_by_k_joint={str(p.k): p.kl_nats for p in m.novel},
+        tradeoff=tuple(m.tradeoff),
+        handmade_copy_bound_nats=copy_bound, handmade_copy_held=copy_held,
+    )
     p = m.precedented
     precedented = Control(
         "precedented", f"E ({config.joint_event}) already held at t - 1 = {p.t - 1} and the demonstrator did not "
@@ -438,17 +508,16 @@ def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[dict[str, 
     return summary, (precedented, no_mix)
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
-    """The KL against k, the trade-off and the no_mix curves, drawn from the saved rows."""
+    """The KL against k, the trade-off and the no_mix curves, drawn from the rows saved in the run folder ``out``
+    (:data:`POINTS_CSV`, :data:`TRADEOFF_CSV`, :data:`NO_MIX_CSV`; a missing file or column is a
+    :class:`aitheory.results.RunFolderError` naming it)."""
     from aitheory.plotting import pyplot, save_figure
 
     plt = pyplot()
-    rows = _read(out / TRADEOFF_CSV)
+    folder = RunFolder(out)
+    rows = folder.read_rows(TRADEOFF_CSV, ("k_value_bits", "value_xi", "fraction", "v_star_mix", "kl_nats",
+                                              "bound_nats"))
     fig, (left, right) = plt.subplots(1, 2, figsize=(9.6, 4.0))
     bits = [int(r["k_value_bits"]) for r in rows]
     left.plot(bits, [float(r["value_xi"]) for r in rows], "o-", color="C0", label=r"$V^{\pi^*}_{\xi,U}(h)$ reached")
@@ -467,7 +536,7 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     fig.suptitle("Theorem 1, joint setting: simplicity against optimality as u goes from coarse to fine", fontsize=9)
     save_figure(fig, out / "theorem1_joint_tradeoff")
 
-    rows = _read(out / POINTS_CSV)
+    rows = folder.read_rows(POINTS_CSV, ("world", "k", "kl_nats", "bound_nats", "bound_posterior"))
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     novel = [r for r in rows if r["world"] == "novel"]
     prec = [r for r in rows if r["world"] == "precedented"]
@@ -483,7 +552,7 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_joint_kl_vs_k")
 
-    rows = _read(out / NO_MIX_CSV)
+    rows = folder.read_rows(NO_MIX_CSV, ("horizon", "kl_worst", "kl", "kl_copy"))
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     n = [int(r["horizon"]) for r in rows]
     exact = max((int(r["horizon"]) for r in rows if r["kl_worst"] not in ("", "nan")), default=0)
