@@ -30,7 +30,7 @@ from aitheory.dsl.behaviour import (
     _empty,
     finish_table,
     merge_partials,
-    tabulate_block,
+    tabulate_in_worker,
 )
 from aitheory.dsl.enumerate import Block, blocks
 from aitheory.parallel import parallel_map
@@ -69,7 +69,7 @@ def load_checkpoint(path: str | os.PathLike[str], config: EnumConfig) -> tuple[P
 
 def _task(args: tuple[int, Block, EnumConfig]) -> tuple[int, PartialTable]:
     index, block, config = args
-    return index, tabulate_block(block, config)
+    return index, tabulate_in_worker(block, config)
 
 
 def checkpointed_table(config: EnumConfig, checkpoint: str | os.PathLike[str], every_seconds: float = 60.0,
