@@ -223,7 +223,7 @@ def tabulate_block(block: Block, config: EnumConfig, workspace: Workspace | None
     ws = Workspace() if workspace is None else workspace
     codes = enumerate_block(block, ws)
     if config.all_histories:
-        return _tabulate_all_histories(block, config, codes)
+        return _tabulate_all_histories(block, config, codes, ws)
     n, h = block.size, config.horizon
     lengths = ws.full("lengths", (n,), block.n_tokens, np.int32)
     histories = config.obs_list()
@@ -240,12 +240,14 @@ def tabulate_block(block: Block, config: EnumConfig, workspace: Workspace | None
     return _block_table(block, config, keys, total, ws)
 
 
-def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray) -> PartialTable:
+def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray, ws: Workspace) -> PartialTable:
     """Every observation sequence: programs that never read after their first emission behave the same on
     all of them, so they are run once and grouped on a short key; only the readers are run on the whole tree
-    (:func:`run_batch_all`). The representatives of the short keys are then widened to full keys and merged."""
+    (:func:`run_batch_all`). The representatives of the short keys are then widened to full keys and merged.
+    Only the first run uses the scratch buffers ``ws``; the tree run allocates its own outputs."""
     c = config
-    once = run_batch(codes, None, c.k, c.horizon, None, c.steps, c.tape_bound, c.detect_cycles, record_steps=False)
+    once = run_batch(codes, None, c.k, c.horizon, None, c.steps, c.tape_bound, c.detect_cycles, record_steps=False,
+                     workspace=ws)
     n_seq = c.k ** (c.horizon - 1)
     weight = np.full(block.size, 1 << (c.max_bits - block.bits), dtype=np.int64)
     first = block.start + np.arange(block.size, dtype=np.int64)
