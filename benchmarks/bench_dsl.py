@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import resource
+import subprocess
+import sys
 import time
 import types
 from collections.abc import Iterator
@@ -213,37 +216,55 @@ def _fresh_buffers() -> Iterator[None]:
         behaviour.block_workspace = current
 
 
+def _buffers_child(mode: str, max_bits: int, workers: int) -> dict[str, object]:
+    """One measured enumeration in this (fresh) process, after loading the compiled code: wall, user and
+    system CPU seconds and minor page faults of this process and its workers, and a digest of the table."""
+    behaviour_table(EnumConfig(max_bits=9), workers=1)
+    with _fresh_buffers() if mode == "fresh" else contextlib.nullcontext():
+        w0, (u0, s0, f0) = time.perf_counter(), _usage()
+        table = behaviour_table(EnumConfig(max_bits=max_bits), workers=workers)
+        wall, (u1, s1, f1) = time.perf_counter() - w0, _usage()
+    digest = hashlib.sha256(str(table.total_steps).encode())
+    for name in ("actions", "status", "weight", "count", "first"):
+        digest.update(np.ascontiguousarray(getattr(table, name)).tobytes())
+    return {"wall_seconds": wall, "user_seconds": u1 - u0, "system_seconds": s1 - s0,
+            "cpu_seconds": u1 - u0 + s1 - s0, "minor_page_faults": f1 - f0, "programs": table.programs,
+            "behaviours": len(table.weight), "table_sha256": digest.hexdigest()}
+
+
 def bench_buffers(max_bits: int, workers: int, repeats: int = 2) -> dict[str, object]:
     """Every program up to ``max_bits`` bits (T = 1000, H = 16) tabulated with scratch arrays allocated anew per
     block (``fresh``, the strategy before) and with each worker's buffers reused (``reused``, the package's),
     alternately, ``repeats`` times each in this run: equal tables; best user and system CPU seconds and fewest
-    minor page faults (``ru_minflt``) of each, summed over this process and its workers; ratios fresh/reused."""
-    modes = {"fresh": _fresh_buffers, "reused": contextlib.nullcontext}
-    best: dict[str, dict[str, float]] = {}
-    tables: dict[str, Any] = {}
+    minor page faults (``ru_minflt``) of each, summed over the process and its workers; ratios fresh/reused.
+
+    Each enumeration runs in a new process (:func:`_buffers_child`), as ``aitheory dsl enumerate`` does: the C
+    allocator's state (glibc raises its mmap threshold after freeing large blocks) carries over within a
+    process and into the workers it forks, so measured in one process the later runs would page-fault less.
+    """
+    best: dict[str, dict[str, Any]] = {}
+    digests: dict[str, set[str]] = {"fresh": set(), "reused": set()}
     for _ in range(repeats):
-        for name, ctx in modes.items():
-            with ctx():
-                w0, (u0, s0, f0) = time.perf_counter(), _usage()
-                tables[name] = behaviour_table(EnumConfig(max_bits=max_bits), workers=workers)
-                wall, (u1, s1, f1) = time.perf_counter() - w0, _usage()
-            run = {"wall_seconds": wall, "user_seconds": u1 - u0, "system_seconds": s1 - s0,
-                   "cpu_seconds": u1 - u0 + s1 - s0, "minor_page_faults": f1 - f0}
-            old = best.get(name, run)
-            best[name] = {k: min(v, old[k]) for k, v in run.items()}
-    a, b = tables["fresh"], tables["reused"]
+        for mode in ("fresh", "reused"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--buffers-child", mode, str(max_bits), str(workers)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            run = json.loads(out.strip().splitlines()[-1])
+            digests[mode].add(run.pop("table_sha256"))
+            old = best.get(mode, run)
+            best[mode] = {k: min(v, old[k]) for k, v in run.items()}
     result: dict[str, object] = {
-        "max_bits": max_bits, "workers": workers, "repeats": repeats, "programs": b.programs,
-        "behaviours": len(b.weight),
-        "tables_equal": bool(all(np.array_equal(getattr(a, f), getattr(b, f))
-                                 for f in ("actions", "status", "weight", "count", "first"))
-                             and a.total_steps == b.total_steps),
+        "max_bits": max_bits, "workers": workers, "repeats": repeats, "programs": best["reused"]["programs"],
+        "behaviours": best["reused"]["behaviours"],
+        "tables_equal": len(digests["fresh"] | digests["reused"]) == 1,
     }
-    for name, run in best.items():
-        result[name] = {k: (int(v) if k == "minor_page_faults" else round(v, 2)) for k, v in run.items()}
+    for mode, run in best.items():
+        result[mode] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in run.items()
+                        if k not in ("programs", "behaviours")}
     result["ratio_fresh_to_reused"] = {
         k: round(best["fresh"][k] / best["reused"][k], 2) if best["reused"][k] else "inf"
-        for k in ("system_seconds", "cpu_seconds", "minor_page_faults", "wall_seconds")
+        for k in ("system_seconds", "cpu_seconds", "minor_page_faults", "user_seconds", "wall_seconds")
     }
     return result
 
@@ -387,8 +408,13 @@ def main() -> None:
                         help="worker processes of the kernel comparison (default 1; 2 with --full)")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
     parser.add_argument("--joint-only", action="store_true", help="only the joint-vs-policy kernel comparison")
+    parser.add_argument("--buffers-child", nargs=3, metavar=("MODE", "BITS", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for name in ("current",) if args.only == "buffers" else _KERNELS:  # load the compiled code before timing
+    if args.buffers_child:  # one run of bench_buffers, in its own process
+        mode, bits, workers = args.buffers_child
+        print(json.dumps(_buffers_child(mode, int(bits), int(workers))))
+        return
+    for name in () if args.only == "buffers" else _KERNELS:  # load the compiled code before timing (buffers: per child)
         with _kernel(name):
             behaviour_table(EnumConfig(max_bits=9))
     if args.joint_only:
