@@ -1,7 +1,7 @@
 """Scratch arrays reused from block to block, so a long enumeration does not page in new memory per block.
 
 An enumeration tabulates thousands of blocks of ~10^5 programs each (:mod:`aitheory.dsl.behaviour`). Each block
-needs the same scratch arrays (token codes, actions, statuses, keys, weights, a hash table): about 130 bytes per
+needs the same scratch arrays (token codes, actions, statuses, keys, weights, a hash table): about 140 bytes per
 program. Allocated anew per block, they are large enough that the C allocator maps them fresh from the kernel
 and unmaps them on free, so every block pays a page fault per 4 KiB touched (the 36-bit run of issue 15: 31.8
 million faults, 70 of its 292 CPU seconds in the kernel). A :class:`Workspace` keeps one growing buffer per name
