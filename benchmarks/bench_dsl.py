@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/bench_dsl.py            # 24 and 27 bits, interpreter throughput
     PYTHONPATH=. python benchmarks/bench_dsl.py --full     # also 30 bits (and the kernel at 30 bits) on two workers
     PYTHONPATH=. python benchmarks/bench_dsl.py --only kernel --kernel-bits 30 --workers 2  # kernel vs baseline
+    PYTHONPATH=. python benchmarks/bench_dsl.py --only buffers --buffer-bits 30 33 --workers 2  # reused buffers
 
 Every figure is measured in this run; the fast interpreter is always compared with the reference
 interpreter on the same programs (ratio), as the design notes ask, and the joint-mode kernel with the
@@ -17,14 +18,21 @@ before issue 15 (the function called out of line, the machine frozen in ``benchm
 ``inlined``, the same old machine inlined; ``current``, the package's kernel. All run every 9-token program with
 identical outputs, tabulate every program up to ``--kernel-bits`` bits (goal: ``current`` >= 1.5x the baseline
 at 30 bits, CPU seconds) and run the step-heavy load (goal: >= 3e8 machine steps per CPU-second).
+
+The ``buffers`` benchmark (after issue 15) compares, in the same run, the enumeration with scratch arrays
+allocated anew per block (``fresh``, as before) and with each worker's buffers reused across blocks
+(``reused``, :mod:`aitheory.dsl.workspace`): equal tables, user and system CPU seconds and minor page faults.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import resource
+import subprocess
+import sys
 import time
 import types
 from collections.abc import Iterator
@@ -34,12 +42,13 @@ import baseline_machine  # benchmarks/ is this script's directory, so it is on s
 import numba
 import numpy as np
 
-from aitheory.dsl import fast
+from aitheory.dsl import behaviour, fast
 from aitheory.dsl.behaviour import EnumConfig, behaviour_table
 from aitheory.dsl.enumerate import blocks, enumerate_block
 from aitheory.dsl.fast import run_batch
 from aitheory.dsl.fast_tree import all_sequences
 from aitheory.dsl.reference import run_reference
+from aitheory.dsl.workspace import Workspace
 
 
 def _peak_mb() -> float:
@@ -188,6 +197,78 @@ def bench_enumerate(max_bits: int, workers: int, repeats: int = 1) -> dict[str, 
     }
 
 
+def _usage() -> tuple[float, float, int]:
+    """(user CPU s, system CPU s, minor page faults) of this process plus its finished child processes."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + kids.ru_utime, own.ru_stime + kids.ru_stime, own.ru_minflt + kids.ru_minflt
+
+
+@contextlib.contextmanager
+def _fresh_buffers() -> Iterator[None]:
+    """Inside the block every block allocates its scratch arrays anew, as before the reused workspace (worker
+    processes are forked, so they inherit it): :func:`aitheory.dsl.behaviour.block_workspace` returns a new
+    :class:`aitheory.dsl.workspace.Workspace` per call."""
+    current = behaviour.block_workspace
+    behaviour.block_workspace = Workspace
+    try:
+        yield
+    finally:
+        behaviour.block_workspace = current
+
+
+def _buffers_child(mode: str, max_bits: int, workers: int) -> dict[str, object]:
+    """One measured enumeration in this (fresh) process, after loading the compiled code: wall, user and
+    system CPU seconds and minor page faults of this process and its workers, and a digest of the table."""
+    behaviour_table(EnumConfig(max_bits=9), workers=1)
+    with _fresh_buffers() if mode == "fresh" else contextlib.nullcontext():
+        w0, (u0, s0, f0) = time.perf_counter(), _usage()
+        table = behaviour_table(EnumConfig(max_bits=max_bits), workers=workers)
+        wall, (u1, s1, f1) = time.perf_counter() - w0, _usage()
+    digest = hashlib.sha256(str(table.total_steps).encode())
+    for name in ("actions", "status", "weight", "count", "first"):
+        digest.update(np.ascontiguousarray(getattr(table, name)).tobytes())
+    return {"wall_seconds": wall, "user_seconds": u1 - u0, "system_seconds": s1 - s0,
+            "cpu_seconds": u1 - u0 + s1 - s0, "minor_page_faults": f1 - f0, "programs": table.programs,
+            "behaviours": len(table.weight), "table_sha256": digest.hexdigest()}
+
+
+def bench_buffers(max_bits: int, workers: int, repeats: int = 2) -> dict[str, object]:
+    """Every program up to ``max_bits`` bits (T = 1000, H = 16) tabulated with scratch arrays allocated anew per
+    block (``fresh``, the strategy before) and with each worker's buffers reused (``reused``, the package's),
+    alternately, ``repeats`` times each in this run: equal tables; best user and system CPU seconds and fewest
+    minor page faults (``ru_minflt``) of each, summed over the process and its workers; ratios fresh/reused.
+
+    Each enumeration runs in a new process (:func:`_buffers_child`), as ``aitheory dsl enumerate`` does: the C
+    allocator's state (glibc raises its mmap threshold after freeing large blocks) carries over within a
+    process and into the workers it forks, so measured in one process the later runs would page-fault less.
+    """
+    best: dict[str, dict[str, Any]] = {}
+    digests: dict[str, set[str]] = {"fresh": set(), "reused": set()}
+    for _ in range(repeats):
+        for mode in ("fresh", "reused"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--buffers-child", mode, str(max_bits), str(workers)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            run = json.loads(out.strip().splitlines()[-1])
+            digests[mode].add(run.pop("table_sha256"))
+            old = best.get(mode, run)
+            best[mode] = {k: min(v, old[k]) for k, v in run.items()}
+    result: dict[str, object] = {
+        "max_bits": max_bits, "workers": workers, "repeats": repeats, "programs": best["reused"]["programs"],
+        "behaviours": best["reused"]["behaviours"],
+        "tables_equal": len(digests["fresh"] | digests["reused"]) == 1,
+    }
+    for mode, run in best.items():
+        result[mode] = {k: (round(v, 2) if isinstance(v, float) else v) for k, v in run.items()
+                        if k not in ("programs", "behaviours")}
+    result["ratio_fresh_to_reused"] = {
+        k: round(best["fresh"][k] / best["reused"][k], 2) if best["reused"][k] else "inf"
+        for k in ("system_seconds", "cpu_seconds", "minor_page_faults", "user_seconds", "wall_seconds")
+    }
+    return result
+
+
 def _programs(n_tokens: int) -> np.ndarray:
     return np.concatenate([enumerate_block(b) for b in blocks(3 * n_tokens) if b.n_tokens == n_tokens])
 
@@ -316,20 +397,38 @@ def bench_joint_vs_policy(max_bits: int = 24, horizon: int = 16, seed: int = 0, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also enumerate 30 bits on two worker processes")
-    parser.add_argument("--only", choices=("all", "kernel"), default="all",
-                        help="'kernel': only the kernels against the baseline")
+    parser.add_argument("--only", choices=("all", "kernel", "buffers"), default="all",
+                        help="'kernel': only the kernels against the baseline; 'buffers': only reused scratch "
+                             "buffers against fresh ones")
+    parser.add_argument("--buffer-bits", type=int, nargs="+", default=None,
+                        help="enumeration sizes of the buffer comparison (default 27; 30 with --full)")
     parser.add_argument("--kernel-bits", type=int, default=None,
                         help="enumeration size of the kernel comparison (default 27; 30 with --full)")
     parser.add_argument("--workers", type=int, default=None,
                         help="worker processes of the kernel comparison (default 1; 2 with --full)")
     parser.add_argument("--out", default=None, help="write the results as JSON to this file")
     parser.add_argument("--joint-only", action="store_true", help="only the joint-vs-policy kernel comparison")
+    parser.add_argument("--buffers-child", nargs=3, metavar=("MODE", "BITS", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for name in _KERNELS:  # load the compiled code before timing
+    if args.buffers_child:  # one run of bench_buffers, in its own process
+        mode, bits, workers = args.buffers_child
+        print(json.dumps(_buffers_child(mode, int(bits), int(workers))))
+        return
+    for name in () if args.only == "buffers" else _KERNELS:  # load the compiled code before timing (buffers: per child)
         with _kernel(name):
             behaviour_table(EnumConfig(max_bits=9))
     if args.joint_only:
         print(json.dumps({"joint_vs_policy": bench_joint_vs_policy()}, indent=2))
+        return
+    buffer_bits = args.buffer_bits or [30 if args.full else 27]
+    buffer_workers = args.workers or (2 if args.full else 1)
+    if args.only == "buffers":
+        text = json.dumps({f"buffers_{b}": bench_buffers(b, buffer_workers) for b in buffer_bits}, indent=2)
+        print(text)
+        if args.out:
+            from aitheory.results import atomic_write_text
+
+            atomic_write_text(args.out, text + "\n")
         return
     results: dict[str, object] = {
         "kernel_identical_9_tokens": bench_kernel_identical(9),
@@ -346,6 +445,7 @@ def main() -> None:
             "enumerate_27": bench_enumerate(27, workers=1),
             "all_sequences": bench_all_sequences(),
         }
+        results |= {f"buffers_{b}": bench_buffers(b, buffer_workers) for b in buffer_bits}
     if args.full:
         results["enumerate_30"] = bench_enumerate(30, workers=2)
     text = json.dumps(results, indent=2)

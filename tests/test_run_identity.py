@@ -124,6 +124,22 @@ def test_the_checkpointed_enumeration_resumes_and_matches(tmp_path: Path) -> Non
         load_checkpoint(path, EnumConfig(max_bits=15, horizon=5, block_size=256))
 
 
+def test_the_checkpointed_enumeration_merges_pending_rows_in_bounded_memory(tmp_path: Path) -> None:
+    from aitheory.dsl.behaviour import EnumConfig, behaviour_table
+    from aitheory.dsl.checkpoint import checkpointed_table, load_checkpoint
+
+    config = EnumConfig(max_bits=15, horizon=4, block_size=256)
+    want = behaviour_table(config)
+    for merge_rows in (1, 50, 1 << 30):  # merge after every block, every few blocks, only at the end
+        path = tmp_path / f"m{merge_rows}.checkpoint.npz"
+        got = checkpointed_table(config, path, every_seconds=1e9, merge_rows=merge_rows)
+        for name in ("actions", "status", "weight", "count", "first"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        assert got.total_steps == want.total_steps
+        loaded = load_checkpoint(path, config)
+        assert loaded is not None and loaded[0].programs == want.programs
+
+
 def test_dsl_enumerate_cli_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from aitheory.cli import main
 

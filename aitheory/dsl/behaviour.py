@@ -34,6 +34,7 @@ from aitheory.dsl.fast import run_batch
 from aitheory.dsl.fast_tree import all_sequences, run_batch_all
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
 from aitheory.dsl.status import STATUSES, emission_probs
+from aitheory.dsl.workspace import Workspace, thread_workspace
 from aitheory.parallel import parallel_map
 from aitheory.progress import progress
 from aitheory.results import atomic_write_bytes, to_jsonable, write_csv
@@ -43,6 +44,7 @@ __all__ = [
     "EnumConfig",
     "PartialTable",
     "behaviour_table",
+    "block_workspace",
     "collect",
     "finish_table",
     "group_rows",
@@ -51,6 +53,7 @@ __all__ = [
     "save_table",
     "table_summary",
     "tabulate_block",
+    "tabulate_in_worker",
 ]
 
 
@@ -110,20 +113,27 @@ class PartialTable:
     programs: int = 0
 
 
-@numba.njit(cache=True)
-def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact grouping of equal byte rows with an open-addressing hash table (O(n) expected).
-
-    Returns (index of the first row of each group, in order of first occurrence; group id of every row).
-    """
-    n, width = keys.shape
+def _hash_slots(n: int) -> int:
+    """Slots of the open-addressing table that groups ``n`` rows: the least power of 2 >= 2n + 2."""
     size = 1
     while size < 2 * n + 2:
         size *= 2
-    mask = size - 1
-    table = np.full(size, -1, dtype=np.int64)  # slot -> group id
-    first = np.empty(n, dtype=np.int64)
-    inv = np.empty(n, dtype=np.int64)
+    return size
+
+
+@numba.njit(cache=True)
+def _group_rows_into(
+    keys: np.ndarray, table: np.ndarray, first: np.ndarray, inv: np.ndarray, slots: np.ndarray
+) -> int:
+    """Exact grouping of equal byte rows with an open-addressing hash table (O(n) expected).
+
+    ``table``: a power-of-2 number (>= 2n + 2) of slots, all -1 on entry and again on return (only the slots
+    used are cleared, via ``slots``, so a reused table costs no refill). Writes the index of the first row of
+    each group (in order of first occurrence) to ``first[:groups]`` and the group id of every row to ``inv``;
+    returns ``groups``.
+    """
+    n, width = keys.shape
+    mask = table.shape[0] - 1
     groups = 0
     for i in range(n):
         h = np.uint64(14695981039346656037)
@@ -134,6 +144,7 @@ def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             g = table[slot]
             if g < 0:
                 table[slot] = groups
+                slots[groups] = slot
                 first[groups] = i
                 inv[i] = groups
                 groups += 1
@@ -148,6 +159,19 @@ def _group_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 inv[i] = g
                 break
             slot = (slot + 1) & mask
+    for g in range(groups):
+        table[slots[g]] = -1
+    return groups
+
+
+def _group_rows(keys: np.ndarray, workspace: Workspace | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each group, in order of first occurrence; group id of every row). With a
+    ``workspace`` the group ids are a view of its buffer ``"inverse"`` (valid until its next use)."""
+    ws = Workspace() if workspace is None else workspace
+    n = keys.shape[0]
+    table = ws.kept("hash_table", (_hash_slots(n),), -1, np.int64)
+    first, inv, slots = (ws.array(name, (n,), np.int64) for name in ("group_first", "inverse", "hash_slots"))
+    groups = _group_rows_into(keys, table, first, inv, slots)
     return first[:groups].copy(), inv
 
 
@@ -179,36 +203,51 @@ def _sum_groups(
     return w, c, f
 
 
-def _reduce(keys: np.ndarray, weight: np.ndarray, count: np.ndarray, first: np.ndarray) -> PartialTable:
+def _reduce(
+    keys: np.ndarray, weight: np.ndarray, count: np.ndarray, first: np.ndarray, workspace: Workspace | None = None
+) -> PartialTable:
+    """Rows with equal keys merged (weights and counts added, least ``first`` kept); the result owns its arrays
+    (never a view of ``workspace``)."""
     keys = np.ascontiguousarray(keys)
-    idx, inv = _group_rows(keys)
+    idx, inv = _group_rows(keys, workspace)
     w, c, f = _sum_groups(inv, len(idx), weight, count, first)
     return PartialTable(keys[idx], w, c, f)
 
 
-def tabulate_block(block: Block, config: EnumConfig) -> PartialTable:
-    """Enumerate, run (on every history) and collapse one block."""
-    codes = enumerate_block(block)
+def tabulate_block(block: Block, config: EnumConfig, workspace: Workspace | None = None) -> PartialTable:
+    """Enumerate, run (on every history) and collapse one block.
+
+    ``workspace``: scratch buffers reused from block to block (:mod:`aitheory.dsl.workspace`; the worker loops
+    pass :func:`block_workspace`); None allocates them anew. The table is the same either way.
+    """
+    ws = Workspace() if workspace is None else workspace
+    codes = enumerate_block(block, ws)
     if config.all_histories:
-        return _tabulate_all_histories(block, config, codes)
-    parts = []
+        return _tabulate_all_histories(block, config, codes, ws)
+    n, h = block.size, config.horizon
+    lengths = ws.full("lengths", (n,), block.n_tokens, np.int32)
+    histories = config.obs_list()
+    keys = ws.array("keys", (n, len(histories) * (h + 1)), np.int8)
     total = 0
-    for obs in config.obs_list():
+    for g, obs in enumerate(histories):
         res = run_batch(
-            codes, None, config.k, config.horizon, obs, config.steps, config.tape_bound, config.detect_cycles,
-            record_steps=False,
+            codes, lengths, config.k, h, obs, config.steps, config.tape_bound, config.detect_cycles,
+            record_steps=False, workspace=ws,
         )
-        parts += [res.actions, res.status[:, None]]
+        keys[:, g * (h + 1): g * (h + 1) + h] = res.actions  # per history: H actions, then the status
+        keys[:, g * (h + 1) + h] = res.status
         total += int(res.total_steps.sum())
-    return _block_table(block, config, np.concatenate(parts, axis=1), total)
+    return _block_table(block, config, keys, total, ws)
 
 
-def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray) -> PartialTable:
+def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray, ws: Workspace) -> PartialTable:
     """Every observation sequence: programs that never read after their first emission behave the same on
     all of them, so they are run once and grouped on a short key; only the readers are run on the whole tree
-    (:func:`run_batch_all`). The representatives of the short keys are then widened to full keys and merged."""
+    (:func:`run_batch_all`). The representatives of the short keys are then widened to full keys and merged.
+    Only the first run uses the scratch buffers ``ws``; the tree run allocates its own outputs."""
     c = config
-    once = run_batch(codes, None, c.k, c.horizon, None, c.steps, c.tape_bound, c.detect_cycles, record_steps=False)
+    once = run_batch(codes, None, c.k, c.horizon, None, c.steps, c.tape_bound, c.detect_cycles, record_steps=False,
+                     workspace=ws)
     n_seq = c.k ** (c.horizon - 1)
     weight = np.full(block.size, 1 << (c.max_bits - block.bits), dtype=np.int64)
     first = block.start + np.arange(block.size, dtype=np.int64)
@@ -237,12 +276,25 @@ def _tabulate_all_histories(block: Block, config: EnumConfig, codes: np.ndarray)
     return table
 
 
-def _block_table(block: Block, config: EnumConfig, keys: np.ndarray, total: int) -> PartialTable:
-    n = block.size
-    weight = np.full(n, 1 << (config.max_bits - block.bits), dtype=np.int64)
-    table = _reduce(keys, weight, np.ones(n, dtype=np.int64), block.start + np.arange(n, dtype=np.int64))
+@numba.njit(cache=True)
+def _block_columns(start: int, unit: int, weight: np.ndarray, count: np.ndarray, first: np.ndarray) -> None:
+    """Fill the columns of a block's programs: each weighs ``unit``, counts 1, and ``first`` is its canonical
+    index ``start + i``."""
+    for i in range(weight.shape[0]):
+        weight[i] = unit
+        count[i] = 1
+        first[i] = start + i
+
+
+def _block_table(
+    block: Block, config: EnumConfig, keys: np.ndarray, total: int, workspace: Workspace | None = None
+) -> PartialTable:
+    ws = Workspace() if workspace is None else workspace
+    weight, count, first = (ws.array(name, (block.size,), np.int64) for name in ("weight", "count", "first"))
+    _block_columns(block.start, 1 << (config.max_bits - block.bits), weight, count, first)
+    table = _reduce(keys, weight, count, first, ws)
     table.total_steps = total
-    table.programs = n
+    table.programs = block.size
     return table
 
 
@@ -366,8 +418,20 @@ def _block_size(config: EnumConfig) -> int:
     return max(256, min(config.block_size, (64 << 20) // width))
 
 
+def block_workspace() -> Workspace:
+    """The scratch buffers the worker loops hand to :func:`tabulate_block`: the calling thread's own
+    (:func:`aitheory.dsl.workspace.thread_workspace`), so each worker process reuses one set for all its
+    blocks."""
+    return thread_workspace()
+
+
+def tabulate_in_worker(block: Block, config: EnumConfig) -> PartialTable:
+    """:func:`tabulate_block` on this worker's reused buffers (:func:`block_workspace`)."""
+    return tabulate_block(block, config, block_workspace())
+
+
 def _tabulate_task(args: tuple[Block, EnumConfig]) -> PartialTable:
-    return tabulate_block(*args)
+    return tabulate_in_worker(*args)
 
 
 def behaviour_table(

@@ -30,7 +30,7 @@ from aitheory.dsl.behaviour import (
     _empty,
     finish_table,
     merge_partials,
-    tabulate_block,
+    tabulate_in_worker,
 )
 from aitheory.dsl.enumerate import Block, blocks
 from aitheory.parallel import parallel_map
@@ -69,15 +69,17 @@ def load_checkpoint(path: str | os.PathLike[str], config: EnumConfig) -> tuple[P
 
 def _task(args: tuple[int, Block, EnumConfig]) -> tuple[int, PartialTable]:
     index, block, config = args
-    return index, tabulate_block(block, config)
+    return index, tabulate_in_worker(block, config)
 
 
 def checkpointed_table(config: EnumConfig, checkpoint: str | os.PathLike[str], every_seconds: float = 60.0,
                        workers: int | None = 1, scheduler: Any = None,
-                       show_progress: bool = False) -> BehaviourTable:
+                       show_progress: bool = False, merge_rows: int = 1 << 20) -> BehaviourTable:
     """:func:`aitheory.dsl.behaviour.behaviour_table`, checkpointed to ``checkpoint`` (module docstring).
 
-    The checkpoint is left in place (the caller removes it once the table is saved).
+    Finished blocks' rows are merged whenever ``merge_rows`` of them are pending (bounded memory, as in
+    :func:`aitheory.dsl.behaviour.collect`) and at each checkpoint. The checkpoint is left in place (the caller
+    removes it once the table is saved).
     """
     start = time.perf_counter()
     block_list = list(blocks(config.max_bits, _block_size(config)))
@@ -88,13 +90,17 @@ def checkpointed_table(config: EnumConfig, checkpoint: str | os.PathLike[str], e
     if show_progress:
         results = progress(results, total=len(todo), unit="block", desc=f"{config.max_bits} bits")
     pending: list[PartialTable] = []
+    rows = 0
     last = time.monotonic()
     for index, part in results:
         pending.append(part)
+        rows += len(part.weight)
         done.add(index)
-        if time.monotonic() - last >= every_seconds:
+        due = time.monotonic() - last >= every_seconds
+        if due or rows >= merge_rows:
             merged = merge_partials([merged, *pending])
-            pending = []
+            pending, rows = [], 0
+        if due:
             save_checkpoint(checkpoint, config, merged, done)
             last = time.monotonic()
     merged = merge_partials([merged, *pending])

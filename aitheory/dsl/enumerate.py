@@ -17,6 +17,7 @@ import numpy as np
 
 from aitheory.dsl.codes import BITS_PER_TOKEN, CLOSE, OPEN, codes_to_text, program_count
 from aitheory.dsl.limits import LIMITS
+from aitheory.dsl.workspace import Workspace
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -149,9 +150,13 @@ def _fill(n: int, prefix: np.ndarray, out: np.ndarray) -> int:
     return count
 
 
-def enumerate_block(block: Block) -> np.ndarray:
-    """The programs of ``block`` as a ``(size, n_tokens)`` ``uint8`` array of token codes, canonical order."""
-    out = np.zeros((block.size, block.n_tokens), dtype=np.uint8)
+def enumerate_block(block: Block, workspace: Workspace | None = None) -> np.ndarray:
+    """The programs of ``block`` as a ``(size, n_tokens)`` ``uint8`` array of token codes, canonical order.
+
+    With a ``workspace`` the array is its buffer ``"codes"`` (overwritten by the next block; no new memory)."""
+    shape = (block.size, block.n_tokens)
+    # _fill writes every cell of every row, so the workspace's uninitialised buffer needs no clearing
+    out = np.zeros(shape, dtype=np.uint8) if workspace is None else workspace.array("codes", shape, np.uint8)
     got = _fill(block.n_tokens, np.array(block.prefix, dtype=np.uint8), out)
     assert got == block.size, (got, block)
     return out

@@ -40,6 +40,7 @@ from aitheory.dsl.machine import (
 )
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, Mode, check_run_args, run_inputs
 from aitheory.dsl.status import NO_ACTION, STATUSES, TILDE_ACTION
+from aitheory.dsl.workspace import Workspace
 
 __all__ = [
     "NO_ACTION",
@@ -184,13 +185,15 @@ def run_batch(
     record_steps: bool = True,
     mode: Mode = "policy",
     history: Sequence[int] | np.ndarray | None = None,
+    workspace: Workspace | None = None,
 ) -> BatchResult:
     """Run every program (rows of ``codes``, each a valid plain program of ``lengths[i]`` tokens) for up to
     ``horizon`` emissions.
 
     ``obs`` (policy mode) and ``history`` (joint mode) as in :func:`aitheory.dsl.reference.run_reference`
     (None: every input is 0). With ``record_steps=False`` the ``steps`` output is a (1, H) scratch row (saves
-    memory traffic).
+    memory traffic). With a ``workspace`` the outputs are views of its buffers (``"actions"``, ...), valid until
+    the next call with that workspace: no new memory per call (:mod:`aitheory.dsl.workspace`).
     """
     codes, lengths = program_arrays(codes, lengths)
     inputs = run_inputs(mode, obs, history)
@@ -199,12 +202,14 @@ def run_batch(
     if inputs is not None:
         obs_arr[: horizon - 1] = np.asarray(inputs, dtype=np.int64)[: horizon - 1]
     n = codes.shape[0]
-    actions = np.full((n, horizon), NO_ACTION, dtype=np.int8)
-    emit_steps = np.zeros((n if record_steps else 1, horizon), dtype=np.int64)
-    n_emitted = np.zeros(n, dtype=np.int32)
-    status = np.zeros(n, dtype=np.int8)
-    total = np.zeros(n, dtype=np.int64)
-    reads = np.zeros(n, dtype=np.bool_)
+    ws = Workspace() if workspace is None else workspace
+    actions = ws.full("actions", (n, horizon), NO_ACTION, np.int8)  # rows written up to the last emission
+    emit_steps = ws.full("emit_steps", (n if record_steps else 1, horizon), 0, np.int64)
+    # written for every program by _run_many
+    n_emitted = ws.array("n_emitted", (n,), np.int32)
+    status = ws.array("status", (n,), np.int8)
+    total = ws.array("total_steps", (n,), np.int64)
+    reads = ws.array("reads", (n,), np.bool_)
     _run_many(
         codes, lengths, k, horizon, steps, tape_bound, obs_arr, detect_cycles, actions, emit_steps, n_emitted,
         status, total, reads,
