@@ -59,3 +59,16 @@ def test_summary_carries_each_control_with_its_own_numbers() -> None:
     assert "small_class: inf <= 30 bits failed" in controls_verdict([control])
     legacy = CheckResult(name="x", statement="s", measured=0.0, bound=0.0, relation="<=", units="bits", held=True)
     assert legacy.summary()["controls"] == {} and legacy.summary()["claim_held"] is True
+
+
+def test_verdict_says_why_a_control_within_its_relation_did_not_hold() -> None:
+    infinite = Control("no_event", "events below the novel one", measured=43.05, bound=math.inf, relation="<=",
+                       held=False, units="nats")
+    vacuous = Control("alpha_too_large", "alpha above w(mu)", measured=0.0, bound=-3.0, relation=">=", held=False,
+                      units="probability", details={"bound_vacuous": True})
+    outside = Control.compare("plain", "measured above its bound", measured=2.0, relation="<=", bound=1.0,
+                              units="nats")
+    text = controls_verdict([infinite, vacuous, outside])
+    assert "no_event: 43.05 <= inf nats failed (an infinite bound certifies nothing)" in text
+    assert "alpha_too_large: 0 >= -3 probability failed (the bound is vacuous)" in text
+    assert "plain: 2 <= 1 nats failed;" in text or text.endswith("plain: 2 <= 1 nats failed)")

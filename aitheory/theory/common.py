@@ -153,13 +153,25 @@ def _fmt(x: float) -> str:
     return ("inf" if x > 0 else "-inf") if math.isinf(x) else f"{x:.4g}"
 
 
+def _why_not_held(control: Control) -> str:
+    """Why a control whose numbers satisfy its relation still did not hold (empty when they do not): an
+    infinite bound certifies nothing, a vacuous one (``details["bound_vacuous"]``) promises nothing."""
+    if control.held or not compare(control.measured, control.relation, control.bound):
+        return ""
+    if math.isinf(control.bound):
+        return " (an infinite bound certifies nothing)"
+    if control.details.get("bound_vacuous"):
+        return " (the bound is vacuous)"
+    return " (its further conditions failed: see its description)"
+
+
 def controls_verdict(controls: Sequence[Control]) -> str:
     """One clause for a verdict line: each control's measured value against its bound, and whether it failed."""
     if not controls:
         return "no controls"
     failed = sum(not c.held for c in controls)
     parts = [f"{c.name}: {_fmt(c.measured)} {c.relation} {_fmt(c.bound)} {c.units} "
-             f"{'failed' if not c.held else 'HELD (unexpected)'}" for c in controls]
+             f"{'failed' if not c.held else 'HELD (unexpected)'}{_why_not_held(c)}" for c in controls]
     return f"controls failed as expected {failed}/{len(controls)} ({'; '.join(parts)})"
 
 
