@@ -33,3 +33,68 @@ def test_every_docs_page_is_in_the_nav() -> None:
     pages = sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*.md"))
     missing = [p for p in pages if p not in nav]
     assert not missing, f"pages not in mkdocs.yml's nav: {missing}"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every `aitheory ...` command quoted in README.md and docs/ parses (argparse only: nothing is run).
+
+#: Placeholders the prose uses, and a value of the right kind for each (a command that still holds an unknown
+#: placeholder or an ellipsis is an abbreviation, not a command, and is skipped).
+_PLACEHOLDERS = {"NAME": "prop1", "RUN_DIR": "runs/x", "C": "cpu", "HEAD": "10.0.0.5"}
+_SUBSTITUTIONS = {
+    "[--quick]": "--quick",
+    "$(python -c \"print('0' * 59 + '1')\")": "0" * 59 + "1",
+}
+
+
+def _quoted_commands() -> list[tuple[str, str]]:
+    """(where, command) for each ``aitheory ...`` line of a fenced block and each inline ``aitheory ...`` span."""
+    import re
+
+    found: list[tuple[str, str]] = []
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = page.read_text()
+        where = page.relative_to(ROOT).as_posix()
+        for block in re.finditer(r"^```[^\n]*\n(.*?)^```", text, re.S | re.M):
+            for line in block.group(1).replace("\\\n", " ").splitlines():
+                for part in re.split(r"&&|;", line):
+                    part = re.sub(r"^(\$ |nice -n \d+ |time )", "", part.strip())
+                    if part.startswith("aitheory "):
+                        found.append((where, part))
+        for span in re.finditer(r"`(aitheory [^`]+)`", text):
+            found.append((where, " ".join(span.group(1).split())))
+    return found
+
+
+def _argv(command: str) -> list[str] | None:
+    import shlex
+
+    for old, new in _SUBSTITUTIONS.items():
+        command = command.replace(old, new)
+    if "..." in command or "$(" in command:
+        return None
+    words = shlex.split(command, comments=True)[1:]
+    return [_PLACEHOLDERS.get(w, w) for w in words]
+
+
+def test_quoted_commands_are_found() -> None:
+    commands = _quoted_commands()
+    assert len(commands) > 50 and any(c.startswith("aitheory reproduce") for _, c in commands)
+
+
+@pytest.mark.parametrize(("where", "command"), _quoted_commands())
+def test_quoted_command_parses(where: str, command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command's words are accepted by the parser (options, choices, types); a bare command is a mention."""
+    from aitheory.cli import GROUPS, build_parser
+
+    argv = _argv(command)
+    if argv is None:
+        pytest.skip("an abbreviated command (ellipsis)")
+    if argv[0] not in GROUPS and argv not in (["--help"], ["--debug"]):
+        pytest.fail(f"{where}: `{command}` names no command group")
+    if len(argv) <= 2 and not any(w.startswith("-") for w in argv):
+        argv = [*argv, "--help"]  # a mention of a command ('aitheory kl'): its help must print
+    try:
+        build_parser(argv).parse_args(argv)
+    except SystemExit as exc:
+        assert exc.code == 0, f"{where}: `{command}` does not parse: {capsys.readouterr().err.strip()}"
