@@ -48,7 +48,7 @@ _SUBSTITUTIONS = {
 
 
 def _quoted_commands() -> list[tuple[str, str]]:
-    """(where, command) for each ``aitheory ...`` line of a fenced block and each inline ``aitheory ...`` span."""
+    """(where, command) for each ``aitheory ...`` line of a fenced or indented block and each inline code span."""
     import re
 
     found: list[tuple[str, str]] = []
@@ -61,6 +61,8 @@ def _quoted_commands() -> list[tuple[str, str]]:
                     part = re.sub(r"^(\$ |nice -n \d+ |time )", "", part.strip())
                     if part.startswith("aitheory "):
                         found.append((where, part))
+        for indented in re.finditer(r"^ {4,}\$ (aitheory .*)$", text, re.M):  # an indented code block's prompt
+            found.append((where, indented.group(1).strip()))
         for span in re.finditer(r"`(aitheory [^`]+)`", text):
             found.append((where, " ".join(span.group(1).split())))
     return found
