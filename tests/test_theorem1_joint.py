@@ -27,26 +27,30 @@ def _small(**changes: object) -> theorem1.Config:
     base = dataclasses.replace(theorem1.Config.quick(), max_bits=15, class_sizes=(21,), patterns=("1",),
                                pattern_k=8, k_grid=(8,), budgets=(), plot=False, joint_max_bits=15,
                                joint_k_grid=(1,), joint_precedented_k=2, joint_tradeoff_k=1, joint_tradeoff_levels=2,
-                               joint_horizons=(1, 2, 4, 8), joint_exact_horizon=4)
+                               joint_horizons=(1, 2, 4, 8), joint_exact_horizon=4, joint_pattern_k=8,
+                               joint_patterns=("1", "10"), joint_pattern_events=("+[,.+]]", "+~[,~.+]]"))
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def test_kl_and_value_equal_the_exact_fraction_computation() -> None:
-    """On a 15-bit joint class after h = (0, 1) (E unprecedented at t = 2, two decisions): OPT's choice is the
-    exact first policy above u, and Definition 2's KL and V^{pi*}_{xi,U}(h) of the check equal those of the
-    Fraction mixture xi_base + 2^-len(nu*) nu*, nu* built from its definition (MIX before t, pi*'s actions from t,
-    MIX's observations), maximised over every open-loop observation sequence."""
+@pytest.mark.parametrize(("observations", "event"), [((1,), None), ((1, 0), "+~[,~.+]]")])
+def test_kl_and_value_equal_the_exact_fraction_computation(observations: tuple[int, ...], event: str | None) -> None:
+    """On a 15-bit joint class after h = (0, 1) (E unprecedented at t = 2, two decisions), and after
+    h = (0, 1, 0, 0) with the patterns world's 28-bit event of the pattern "10" (unprecedented at t = 3): OPT's
+    choice is the exact first policy above u, and Definition 2's KL and V^{pi*}_{xi,U}(h) of the check equal those
+    of the Fraction mixture xi_base + 2^-len(nu*) nu*, nu* built from its definition (MIX before t, pi*'s actions
+    from t, MIX's observations), maximised over every open-loop observation sequence."""
     config = _small()
-    point = theorem1_joint.joint_point(config, "novel", (1,))
-    h: tuple[int, ...] = (0, 1)
-    m = 3
-    assert point.unprecedented and point.t == 2 and point.d_bits == 7
+    point = theorem1_joint.joint_point(config, "novel", observations, event_text=event)
+    h: tuple[int, ...] = tuple(x for o in observations for x in (0, o))
+    m = len(observations) + 2
+    assert point.unprecedented and point.t == len(observations) + 1 and point.d_bits == 7
     cc = ClassConfig(max_bits=15, k=2, horizon=m, mode="joint", switch=False, mix=True, steps=config.steps)
     exact = exact_tree(cc, h, m)
     u = Fraction(point.u)
     first, _ = opt_choice_exact(exact, config.joint_utility, u, model="mix")
     assert first is not None
-    table = policy_table(first, 2, m - 1)
+    steps = config.joint_steps  # decisions from t to m
+    table = policy_table(first, 2, steps)
     assert table == point.plan
     nodes = [(), (0,), (1,)]
     weight = Fraction(1, 2**point.construction_bits)
@@ -63,10 +67,10 @@ def test_kl_and_value_equal_the_exact_fraction_computation() -> None:
         return base + weight * star
 
     worst = 0.0
-    for o in itertools.product((0, 1), repeat=m - 2):  # o_t .. o_{m-1}; the last one moves no action
+    for o in itertools.product((0, 1), repeat=steps - 1):  # o_t .. o_{m-1}; the last one moves no action
         x: tuple[int, ...] = h
         product = Fraction(1)
-        for s in range(m - 1):
+        for s in range(steps):
             a = action(x)
             product *= joint((*x, a)) / joint(x)
             x = (*x, a, o[s]) if s < len(o) else (*x, a)
@@ -74,7 +78,7 @@ def test_kl_and_value_equal_the_exact_fraction_computation() -> None:
     assert point.kl_nats == pytest.approx(worst, rel=1e-9)
     utility = parse(config.joint_utility)
     value = Fraction(0)
-    for suffix in itertools.product((0, 1), repeat=2 * (m - 1)):
+    for suffix in itertools.product((0, 1), repeat=2 * steps):
         x = h + suffix
         if all(x[n] == action(x[:n]) for n in range(len(h), 2 * m, 2)):  # pi* deterministic
             reach = Fraction(1)
@@ -176,7 +180,11 @@ def test_small_joint_check_holds_and_its_controls_fail(small_run: Path) -> None:
     assert [r["level"] for r in out["tradeoff"]] == [0, 1, 2]
     lines = (small_run / theorem1_joint.TRADEOFF_CSV).read_text().splitlines()
     assert lines[0].startswith("level,fraction,u,k_value_bits") and len(lines) == 4
-    for stem in ("theorem1_joint_tradeoff", "theorem1_joint_no_mix"):
+    assert [r["k_event_bits"] for r in out["patterns"]] == out["patterns_event_bits"] == [22, 28]
+    assert out["patterns_held"] is True and math.isfinite(out["patterns_slope_nats_per_bit"])
+    lines = (small_run / theorem1_joint.PATTERNS_CSV).read_text().splitlines()
+    assert lines[0].startswith("pattern,event,k_event_bits") and len(lines) == 3
+    for stem in ("theorem1_joint_tradeoff", "theorem1_joint_no_mix", "theorem1_joint_patterns"):
         assert (small_run / f"{stem}.png").stat().st_size > 1000
 
 
@@ -200,6 +208,34 @@ def test_a_bound_large_enough_lets_the_no_mix_control_hold_and_the_verdict_fail(
     assert claim is True and controls["no_mix"].held is True and held is False
 
 
+def test_patterns_world_rows_slope_and_a_bound_a_few_bits_lower_breaks_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The patterns world at the small scale: one row per event, K(E) read off the event, every point held and
+    the slope computed from the rows; then every bound lowered to 2 bits below the KL measured there (d lowered
+    by as many bits as that takes): each point, the patterns world and the joint claim turn false."""
+    config = _small()
+    rows = theorem1_joint.pattern_rows(config)
+    assert [r.k_event_bits for r in rows] == [22, 28] and all(r.held and r.unprecedented for r in rows)
+    assert all(r.kl_nats < r.bound_nats and r.kl_nats <= r.bound_posterior_nats + 1e-9 for r in rows)
+    summary, _ = theorem1_joint.summarise_joint(config, theorem1_joint.measure_joint(config))
+    assert summary.patterns_held is True and summary.joint_claim is True
+    assert summary.patterns_slope_nats_per_bit == pytest.approx(
+        (rows[1].kl_nats - rows[0].kl_nats) / (rows[1].k_event_bits - rows[0].k_event_bits))
+    real = theorem1_joint.joint_point
+
+    def lowered(*args: object, **kwargs: object) -> theorem1_joint.JointPoint:
+        p = real(*args, **kwargs)  # type: ignore[arg-type]
+        if p.world != "patterns":
+            return p
+        cut = math.ceil((p.bound_nats - p.kl_nats) / math.log(2)) + 2
+        return dataclasses.replace(p, d_bits=p.d_bits - cut)
+
+    monkeypatch.setattr(theorem1_joint, "joint_point", lowered)
+    assert not any(r.held for r in theorem1_joint.pattern_rows(config))
+    summary, _ = theorem1_joint.summarise_joint(config, theorem1_joint.measure_joint(config))
+    assert summary.patterns_held is False and summary.joint_claim is False
+
+
 def test_config_refuses_bad_joint_settings() -> None:
     with pytest.raises(ValueError, match="argument mode"):
         theorem1.Config(mode="both")
@@ -207,3 +243,7 @@ def test_config_refuses_bad_joint_settings() -> None:
         theorem1.Config(joint_event="MIX")
     with pytest.raises(ValueError, match="argument joint_max_bits"):
         theorem1.Config(joint_max_bits=27)
+    with pytest.raises(ValueError, match="argument joint_pattern_events"):
+        theorem1.Config(joint_pattern_events=("+[,.+]]",))
+    with pytest.raises(ValueError, match="argument joint_patterns"):
+        theorem1.Config(joint_patterns=("12",), joint_pattern_events=("+[,.+]]",))

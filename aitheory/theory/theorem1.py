@@ -191,6 +191,14 @@ class Config:
     horizon (beyond: the adversarial sequence, a lower bound)."""
     joint_copy_bits: int = 12
     """Joint mode, no_mix control: length of the copy-the-mixture model C of the hand-made class."""
+    joint_patterns: tuple[str, ...] = ("1", "11", "10", "100100", "1000")
+    """Joint mode, patterns world: novel observation patterns (zeros, then the pattern, then t), one per event."""
+    joint_pattern_events: tuple[str, ...] = ("+[,.+]]", "+[,.+~]]", "+~[,~.+]]", "+[,+~~]+.]", "+~[,~~~.+]]")
+    """Joint mode, patterns world: the event E of each pattern, a detector that must first hold at t (these: the
+    shortest detectors of the policy-mode patterns, docs/theory/theorem1.md, 22 to 34 full-grammar bits)."""
+    joint_pattern_k: int = 128
+    """Joint mode, patterns world: demonstrator steps before t (the same for every event; large, so that the KL
+    sits at nu*_E's telescoping bound)."""
 
     def __post_init__(self) -> None:
         if self.switch_steps < 1:
@@ -256,13 +264,32 @@ class Config:
                              f"{self.joint_exact_horizon}")
         if not 1 <= self.joint_copy_bits <= 60:
             raise ValueError(f"argument joint_copy_bits: must be in 1..60, got {self.joint_copy_bits}")
+        self._check_joint_patterns()
+
+    def _check_joint_patterns(self) -> None:
+        if not 1 <= self.joint_pattern_k <= 256:
+            raise ValueError(f"argument joint_pattern_k: must be in 1..256, got {self.joint_pattern_k}")
+        if not self.joint_patterns or any(not p or set(p) - {"0", "1"} or len(p) > self.joint_pattern_k
+                                          for p in self.joint_patterns):
+            raise ValueError("argument joint_patterns: need non-empty strings of 0/1 no longer than joint_pattern_k, "
+                             f"got {self.joint_patterns}")
+        if len(self.joint_pattern_events) != len(self.joint_patterns):
+            raise ValueError(f"argument joint_pattern_events: need one event per pattern ({len(self.joint_patterns)}),"
+                             f" got {len(self.joint_pattern_events)}")
+        for text in self.joint_pattern_events:
+            try:
+                expr = parse(text)
+            except ValueError as exc:
+                raise ValueError(f"argument joint_pattern_events: {exc}") from None
+            if not isinstance(expr, Plain):
+                raise ValueError(f"argument joint_pattern_events: must be plain programs, got {text!r}")
 
     @classmethod
     def quick(cls) -> Config:
         return cls(max_bits=21, event_max_bits=21, class_sizes=(21, 24), policy_max_bits=15, switch_steps=3,
                    patterns=("1", "11"), pattern_k=56, k_grid=(8, 64), period=3, budgets=(10.0,),
                    joint_max_bits=18, joint_k_grid=(1, 8), joint_precedented_k=4, joint_tradeoff_levels=6,
-                   joint_horizons=(1, 2, 4, 8, 16, 32), joint_exact_horizon=8)
+                   joint_horizons=(1, 2, 4, 8, 16, 32), joint_exact_horizon=8, joint_pattern_k=32)
 
     @property
     def largest_cap(self) -> int:
@@ -942,7 +969,7 @@ SERIES = ("point", "class_size", "no_mix", "no_event")
 #: Figure stems written into the run folder (PNG and SVG), drawn by :func:`draw_figures`: the policy mode's
 #: (``theorem1_value_vs_k`` only with ``budgets``), then, in the joint mode, the joint check's.
 FIGURES = ("theorem1_kl_vs_event_bits", "theorem1_kl_vs_k", "theorem1_class_size", "theorem1_value_vs_k",
-           "theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix")
+           "theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix", "theorem1_joint_patterns")
 
 
 def summary_class(config: Config) -> type[Theorem1Summary] | type[PolicySummary]:
@@ -976,6 +1003,10 @@ def run(config: Config, folder: RunFolder, show_progress: bool = False) -> Check
                f"horizon without a copy-the-mixture model "
                f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon'].items()} }, with it "
                f"{ {n: round(v, 2) for n, v in no_mix['kl_by_horizon_with_copy'].items()} }; "
+               f"patterns at k = {summary.patterns_k}: KL against K(E) "
+               f"{ {r.k_event_bits: round(r.kl_nats, 2) for r in summary.patterns} } "
+               f"({'each below its bound' if summary.patterns_held else 'NOT all below their bounds'}), slope "
+               f"{_fmt(summary.patterns_slope_nats_per_bit)} nats/bit (ln 2 = {LN2:.3f}); "
                f"policy mode: {'held' if policy.held else 'NOT held'}; {controls_verdict(controls)}")
     return CheckResult(
         name=NAME, statement=STATEMENT_JOINT, measured=summary.kl_nats, bound=summary.bound_nats,

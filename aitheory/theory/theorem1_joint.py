@@ -29,6 +29,11 @@ demonstrator always plays 0; U = the mean of the actions (``.+[>,..<]]``), E = "
 * **trade-off** (simplicity against optimality): at ``joint_tradeoff_k``, u from coarse to fine
   (``v_j = (1 - 2^-j) V*``, u the shortest dyadic code in ``[v_j nu_MIX(h), V* nu_MIX(h))``): the value reached
   against the KL spent and the bound, as ``len(u)`` grows (rows ``theorem1_joint_tradeoff.csv``, figure).
+* **patterns** (KL against K(E), not against the data; part of the claim): at one k = ``joint_pattern_k``,
+  observations 0 then a novel pattern (``joint_patterns``), each with its own event E (``joint_pattern_events``,
+  the policy-mode patterns' shortest detectors, 22 to 34 bits) unprecedented at t and its own nu*_E in the class;
+  the least-squares slope of the KL against K(E) is reported (ln 2 per bit where every KL sits at its telescoping
+  bound; rows ``theorem1_joint_patterns.csv``, figure).
 
 **Negative controls** (each must fail):
 
@@ -60,15 +65,16 @@ from aitheory.results import RunFolder, write_csv
 from aitheory.theory.common import Control, Summary
 
 __all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointSettings", "JointSummary",
-           "TradeoffRow",
-           "handmade_kl", "joint_class", "joint_point", "measure_joint", "plot_joint", "summarise_joint", "tradeoff",
-           "write_joint_rows"]
+           "PatternRow", "TradeoffRow",
+           "handmade_kl", "joint_class", "joint_point", "measure_joint", "pattern_rows", "plot_joint",
+           "slope_per_bit", "summarise_joint", "tradeoff", "write_joint_rows"]
 
 LN2 = math.log(2)
 _TOL = 1e-9
 POINTS_CSV = "theorem1_joint_points.csv"
 TRADEOFF_CSV = "theorem1_joint_tradeoff.csv"
 NO_MIX_CSV = "theorem1_joint_no_mix.csv"
+PATTERNS_CSV = "theorem1_joint_patterns.csv"
 
 
 class JointSettings(Protocol):
@@ -109,6 +115,15 @@ class JointSettings(Protocol):
 
     @property
     def joint_copy_bits(self) -> int: ...
+
+    @property
+    def joint_patterns(self) -> tuple[str, ...]: ...
+
+    @property
+    def joint_pattern_events(self) -> tuple[str, ...]: ...
+
+    @property
+    def joint_pattern_k(self) -> int: ...
 
     @property
     def steps(self) -> int: ...
@@ -204,10 +219,11 @@ def joint_class(config: JointSettings, root: tuple[int, ...], m: int, mix: bool 
 
 
 def joint_point(config: JointSettings, world: str, observations: Sequence[int],
-                value_fraction: float | None = None) -> JointPoint:
+                value_fraction: float | None = None, event_text: str | None = None) -> JointPoint:
     """Theorem 1's construction after the demonstrator's history with ``observations`` (o_1 .. o_{t-1}, actions 0):
-    OPT's choice pi* at ``h``, nu* added to the class, pi*'s value and Definition-2 KL under that class's xi."""
-    utility, event = parse(config.joint_utility), parse(config.joint_event)
+    OPT's choice pi* at ``h``, nu* added to the class, pi*'s value and Definition-2 KL under that class's xi.
+    The event is ``event_text`` (default ``config.joint_event``)."""
+    utility, event = parse(config.joint_utility), parse(config.joint_event if event_text is None else event_text)
     assert isinstance(utility, Plain) and isinstance(event, Plain)
     obs = tuple(int(o) for o in observations)
     t = len(obs) + 1
@@ -281,6 +297,67 @@ def tradeoff(config: JointSettings) -> list[TradeoffRow]:
         rows.append(TradeoffRow(j, fraction, p.u, p.k_value_bits, p.value_xi, p.v_star_mix, p.kl_nats,
                                 p.bound_nats, p.held))
     return rows
+
+
+@dataclass(frozen=True)
+class PatternRow(Summary):
+    """One event of the patterns world: observations 0, then a novel pattern ending at step k, E a detector that
+    first holds at t = k + 1 (a row of ``theorem1_joint_patterns.csv`` and of ``summary.json["patterns"]``)."""
+
+    pattern: str
+    """[observations] The novel pattern (0/1 text) after the zeros."""
+    event: str
+    """[program] E (text), nu*_E = SWITCH(E, OPT(U, u), MIX)."""
+    k_event_bits: int
+    """[bits] K(E) = len(E), full grammar."""
+    k: int
+    """[steps] Demonstrator steps before t."""
+    unprecedented: bool
+    """[flag] E holds at t and at no earlier step."""
+    k_value_bits: int
+    """[bits] len(u) = K(v xi(h))."""
+    d_bits: int
+    """[bits] d = len(nu*_E) - K(E) - K(U) - len(u), measured."""
+    construction_bits: int
+    """[bits] len(nu*_E)."""
+    kl_nats: float
+    """[nats] KL_{h,m}(pi* || xi), Definition 2, in the class with nu*_E."""
+    bound_nats: float
+    """[nats] [d + K(U) + K(E) + len(u)] ln 2."""
+    bound_posterior_nats: float
+    """[nats] -ln w(nu*_E | h), the telescoping bound (inf if nu*_E does not play pi* from h)."""
+    value: float
+    """[utility] V^{pi*}_{xi,U}(h)."""
+    v: float
+    """[utility] The value asked for."""
+    held: bool
+    """[flag] The theorem at this point (:attr:`JointPoint.held`)."""
+
+
+def pattern_rows(config: JointSettings) -> list[PatternRow]:
+    """The patterns world: for each pattern p and its event E (``joint_patterns``, ``joint_pattern_events``), the
+    observations ``0^(k - len p) p`` with k = ``joint_pattern_k``, and Theorem 1's construction with E (one class
+    per event, each with its own nu*_E). The same k for every event, so the KL can move with K(E) and not with the
+    amount of data."""
+    rows = []
+    k = config.joint_pattern_k
+    for pattern, event in zip(config.joint_patterns, config.joint_pattern_events, strict=True):
+        obs = (0,) * (k - len(pattern)) + tuple(int(c) for c in pattern)
+        p = joint_point(config, "patterns", obs, event_text=event)
+        rows.append(PatternRow(pattern, event, p.k_event_bits, p.k, p.unprecedented, p.k_value_bits, p.d_bits,
+                               p.construction_bits, p.kl_nats, p.bound_nats, p.bound_posterior, p.value_xi, p.v,
+                               p.held))
+    return rows
+
+
+def slope_per_bit(bits: Sequence[float], nats: Sequence[float]) -> float:
+    """Least-squares slope (nats per bit) of ``nats`` against ``bits`` over the finite pairs; NaN with fewer than
+    two distinct lengths."""
+    x, y = np.asarray(bits, dtype=float), np.asarray(nats, dtype=float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 2 or np.ptp(x[keep]) == 0:
+        return math.nan
+    return float(np.polyfit(x[keep], y[keep], 1)[0])
 
 
 # -- the hand-made class of the no_mix control -------------------------------------------------------------------
@@ -377,29 +454,33 @@ def handmade_kl(horizons: Sequence[int], copy_bits: int, exact_horizon: int) -> 
 @dataclass(frozen=True)
 class JointMeasured:
     """Every measurement of the joint check: the novel points, the precedented control's point, the trade-off
-    rows and the hand-made class's curve."""
+    rows, the hand-made class's curve and the patterns world's rows."""
 
     novel: list[JointPoint]
     precedented: JointPoint
     tradeoff: list[TradeoffRow]
     handmade: list[HandmadeKL]
+    patterns: list[PatternRow]
 
 
 def measure_joint(config: JointSettings) -> JointMeasured:
     """The novel world at every k of ``joint_k_grid``, the precedented world at ``joint_precedented_k`` (the
-    observation 1 at steps k - 1 and k), the trade-off and the hand-made class."""
+    observation 1 at steps k - 1 and k), the trade-off, the hand-made class and the patterns world."""
     novel = [joint_point(config, "novel", (0,) * (k - 1) + (1,)) for k in config.joint_k_grid]
     k = config.joint_precedented_k
     precedented = joint_point(config, "precedented", (0,) * (k - 2) + (1, 1))
     return JointMeasured(novel, precedented, tradeoff(config),
-                         handmade_kl(config.joint_horizons, config.joint_copy_bits, config.joint_exact_horizon))
+                         handmade_kl(config.joint_horizons, config.joint_copy_bits, config.joint_exact_horizon),
+                         pattern_rows(config))
 
 
 def write_joint_rows(m: JointMeasured, out: Path) -> None:
-    """The rows the figures are drawn from: points, trade-off and the no_mix curve, as CSV in the run folder."""
+    """The rows the figures are drawn from: points, trade-off, the no_mix curve and the patterns world, as CSV in
+    the run folder."""
     write_csv(out / POINTS_CSV, [p.row() for p in [*m.novel, m.precedented]])
     write_csv(out / TRADEOFF_CSV, [asdict(r) for r in m.tradeoff])
     write_csv(out / NO_MIX_CSV, [{**asdict(r), "kl": r.kl, "kl_copy": r.kl_copy} for r in m.handmade])
+    write_csv(out / PATTERNS_CSV, [asdict(r) for r in m.patterns])
 
 
 @dataclass(frozen=True)
@@ -410,7 +491,8 @@ class JointSummary(Summary):
     mode: str
     """[name] "joint"."""
     joint_claim: bool
-    """[flag] The theorem held at every novel point and the copy model's KL stayed below len(C) ln 2."""
+    """[flag] The theorem held at every novel point and every patterns point, and the copy model's KL stayed below
+    len(C) ln 2."""
     k: int
     """[steps] Demonstrator steps before t."""
     t: int
@@ -460,6 +542,19 @@ class JointSummary(Summary):
     """[nats] len(C) ln 2, the bound the copy model C gives in the hand-made class."""
     handmade_copy_held: bool
     """[flag] With C in the hand-made class the KL stayed below that bound at every horizon."""
+    patterns: tuple[PatternRow, ...]
+    """[nats] The patterns world's rows (``theorem1_joint_patterns.csv``): one event E per pattern, same k."""
+    patterns_k: int
+    """[steps] Demonstrator steps before t in the patterns world (the same for every event)."""
+    patterns_held: bool
+    """[flag] The theorem held at every patterns point (E unprecedented, value above v, KL below both bounds)."""
+    patterns_event_bits: tuple[int, ...]
+    """[bits] K(E) of the patterns world's events, in the rows' order."""
+    patterns_slope_nats_per_bit: float
+    """[nats per bit] Least-squares slope of the KL against K(E) over the patterns world (ln 2 = 0.693 where every
+    KL sits at its telescoping bound and len(u) and the posterior ratio are the same)."""
+    patterns_bound_slope_nats_per_bit: float
+    """[nats per bit] The same slope of -ln w(nu*_E | h), the telescoping bound."""
 
 
 def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[JointSummary, tuple[Control, ...]]:
@@ -467,7 +562,8 @@ def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[JointSumma
     main = max(m.novel, key=lambda p: p.k)
     copy_bound = config.joint_copy_bits * LN2
     copy_held = all(r.kl_copy <= copy_bound + _TOL for r in m.handmade)
-    claim = bool(all(p.held for p in m.novel) and copy_held)
+    patterns_held = bool(m.patterns) and all(r.held for r in m.patterns)
+    claim = bool(all(p.held for p in m.novel) and copy_held and patterns_held)
     summary = JointSummary(
         mode="joint", joint_claim=claim, k=main.k, t=main.t, steps=main.steps,
         k_event_bits=main.k_event_bits, k_utility_bits=main.k_utility_bits,
@@ -479,6 +575,12 @@ def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[JointSumma
         kl_by_k_joint={str(p.k): p.kl_nats for p in m.novel},
         tradeoff=tuple(m.tradeoff),
         handmade_copy_bound_nats=copy_bound, handmade_copy_held=copy_held,
+        patterns=tuple(m.patterns), patterns_k=config.joint_pattern_k, patterns_held=patterns_held,
+        patterns_event_bits=tuple(r.k_event_bits for r in m.patterns),
+        patterns_slope_nats_per_bit=slope_per_bit([r.k_event_bits for r in m.patterns],
+                                                  [r.kl_nats for r in m.patterns]),
+        patterns_bound_slope_nats_per_bit=slope_per_bit([r.k_event_bits for r in m.patterns],
+                                                        [r.bound_posterior_nats for r in m.patterns]),
     )
     p = m.precedented
     precedented = Control(
@@ -565,4 +667,28 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     ax.set_title("Theorem 1's counterexample: adversarial observations, hand-made class", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_joint_no_mix")
-    return ("theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix")
+    _plot_patterns(plt, save_figure, folder, out)
+    return ("theorem1_joint_kl_vs_k", "theorem1_joint_tradeoff", "theorem1_joint_no_mix", "theorem1_joint_patterns")
+
+
+def _plot_patterns(plt: Any, save_figure: Any, folder: RunFolder, out: Path) -> None:
+    """The patterns world: KL against K(E), beside both bounds and the least-squares line (from
+    :data:`PATTERNS_CSV`)."""
+    rows = folder.read_rows(PATTERNS_CSV, ("pattern", "k", "k_event_bits", "kl_nats", "bound_nats",
+                                           "bound_posterior_nats"))
+    bits = [int(r["k_event_bits"]) for r in rows]
+    kl = [float(r["kl_nats"]) for r in rows]
+    slope = slope_per_bit(bits, kl)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    ax.plot(bits, kl, "o-", color="C0", label=rf"KL$(\pi^*\|\xi)$ (slope {slope:.3f} nats/bit; ln 2 = {LN2:.3f})")
+    ax.plot(bits, [float(r["bound_posterior_nats"]) for r in rows], "k:", lw=1, label=r"$-\ln w(\nu^*_E | h)$")
+    ax.plot(bits, [float(r["bound_nats"]) for r in rows], "s--", color="C3", ms=4,
+            label=r"bound $[d+K(U)+K(E)+\mathrm{len}(u)]\ln 2$")
+    for b, y, r in zip(bits, kl, rows, strict=True):
+        ax.annotate(r["pattern"], (b, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
+    ax.set_xlabel("K(E) = len(E) (bits)")
+    ax.set_ylabel("nats")
+    ax.set_title(f"Theorem 1, joint setting: novel patterns after k = {rows[0]['k'] if rows else '?'} steps, "
+                 "KL against K(E)", fontsize=9)
+    ax.legend(fontsize=7)
+    save_figure(fig, out / "theorem1_joint_patterns")
