@@ -13,7 +13,9 @@ field values, and where both name a field the later one on the command line wins
 
 Supported field types: ``int``, ``float`` (NaN refused), ``str``, ``bool`` (``--name`` / ``--no-name``; in
 ``--set``: ``true``/``false``/``1``/``0``/``yes``/``no``), ``tuple[int, ...]``, ``tuple[float, ...]`` and
-``tuple[str, ...]`` (comma-separated), ``Literal[...]`` (choices), and ``X | None`` of those (``none``, ``null``
+``tuple[str, ...]`` (comma-separated, ``4,8,16``, or a JSON list, ``[4, 8, 16]``: the one form for values that
+hold commas, such as BF-8 programs, ``--set 'joint_pattern_events=["+[>,.<]]", "+[,.+]]"]'``; a value starting
+with ``[`` is read as JSON), ``Literal[...]`` (choices), and ``X | None`` of those (``none``, ``null``
 or nothing in ``--set``). Values are validated where they are parsed: the type here, ranges and sizes by the
 dataclass's ``__post_init__`` (a ``ValueError`` naming the field, which the command line reports as a usage
 error, exit 2).
@@ -25,6 +27,8 @@ import argparse
 import ast
 import dataclasses
 import inspect
+import json
+import math
 import textwrap
 import types
 import typing
@@ -97,16 +101,60 @@ def _number(text: str) -> float:
 _number.__name__ = "float"  # argparse names the type in its messages ("invalid float value")
 
 
-def _tuple_parser(item: type, option: str) -> Any:
+def _json_item(item: type, value: Any) -> Any:
+    """One element of a JSON list as ``item`` (``int``: a JSON integer; ``float``: any finite JSON number;
+    ``str``: a JSON string); ``ValueError`` saying what it is instead."""
+    if item is str and isinstance(value, str):
+        return value
+    if item is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if item is float and isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            if math.isfinite(number := float(value)):
+                return number
+        except OverflowError:  # an integer beyond the floats
+            pass
+    raise ValueError(f"expected a JSON list of {item.__name__}s, got the element {json.dumps(value)[:40]}")
+
+
+def _tuple_parser(item: type) -> Any:
+    """Parser of a ``tuple[item, ...]`` value: comma-separated (``4,8,16``), or, for values that hold commas (the
+    read token ``,`` of BF-8 programs), a JSON list (``["+[>,.<]]", "+[,.+]]"]``, ``[4, 8, 16]``). A value whose
+    first non-blank character is ``[`` is read as JSON."""
     convert = _number if item is float else item
 
     def parse(text: str) -> tuple[Any, ...]:
+        if text.lstrip().startswith("["):
+            try:
+                values = json.loads(text, parse_constant=_refuse_constant)
+            except ValueError as exc:  # json.JSONDecodeError, or NaN/Infinity
+                raise argparse.ArgumentTypeError(f"expected a JSON list of {item.__name__}s, got {text!r} "
+                                                 f"({exc})") from None
+            if not isinstance(values, list):
+                raise argparse.ArgumentTypeError(f"expected a JSON list of {item.__name__}s, got {text!r}")
+            try:
+                return tuple(_json_item(item, v) for v in values)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
         try:
             return tuple(convert(x.strip() if item is not str else x) for x in text.split(",") if x.strip())
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"expected comma-separated {item.__name__}s, got {text!r}") from None
+                f"expected comma-separated {item.__name__}s or a JSON list, got {text!r}") from None
     return parse
+
+
+def _tuple_text(values: tuple[Any, ...]) -> str:
+    """``values`` as the command line reads them back: comma-separated, or a JSON list where an element holds a
+    comma (or the first starts with ``[``)."""
+    text = ",".join(map(str, values))
+    if any("," in str(v) for v in values) or text.lstrip().startswith("["):
+        return json.dumps(list(values))
+    return text
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a value")
 
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
@@ -135,7 +183,7 @@ def _parse_as(name: str, tp: Any, text: str) -> Any:
         if inner is str:
             return text
         if typing.get_origin(inner) is tuple:
-            return _tuple_parser(typing.get_args(inner)[0], name)(text)
+            return _tuple_parser(typing.get_args(inner)[0])(text)
     except (ValueError, argparse.ArgumentTypeError) as exc:
         why = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else f"expected {_type_name(inner)}, got {text!r}"
         raise ValueError(f"field {name}: {why}") from None
@@ -235,8 +283,9 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type, exclude: tuple[str
             kwargs["choices"] = list(typing.get_args(tp))
         elif typing.get_origin(tp) is tuple:
             item = typing.get_args(tp)[0]
-            kwargs["type"] = _tuple_parser(item, option)
-            kwargs["help"] = f"{help_text} (comma-separated; default: {','.join(map(str, default or ()))})"
+            kwargs["type"] = _tuple_parser(item)
+            kwargs["help"] = (f"{help_text} (comma-separated, or a JSON list for values with commas; default: "
+                              f"{_tuple_text(default or ())})")
         elif tp in (int, float, str):
             kwargs["type"] = _number if tp is float else tp
         else:

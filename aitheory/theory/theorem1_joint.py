@@ -64,8 +64,8 @@ from aitheory.planning import add_opt_programs, opt_choice, prediction_tree, xi_
 from aitheory.results import RunFolder, write_csv
 from aitheory.theory.common import Control, Summary
 
-__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointSettings", "JointSummary",
-           "PatternRow", "TradeoffRow",
+__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointPointRow", "JointSettings",
+           "JointSummary", "PatternRow", "TradeoffRow",
            "handmade_kl", "joint_class", "joint_point", "measure_joint", "pattern_rows", "plot_joint",
            "slope_per_bit", "summarise_joint", "tradeoff", "write_joint_rows"]
 
@@ -191,9 +191,63 @@ class JointPoint:
         return bool(self.unprecedented and self.value_xi > self.v and self.kl_nats < self.bound_nats
                     and self.kl_nats <= self.bound_posterior + _TOL)
 
-    def row(self) -> dict[str, Any]:
-        return {**asdict(self), "plan": "".join(map(str, self.plan)), "bound_nats": self.bound_nats,
-                "bound_posterior": self.bound_posterior, "held": self.held}
+    def row(self) -> JointPointRow:
+        """This point as a row of ``theorem1_joint_points.csv`` and of ``summary.json["points"]``."""
+        return JointPointRow(**{**asdict(self), "plan": "".join(map(str, self.plan))},
+                             bound_nats=self.bound_nats, bound_posterior=self.bound_posterior, held=self.held)
+
+
+@dataclass(frozen=True)
+class JointPointRow(Summary):
+    """One point of the enumerated joint class (:class:`JointPoint` with its bounds and verdict): a row of
+    ``theorem1_joint_points.csv`` and of ``summary.json["points"]``, in the columns' order."""
+
+    world: str
+    """[name] "novel" or "precedented"."""
+    k: int
+    """[steps] Demonstrator steps before t."""
+    t: int
+    """[steps] The step at which pi* starts."""
+    steps: int
+    """[steps] Decisions left, m - t + 1."""
+    unprecedented: bool
+    """[flag] E holds at t and at no earlier step (on the demonstrator's observations)."""
+    v_star_mix: float
+    """[utility] V*_{MIX,U}(h), what OPT plans with."""
+    v: float
+    """[utility] The value asked for, joint_value_fraction * V*."""
+    u: str
+    """[dyadic] The threshold u (text)."""
+    k_value_bits: int
+    """[bits] K(v xi(h)) = len(u)."""
+    k_event_bits: int
+    """[bits] K(E) = len(E), full grammar."""
+    k_utility_bits: int
+    """[bits] K(U) = len(U), full grammar."""
+    construction_bits: int
+    """[bits] len(SWITCH(E, OPT(U, u), MIX))."""
+    d_bits: int
+    """[bits] d = construction_bits - K(E) - K(U) - len(u), measured."""
+    plan: str
+    """[actions] pi*'s action table (canonical node order), one digit per node."""
+    value_xi: float
+    """[utility] V^{pi*}_{xi,U}(h) in the class with nu*."""
+    value_mix: float
+    """[utility] V^{pi*}_{MIX,U}(h), the value OPT's choice reaches under MIX."""
+    kl_nats: float
+    """[nats] KL_{h,m}(pi* || xi), Definition 2."""
+    log_posterior_ratio: float
+    """[nats] ln w(nu* | h) / w(nu*) (-inf when nu* is out of the posterior)."""
+    mix_evidence: float
+    """[probability] nu_MIX(h)."""
+    plays_pi_star: bool
+    """[flag] nu*'s actions from t equal pi*'s on every continuation of h."""
+    bound_nats: float
+    """[nats] [d + K(U) + K(E) + K(v xi(h))] ln 2."""
+    bound_posterior: float
+    """[nats] -ln w(nu* | h), the telescoping bound (inf when nu* is out of the posterior or does not play pi*)."""
+    held: bool
+    """[flag] The theorem at this point (:attr:`JointPoint.held`)."""
 
 
 def _demonstrator(observations: Sequence[int]) -> tuple[int, ...]:
@@ -477,7 +531,7 @@ def measure_joint(config: JointSettings) -> JointMeasured:
 def write_joint_rows(m: JointMeasured, out: Path) -> None:
     """The rows the figures are drawn from: points, trade-off, the no_mix curve and the patterns world, as CSV in
     the run folder."""
-    write_csv(out / POINTS_CSV, [p.row() for p in [*m.novel, m.precedented]])
+    write_csv(out / POINTS_CSV, [asdict(p.row()) for p in [*m.novel, m.precedented]])
     write_csv(out / TRADEOFF_CSV, [asdict(r) for r in m.tradeoff])
     write_csv(out / NO_MIX_CSV, [{**asdict(r), "kl": r.kl, "kl_copy": r.kl_copy} for r in m.handmade])
     write_csv(out / PATTERNS_CSV, [asdict(r) for r in m.patterns])
@@ -531,8 +585,8 @@ class JointSummary(Summary):
     """[program] E (text)."""
     joint_max_bits: int
     """[bits] Plain programs of at most this many bits in the class."""
-    points: tuple[Mapping[str, Any], ...]
-    """[nats] Every novel point as in ``theorem1_joint_points.csv`` (:meth:`JointPoint.row`: k, KL and bounds in
+    points: tuple[JointPointRow, ...]
+    """[nats] Every novel point as in ``theorem1_joint_points.csv`` (:class:`JointPointRow`: k, KL and bounds in
     nats, lengths in bits, values, flags)."""
     kl_by_k_joint: Mapping[str, float]
     """[nats] KL_{h,m}(pi* || xi) at each k of ``joint_k_grid`` (key: k as text)."""
