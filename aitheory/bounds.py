@@ -31,9 +31,11 @@ The bound does not depend on t or on the demonstrator's data; it is promised onl
 ``r >= 1``, which the result reports (``bound_promised``).
 
 **The class.** Every plain program of at most ``class_config.max_bits`` bits, MIX, and optionally the enumerated
-``SWITCH(E', P', MIX)`` of the config's caps; then the programs you give (E, P, the demonstrator, and the
-construction) are added with their exact prior ``2^-len`` (:func:`aitheory.mixture.classes.add_programs`), whatever
-their length up to 1000 bits, unless the class already enumerates them. Nothing is renormalised: the prior mass of
+``SWITCH(E', P', MIX)`` of the config's caps (``SWITCH(E', ACT(P'), MIX)`` if ``class_config.switch_act``, the rows
+joint mode's bound assumes: :func:`default_class` with ``act=True``); then the programs you give (E, P, the
+demonstrator, and the construction) are added with their exact prior ``2^-len``
+(:func:`aitheory.mixture.classes.add_programs`), whatever their length up to 1000 bits, unless the class already
+enumerates them. Nothing is renormalised: the prior mass of
 the programs beyond the bound is lost at the first step, as the mixture reports it.
 
 **Joint mode** (``mode="joint"``). The class is built in the engine's joint mode on the interleaved histories
@@ -177,14 +179,16 @@ class SwitchCost:
     every window history P's actions reach. None in policy mode (observations are given there)."""
 
 
-def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000) -> ClassConfig:
+def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000,
+                  act: bool = False) -> ClassConfig:
     """The enumerated part of the class: plain programs of at most ``class_bits`` bits, MIX, and (if
-    ``switch_bits > 0``) every ``SWITCH(E', P', MIX)`` whose parts have at most ``switch_bits`` plain-code bits.
-    The horizon is set by :func:`switch_cost`."""
+    ``switch_bits > 0``) every ``SWITCH(E', P', MIX)`` (``SWITCH(E', ACT(P'), MIX)`` if ``act``, the rows joint
+    mode's bound assumes) whose parts have at most ``switch_bits`` plain-code bits. The horizon is set by
+    :func:`switch_cost`."""
     return ClassConfig(max_bits=class_bits, k=k, horizon=1, steps=steps, switch=switch_bits > 0,
-                       switch_max_bits=6 + 2 * switch_bits if switch_bits > 0 else None,
+                       switch_max_bits=(8 if act else 6) + 2 * switch_bits if switch_bits > 0 else None,
                        switch_event_max_bits=switch_bits or None, switch_policy_max_bits=switch_bits or None,
-                       switch_plain_before=False, mix=True)
+                       switch_plain_before=False, mix=True, switch_act=act)
 
 
 def _plain(program: Plain | str, name: str) -> Plain:
