@@ -154,9 +154,9 @@ def test_joint_program_codes_match_the_enumerated_rows() -> None:
     assert np.array_equal(grown.codes[: mc.rows], mc.codes)
 
 
-def test_joint_refuses_shortest_and_large_windows() -> None:
-    with pytest.raises(ValueError, match="argument shortest"):
-        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True)
+def test_joint_refuses_shortest_with_plain_p_and_large_windows() -> None:
+    with pytest.raises(ValueError, match="argument shortest: not with plain_policy"):
+        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True, plain_policy=True)
     with pytest.raises(ValueError, match=r"argument horizon.*joint"):
         switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=8, mode="joint")
 
@@ -295,3 +295,29 @@ def test_joint_program_codes_match_the_enumerated_act_rows() -> None:
     assert in_class(config, act_row) and not in_class(config, plain_row)
     plain_config = dataclasses.replace(config, switch_act=False, switch_max_bits=24)
     assert in_class(plain_config, plain_row) and not in_class(plain_config, act_row)
+
+
+@pytest.mark.parametrize(("event", "policy", "demonstrator"), [("><+[,.+]]", "><+[.]]", "...+.]"),
+                                                                ("+[,.+]]", "+[>,.<]]", "+.+..+.]")])
+def test_joint_shortest_prices_an_equivalent_construction_exactly(event: str, policy: str, demonstrator: str) -> None:
+    """--shortest in joint mode: E' and P' are compared in policy reading on the observation streams, so the
+    shorter SWITCH(E', ACT(P'), MIX) has the same joint codes as the given construction on every history of the
+    window (checked with program_codes, and failing for an event that switches one step early, the control); the KL
+    equals the exact Fraction mixture's, and the promised bound is the shorter construction's length."""
+    obs = (0, 1)
+    base = default_class(class_bits=15)
+    given = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, class_config=base, mode="joint")
+    r = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, class_config=base, mode="joint",
+                    shortest=True)
+    assert r.event_bits < given.event_bits and r.event_bits + r.policy_bits + 8 == expr_bits(parse_expr(r.construction))
+    config = dataclasses.replace(base, horizon=len(obs) + 2, mode="joint")
+    histories = np.array([(*interleave(r.actions, obs), *c) for c in itertools.product(range(2), repeat=3)])
+    codes = program_codes(config, histories, parse_expr(r.construction))
+    assert np.array_equal(codes, program_codes(config, histories, parse_expr(given.construction)))
+    early = Switch(parse(".+.]"), Act(parse(r.policy)), Mix())  # first holds at step 2 < t = 3
+    assert not np.array_equal(program_codes(config, histories, early), codes)
+    extra = [parse_expr(p) for p in r.added_programs]
+    exact, _ = _brute_force(config, obs, r.actions, policy, 2, extra)
+    assert r.kl_nats == pytest.approx(exact, rel=1e-9, abs=1e-12)
+    assert r.bound_promised and r.held and r.bound_nats == pytest.approx(expr_bits(parse_expr(r.construction)) * LN2)
+    assert any("shortest equivalent event" in n for n in r.notes)

@@ -133,7 +133,7 @@ def test_joint_plain_policy_is_the_control(capsys: pytest.CaptureFixture[str]) -
         (["kl", "--interleaved", "0001", "--history", "01", "--event", "+[,.+]]", "--policy", "+[.]]"],
          "--interleaved: give it instead"),
         (["kl", "--event", "+[,.+]]", "--policy", "+[.]]"], "--history: required"),
-        ([*ONE_LINER, "--joint", "--shortest"], "--shortest: not available in joint mode"),
+        ([*ONE_LINER, "--joint", "--plain-policy", "--shortest"], "--shortest: not with plain_policy"),
         ([*ONE_LINER, "--plain-policy"], "--plain-policy: only with --joint"),
     ],
 )
@@ -185,3 +185,15 @@ def test_a_joint_sweep_records_the_act_rows_and_refuses_an_older_plain_rows_fold
     assert main(policy_argv) == 0
     assert "switch_act" not in json.loads((policy / "config.json").read_text())["config"]
     assert main(policy_argv) == 0  # the same folder reopens
+
+
+def test_joint_shortest_prices_the_shortest_equivalent_event(capsys: pytest.CaptureFixture[str]) -> None:
+    """--joint --shortest: the 15-bit clock +~~.] first holds at t = 3 on every observation stream, like the given
+    27-bit event, so the construction is priced with it (bound promised and held)."""
+    argv = ["kl", "--history", "01", "--event", "><+[,.+]]", "--policy", "+[.]]", "--horizon", "2",
+            "--demonstrator", "...+.]", "--joint", "--shortest"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["event"] == "+~~.]" and out["event_bits"] == 15
+    assert out["construction"] == "SWITCH(+~~.], ACT(+[.]]), MIX)"
+    assert out["bound_promised"] is True and out["held"] is True

@@ -54,7 +54,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "--joint SWITCH(E', ACT(P'), MIX), the rows the bound assumes (plain P' with "
                              "--plain-policy) (default 0: only the construction is added)")
     parser.add_argument("--shortest", action="store_true",
-                        help="price E and P by the shortest equivalent programs found in the class")
+                        help="price E and P by the shortest equivalent programs found in the class (with --joint: "
+                             "compared in policy reading on the observation streams; not with --plain-policy)")
     parser.add_argument("--K", dest="k", type=LIMITS.argtype("k", "--K"), default=2, help="alphabet size K (default 2)")
     parser.add_argument("--steps", type=LIMITS.argtype("steps"), default=1000, help="step budget T per emission (1000)")
     parser.add_argument("--carriers", type=int, default=5, help="rows of the switch set to list (default 5)")
