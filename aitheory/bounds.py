@@ -31,9 +31,11 @@ The bound does not depend on t or on the demonstrator's data; it is promised onl
 ``r >= 1``, which the result reports (``bound_promised``).
 
 **The class.** Every plain program of at most ``class_config.max_bits`` bits, MIX, and optionally the enumerated
-``SWITCH(E', P', MIX)`` of the config's caps; then the programs you give (E, P, the demonstrator, and the
-construction) are added with their exact prior ``2^-len`` (:func:`aitheory.mixture.classes.add_programs`), whatever
-their length up to 1000 bits, unless the class already enumerates them. Nothing is renormalised: the prior mass of
+``SWITCH(E', P', MIX)`` of the config's caps (``SWITCH(E', ACT(P'), MIX)`` if ``class_config.switch_act``, the rows
+joint mode's bound assumes: :func:`default_class` with ``act=True``); then the programs you give (E, P, the
+demonstrator, and the construction) are added with their exact prior ``2^-len``
+(:func:`aitheory.mixture.classes.add_programs`), whatever their length up to 1000 bits, unless the class already
+enumerates them. Nothing is renormalised: the prior mass of
 the programs beyond the bound is lost at the first step, as the mixture reports it.
 
 **Joint mode** (``mode="joint"``). The class is built in the engine's joint mode on the interleaved histories
@@ -58,8 +60,11 @@ keeps positive evidence on every window history that P's actions reach (else MIX
 there). ``plain_policy=True`` keeps the older construction ``SWITCH(E, P, MIX)`` with P plain in both roles (after
 E, P's emissions predict the observations too): a control, since there the observations can refute nu* (in the
 tests its KL, 29.52 nats, exceeds its bound, 29.11), and a reading for a user whose P is a joint-mode program (it
-reads the interleaved history, its own actions included); its bound is measured, never promised. ``shortest`` is
-refused in joint mode.
+reads the interleaved history, its own actions included); its bound is measured, never promised. ``shortest``
+compares programs in policy reading on the observation streams (E' first holding where E does, P' acting like P
+on the window, on every stream): then ``SWITCH(E', ACT(P'), MIX)`` has the same joint predictions as the given
+construction at every position, and its shorter length is the bound. With ``plain_policy`` it is refused (a plain
+P is a joint-mode program: P' would have to match its joint predictions of both roles).
 """
 
 from __future__ import annotations
@@ -177,14 +182,16 @@ class SwitchCost:
     every window history P's actions reach. None in policy mode (observations are given there)."""
 
 
-def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000) -> ClassConfig:
+def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000,
+                  act: bool = False) -> ClassConfig:
     """The enumerated part of the class: plain programs of at most ``class_bits`` bits, MIX, and (if
-    ``switch_bits > 0``) every ``SWITCH(E', P', MIX)`` whose parts have at most ``switch_bits`` plain-code bits.
-    The horizon is set by :func:`switch_cost`."""
+    ``switch_bits > 0``) every ``SWITCH(E', P', MIX)`` (``SWITCH(E', ACT(P'), MIX)`` if ``act``, the rows joint
+    mode's bound assumes) whose parts have at most ``switch_bits`` plain-code bits. The horizon is set by
+    :func:`switch_cost`."""
     return ClassConfig(max_bits=class_bits, k=k, horizon=1, steps=steps, switch=switch_bits > 0,
-                       switch_max_bits=6 + 2 * switch_bits if switch_bits > 0 else None,
+                       switch_max_bits=(8 if act else 6) + 2 * switch_bits if switch_bits > 0 else None,
                        switch_event_max_bits=switch_bits or None, switch_policy_max_bits=switch_bits or None,
-                       switch_plain_before=False, mix=True)
+                       switch_plain_before=False, mix=True, switch_act=act)
 
 
 def _plain(program: Plain | str, name: str) -> Plain:
@@ -275,6 +282,32 @@ def _shortest_plain(mc: ModelClass, match: np.ndarray) -> Plain | None:
     return None
 
 
+def _shortest_equivalents(mc: ModelClass, e_codes: np.ndarray, p_codes: np.ndarray,
+                          window: slice) -> tuple[Plain | None, Plain | None]:
+    """The shortest plain programs of the policy-reading class ``mc`` that first hold at the step E's codes
+    ``e_codes`` (G, H) first hold on every history, and that act like P's codes ``p_codes`` (G, H) on the
+    ``window`` steps on every history (None where the class has none)."""
+    e_short = _shortest_plain(mc, (_first_holds(mc.codes) == _first_holds(e_codes)).all(axis=1))
+    p_short = _shortest_plain(mc, (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2)))
+    return e_short, p_short
+
+
+def _shortest_in_policy_reading(config: ClassConfig, hist: np.ndarray, event: Plain, policy: Plain,
+                                t: int) -> tuple[Plain | None, Plain | None]:
+    """Joint mode's shortest equivalents: E is a detector and ACT(P) acts on the observation stream ``x_2, x_4,
+    ..`` alone, so both are compared in policy reading, on every observation stream ``o_1 .. o_{m-1}`` of the
+    joint histories ``hist``, among the plain programs of at most ``config.max_bits`` bits. E' first holding at
+    the same step as E on every stream and P' acting like P at steps ``t .. m`` on every stream give
+    ``SWITCH(E', ACT(P'), MIX)`` the same joint predictions as ``SWITCH(E, ACT(P), MIX)`` at every position of
+    every history (MIX until the common switch step, then the same actions and MIX's observations), so the
+    bound's argument holds for the shorter construction unchanged."""
+    streams = np.unique(hist[:, 1::2], axis=0)
+    reading = dataclasses.replace(config, mode="policy", switch=False, mix=False)
+    mc = build_class(reading, observations=[tuple(int(o) for o in s) for s in streams])
+    return _shortest_equivalents(mc, program_codes(reading, mc.histories, event),
+                                 program_codes(reading, mc.histories, policy), slice(t - 1, reading.horizon))
+
+
 def _policy_fn(codes: np.ndarray, mc: ModelClass) -> Callable[[tuple[int, ...]], np.ndarray]:
     """P as a policy over interleaved histories, from its behaviour codes ``(G, H)`` on the class's histories."""
     k = mc.config.k
@@ -332,8 +365,8 @@ def switch_cost(
     ``shortest``: price E and P by the shortest plain programs of the class that switch at the same step on every
     history and act like P on the window (the construction from them is added too); else by the given programs.
     ``mode``: how programs are read; ``"policy"`` (programs emit actions, observations are given) or ``"joint"``
-    (the class predicts the interleaved history; module docstring, "Joint mode"; the same inputs, and
-    ``shortest`` is refused there).
+    (the class predicts the interleaved history; module docstring, "Joint mode"; the same inputs; ``shortest``
+    compares E and P in policy reading on the observation streams there, :func:`_shortest_in_policy_reading`).
     ``plain_policy`` (joint mode): use ``SWITCH(E, P, MIX)`` with P plain in both roles instead of
     ``SWITCH(E, ACT(P), MIX)``; P's actions are then its joint-reading emissions and the bound is never promised.
     ``add_construction=False`` adds the other programs but neither the construction nor MIX (a negative control of
@@ -346,9 +379,10 @@ def switch_cost(
     if mode not in MODES:
         raise ValueError(f"argument mode: must be one of {', '.join(MODES)}, got {mode!r}")
     joint = mode == "joint"
-    if joint and shortest:
-        raise ValueError("argument shortest: not available in joint mode (its rows predict both roles, so an "
-                         "equivalent event cannot be read off them); the given programs are priced")
+    if joint and shortest and plain_policy:
+        raise ValueError("argument shortest: not with plain_policy in joint mode (a plain P reads the interleaved "
+                         "history and predicts both roles, so no shorter P' is known to give the construction the "
+                         "same joint predictions); drop one of the two")
     e_given, p_given = _plain(event, "event"), _plain(policy, "policy")
     demo_prog = _plain(demonstrator, "demonstrator") if demonstrator is not None else None
     if horizon < 1:
@@ -380,9 +414,8 @@ def switch_cost(
     e_used, p_used = e_given, p_given
     notes: list[str] = []
     if shortest:
-        e_holds = _first_holds(mc.codes)  # (R, G)
-        e_short = _shortest_plain(mc, (e_holds == _first_holds(program_codes(config, hist, e_given))).all(axis=1))
-        p_short = _shortest_plain(mc, (mc.codes[:, :, window] == p_codes[None, :, window]).all(axis=(1, 2)))
+        e_short, p_short = (_shortest_in_policy_reading(config, hist, e_given, p_given, t) if joint else
+                            _shortest_equivalents(mc, program_codes(config, hist, e_given), p_codes, window))
         if e_short is not None and e_short.bits < e_given.bits:
             e_used = e_short
             notes.append(f"K(E) priced by the shortest equivalent event in the class: {e_short}")

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from aitheory.bounds import FULL_SUPPORT, LN2, _observations_from_mix, default_class, switch_cost
-from aitheory.dsl import TILDE_ACTION, Act, Mix, Switch, interleave, parse, parse_expr, run_reference
+from aitheory.dsl import TILDE_ACTION, Act, Mix, Switch, expr_bits, interleave, parse, parse_expr, run_reference
 from aitheory.mixture import OnlineMixture, build_class
-from aitheory.mixture.classes import add_programs, program_codes
+from aitheory.mixture.classes import add_programs, in_class, program_codes
 from aitheory.mixture.reference import class_programs, reference_predictions
 
 
@@ -154,9 +154,9 @@ def test_joint_program_codes_match_the_enumerated_rows() -> None:
     assert np.array_equal(grown.codes[: mc.rows], mc.codes)
 
 
-def test_joint_refuses_shortest_and_large_windows() -> None:
-    with pytest.raises(ValueError, match="argument shortest"):
-        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True)
+def test_joint_refuses_shortest_with_plain_p_and_large_windows() -> None:
+    with pytest.raises(ValueError, match="argument shortest: not with plain_policy"):
+        switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, mode="joint", shortest=True, plain_policy=True)
     with pytest.raises(ValueError, match=r"argument horizon.*joint"):
         switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=8, mode="joint")
 
@@ -247,3 +247,77 @@ def test_promised_joint_bounds_hold_on_a_grid() -> None:
         else:
             unpromised += 1
     assert promised >= 5 and unpromised >= 1
+
+
+# Enumerated SWITCH rows in joint mode (--switch-bits): SWITCH(E', ACT(P'), MIX), the rows the bound assumes.
+@pytest.mark.parametrize("act", [True, False])
+def test_joint_kl_with_enumerated_switch_rows_equals_the_exact_fraction_mixture(act: bool) -> None:
+    """The KL and the posterior ratio with enumerated SWITCH rows of 3-token parts, ACT(P') rows or (control of the
+    reference) plain P' rows, against the exact Fraction mixture of the same class listed program by program."""
+    obs, demonstrator, event, policy = (0, 1), "...+.]", "+[,.+]]", "+[.]]"
+    base = default_class(class_bits=9, switch_bits=9, act=act)
+    r = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, class_config=base, mode="joint")
+    config = dataclasses.replace(base, horizon=len(obs) + 2, mode="joint")
+    extra = [parse_expr(p) for p in r.added_programs]
+    programs = class_programs(config, extra)
+    assert any(isinstance(p, Switch) and isinstance(p.after, Act) == act for p in programs)
+    assert not any(isinstance(p, Switch) and isinstance(p.after, Act) != act for p in programs[: -len(extra)])
+    exact, _ = _brute_force(config, obs, r.actions, policy, 2, extra)
+    assert r.kl_nats == pytest.approx(exact, rel=1e-9, abs=1e-12)
+    step = reference_predictions(config, r.actions, obs, extra=extra)[2 * len(obs)]
+    nu = programs.index(parse_expr(r.construction))
+    assert r.posterior_ratio == pytest.approx(float(step.posterior[nu] * 2 ** expr_bits(parse_expr(r.construction))),
+                                              rel=1e-9)
+
+
+def test_enumerated_act_rows_keep_the_joint_bound_promised() -> None:
+    """With parts of 5 tokens the plain-P rows include SWITCH(+.], +[~]], MIX), which predicts the window's
+    observations with its own '~' (posterior > 0): observations_from_mix fails and the bound is not promised. The
+    same caps with ACT(P') rows (the class the argument assumes) keep it promised, and the KL stays below it."""
+    obs, demonstrator, event, policy = (0, 1), "...+.]", "+[,.+]]", "+[.]]"
+    plain, act = (switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, mode="joint",
+                              class_config=default_class(class_bits=9, switch_bits=15, act=a)) for a in (False, True))
+    assert not plain.bound_promised and plain.observations_from_mix is False
+    assert any("SWITCH(+.], +[~]], MIX)" in n for n in plain.notes)
+    assert act.bound_promised and act.observations_from_mix and act.held
+    assert act.kl_nats <= act.construction_bound_nats + 1e-9 <= act.bound_nats + 1e-9
+
+
+def test_joint_program_codes_match_the_enumerated_act_rows() -> None:
+    """program_codes of SWITCH(E', ACT(P'), Q) agrees with build_class's enumerated ACT rows (joint mode), and
+    in_class knows which kind a class enumerates."""
+    config = dataclasses.replace(default_class(class_bits=6, switch_bits=9, act=True), horizon=3, mode="joint")
+    mc = build_class(config, all_histories=True)
+    assert any(text.startswith("SWITCH(") and "ACT(" in text for text in mc.rep_text)
+    for i, text in enumerate(mc.rep_text):
+        assert (program_codes(config, mc.histories, parse_expr(text)) == mc.codes[i]).all(), text
+    act_row, plain_row = (parse_expr(s) for s in ("SWITCH(+.], ACT(+.]), MIX)", "SWITCH(+.], +.], MIX)"))
+    assert in_class(config, act_row) and not in_class(config, plain_row)
+    plain_config = dataclasses.replace(config, switch_act=False, switch_max_bits=24)
+    assert in_class(plain_config, plain_row) and not in_class(plain_config, act_row)
+
+
+@pytest.mark.parametrize(("event", "policy", "demonstrator"), [("><+[,.+]]", "><+[.]]", "...+.]"),
+                                                                ("+[,.+]]", "+[>,.<]]", "+.+..+.]")])
+def test_joint_shortest_prices_an_equivalent_construction_exactly(event: str, policy: str, demonstrator: str) -> None:
+    """--shortest in joint mode: E' and P' are compared in policy reading on the observation streams, so the
+    shorter SWITCH(E', ACT(P'), MIX) has the same joint codes as the given construction on every history of the
+    window (checked with program_codes, and failing for an event that switches one step early, the control); the KL
+    equals the exact Fraction mixture's, and the promised bound is the shorter construction's length."""
+    obs = (0, 1)
+    base = default_class(class_bits=15)
+    given = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, class_config=base, mode="joint")
+    r = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, class_config=base, mode="joint",
+                    shortest=True)
+    assert r.event_bits < given.event_bits and r.event_bits + r.policy_bits + 8 == expr_bits(parse_expr(r.construction))
+    config = dataclasses.replace(base, horizon=len(obs) + 2, mode="joint")
+    histories = np.array([(*interleave(r.actions, obs), *c) for c in itertools.product(range(2), repeat=3)])
+    codes = program_codes(config, histories, parse_expr(r.construction))
+    assert np.array_equal(codes, program_codes(config, histories, parse_expr(given.construction)))
+    early = Switch(parse(".+.]"), Act(parse(r.policy)), Mix())  # first holds at step 2 < t = 3
+    assert not np.array_equal(program_codes(config, histories, early), codes)
+    extra = [parse_expr(p) for p in r.added_programs]
+    exact, _ = _brute_force(config, obs, r.actions, policy, 2, extra)
+    assert r.kl_nats == pytest.approx(exact, rel=1e-9, abs=1e-12)
+    assert r.bound_promised and r.held and r.bound_nats == pytest.approx(expr_bits(parse_expr(r.construction)) * LN2)
+    assert any("shortest equivalent event" in n for n in r.notes)

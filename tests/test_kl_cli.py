@@ -133,7 +133,7 @@ def test_joint_plain_policy_is_the_control(capsys: pytest.CaptureFixture[str]) -
         (["kl", "--interleaved", "0001", "--history", "01", "--event", "+[,.+]]", "--policy", "+[.]]"],
          "--interleaved: give it instead"),
         (["kl", "--event", "+[,.+]]", "--policy", "+[.]]"], "--history: required"),
-        ([*ONE_LINER, "--joint", "--shortest"], "--shortest: not available in joint mode"),
+        ([*ONE_LINER, "--joint", "--plain-policy", "--shortest"], "--shortest: not with plain_policy"),
         ([*ONE_LINER, "--plain-policy"], "--plain-policy: only with --joint"),
     ],
 )
@@ -142,3 +142,58 @@ def test_joint_and_interleaved_bad_input_exit_2(argv: list[str], message: str,
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1
+
+
+ENUMERATED = ["kl", "--history", "01", "--event", "+[,.+]]", "--policy", "+[.]]", "--horizon", "2",
+              "--demonstrator", "...+.]", "--class-bits", "9", "--switch-bits", "15", "--joint"]
+
+
+def test_joint_switch_bits_enumerates_act_rows_and_keeps_the_bound_promised(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """--joint --switch-bits enumerates SWITCH(E', ACT(P'), MIX): the bound stays promised (the plain-P rows of
+    these caps include SWITCH(+.], +[~]], MIX), which predicts window observations itself; tests/test_bounds_joint)."""
+    assert main(ENUMERATED) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["bound_promised"] is True and out["observations_from_mix"] is True and out["held"] is True
+    switches = [c["program"] for c in out["carriers"] if c["kind"] == "switch"]
+    assert switches and all("ACT(" in p for p in switches)
+
+
+def test_a_joint_sweep_records_the_act_rows_and_refuses_an_older_plain_rows_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """config.json of a joint sweep with --switch-bits records switch_act; a folder of the same options written
+    before (plain-P rows, no switch_act) is refused (exit 2, one line), never mixed; a policy-mode folder is
+    unchanged (no switch_act key: folders written before keep their fingerprint and resume)."""
+    from aitheory.results import fingerprint
+
+    sweep = tmp_path / "pairs.txt"
+    sweep.write_text("- -\n", encoding="utf-8")
+    out = tmp_path / "joint"
+    argv = [*ENUMERATED, "--sweep", str(sweep), "--out", str(out)]
+    assert main(argv) == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["switch_act"] is True
+    del saved["config"]["switch_act"]  # what the same command wrote before ACT rows were enumerated
+    saved["fingerprint"] = fingerprint("kl-sweep", saved["config"])
+    (out / "config.json").write_text(json.dumps(saved), encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "another configuration (switch_act" in err and err.count("\n") == 1
+    policy = tmp_path / "policy"
+    policy_argv = [*ENUMERATED[:-1], "--sweep", str(sweep), "--out", str(policy)]
+    assert main(policy_argv) == 0
+    assert "switch_act" not in json.loads((policy / "config.json").read_text())["config"]
+    assert main(policy_argv) == 0  # the same folder reopens
+
+
+def test_joint_shortest_prices_the_shortest_equivalent_event(capsys: pytest.CaptureFixture[str]) -> None:
+    """--joint --shortest: the 15-bit clock +~~.] first holds at t = 3 on every observation stream, like the given
+    27-bit event, so the construction is priced with it (bound promised and held)."""
+    argv = ["kl", "--history", "01", "--event", "><+[,.+]]", "--policy", "+[.]]", "--horizon", "2",
+            "--demonstrator", "...+.]", "--joint", "--shortest"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["event"] == "+~~.]" and out["event_bits"] == 15
+    assert out["construction"] == "SWITCH(+~~.], ACT(+[.]]), MIX)"
+    assert out["bound_promised"] is True and out["held"] is True

@@ -38,8 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "the observations")
     parser.add_argument("--plain-policy", action="store_true",
                         help="with --joint: use SWITCH(E, P, MIX) with P plain in both roles (P reads the interleaved "
-                             "history and its emissions predict the observations too); the bound is then measured, "
-                             "not promised")
+                             "history and its emissions predict the observations too), and enumerate --switch-bits "
+                             "rows of that form; the bound is then measured, not promised")
     parser.add_argument("--event", default=None, help="the event E: a plain BF-8 detector, e.g. '+[,.+]]'")
     parser.add_argument("--policy", default=None, help="the policy P after the event, e.g. '+[.]]' (always 1)")
     parser.add_argument("--horizon", type=positive_int, default=3, help="steps the policy acts for (default 3)")
@@ -50,10 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--class-bits", type=LIMITS.argtype("max_bits", "--class-bits"), default=15,
                         help="enumerate every plain program of at most this many bits (3 per token; default 15)")
     parser.add_argument("--switch-bits", type=int, default=0,
-                        help="also enumerate every SWITCH(E', P', MIX) with parts of at most this many bits "
-                             "(default 0: only the construction is added)")
+                        help="also enumerate every SWITCH(E', P', MIX) with parts of at most this many bits; with "
+                             "--joint SWITCH(E', ACT(P'), MIX), the rows the bound assumes (plain P' with "
+                             "--plain-policy) (default 0: only the construction is added)")
     parser.add_argument("--shortest", action="store_true",
-                        help="price E and P by the shortest equivalent programs found in the class")
+                        help="price E and P by the shortest equivalent programs found in the class (with --joint: "
+                             "compared in policy reading on the observation streams; not with --plain-policy)")
     parser.add_argument("--K", dest="k", type=LIMITS.argtype("k", "--K"), default=2, help="alphabet size K (default 2)")
     parser.add_argument("--steps", type=LIMITS.argtype("steps"), default=1000, help="step budget T per emission (1000)")
     parser.add_argument("--carriers", type=int, default=5, help="rows of the switch set to list (default 5)")
@@ -86,7 +88,8 @@ def _class(args: argparse.Namespace) -> Any:
                              f"{args.switch_bits} (enumerated SWITCH programs have at most 62 bits; your own "
                              "construction is added whatever its length)")
     try:
-        config = default_class(args.k, args.class_bits, args.switch_bits, args.steps)
+        config = default_class(args.k, args.class_bits, args.switch_bits, args.steps,
+                               act=args.joint and not args.plain_policy)
     except ValueError as exc:
         raise UserInputError(str(exc).replace("argument max_bits", "--class-bits")) from None
     _check_switch_bits(config, args.switch_bits)
@@ -102,7 +105,8 @@ def _check_switch_bits(config: Any, switch_bits: int) -> None:
     if count <= MAX_SWITCH_PART_PROGRAMS:
         return
     fits = max(b for b in range(0, switch_bits, 3)
-               if switch_part_programs(default_class(config.k, config.max_bits, b)) <= MAX_SWITCH_PART_PROGRAMS)
+               if switch_part_programs(default_class(config.k, config.max_bits, b, act=config.switch_act))
+               <= MAX_SWITCH_PART_PROGRAMS)
     raise UserInputError(f"--switch-bits {switch_bits}: enumerating the SWITCH parts means {count:,} plain programs "
                          f"run at once (limit {MAX_SWITCH_PART_PROGRAMS:,}); use --switch-bits {fits} or less")
 
@@ -208,8 +212,12 @@ def _sweep(args: argparse.Namespace) -> int:
     from aitheory.results import RunFolder
 
     pairs = _sweep_pairs(args)
-    _class(args)
+    class_config = _class(args)
     config = {k: v for k, v in vars(args).items() if k not in ("func", "overwrite", "debug")}
+    if class_config.switch and class_config.switch_act:
+        # the enumerated SWITCH rows are SWITCH(E', ACT(P'), MIX): recorded, so that a folder of the plain-P rows
+        # (written before joint mode enumerated ACT rows) is refused; absent means plain P, as in those folders
+        config["switch_act"] = True
     folder = RunFolder.open(args.out, "kl-sweep", config, overwrite=args.overwrite, name="kl")
     rows: list[dict[str, Any]] = []
     for n, event, policy in progress(pairs, desc="kl sweep", unit="pair", disable=not progress_enabled()):
@@ -236,7 +244,9 @@ def _sweep(args: argparse.Namespace) -> int:
 def _control(args: argparse.Namespace, pair: tuple[int, Any, Any]) -> dict[str, Any]:
     """Negative control on the first pair: the class without MIX and with nothing added has no model copying the
     mixture until E, so the theorem's hypothesis is false; once the history is long enough the KL exceeds the
-    bound (``held`` false). Reported with its own numbers; it does not change the sweep's verdict or exit code."""
+    bound (``held`` false). Reported with its own numbers; it does not change the sweep's verdict or exit code.
+    In joint mode the class must still explain the history (it predicts the observations too), so the other given
+    programs (the demonstrator, the full-support model) are added, and neither MIX nor the construction."""
     import dataclasses
 
     from aitheory.bounds import switch_cost
@@ -244,7 +254,9 @@ def _control(args: argparse.Namespace, pair: tuple[int, Any, Any]) -> dict[str, 
     n, event, policy = pair
     obs, actions = _history(args)
     config = dataclasses.replace(_class(args), mix=False, switch=False, switch_max_bits=None)
-    r = switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, class_config=config, add=False,
+    demonstrator = _program(args.demonstrator, "--demonstrator") if args.demonstrator is not None else None
+    r = switch_cost(obs, event, policy, horizon=args.horizon, actions=actions, class_config=config,
+                    add=args.joint, add_construction=not args.joint, demonstrator=demonstrator,
                     mode="joint" if args.joint else "policy", plain_policy=args.plain_policy)
     return {"line": n, "kl_nats": r.kl_nats, "bound_nats": r.bound_nats, "held": r.held,
             "expected": "held false once the data outgrow the bound; true means this history is too short to show "

@@ -37,7 +37,8 @@ the plain programs' joint mixture. ``SWITCH E P Q`` switches the predictions of 
 observation stream (its t-th emission, run in policy reading on ``o_1 .. o_{t-1}``), as the contract defines
 events, so whether it holds at t is known before ``a_t``.
 
-``SWITCH(E, ACT(P), Q)`` (added by hand, never enumerated): ``ACT(P)`` is P read as a policy only. In policy mode
+``SWITCH(E, ACT(P), Q)`` (added by hand, or enumerated instead of ``SWITCH E P Q`` by a class with
+``switch_act``): ``ACT(P)`` is P read as a policy only. In policy mode
 it predicts exactly as P. In joint mode P runs in policy reading on the observation stream (its s-th emission is
 its prediction of ``a_s``, ``,`` loads ``o_{s-1}``), and the observation positions are :data:`CODE_MIX`
 (:func:`policy_codes_in_joint_mode`): after E, the row takes P's actions and MIX's observations, the policy-only
@@ -162,6 +163,11 @@ class ClassConfig:
     """Cap on the plain-code length of P (the behaviour after the event) in SWITCH programs (None: no extra cap)."""
     switch_plain_before: bool = True
     """Include SWITCH programs whose Q (the behaviour before the event) is plain; otherwise Q is always MIX."""
+    switch_act: bool = False
+    """Enumerate ``SWITCH E ACT(P) Q`` instead of ``SWITCH E P Q``: P read as a policy only (``ACT``, 2 more
+    bits), so that in joint mode the rows take P's actions and MIX's observations after E (the class that
+    :func:`aitheory.bounds.switch_cost`'s joint-mode bound assumes). In policy mode ``ACT(P)`` predicts as P. A
+    class holds one kind or the other, never both. False: plain P, the behaviour before this field existed."""
     mix: bool = True
     """Include ``MIX`` (2 bits: prior 1/4), which predicts with the plain programs' posterior mixture."""
     detect_cycles: bool = True
@@ -209,8 +215,9 @@ class ClassConfig:
 
     def part_tokens(self, role: str) -> int:
         """Largest number of tokens of a SWITCH part (``"event"``, ``"policy"`` or ``"before"``)."""
-        rest = {"event": 2 + 4 + (2 if self.mix else 4), "policy": 2 + 4 + (2 if self.mix else 4),
-                "before": 2 + 4 + 4}[role]
+        act = 2 if self.switch_act else 0  # the ``11`` of ACT(P)
+        rest = {"event": 2 + 4 + act + (2 if self.mix else 4), "policy": 2 + 4 + act + (2 if self.mix else 4),
+                "before": 2 + 4 + act + 4}[role]
         tokens = (self.switch_bits - rest - 1) // 3
         cap = {"event": self.switch_event_max_bits, "policy": self.switch_policy_max_bits, "before": None}[role]
         if role == "before" and not self.switch_plain_before:
@@ -427,13 +434,17 @@ class _Rows:
 
 
 def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows,
-                 event_groups: list[_Group] | None = None) -> int:
-    """Add every SWITCH E P Q of at most ``config.switch_bits`` bits; return the number of programs.
+                 event_groups: list[_Group] | None = None, policy_groups: list[_Group] | None = None) -> int:
+    """Add every SWITCH E P Q (``SWITCH E ACT(P) Q`` if ``config.switch_act``) of at most ``config.switch_bits``
+    bits; return the number of programs.
 
     ``groups``: P and Q runs (codes per position); ``event_groups``: E's detector runs (codes per step; None:
-    ``groups``, as in policy mode)."""
+    ``groups``, as in policy mode); ``policy_groups``: P's runs when they differ from ``groups`` (ACT(P) in joint
+    mode: codes per position from :func:`policy_codes_in_joint_mode`)."""
     budget = config.switch_bits
     by_len = {g.tokens: g for g in groups}
+    policies_by_len = by_len if policy_groups is None else {g.tokens: g for g in policy_groups}
+    act = 2 if config.switch_act else 0
     events_by_len = by_len if event_groups is None else {g.tokens: g for g in event_groups}
     steps = config.step_of_position()
     n_programs = 0
@@ -443,10 +454,10 @@ def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows,
     policy_lengths = [n for n in by_len if n <= config.part_tokens("policy")]
     for n_e, n_p in itertools.product(event_lengths, policy_lengths):
         for n_q, q_bits in q_options:
-            bits = 2 + (1 + 3 * n_e) + (1 + 3 * n_p) + q_bits
+            bits = 2 + (1 + 3 * n_e) + act + (1 + 3 * n_p) + q_bits
             if bits > budget:
                 continue
-            e, p = events_by_len[n_e], by_len[n_p]
+            e, p = events_by_len[n_e], policies_by_len[n_p]
             tau_all = _first_hold(e.codes)  # (Be, G)
             taus, tau_inv = np.unique(tau_all, axis=0, return_inverse=True)
             tau_inv = tau_inv.reshape(-1)
@@ -474,7 +485,9 @@ def _switch_rows(config: ClassConfig, groups: list[_Group], rows: _Rows,
             texts: list[str | int] = []
             for ie, ip, iq in idx:
                 q_text = "MIX" if n_q is None else program_at(int(q_first[iq]))
-                texts.append(f"SWITCH({program_at(int(e_first[ie]))}, {program_at(int(p.first[ip]))}, {q_text})")
+                p_text = program_at(int(p.first[ip]))
+                p_text = f"ACT({p_text})" if act else p_text
+                texts.append(f"SWITCH({program_at(int(e_first[ie]))}, {p_text}, {q_text})")
             rows.add(combined.reshape(-1, *combined.shape[3:]), count.reshape(-1) * unit_weight,
                      np.full(len(texts), bits, dtype=np.int64), texts)
     return n_programs
@@ -544,8 +557,13 @@ def _build(config: ClassConfig, histories: np.ndarray, all_histories: bool, work
             if config.mode == "joint":
                 events = _short_groups(config, histories, all_histories, config.part_tokens("event"),
                                        _run_detectors)
+            policies = None
+            if config.mode == "joint" and config.switch_act:  # ACT(P): P in policy reading, MIX's observations
+                policies = [dataclasses.replace(g, codes=policy_codes_in_joint_mode(g.codes)) for g in
+                            _short_groups(config, histories, all_histories, config.part_tokens("policy"),
+                                          _run_detectors)]
             before = len(rows.codes)
-            programs["switch"] = _switch_rows(config, groups, rows, events)
+            programs["switch"] = _switch_rows(config, groups, rows, events, policies)
             for i in range(before, len(rows.codes)):
                 rows.weight[i] = _kind_weights(rows.weight[i], _SWITCH)
     return _collapse(config, rows, histories, programs)
@@ -646,11 +664,14 @@ def in_class(config: ClassConfig, expr: Expr) -> bool:
         return expr.bits <= config.max_bits
     if isinstance(expr, Mix):
         return config.mix
-    if isinstance(expr, Opt) or isinstance(expr.after, Opt | Act):
-        return False  # OPT and ACT rows are never enumerated (added by hand)
+    if isinstance(expr, Opt) or isinstance(expr.after, Opt):
+        return False  # OPT rows are never enumerated (added by hand)
+    if isinstance(expr.after, Act) != config.switch_act:
+        return False  # ACT(P) rows are enumerated only by a switch_act class, plain-P rows only by the others
     if not config.switch or expr_bits(expr) > config.switch_bits:
         return False
-    if expr.event.n_tokens > config.part_tokens("event") or expr.after.n_tokens > config.part_tokens("policy"):
+    after = expr.after.policy if isinstance(expr.after, Act) else expr.after
+    if expr.event.n_tokens > config.part_tokens("event") or after.n_tokens > config.part_tokens("policy"):
         return False
     if isinstance(expr.before, Mix):
         return config.mix

@@ -55,7 +55,7 @@ def class_programs(config: ClassConfig, extra: Sequence[Expr] = ()) -> list[Expr
         befores: list[Plain | Mix] = [p for p in every if p.n_tokens <= config.part_tokens("before")]
         befores += [Mix()] if config.mix else []
         for e, p, q in itertools.product(events, policies, befores):
-            s = Switch(e, p, q)
+            s = Switch(e, Act(p) if config.switch_act else p, q)
             if expr_bits(s) <= config.switch_bits:
                 out.append(s)
     listed = set(out)
