@@ -717,8 +717,9 @@ def plot_joint(out: Path, copy_bits: int) -> tuple[str, ...]:
     ax.axhline(copy_bits * LN2, color="k", lw=1, label=f"bound len(C) ln 2 = {copy_bits * LN2:.2f} nats")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("horizon (steps of 'always 1')")
-    ax.set_ylabel(f"KL (nats): max over o up to horizon {exact}, then along o = 1, 1, ..")
-    ax.set_title("Theorem 1's counterexample: adversarial observations, hand-made class", fontsize=9)
+    ax.set_ylabel("worst-case KL (nats)")
+    ax.set_title("Theorem 1's counterexample: adversarial observations, hand-made class\n"
+                 f"(max over every o-sequence up to horizon {exact}, along o = 1, 1, ... beyond)", fontsize=9)
     ax.legend(fontsize=7)
     save_figure(fig, out / "theorem1_joint_no_mix")
     _plot_patterns(plt, save_figure, folder, out)
