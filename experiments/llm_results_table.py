@@ -8,7 +8,8 @@ each; a control run gives its base-model phases, all its episodes; :func:`aitheo
 followed by three more tables from the same episodes: where the KL is spent
 (:func:`aitheory.llm.evaluate.kl_spending`), what the student does after a silent teacher turn and after a
 non-empty one (:func:`aitheory.llm.evaluate.after_silence`), and whether the empty fraction rises with the
-budget and the episode length (:func:`aitheory.llm.evaluate.empty_fraction_trends`, 95% bootstrap intervals).
+budget and the episode length, and whether it differs between the paper's sampled bookkeeping and
+``budget_accounting="expected"`` (:func:`aitheory.llm.evaluate.empty_fraction_trends`, 95% bootstrap intervals).
 Columns of the first table:
 
 * ``B``: the budget of those episodes (control: 0; a range while the budget ramps); ``episodes``: how many;
@@ -38,6 +39,7 @@ from aitheory.llm.evaluate import (
     empty_turn_kl,
     load_episodes,
     offline_measures,
+    run_accounting,
     run_series,
     summarize,
 )
@@ -247,7 +249,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     series = {d.name: run_series(d, last=args.last, stages=args.phases) for d in args.run_dirs}
     rows = [episodes_row(label, eps) for runs in series.values() for label, eps in runs.items()]
-    trends = empty_fraction_trends({run: {k.split(" ", 1)[1]: v for k, v in s.items()} for run, s in series.items()})
+    books = {d.name: run_accounting(d) for d in args.run_dirs}
+    phases = {run: {k.split(" ", 1)[1]: v for k, v in s.items()} for run, s in series.items()}
+    trends = empty_fraction_trends(phases, accounting=books)
     print(markdown(rows), spending_markdown(rows), after_markdown(rows), trends_markdown(trends), sep="\n\n")
     if args.json is not None:
         write_json(args.json, {"last": args.last, "phases": list(args.phases), "rows": rows, "trends": trends})

@@ -393,6 +393,38 @@ def test_empty_fraction_trends_rise_fall_and_no_change() -> None:
     assert up["controls"]["shuffled"]["lo"] < 0 < up["controls"]["shuffled"]["hi"]
 
 
+def test_accounting_contrast_only_between_bookkeepings_at_one_budget() -> None:
+    def phase(budget: float, empty: int, n: int = 30) -> list[dict[str, Any]]:
+        return [_phased(budget, 256, 9, empty=empty if i % 3 else 0) for i in range(n)]
+
+    runs = {
+        "b10": {"full/256": phase(10.0, 1)},
+        "b20": {"full/256": phase(20.0, 1)},
+        "b20-expected": {"full/256": phase(20.0, 3)},
+    }
+    books = {"b20-expected": "expected"}
+    trends = empty_fraction_trends(runs, accounting=books)
+    found = {(c["kind"], c["a"], c["b"]): c for c in trends["contrasts"]}
+    acc = found[("accounting", "b20-expected full/256", "b20 full/256")]
+    assert acc["rises"] and acc["difference"] == pytest.approx(1 / 3)
+    # the expected run is never read as a budget contrast against the sampled budget-10 run, nor the reverse
+    assert {k[0] for k in found} == {"accounting", "budget"}
+    assert ("budget", "b20 full/256", "b10 full/256") in found
+    assert not any("expected" in c["a"] + c["b"] for c in trends["contrasts"] if c["kind"] == "budget")
+    assert {r["run"]: r["accounting"] for r in trends["rows"]}["b20-expected"] == "expected"
+    # without the bookkeeping given, all three runs are sampled: no accounting contrast, two budget contrasts
+    plain = empty_fraction_trends(runs)["contrasts"]
+    assert [c["kind"] for c in plain].count("budget") == 2 and all(c["kind"] != "accounting" for c in plain)
+
+
+def test_run_accounting_reads_the_config(tmp_path: Path) -> None:
+    from aitheory.llm.evaluate import run_accounting
+
+    assert run_accounting(tmp_path) == "sampled"
+    (tmp_path / "config.json").write_text('{"config": {"budget": 20.0, "budget_accounting": "expected"}}')
+    assert run_accounting(tmp_path) == "expected"
+
+
 def test_a_contrast_whose_control_changes_is_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
     import aitheory.llm.evaluate as ev
 

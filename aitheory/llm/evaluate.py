@@ -55,6 +55,7 @@ __all__ = [
     "offline_measures",
     "phase_stage",
     "phase_summary",
+    "run_accounting",
     "run_budget",
     "run_series",
     "split_phases",
@@ -454,12 +455,24 @@ def split_phases(
     return out
 
 
-def run_budget(run_dir: str | Path, episodes: Sequence[EpisodeLike] = ()) -> float:
-    """The run's full budget ``B`` (nats): from its ``config.json``, else the largest episode budget, else 0."""
+def _saved_config(run_dir: str | Path) -> dict[str, Any]:
+    """The ``config`` object of a run folder's ``config.json`` (empty if there is none)."""
     path = Path(run_dir) / "config.json"
     saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
     config = saved.get("config") if isinstance(saved, dict) else None
-    budget = config.get("budget") if isinstance(config, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def run_accounting(run_dir: str | Path) -> str:
+    """The run's budget bookkeeping (``"sampled"``, the paper's, or ``"expected"``) from its ``config.json``;
+    ``"sampled"`` for a folder without one (the default of every configuration)."""
+    accounting = _saved_config(run_dir).get("budget_accounting", "sampled")
+    return str(accounting)
+
+
+def run_budget(run_dir: str | Path, episodes: Sequence[EpisodeLike] = ()) -> float:
+    """The run's full budget ``B`` (nats): from its ``config.json``, else the largest episode budget, else 0."""
+    budget = _saved_config(run_dir).get("budget")
     if isinstance(budget, (int, float)):
         return float(budget)
     return max((float(e.budget or 0.0) for e in map(as_episode, episodes)), default=0.0)
@@ -561,7 +574,9 @@ def _empty_fractions(episodes: Sequence[EpisodeLike]) -> list[float]:
 
 
 def empty_fraction_trends(
-    runs: Mapping[str, Mapping[str, Sequence[EpisodeLike]]], seed: int = 0
+    runs: Mapping[str, Mapping[str, Sequence[EpisodeLike]]],
+    seed: int = 0,
+    accounting: Mapping[str, str] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """Whether the empty fraction rises with the budget and with the episode length, per phase.
 
@@ -577,8 +592,15 @@ def empty_fraction_trends(
     * ``budget per token``: the paper's budget-10/256 against budget-20/512: two non-base phases with the same
       ``B_0 / L`` (within 1%) and different lengths, the longer as ``a``;
     * ``base``: a non-base phase against the base-model episodes of its length (every given run's ``base``
-      phases, pooled).
+      phases, pooled);
+    * ``accounting``: the same non-base phase label at the same budget in two runs whose budget bookkeeping
+      differs (``accounting`` maps run names to ``"sampled"`` or ``"expected"``; a run not in it is ``"sampled"``),
+      ``expected`` as ``a``.
+
+    The budget, length and budget-per-token contrasts compare runs of the same bookkeeping only, so that a
+    difference of accounting is never read as one of budget.
     """
+    books = dict(accounting or {})
     cells: list[dict[str, Any]] = []
     for run, phases in runs.items():
         for label, episodes in phases.items():
@@ -592,6 +614,7 @@ def empty_fraction_trends(
                 {
                     "run": run,
                     "phase": label,
+                    "accounting": books.get(run, "sampled"),
                     "budget": budget,
                     "episode_tokens": length,
                     "budget_per_token": budget / length if length else math.nan,
@@ -622,6 +645,12 @@ def empty_fraction_trends(
     for a, b in itertools.combinations(live, 2):
         hi, lo = (a, b) if a["budget"] >= b["budget"] else (b, a)
         long_, short = (a, b) if a["episode_tokens"] >= b["episode_tokens"] else (b, a)
+        if a["accounting"] != b["accounting"]:
+            same_budget = math.isclose(a["budget"], b["budget"], rel_tol=1e-9)
+            if a["phase"] == b["phase"] and same_budget:
+                exp, smp = (a, b) if a["accounting"] == "expected" else (b, a)
+                contrast("accounting", exp, smp["_fr"], f"{smp['run']} {smp['phase']}")
+            continue
         if a["phase"] == b["phase"] and a["run"] != b["run"] and a["budget"] != b["budget"]:
             contrast("budget", hi, lo["_fr"], f"{lo['run']} {lo['phase']}")
         same_stage = phase_stage(a["phase"]) == phase_stage(b["phase"])
