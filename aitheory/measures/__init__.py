@@ -4,6 +4,7 @@ one entry point :func:`tree_divergence`; its array fast path :mod:`aitheory.meas
 All in nats unless ``base=`` is given; semimeasure-aware; ``inf`` where the support condition fails.
 """
 
+from aitheory.measures import tree
 from aitheory.measures.pmf import (
     SUM_TOLERANCE,
     ExactLogSum,
@@ -14,62 +15,16 @@ from aitheory.measures.pmf import (
     kl_exact,
     tvd,
 )
-from aitheory.measures.tree import (
-    DEFAULT_MAX_NODES,
-    Environment,
-    History,
-    Policy,
-    TreeDivergence,
-    TreeOptions,
-    TreeReport,
-    TreeShape,
-    TreeTooLargeError,
-    sequence_kl,
-    sequence_kl_exact,
-    sequence_tvd,
-    tree_divergence,
-    tree_kl,
-    tree_kl_adaptive,
-    tree_kl_brute_force,
-    tree_kl_expected,
-    tree_report,
-    tree_size,
-    tree_tvd,
-    tree_tvd_adaptive,
-    tree_tvd_brute_force,
-    tree_tvd_expected,
-)
+from aitheory.measures.tree import *  # noqa: F403 (the names in tree.__all__, listed once there)
 
 __all__ = [
-    "DEFAULT_MAX_NODES",
     "SUM_TOLERANCE",
-    "Environment",
     "ExactLogSum",
-    "History",
-    "Policy",
-    "TreeDivergence",
-    "TreeOptions",
-    "TreeReport",
-    "TreeShape",
-    "TreeTooLargeError",
     "as_pmf",
     "cross_entropy",
     "entropy",
     "kl",
     "kl_exact",
-    "sequence_kl",
-    "sequence_kl_exact",
-    "sequence_tvd",
-    "tree_divergence",
-    "tree_kl",
-    "tree_kl_adaptive",
-    "tree_kl_brute_force",
-    "tree_kl_expected",
-    "tree_report",
-    "tree_size",
-    "tree_tvd",
-    "tree_tvd_adaptive",
-    "tree_tvd_brute_force",
-    "tree_tvd_expected",
     "tvd",
 ]
+__all__ += tree.__all__
