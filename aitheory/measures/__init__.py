@@ -4,27 +4,8 @@ one entry point :func:`tree_divergence`; its array fast path :mod:`aitheory.meas
 All in nats unless ``base=`` is given; semimeasure-aware; ``inf`` where the support condition fails.
 """
 
-from aitheory.measures import tree
-from aitheory.measures.pmf import (
-    SUM_TOLERANCE,
-    ExactLogSum,
-    as_pmf,
-    cross_entropy,
-    entropy,
-    kl,
-    kl_exact,
-    tvd,
-)
+from aitheory.measures import pmf, tree
+from aitheory.measures.pmf import *  # noqa: F403 (the names in pmf.__all__, listed once there)
 from aitheory.measures.tree import *  # noqa: F403 (the names in tree.__all__, listed once there)
 
-__all__ = [
-    "SUM_TOLERANCE",
-    "ExactLogSum",
-    "as_pmf",
-    "cross_entropy",
-    "entropy",
-    "kl",
-    "kl_exact",
-    "tvd",
-]
-__all__ += tree.__all__
+__all__ = [*pmf.__all__, *tree.__all__]
