@@ -44,7 +44,9 @@ environment model and the history's observations update the posterior too. The K
 policy's actions, ``xi(a_s | x_{<2s})`` now the joint mixture's action prediction; E is read on the observation
 stream as before. The construction is ``nu* = SWITCH(E, ACT(P), MIX)``: P read as a policy (its s-th emission on the
 observations is ``a_s``, exactly as in policy mode), the observations from MIX both before and after E
-(:class:`aitheory.dsl.Act`). Its length is ``len(E) + len(P) + 6`` full-grammar bits, so ``d = 8``.
+(:class:`aitheory.dsl.Act`). Its length is ``len(E) + len(P) + 6`` full-grammar bits, so ``d = 8``. The
+enumerated SWITCH rows the argument assumes are ``SWITCH(E', ACT(P'), MIX)`` (``class_config.switch_act``); a
+joint-mode class of plain-P' rows is reported (``plain_switch_rows``, a note) and its bound is not promised.
 
 Why the chain now holds for the observations too. After E, ``nu*(o_s | h a_s) = xi_plain(o_s | h a_s)``. If every
 row of the class that is not a plain program predicts the window's observations with MIX (or has lost its mass),
@@ -84,8 +86,8 @@ from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import KINDS, add_programs, in_class, program_codes
 
-__all__ = ["FULL_SUPPORT", "LN2", "MAX_CONTINUATIONS", "MODES", "SwitchCarrier", "SwitchCost", "default_class",
-           "switch_cost"]
+__all__ = ["FULL_SUPPORT", "LN2", "MAX_CONTINUATIONS", "MODES", "PLAIN_SWITCH_ROWS_NOTE", "SwitchCarrier",
+           "SwitchCost", "default_class", "switch_cost"]
 
 LN2 = math.log(2)
 #: Refuse windows with more observation continuations ``K^(horizon-1)`` than this (the class is run on each).
@@ -95,6 +97,11 @@ MAX_CONTINUATIONS = 4096
 FULL_SUPPORT = "+[~]]"
 #: How programs are read: ``"policy"`` (they emit actions) or ``"joint"`` (they predict a_1 o_1 a_2 ..).
 MODES = ("policy", "joint")
+#: What a joint-mode result says of a class whose enumerated SWITCH rows hold a plain P' (``plain_switch_rows``).
+PLAIN_SWITCH_ROWS_NOTE = ("joint mode with enumerated SWITCH(E', P', MIX) rows, P' plain (ClassConfig.switch_act "
+                          "False; --plain-policy with --switch-bits): after its event such a row predicts the "
+                          "observations with P' itself; the joint bound assumes SWITCH(E', ACT(P'), MIX) rows "
+                          "(default_class(..., act=True)), so it is not promised")
 
 
 @dataclass(frozen=True)
@@ -161,7 +168,7 @@ class SwitchCost:
     """The first step at which E holds on the history (``<= t``)."""
     bound_promised: bool
     """Whether the theorem's hypotheses hold here: the construction in the class, E unprecedented at t, ``r >= 1``
-    (and in joint mode ``observations_from_mix``)."""
+    (and in joint mode ``observations_from_mix`` and no ``plain_switch_rows``)."""
     held: bool
     """``kl_nats <= bound_nats`` (a float tolerance of 1e-9 nats)."""
     added_programs: tuple[str, ...]
@@ -180,6 +187,10 @@ class SwitchCost:
     """Joint mode's extra hypothesis (module docstring), checked on the class: every non-plain row with posterior
     > 0 predicts each window observation with MIX or nothing, and the plain mixture keeps positive evidence on
     every window history P's actions reach. None in policy mode (observations are given there)."""
+    plain_switch_rows: bool = False
+    """Joint mode: the class enumerates ``SWITCH(E', P', MIX)`` rows with a plain P' (``class_config.switch``
+    without ``switch_act``), not the ``SWITCH(E', ACT(P'), MIX)`` rows the joint bound assumes; the bound is then
+    not promised (a note says so)."""
 
 
 def default_class(k: int = 2, class_bits: int = 15, switch_bits: int = 0, steps: int = 1000,
@@ -477,9 +488,12 @@ def switch_cost(
     if (p_codes[:, window] <= CODE_LOST_BASE).any():
         notes.append("P stops (loses its mass) inside the window: it is a semimeasure policy there")
     from_mix: bool | None = None
+    plain_rows = joint and config.switch and not config.switch_act
     if act:
         from_mix = _observations_from_mix(mc, post, p_codes, t, notes)
-        promised = promised and from_mix
+        promised = promised and from_mix and not plain_rows
+        if plain_rows:
+            notes.append(PLAIN_SWITCH_ROWS_NOTE)
     elif joint:
         notes.append("joint mode with a plain P (plain_policy): nu* = SWITCH(E, P, MIX) takes P's emissions in both "
                      "roles (P's observation predictions included); the window's observations move nu*'s posterior, "
@@ -497,6 +511,7 @@ def switch_cost(
         bound_promised=promised, held=kl_value <= bound + 1e-9, added_programs=tuple(str(e) for e in added),
         notes=tuple(notes), observations=obs, actions=acts, class_rows=mc.rows,
         not_enumerated_mass=float(mc.not_enumerated_mass()), observations_from_mix=from_mix,
+        plain_switch_rows=plain_rows,
     )
 
 

@@ -32,9 +32,9 @@ import math
 import textwrap
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, Self, TypeVar
 
 __all__ = [
     "ArgumentParser",
@@ -42,11 +42,20 @@ __all__ = [
     "apply_overrides",
     "field_docs",
     "from_namespace",
+    "parse_experiment",
     "parse_override",
     "parse_value",
 ]
 
 C = TypeVar("C")
+
+
+class _HasQuick(Protocol):
+    @classmethod
+    def quick(cls) -> Self: ...
+
+
+Q = TypeVar("Q", bound=_HasQuick)
 
 
 @cache
@@ -312,3 +321,23 @@ def from_namespace(cls: type[C], namespace: argparse.Namespace, base: C | None =
         if hasattr(namespace, f.name):
             values[f.name] = getattr(namespace, f.name)
     return cls(**values)
+
+
+def parse_experiment(cls: type[Q], run_name: str, description: str | None, argv: Sequence[str] | None = None,
+                     exclude: tuple[str, ...] = (),
+                     formatter_class: type[argparse.HelpFormatter] = argparse.HelpFormatter) -> tuple[Q, str | None]:
+    """An experiment script's command line: one option per field of ``cls`` (not ``exclude``) and ``--set``,
+    ``--quick`` (start from ``cls.quick()``; the options given win over it) and ``--out`` (the run folder, default
+    ``runs/<run_name>-<time>``). A bad value is one line and exit 2 (:class:`ArgumentParser`).
+
+    Returns the configuration and ``--out`` (``None`` when not given)."""
+    parser = ArgumentParser(description=description, formatter_class=formatter_class)
+    add_arguments(parser, cls, exclude=exclude, explicit_only=True)  # explicit options win over --quick
+    parser.add_argument("--quick", action="store_true", help="small configuration (seconds; the tests run it)")
+    parser.add_argument("--out", default=None, help=f"run folder (default runs/{run_name}-<time>)")
+    args = parser.parse_args(argv)
+    try:  # a bad value (--field or --set field=): one line, exit 2
+        config = from_namespace(cls, args, base=cls.quick() if args.quick else cls())
+    except ValueError as exc:
+        parser.error(str(exc))
+    return config, args.out

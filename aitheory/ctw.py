@@ -197,6 +197,15 @@ def _predict_next(
 
 
 @numba.njit(cache=True)
+def _mix_path(log_pe: np.ndarray, log_pw: np.ndarray, children: np.ndarray, path: np.ndarray, depth: int) -> None:
+    """The weighted log probabilities along the context ``path`` after its counts changed, leaf to root:
+    ``P_w = P_e`` at the leaf (depth ``depth``), :func:`_mix_log` at every node above it."""
+    log_pw[path[depth]] = log_pe[path[depth]]
+    for d in range(depth - 1, -1, -1):
+        log_pw[path[d]] = _mix_log(log_pe, log_pw, children, path[d])
+
+
+@numba.njit(cache=True)
 def _run(
     hist: np.ndarray,
     start: int,
@@ -261,9 +270,7 @@ def _run(
                 total += counts[node, s]
             log_pe[node] += _kt_log_step(counts[node, x], total, k)
             counts[node, x] += 1
-        log_pw[path[depth]] = log_pe[path[depth]]
-        for d in range(depth - 1, -1, -1):
-            log_pw[path[d]] = _mix_log(log_pe, log_pw, children, path[d])
+        _mix_path(log_pe, log_pw, children, path, depth)
         out_logp[t - start] = log_pw[root] - before
     return stop
 
@@ -294,9 +301,7 @@ def _revert(
             node = path[d]
             counts[node, x] -= 1
             log_pe[node] = undo[t, d]
-        log_pw[path[depth]] = log_pe[path[depth]]
-        for d in range(depth - 1, -1, -1):
-            log_pw[path[d]] = _mix_log(log_pe, log_pw, children, path[d])
+        _mix_path(log_pe, log_pw, children, path, depth)
         # Nodes created by this update now have no counts and sit on top of the pool: free them.
         for d in range(depth, 0, -1):
             node = path[d]

@@ -12,28 +12,20 @@ linearly with the learning rate: ``move / lr`` is printed too.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import time
 
 import torch
+from llm_probe import full_budget_rollout, probe_config
 
 from aitheory.llm.actor import BaseAtoms
-from aitheory.llm.config import get_config, schedule, with_overrides
-from aitheory.llm.env import run_episodes
 from aitheory.llm.models import load_base
-from aitheory.llm.ppo import episode_settings, feature_statistics, new_state, ppo_update
+from aitheory.llm.ppo import feature_statistics, new_state, ppo_update
 from aitheory.llm.rewards import make_reward
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", default="cpu16")
-    parser.add_argument("--set", action="append", default=[])
-    args = parser.parse_args()
-    config = with_overrides(get_config(args.config), args.set)
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
+    config = probe_config(__doc__, "cpu16")
     model, tok = load_base(config)
     reward = make_reward(config.reward)
     state = new_state(config, model, tok)
@@ -44,9 +36,7 @@ def main() -> None:
             assert module.norm is not None
             module.norm.set_statistics(mean, std)
     t1 = time.perf_counter()
-    phase = schedule(config, config.ramp_tokens)  # full budget
-    settings = episode_settings(config, phase.budget, phase.episode_tokens)
-    batch = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
+    _, batch = full_budget_rollout(config, model, tok, reward, state)
     t2 = time.perf_counter()
     atoms = BaseAtoms(log_beta=batch.atom_log_beta, ids=batch.atom_ids)
     with torch.no_grad():

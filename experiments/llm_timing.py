@@ -6,34 +6,24 @@ one rollout (``n_envs`` episodes) and one PPO update on it, and the agent tokens
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import torch
+from llm_probe import full_budget_rollout, probe_config
 
-from aitheory.llm.config import get_config, schedule, with_overrides
-from aitheory.llm.env import run_episodes
 from aitheory.llm.models import load_base
-from aitheory.llm.ppo import episode_settings, new_state, ppo_update
+from aitheory.llm.ppo import new_state, ppo_update
 from aitheory.llm.rewards import make_reward
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--config", default="cpu")
-    parser.add_argument("--set", action="append", default=[])
-    args = parser.parse_args()
-    config = with_overrides(get_config(args.config), args.set)
-    if config.threads is not None:
-        torch.set_num_threads(config.threads)
+    config = probe_config(__doc__, "cpu")
     t0 = time.perf_counter()
     model, tok = load_base(config)
     state = new_state(config, model, tok)
     reward = make_reward(config.reward)
     t1 = time.perf_counter()
-    phase = schedule(config, config.ramp_tokens)  # full budget
-    settings = episode_settings(config, phase.budget, phase.episode_tokens)
-    rollout = run_episodes(model, tok, settings, reward, state.generator, state.actor, state.critic)
+    phase, rollout = full_budget_rollout(config, model, tok, reward, state)
     t2 = time.perf_counter()
     losses = ppo_update(state, rollout, config)
     t3 = time.perf_counter()

@@ -16,64 +16,66 @@ as the control, of ``mu`` itself, against ``xi`` and ``nu_alpha`` (``exploit.jso
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from aitheory.configs import ArgumentParser, add_arguments, from_namespace
-from aitheory.mixture import ClassConfig, build_class
+from aitheory.configs import parse_experiment
+from aitheory.dsl.enumerate import check_enumeration_size
+from aitheory.mixture import build_class
 from aitheory.results import RunFolder, write_json
 from aitheory.theory import pessimistic as P
 
+#: Fields of the check's configuration this script does not read (the lossless class, the controls, the protocol).
+NOT_READ = ("p_one", "lossless_demonstrator", "lossless_threshold", "ville_power", "control_alpha_factor",
+            "outside_p", "outside_horizon", "outside_runs", "protocol_steps", "protocol_runs", "confidence",
+            "cross_check_runs", "plot")
+
 
 @dataclass(frozen=True)
-class Config:
-    """Demonstrator runs on the all-0 observation stream."""
+class Config(P.Config):
+    """The check's demonstrator, class and thresholds (:class:`aitheory.theory.pessimistic.Config`), run on the
+    all-0 observation stream."""
 
-    demonstrator: str = "+[~.]]"
-    """The demonstrator mu (a plain program of the class that never stops)."""
-    max_bits: int = 24
-    """L: every plain program of at most L bits (plain code), SWITCH programs and MIX."""
     horizon: int = 60
-    """H: action steps per run."""
+    """H: action steps per run (the class holds one observation sequence, so H is not limited to the check's)."""
     runs: int = 2_000
     """Number of seeded demonstrator runs."""
-    alpha: float = 0.1
-    """Prior-relative threshold."""
-    alpha_absolute: float = 2.0**-20
-    """Absolute threshold."""
-    seed: int = 0
-    """Seed of the runs."""
+    p_one: float = 0.0
+    """The environment: every observation 0."""
     demo_steps: int = 20
     """Exploit: demonstrator steps before the exploit policy acts."""
-    exploit_steps: int = 4
-    """Exploit: agent steps (Definition 2's horizon)."""
     exploit_runs: int = 3
     """Exploit: number of demonstrator histories to start from."""
+    exploit_steps: int = 4
+    """Exploit: agent steps (Definition 2's horizon)."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.p_one != 0:
+            raise ValueError(f"argument p_one: the class holds the all-0 observation stream only, got {self.p_one!r}")
+        if self.exploit_steps < 1:
+            raise ValueError(f"argument exploit_steps: must be >= 1, got {self.exploit_steps}")
+
+    def refuse_class_size(self) -> None:
+        """One observation sequence (all 0): only the programs' number is limited."""
+        check_enumeration_size(self.max_bits, "max_bits")
 
     @classmethod
     def quick(cls) -> Config:
         return cls(max_bits=18, horizon=12, runs=50, demo_steps=8, exploit_steps=2, exploit_runs=1)
 
-    def check_config(self) -> P.Config:
-        return P.Config(demonstrator=self.demonstrator, max_bits=self.max_bits, horizon=self.horizon,
-                        runs=self.runs, alpha=self.alpha, alpha_absolute=self.alpha_absolute, p_one=0.0,
-                        seed=self.seed, exploit_runs=0, cross_check_runs=0)
-
 
 def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
     """Simulate, measure the help probability per step, write the metrics and the figure."""
-    check = config.check_config()
-    mc = build_class(ClassConfig(max_bits=config.max_bits, horizon=config.horizon))  # the all-0 history only
+    mc = build_class(config.class_config())  # the all-0 history only
     mu = P.demonstrator_in_class(mc, config.demonstrator)
-    runs = P.simulate(mu, mc, config.runs, 0.0, np.random.default_rng(config.seed))
-    acc = P.collect(mc, mu, check, runs)
-    rows = P.help_rows(acc, check)
+    runs = P.simulate(mu, mc, config.runs, config.p_one, np.random.default_rng(config.seed))
+    acc = P.collect(mc, mu, config, runs)
+    rows = P.help_rows(acc, config)
     folder.write_metrics(rows)
-    P.plot_help(rows, check, folder.file("pessimistic_help_long"))
-    exploit_config = P.Config(demonstrator=config.demonstrator, max_bits=config.max_bits,
-                              horizon=config.demo_steps + config.exploit_steps, alpha=config.alpha,
-                              alpha_absolute=config.alpha_absolute, demo_steps=config.demo_steps)
+    P.plot_help(rows, config, folder.file("pessimistic_help_long"))
+    exploit_config = replace(config, horizon=config.demo_steps + config.exploit_steps)
     histories = [tuple(int(x) for a in runs.actions[b, :config.demo_steps] for x in (a, 0))
                  for b in range(config.exploit_runs)]
     exploits = [P.exploit(mc, exploit_config, h, n_observations=1) for h in histories]
@@ -85,17 +87,9 @@ def run(config: Config, folder: RunFolder) -> list[dict[str, object]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
-    parser.add_argument("--quick", action="store_true", help="small configuration (for the tests)")
-    parser.add_argument("--out", default=None, help="run folder (default runs/pessimistic-help-<time>)")
-    args = parser.parse_args(argv)
-    base = Config.quick() if args.quick else Config()
-    try:  # a bad value (--field or --set field=): one line, exit 2
-        config = from_namespace(Config, args, base=base)
-    except ValueError as exc:
-        parser.error(str(exc))
-    folder = RunFolder.create(args.out, "pessimistic-help")
+    config, out = parse_experiment(Config, "pessimistic-help", __doc__.split("\n\n")[0] if __doc__ else None, argv,
+                                   exclude=NOT_READ)
+    folder = RunFolder.create(out, "pessimistic-help")
     folder.write_config(config, seed=config.seed)
     for row in run(config, folder):
         print(f"{row['reading']:>15} t={row['step']:>3}  help mean {row['help_mean']:.4f}  "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aitheory.configs import ArgumentParser, add_arguments, from_namespace
+from aitheory.configs import parse_experiment
 from aitheory.results import RunFolder, write_csv
 from aitheory.theory import prop2
 
@@ -118,17 +118,8 @@ def plot(t: np.ndarray, curves: dict[str, np.ndarray], config: Config, stem: str
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
-    parser.add_argument("--quick", action="store_true", help="small configuration (for the tests)")
-    parser.add_argument("--out", default=None, help="run folder (default runs/prop2-environments-<time>)")
-    args = parser.parse_args(argv)
-    base = Config.quick() if args.quick else Config()
-    try:  # a bad value (--field or --set field=): one line, exit 2
-        config = from_namespace(Config, args, base=base)
-    except ValueError as exc:
-        parser.error(str(exc))
-    folder = RunFolder.create(args.out, "prop2-environments")
+    config, out = parse_experiment(Config, "prop2-environments", __doc__.split("\n\n")[0] if __doc__ else None, argv)
+    folder = RunFolder.create(out, "prop2-environments")
     folder.write_config(config, seed=config.seed)
     for row in run(config, folder):
         print(f"{row['environment']:>16}  t={row['t']:>5}  {row['bits']:>2} bits  "

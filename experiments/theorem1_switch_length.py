@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from aitheory.configs import ArgumentParser, add_arguments, from_namespace
+from aitheory.configs import parse_experiment
 from aitheory.results import RunFolder, read_json, write_csv
 from aitheory.theory import theorem1
 
@@ -161,16 +161,9 @@ def plot_events(rows: list[dict[str, Any]], folder: RunFolder) -> None:
 
 
 def main() -> None:
-    parser = ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_arguments(parser, Config, explicit_only=True)  # explicit options win over --quick
-    parser.add_argument("--quick", action="store_true", help="small configuration (seconds)")
-    parser.add_argument("--out", default=None, help="run folder (default runs/theorem1-switch-length-<time>)")
-    args = parser.parse_args()
-    try:  # a bad value (--field or --set field=): one line, exit 2
-        config = from_namespace(Config, args, base=Config.quick() if args.quick else Config())
-    except ValueError as exc:
-        parser.error(str(exc))
-    folder = RunFolder.create(args.out, "theorem1-switch-length")
+    config, out = parse_experiment(Config, "theorem1-switch-length", __doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    folder = RunFolder.create(out, "theorem1-switch-length")
     folder.write_config(config)
     for row in run(config, folder):
         print(f"{row['switch_steps']} steps: KL {row['kl_bayes']:.3f} nats (shortest program "

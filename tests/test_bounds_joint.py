@@ -321,3 +321,21 @@ def test_joint_shortest_prices_an_equivalent_construction_exactly(event: str, po
     assert r.kl_nats == pytest.approx(exact, rel=1e-9, abs=1e-12)
     assert r.bound_promised and r.held and r.bound_nats == pytest.approx(expr_bits(parse_expr(r.construction)) * LN2)
     assert any("shortest equivalent event" in n for n in r.notes)
+
+
+def test_a_joint_class_of_plain_p_switch_rows_is_named_and_not_promised() -> None:
+    """A joint-mode class whose enumerated SWITCH rows hold a plain P' (switch_act False) is not the class the
+    joint bound assumes: the result says so (plain_switch_rows, a note) and does not promise the bound, even where
+    the observation check passes (parts of 3 tokens: no such row predicts a window observation here). The same caps
+    with ACT(P') rows promise it; in policy mode plain-P rows are the class the bound assumes."""
+    from aitheory.bounds import PLAIN_SWITCH_ROWS_NOTE
+
+    obs, demonstrator, event, policy = (0, 1), "...+.]", "+[,.+]]", "+[.]]"
+    plain, act = (switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator, mode="joint",
+                              class_config=default_class(class_bits=9, switch_bits=9, act=a)) for a in (False, True))
+    assert plain.plain_switch_rows and plain.observations_from_mix and plain.unprecedented
+    assert plain.posterior_ratio >= 1 and not plain.bound_promised and PLAIN_SWITCH_ROWS_NOTE in plain.notes
+    assert act.bound_promised and not act.plain_switch_rows and PLAIN_SWITCH_ROWS_NOTE not in act.notes
+    policy_mode = switch_cost(obs, event, policy, horizon=2, demonstrator=demonstrator,
+                              class_config=default_class(class_bits=9, switch_bits=9))
+    assert not policy_mode.plain_switch_rows and PLAIN_SWITCH_ROWS_NOTE not in policy_mode.notes

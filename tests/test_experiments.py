@@ -25,3 +25,27 @@ def test_experiment_runs_quick(script: str, tmp_path: Path) -> None:
     config = json.loads((out / "config.json").read_text())
     assert {k: config["config"][k] for k in expected} == expected
     assert any(p.suffix == ".png" for p in out.iterdir()), "the experiment draws its figure"
+
+
+def test_pessimistic_help_default_config_is_accepted() -> None:
+    """The script's default horizon (60) is past the check's limit (its class on all 2^(H-1) observation
+    sequences) but allowed here (one observation sequence); the exploit's horizon too. A class of the check's size
+    and an environment other than the all-0 stream are still refused."""
+    import dataclasses
+    import importlib.util
+
+    from aitheory.theory.pessimistic import MAX_HORIZON
+
+    spec = importlib.util.spec_from_file_location("_pessimistic_help", ROOT / "experiments" / "pessimistic_help.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    config = module.Config()
+    assert config.horizon > MAX_HORIZON
+    exploit = dataclasses.replace(config, horizon=config.demo_steps + config.exploit_steps)
+    assert exploit.horizon == config.demo_steps + config.exploit_steps
+    with pytest.raises(ValueError, match="argument p_one"):
+        module.Config(p_one=0.5)
+    with pytest.raises(ValueError, match="argument max_bits"):
+        module.Config(max_bits=10**3)

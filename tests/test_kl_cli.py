@@ -197,3 +197,28 @@ def test_joint_shortest_prices_the_shortest_equivalent_event(capsys: pytest.Capt
     assert out["event"] == "+~~.]" and out["event_bits"] == 15
     assert out["construction"] == "SWITCH(+~~.], ACT(+[.]]), MIX)"
     assert out["bound_promised"] is True and out["held"] is True
+
+
+def test_joint_plain_p_switch_rows_print_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--joint --plain-policy --switch-bits enumerates plain-P SWITCH rows: one warning line on stderr (once per
+    sweep too) and plain_switch_rows in the JSON; --joint --switch-bits (ACT rows) prints none. A joint result of
+    such a class with the ACT construction (Python API) names the reason in the summary line."""
+    from aitheory.bounds import default_class, switch_cost
+    from aitheory.cli.kl import _summary_line
+
+    argv = [*ENUMERATED[:ENUMERATED.index("--switch-bits")], "--switch-bits", "9", "--joint"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["plain_switch_rows"] is False and "warning" not in captured.err
+    assert main([*argv, "--plain-policy"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["plain_switch_rows"] is True
+    lines = captured.err.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("warning: joint mode with enumerated SWITCH(E', P', MIX) rows")
+    sweep = tmp_path / "pairs.txt"
+    sweep.write_text("- -\n- +[~]]\n", encoding="utf-8")
+    assert main([*argv, "--plain-policy", "--sweep", str(sweep), "--out", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().err.count("warning: ") == 1
+    r = switch_cost((0, 1), "+[,.+]]", "+[.]]", horizon=2, demonstrator="...+.]", mode="joint",
+                    class_config=default_class(class_bits=9, switch_bits=9, act=False))
+    assert "(not promised (plain-P SWITCH rows in the class))" in _summary_line(r)

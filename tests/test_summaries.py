@@ -267,6 +267,7 @@ def test_plot_redraws_a_tiny_policy_mode_theorem1_run(tmp_path: Path, monkeypatc
     assert main(["plot", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no column 'series'" in err and len(err.splitlines()) == 1
+    assert "predates it" in err and "'aitheory check theorem1 --out NEW_DIR'" in err and "Traceback" not in err
 
 
 def _bad_folders(tmp_path: Path) -> dict[str, tuple[Path, str]]:

@@ -150,6 +150,7 @@ def _summary_line(r: Any) -> str:
     why = ("precedented" if not r.unprecedented else "construction missing or refuted" if r.posterior_ratio == 0
            else "posterior ratio < 1" if r.posterior_ratio < 1 - 1e-12
            else "plain P in joint mode" if r.mode == "joint" and r.observations_from_mix is None
+           else "plain-P SWITCH rows in the class" if r.plain_switch_rows
            else "observations not from MIX")
     promise = "promised" if r.bound_promised else f"not promised ({why})"
     return (f"KL {r.kl_nats:.4g} nats {relation} bound {r.bound_nats:.4g} nats = [K(E) {r.event_bits} + K(P) "
@@ -167,8 +168,17 @@ def _kl(args: argparse.Namespace) -> int:
         raise UserInputError("--event and --policy: both are needed (or give --sweep FILE)")
     result = _cost(args, _program(args.event, "--event"), _program(args.policy, "--policy"))
     print_json(result)
+    _warn_plain_switch_rows(result.plain_switch_rows)
     print(_summary_line(result), file=sys.stderr)
     return EXIT_FAILED if result.bound_promised and not result.held else EXIT_OK
+
+
+def _warn_plain_switch_rows(plain_switch_rows: bool) -> None:
+    """One warning line on stderr where the joint-mode class enumerates SWITCH rows with a plain P'."""
+    from aitheory.bounds import PLAIN_SWITCH_ROWS_NOTE
+
+    if plain_switch_rows:
+        print(f"warning: {PLAIN_SWITCH_ROWS_NOTE}", file=sys.stderr)
 
 
 def _sweep_pairs(args: argparse.Namespace) -> list[tuple[int, Any, Any]]:
@@ -220,8 +230,11 @@ def _sweep(args: argparse.Namespace) -> int:
         config["switch_act"] = True
     folder = RunFolder.open(args.out, "kl-sweep", config, overwrite=args.overwrite, name="kl")
     rows: list[dict[str, Any]] = []
+    plain_switch_rows = False
     for n, event, policy in progress(pairs, desc="kl sweep", unit="pair", disable=not progress_enabled()):
-        rows.append(_row(n, _cost(args, event, policy, where=f"--sweep {args.sweep} line {n}: ")))
+        result = _cost(args, event, policy, where=f"--sweep {args.sweep} line {n}: ")
+        plain_switch_rows = plain_switch_rows or result.plain_switch_rows
+        rows.append(_row(n, result))
         folder.write_metrics(rows)  # each point is kept as soon as it is computed
     promised = [r for r in rows if r["bound_promised"]]
     control = _control(args, pairs[0])
@@ -235,6 +248,7 @@ def _sweep(args: argparse.Namespace) -> int:
     }
     summary["figures"] = list(_plot(rows, folder.path))
     folder.write_summary(summary)
+    _warn_plain_switch_rows(plain_switch_rows)
     print(f"kl sweep: {len(rows)} points, {len(promised)} with the bound promised, "
           f"{'all held' if summary['held'] else 'SOME FAILED'}  [{folder.path}]", file=sys.stderr)
     print_json({"run_folder": str(folder.path), **summary})

@@ -82,8 +82,6 @@ def _class_config(args: argparse.Namespace, horizon: int, mode: Mode) -> Any:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from aitheory.mixture import OnlineMixture, build_class
-
     if args.joint or args.history is not None:
         return _predict_joint(args)
     actions = parse_symbols(args.actions, args.k, "--actions") or []
@@ -101,11 +99,7 @@ def _predict(args: argparse.Namespace) -> int:
         print(f"note: the last {assumed} observations are taken to be 0", file=sys.stderr)
     obs = obs + [0] * assumed
     config = _class_config(args, horizon=len(actions) + 1, mode="policy")
-    start = time.perf_counter()
-    model_class = build_class(config, observations=[tuple(obs)], workers=args.workers, scheduler=args.scheduler,
-                              show_progress=True)
-    built = time.perf_counter() - start
-    online = OnlineMixture(model_class)
+    online, class_record = _online_mixture(args, config, observations=[tuple(obs)])
     steps = []
     for t in range(len(actions) + 1):
         step = online.predict(top=args.top)
@@ -121,13 +115,23 @@ def _predict(args: argparse.Namespace) -> int:
             except ValueError as exc:
                 raise UserInputError(str(exc)) from None
     print_json({
-        "class": _class_record(model_class, built),
+        "class": class_record,
         "observations": obs,
         "observations_assumed_zero": assumed,
         "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths",
         "steps": steps,
     })
     return EXIT_OK
+
+
+def _online_mixture(args: argparse.Namespace, config: Any, **data: Any) -> tuple[Any, dict[str, Any]]:
+    """Build the class on ``data`` (``observations=`` or ``histories=`` of :func:`aitheory.mixture.build_class`):
+    its online mixture and its record (:func:`_class_record`, with the seconds the build took)."""
+    from aitheory.mixture import OnlineMixture, build_class
+
+    start = time.perf_counter()
+    model_class = build_class(config, workers=args.workers, scheduler=args.scheduler, show_progress=True, **data)
+    return OnlineMixture(model_class), _class_record(model_class, time.perf_counter() - start)
 
 
 def _step_record(step: Any) -> dict[str, Any]:
@@ -162,8 +166,6 @@ def _top(step: Any) -> list[dict[str, Any]]:
 
 def _predict_joint(args: argparse.Namespace) -> int:
     """Joint mode: every position of the interleaved history and the next one."""
-    from aitheory.mixture import OnlineMixture, build_class
-
     if not args.joint:
         raise UserInputError("--history: the interleaved history is read in joint mode only; add --joint (policy "
                              "mode takes --actions and --obs)")
@@ -174,11 +176,7 @@ def _predict_joint(args: argparse.Namespace) -> int:
     history = parse_symbols(args.history, args.k, "--history") or []
     horizon = len(history) // 2 + 1  # positions 1 .. len(history) + 1
     config = _class_config(args, horizon=horizon, mode="joint")
-    start = time.perf_counter()
-    model_class = build_class(config, histories=[tuple(history)], workers=args.workers, scheduler=args.scheduler,
-                              show_progress=True)
-    built = time.perf_counter() - start
-    online = OnlineMixture(model_class)
+    online, class_record = _online_mixture(args, config, histories=[tuple(history)])
     steps = []
     for n in range(len(history) + 1):
         step = online.predict(top=args.top)
@@ -198,7 +196,7 @@ def _predict_joint(args: argparse.Namespace) -> int:
                 raise UserInputError(f"--history: {exc}") from None
     print_json({
         "mode": "joint",
-        "class": _class_record(model_class, built),
+        "class": class_record,
         "history": history,
         "units": "probabilities; log_evidence and posterior_entropy in nats; bits are full-grammar lengths; "
                  "odd positions predict actions a_t, even positions observations o_t",

@@ -4,72 +4,8 @@ one entry point :func:`tree_divergence`; its array fast path :mod:`aitheory.meas
 All in nats unless ``base=`` is given; semimeasure-aware; ``inf`` where the support condition fails.
 """
 
-from aitheory.measures.pmf import (
-    SUM_TOLERANCE,
-    ExactLogSum,
-    as_pmf,
-    cross_entropy,
-    entropy,
-    kl,
-    kl_exact,
-    tvd,
-)
-from aitheory.measures.tree import (
-    DEFAULT_MAX_NODES,
-    Environment,
-    History,
-    Policy,
-    TreeDivergence,
-    TreeOptions,
-    TreeReport,
-    TreeShape,
-    TreeTooLargeError,
-    sequence_kl,
-    sequence_kl_exact,
-    sequence_tvd,
-    tree_divergence,
-    tree_kl,
-    tree_kl_adaptive,
-    tree_kl_brute_force,
-    tree_kl_expected,
-    tree_report,
-    tree_size,
-    tree_tvd,
-    tree_tvd_adaptive,
-    tree_tvd_brute_force,
-    tree_tvd_expected,
-)
+from aitheory.measures import pmf, tree
+from aitheory.measures.pmf import *  # noqa: F403 (the names in pmf.__all__, listed once there)
+from aitheory.measures.tree import *  # noqa: F403 (the names in tree.__all__, listed once there)
 
-__all__ = [
-    "DEFAULT_MAX_NODES",
-    "SUM_TOLERANCE",
-    "Environment",
-    "ExactLogSum",
-    "History",
-    "Policy",
-    "TreeDivergence",
-    "TreeOptions",
-    "TreeReport",
-    "TreeShape",
-    "TreeTooLargeError",
-    "as_pmf",
-    "cross_entropy",
-    "entropy",
-    "kl",
-    "kl_exact",
-    "sequence_kl",
-    "sequence_kl_exact",
-    "sequence_tvd",
-    "tree_divergence",
-    "tree_kl",
-    "tree_kl_adaptive",
-    "tree_kl_brute_force",
-    "tree_kl_expected",
-    "tree_report",
-    "tree_size",
-    "tree_tvd",
-    "tree_tvd_adaptive",
-    "tree_tvd_brute_force",
-    "tree_tvd_expected",
-    "tvd",
-]
+__all__ = [*pmf.__all__, *tree.__all__]

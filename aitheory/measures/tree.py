@@ -513,12 +513,15 @@ def _seq_tvd(ev: _Evaluator, history: History, observations: History) -> Number:
     return _total([_half_gap(p, b) for p, b in _sequences(ev, history, observations)])
 
 
-def _check_observations(observations: Sequence[int], n_observations: int) -> History:
+def _prepare_sequence(pi: Policy, beta: Policy, observations: Sequence[int], n_actions: int, n_observations: int,
+                      history: Sequence[int], max_nodes: int, tol: float) -> tuple[_Evaluator, History, History]:
+    """:func:`_prepare` on the tree of ``len(observations) + 1`` steps, then the observations checked."""
     obs = tuple(observations)
+    ev, h = _prepare(pi, beta, TreeShape(n_actions, n_observations, len(obs) + 1), history, max_nodes, tol, cache=True)
     for i, o in enumerate(obs):
         if not isinstance(o, int) or isinstance(o, bool) or not 0 <= o < n_observations:
             raise ValueError(f"argument observations: entry {i} ({o!r}) is not in range({n_observations})")
-    return obs
+    return ev, h, obs
 
 
 def sequence_kl(
@@ -538,9 +541,7 @@ def sequence_kl(
     Brute force over the ``K_a^N`` joint action sequences, each product formed directly (the literal inner sum
     of Definition 2): a slow reference for tests. Cost ``O(N K_a^N)``.
     """
-    n_obs = len(tuple(observations))
-    ev, h = _prepare(pi, beta, TreeShape(n_actions, n_observations, n_obs + 1), history, max_nodes, tol, cache=True)
-    obs = _check_observations(observations, n_observations)
+    ev, h, obs = _prepare_sequence(pi, beta, observations, n_actions, n_observations, history, max_nodes, tol)
     return _scale(_seq_kl(ev, h, obs), base)[0]
 
 
@@ -559,10 +560,8 @@ def sequence_kl_exact(
     Returned as an :class:`~aitheory.measures.pmf.ExactLogSum` (``float(x)`` evaluates it, ``x.to_sympy()``
     gives the symbolic expression). Raises ``ValueError`` if a policy output is not exact (Fractions/ints).
     """
-    obs_in = tuple(observations)
-    shape = TreeShape(n_actions, n_observations, len(obs_in) + 1)
-    ev, h = _prepare(pi, beta, shape, history, max_nodes, SUM_TOLERANCE, cache=True)
-    obs = _check_observations(obs_in, n_observations)
+    ev, h, obs = _prepare_sequence(pi, beta, observations, n_actions, n_observations, history, max_nodes,
+                                   SUM_TOLERANCE)
     joint = list(_sequences(ev, h, obs))
     if not ev.exact:
         raise ValueError("arguments pi and beta: sequence_kl_exact needs Fraction (or int) probabilities")
@@ -581,9 +580,7 @@ def sequence_tvd(
     tol: float = SUM_TOLERANCE,
 ) -> Number:
     r"""For ONE fixed observation sequence: ``(1/2) sum_a |P_pi(a|o) - P_beta(a|o)|`` by brute force."""
-    n_obs = len(tuple(observations))
-    ev, h = _prepare(pi, beta, TreeShape(n_actions, n_observations, n_obs + 1), history, max_nodes, tol, cache=True)
-    obs = _check_observations(observations, n_observations)
+    ev, h, obs = _prepare_sequence(pi, beta, observations, n_actions, n_observations, history, max_nodes, tol)
     return _tvd_out(_seq_tvd(ev, h, obs), ev.exact)
 
 

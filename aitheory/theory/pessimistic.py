@@ -227,10 +227,7 @@ class Config:
         if self.runs > 10**7 or self.batch > 10**6:
             raise ValueError(f"arguments runs and batch: at most 1e7 runs (per-run rows are kept) and batches of "
                              f"1e6, got runs={self.runs}, batch={self.batch}")
-        if self.horizon > MAX_HORIZON:
-            raise ValueError(f"argument horizon: the class is built on all 2^(H-1) = {2 ** (self.horizon - 1):.3g} "
-                             f"observation sequences; at most 2^{MAX_HORIZON - 1} (lower horizon to <= {MAX_HORIZON})")
-        check_enumeration_size(self.max_bits, "max_bits")
+        self.refuse_class_size()
         if self.seed < 0:
             raise ValueError(f"argument seed: must be >= 0 (a numpy seed), got {self.seed}")
         for name in ("demonstrator", "lossless_demonstrator"):
@@ -239,6 +236,14 @@ class Config:
             if 3 * tokens > self.max_bits:
                 raise ValueError(f"argument {name}: {text!r} has {3 * tokens} plain bits, more than "
                                  f"max_bits = {self.max_bits}: it would not be in the class")
+
+    def refuse_class_size(self) -> None:
+        """Refuse a class too large to build: every plain program of ``max_bits`` bits, on all ``2^(H-1)``
+        observation sequences (``H <= MAX_HORIZON``)."""
+        if self.horizon > MAX_HORIZON:
+            raise ValueError(f"argument horizon: the class is built on all 2^(H-1) = {2 ** (self.horizon - 1):.3g} "
+                             f"observation sequences; at most 2^{MAX_HORIZON - 1} (lower horizon to <= {MAX_HORIZON})")
+        check_enumeration_size(self.max_bits, "max_bits")
 
     @classmethod
     def quick(cls) -> Config:

@@ -104,7 +104,7 @@ from aitheory.measures import tree_kl
 from aitheory.mixture import ClassConfig, ModelClass, OnlineMixture, build_class
 from aitheory.mixture.classes import CODE_MIX, KINDS, in_class, merge_rows
 from aitheory.progress import progress
-from aitheory.results import RunFolder
+from aitheory.results import RunFolder, RunFolderError
 from aitheory.theory import theorem1_joint as joint
 from aitheory.theory.common import CheckResult, Control, Summary, controls_verdict, held_with_controls
 from aitheory.theory.theorem1_joint import JointSummary
@@ -1288,6 +1288,11 @@ def _draw_policy(folder: RunFolder, config: Config, summary: PolicySummary) -> t
     from aitheory.plotting import pyplot, save_figure
 
     budgets = sorted(set(config.budgets))
+    rows = folder.read_rows("metrics.csv")
+    if rows and "series" not in rows[0]:
+        raise RunFolderError(f"{folder.file('metrics.csv')}: no column 'series': the run folder predates it, so its "
+                             "rows cannot be told apart; recompute with 'aitheory check theorem1 --out NEW_DIR' "
+                             "(with the options in its config.json)")
     rows = folder.read_rows("metrics.csv", ("series", "world", "k", "event_cap", "kl_bayes", "bound", "event_bits",
                                             *(f"value_{b}_{x:g}" for x in budgets for b in ("bayes", "pessimistic"))))
     series = {name: [r for r in rows if r["series"] == name] for name in SERIES}

@@ -54,7 +54,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -64,7 +64,10 @@ from aitheory.planning import add_opt_programs, opt_choice, prediction_tree, xi_
 from aitheory.results import RunFolder, write_csv
 from aitheory.theory.common import Control, Summary
 
-__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointPointRow", "JointSettings",
+if TYPE_CHECKING:  # the joint check reads the joint_* fields and steps; theorem1 imports this module
+    from aitheory.theory.theorem1 import Config
+
+__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointPointRow",
            "JointSummary", "PatternRow", "TradeoffRow",
            "handmade_kl", "joint_class", "joint_point", "measure_joint", "pattern_rows", "plot_joint",
            "slope_per_bit", "summarise_joint", "tradeoff", "write_joint_rows"]
@@ -75,58 +78,6 @@ POINTS_CSV = "theorem1_joint_points.csv"
 TRADEOFF_CSV = "theorem1_joint_tradeoff.csv"
 NO_MIX_CSV = "theorem1_joint_no_mix.csv"
 PATTERNS_CSV = "theorem1_joint_patterns.csv"
-
-
-class JointSettings(Protocol):
-    """The fields of :class:`aitheory.theory.theorem1.Config` the joint check reads (read-only)."""
-
-    @property
-    def joint_max_bits(self) -> int: ...
-
-    @property
-    def joint_utility(self) -> str: ...
-
-    @property
-    def joint_event(self) -> str: ...
-
-    @property
-    def joint_steps(self) -> int: ...
-
-    @property
-    def joint_k_grid(self) -> tuple[int, ...]: ...
-
-    @property
-    def joint_precedented_k(self) -> int: ...
-
-    @property
-    def joint_value_fraction(self) -> float: ...
-
-    @property
-    def joint_tradeoff_k(self) -> int: ...
-
-    @property
-    def joint_tradeoff_levels(self) -> int: ...
-
-    @property
-    def joint_horizons(self) -> tuple[int, ...]: ...
-
-    @property
-    def joint_exact_horizon(self) -> int: ...
-
-    @property
-    def joint_copy_bits(self) -> int: ...
-
-    @property
-    def joint_patterns(self) -> tuple[str, ...]: ...
-
-    @property
-    def joint_pattern_events(self) -> tuple[str, ...]: ...
-
-    @property
-    def joint_pattern_k(self) -> int: ...
-
-    @property
-    def steps(self) -> int: ...
 
 
 # -- one point of the enumerated joint class ----------------------------------------------------------------------
@@ -262,7 +213,7 @@ def _first_hold(event: Plain, observations: Sequence[int], t: int, steps: int) -
     return first, bool(first == t)
 
 
-def joint_class(config: JointSettings, root: tuple[int, ...], m: int, mix: bool = True) -> ModelClass:
+def joint_class(config: Config, root: tuple[int, ...], m: int, mix: bool = True) -> ModelClass:
     """Plain programs up to ``joint_max_bits`` (and MIX) in joint mode, on every continuation of ``root`` to
     horizon m."""
     rest = 2 * m - 1 - len(root)
@@ -272,7 +223,7 @@ def joint_class(config: JointSettings, root: tuple[int, ...], m: int, mix: bool 
     return build_class(cc, histories=histories)
 
 
-def joint_point(config: JointSettings, world: str, observations: Sequence[int],
+def joint_point(config: Config, world: str, observations: Sequence[int],
                 value_fraction: float | None = None, event_text: str | None = None) -> JointPoint:
     """Theorem 1's construction after the demonstrator's history with ``observations`` (o_1 .. o_{t-1}, actions 0):
     OPT's choice pi* at ``h``, nu* added to the class, pi*'s value and Definition-2 KL under that class's xi.
@@ -340,7 +291,7 @@ class TradeoffRow(Summary):
     """[flag] The theorem at this threshold (:attr:`JointPoint.held`)."""
 
 
-def tradeoff(config: JointSettings) -> list[TradeoffRow]:
+def tradeoff(config: Config) -> list[TradeoffRow]:
     """The value reached against the KL spent as u goes from coarse to fine (novel world at
     ``joint_tradeoff_k``)."""
     obs = (0,) * (config.joint_tradeoff_k - 1) + (1,)
@@ -388,7 +339,7 @@ class PatternRow(Summary):
     """[flag] The theorem at this point (:attr:`JointPoint.held`)."""
 
 
-def pattern_rows(config: JointSettings) -> list[PatternRow]:
+def pattern_rows(config: Config) -> list[PatternRow]:
     """The patterns world: for each pattern p and its event E (``joint_patterns``, ``joint_pattern_events``), the
     observations ``0^(k - len p) p`` with k = ``joint_pattern_k``, and Theorem 1's construction with E (one class
     per event, each with its own nu*_E). The same k for every event, so the KL can move with K(E) and not with the
@@ -517,7 +468,7 @@ class JointMeasured:
     patterns: list[PatternRow]
 
 
-def measure_joint(config: JointSettings) -> JointMeasured:
+def measure_joint(config: Config) -> JointMeasured:
     """The novel world at every k of ``joint_k_grid``, the precedented world at ``joint_precedented_k`` (the
     observation 1 at steps k - 1 and k), the trade-off, the hand-made class and the patterns world."""
     novel = [joint_point(config, "novel", (0,) * (k - 1) + (1,)) for k in config.joint_k_grid]
@@ -611,7 +562,7 @@ class JointSummary(Summary):
     """[nats per bit] The same slope of -ln w(nu*_E | h), the telescoping bound."""
 
 
-def summarise_joint(config: JointSettings, m: JointMeasured) -> tuple[JointSummary, tuple[Control, ...]]:
+def summarise_joint(config: Config, m: JointMeasured) -> tuple[JointSummary, tuple[Control, ...]]:
     """The joint part of the summary (the done-when keys at the top level) and its two controls."""
     main = max(m.novel, key=lambda p: p.k)
     copy_bound = config.joint_copy_bits * LN2
