@@ -10,8 +10,9 @@ After t emissions the only observation a ``,`` can load is ``o_t``. Each program
 ``,`` of an interval after an emission; there the machine state is snapshotted and the run resumes once per
 value of ``o_t``, each branch keeping the list of sequences it stands for. An interval without ``,`` does not
 depend on ``o_t``, so it is run once for all of its values. Between I/O instructions the kernel runs the
-shared machine :func:`aitheory.dsl.machine.run_silent`. Outputs are dense per sequence and equal to running
-:func:`aitheory.dsl.fast.run_batch` on each sequence separately (checked by the tests).
+shared machine :func:`aitheory.dsl.machine.run_silent` (which loads ``o_t`` once chosen). Outputs are dense per
+sequence and equal to running :func:`aitheory.dsl.fast.run_batch` on each sequence separately (checked by the
+tests).
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ import numpy as np
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
 from aitheory.dsl.guards import program_arrays
-from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
+from aitheory.dsl.machine import (
+    IO,
+    ST_EMITTED,
+    clear_cells,
+    initial_state,
+    match_brackets,
+    new_interval,
+    run_silent,
+)
 from aitheory.dsl.reference import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
@@ -100,10 +109,8 @@ def _run_all_one(
     for g in range(n_seq):
         cur_list[g] = g
     nlist = n_seq
-    head = lo = hi = bound
-    pc = total = since = jumps = t = 0
-    s_pc = s_head = s_hi = -1
-    s_lo = 0
+    pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = initial_state(bound)
+    t = 0
     cur_obs = 0  # value a ',' loads; -1: not yet chosen in this interval
     depth = 0  # snapshots on the stack
     executed = 0
@@ -111,15 +118,15 @@ def _run_all_one(
         # run until the end of this branch
         while True:
             before = total
-            status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
-                prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps,
-                s_pc, s_head, s_lo, s_hi,
+            status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, _ = run_silent(
+                prog, match, tape, saved, k, bound, last, budget, detect, cur_obs, pc, head, lo, hi, total, since,
+                jumps, s_pc, s_head, s_lo, s_hi,
             )
             executed += total - before
             if status != IO:
                 break
             op = prog[pc - 1]
-            if op == COMMA and cur_obs < 0:  # ',' with o_t not chosen: branch on o_t
+            if op == COMMA:  # ',' with o_t not chosen (run_silent loads a chosen one): branch on o_t
                 keep = 0
                 for o in range(k - 1, -1, -1):
                     # the sequences of this branch whose digit t is o
@@ -157,15 +164,13 @@ def _run_all_one(
                     depth += 1
                 nlist = keep
                 cur_obs = 0
-            if op == COMMA:
                 tape[head] = cur_obs
                 continue
             a = tape[head] if op == DOT else TILDE_ACTION
             for q in range(nlist):
                 out_actions[cur_list[q], t] = a
             t += 1
-            since = jumps = 0
-            s_pc = -1
+            since, jumps, s_pc = new_interval()
             cur_obs = -1
             if t == horizon:
                 status = ST_EMITTED
