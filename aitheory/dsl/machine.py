@@ -1,4 +1,4 @@
-"""The BF-8 machine without its input and output: the part shared by the numba kernels.
+"""The BF-8 machine without its emissions: the part shared by the numba kernels.
 
 The numba interpreters (:mod:`aitheory.dsl.fast`, :mod:`aitheory.dsl.fast_tree`, :mod:`aitheory.dsl.events`)
 differ only in what they do at ``.`` and ``~`` (where an emitted action goes, when a run stops early) and in which
