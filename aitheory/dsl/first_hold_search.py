@@ -226,7 +226,7 @@ def _run_one(
                     if emitted < const_from:
                         e_pc = -1
                         t_pc = -1
-            # the O(1) repeat checks (aitheory.dsl.machine): both saved states' diffs after the write
+            # the O(1) repeat checks (module docstring, 1): both saved states' diffs after the write
             if cst[head] != cep:
                 cst[head] = cep
                 csv[head] = old
