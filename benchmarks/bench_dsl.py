@@ -14,8 +14,7 @@ cores with peak memory <= 4 GB; >= 3e8 machine steps per second per core.
 Issue 15 made the batch kernel faster twice: its one-program function is inlined, and the machine
 (``aitheory/dsl/machine.py``) indexes its arrays with unsigned integers (no negative-index wraparound). The
 ``kernel`` benchmarks compare three kernels in the same run (``_KERNELS``): ``baseline``, the kernel as it was
-before issue 15 (the function, frozen in ``benchmarks/baseline_kernel.py``, called out of line, the machine frozen
-in ``benchmarks/baseline_machine.py``);
+before issue 15 (the function called out of line, the machine frozen in ``benchmarks/baseline_machine.py``);
 ``inlined``, the same old machine inlined; ``current``, the package's kernel. All run every 9-token program with
 identical outputs, tabulate every program up to ``--kernel-bits`` bits (goal: ``current`` >= 1.5x the baseline
 at 30 bits, CPU seconds) and run the step-heavy load (goal: >= 3e8 machine steps per CPU-second).
@@ -39,7 +38,7 @@ import types
 from collections.abc import Iterator
 from typing import Any
 
-import baseline_kernel  # benchmarks/ is this script's directory, so it is on sys.path
+import baseline_machine  # benchmarks/ is this script's directory, so it is on sys.path
 import numba
 import numpy as np
 
@@ -65,13 +64,14 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _compile_kernel(out_of_line: bool) -> Any:
-    """Today's batch loop (same code object) around the one-program function frozen in
-    ``benchmarks/baseline_kernel.py`` on the machine frozen in ``benchmarks/baseline_machine.py``, inlined or
-    called out of line."""
-    loop = fast._run_many.py_func
+def _compile_kernel(machine: types.ModuleType | None, out_of_line: bool) -> Any:
+    """Today's batch loop (same code objects) compiled against the machine functions of ``machine`` (None: the
+    package's own) with the one-program function inlined or called out of line."""
+    one_f, loop = fast._run_one.py_func, fast._run_many.py_func
+    names = ("run_silent", "match_brackets", "clear_cells")
+    one_globals = {**one_f.__globals__, **({n: getattr(machine, n) for n in names} if machine else {})}
     flags = {"nogil": True, "boundscheck": False} | ({} if out_of_line else {"inline": "always"})
-    one = numba.njit(**flags)(baseline_kernel._run_one)
+    one = numba.njit(**flags)(types.FunctionType(one_f.__code__, one_globals, "_run_one"))
     return numba.njit(nogil=True)(
         types.FunctionType(loop.__code__, {**loop.__globals__, "_run_one": one}, "_run_many")
     )
@@ -81,8 +81,8 @@ def _compile_kernel(out_of_line: bool) -> Any:
 # function called out of line and the machine of benchmarks/baseline_machine.py (signed indices);
 # ``inlined``: that function inlined, the same old machine; ``current``: the package's kernel as it is.
 _KERNELS: dict[str, Any] = {
-    "baseline": _compile_kernel(out_of_line=True),
-    "inlined": _compile_kernel(out_of_line=False),
+    "baseline": _compile_kernel(baseline_machine, out_of_line=True),
+    "inlined": _compile_kernel(baseline_machine, out_of_line=False),
     "current": fast._run_many,
 }
 

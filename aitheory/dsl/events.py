@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import DOT
+from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import (
     IO,
@@ -120,17 +120,21 @@ def _first_hold_one(
     first = NEVER
     reads = False
     while True:
-        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, read = run_silent(
-            prog, match, tape, saved, k, bound, last, budget, detect, cur_obs, pc, head, lo, hi, total, since,
-            jumps, s_pc, s_head, s_lo, s_hi,
+        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+            prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps, s_pc,
+            s_head, s_lo, s_hi,
         )
-        if read and emitted > 0:
-            reads = True
-            e_pc = -1
         if status != IO:
             break
+        op = prog[pc - 1]
+        if op == COMMA:
+            tape[head] = cur_obs
+            if emitted > 0:
+                reads = True
+                e_pc = -1
+            continue
         emitted += 1
-        ended, first = emission_ends(prog[pc - 1], tape[head], emitted, horizon)
+        ended, first = emission_ends(op, tape[head], emitted, horizon)
         if ended:
             status = ST_EMITTED
             break

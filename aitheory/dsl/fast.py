@@ -14,8 +14,7 @@ program runs on the same inputs: an observation sequence in policy mode, an inte
 
 Semantics (statuses, step budget, tape bound, Brent cycle check at backward jumps) are exactly those of the
 reference interpreter; ``tests/test_dsl_fast.py`` checks equality on every program up to 18 bits. The machine
-itself is :func:`aitheory.dsl.machine.run_silent` (a ``,`` loads the current observation there); this kernel adds
-the emissions.
+itself is :func:`aitheory.dsl.machine.run_silent`; this kernel adds the I/O instructions.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import DOT
+from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.guards import program_arrays
 from aitheory.dsl.machine import (
     IO,
@@ -36,9 +35,7 @@ from aitheory.dsl.machine import (
     ST_SILENT,
     ST_TIMED_OUT,
     clear_cells,
-    initial_state,
     match_brackets,
-    new_interval,
     run_silent,
 )
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, Mode, check_run_args, run_inputs
@@ -101,21 +98,30 @@ def _run_one(
     """
     match_brackets(prog, n, match, stack)
     last = n - 1
-    pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = initial_state(bound)
-    emitted = cur_obs = 0
+    head = lo = hi = bound
+    pc = total = since = emitted = jumps = 0
+    s_pc = s_head = s_hi = -1
+    s_lo = 0
+    cur_obs = 0
     reads = False
     while True:
-        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, read = run_silent(
-            prog, match, tape, saved, k, bound, last, budget, detect, cur_obs, pc, head, lo, hi, total, since,
-            jumps, s_pc, s_head, s_lo, s_hi,
+        status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+            prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps, s_pc,
+            s_head, s_lo, s_hi,
         )
-        reads |= read and emitted > 0
         if status != IO:
             break
-        out_actions[emitted] = tape[head] if prog[pc - 1] == DOT else TILDE_ACTION
+        op = prog[pc - 1]
+        if op == COMMA:
+            tape[head] = cur_obs
+            if emitted > 0:
+                reads = True
+            continue
+        out_actions[emitted] = tape[head] if op == DOT else TILDE_ACTION
         out_steps[emitted] = total
         emitted += 1
-        since, jumps, s_pc = new_interval()
+        since = jumps = 0
+        s_pc = -1
         if emitted == horizon:
             status = ST_EMITTED
             break

@@ -10,9 +10,8 @@ After t emissions the only observation a ``,`` can load is ``o_t``. Each program
 ``,`` of an interval after an emission; there the machine state is snapshotted and the run resumes once per
 value of ``o_t``, each branch keeping the list of sequences it stands for. An interval without ``,`` does not
 depend on ``o_t``, so it is run once for all of its values. Between I/O instructions the kernel runs the
-shared machine :func:`aitheory.dsl.machine.run_silent` (which loads ``o_t`` once chosen). Outputs are dense per
-sequence and equal to running :func:`aitheory.dsl.fast.run_batch` on each sequence separately (checked by the
-tests).
+shared machine :func:`aitheory.dsl.machine.run_silent`. Outputs are dense per sequence and equal to running
+:func:`aitheory.dsl.fast.run_batch` on each sequence separately (checked by the tests).
 """
 
 from __future__ import annotations
@@ -118,15 +117,15 @@ def _run_all_one(
         # run until the end of this branch
         while True:
             before = total
-            status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, _ = run_silent(
-                prog, match, tape, saved, k, bound, last, budget, detect, cur_obs, pc, head, lo, hi, total, since,
-                jumps, s_pc, s_head, s_lo, s_hi,
+            status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
+                prog, match, tape, saved, k, bound, last, budget, detect, pc, head, lo, hi, total, since, jumps,
+                s_pc, s_head, s_lo, s_hi,
             )
             executed += total - before
             if status != IO:
                 break
             op = prog[pc - 1]
-            if op == COMMA:  # ',' with o_t not chosen (run_silent loads a chosen one): branch on o_t
+            if op == COMMA and cur_obs < 0:  # ',' with o_t not chosen: branch on o_t
                 keep = 0
                 for o in range(k - 1, -1, -1):
                     # the sequences of this branch whose digit t is o
@@ -164,6 +163,7 @@ def _run_all_one(
                     depth += 1
                 nlist = keep
                 cur_obs = 0
+            if op == COMMA:
                 tape[head] = cur_obs
                 continue
             a = tape[head] if op == DOT else TILDE_ACTION

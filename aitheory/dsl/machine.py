@@ -1,15 +1,14 @@
-"""The BF-8 machine without its emissions: the part shared by the numba kernels.
+"""The BF-8 machine without its input and output: the part shared by the numba kernels.
 
 The numba interpreters (:mod:`aitheory.dsl.fast`, :mod:`aitheory.dsl.fast_tree`, :mod:`aitheory.dsl.events`)
-differ only in what they do at ``.`` and ``~`` (where an emitted action goes, when a run stops early) and in which
-observation a ``,`` loads. Everything else lives here, once, with exactly the semantics of
+differ only in what they do at ``.``, ``~`` and ``,``: where an emitted action goes, which observation a ``,``
+loads, when a run stops early. Everything else lives here, once, with exactly the semantics of
 :func:`aitheory.dsl.run_reference`: bracket matching, the step budget, the silent instructions ``+ < > [ ]``
-(tape bound, the halting ``]``), a ``,`` loading the observation the kernel gives, and Brent's cycle check at
-backward jumps. A kernel calls :func:`run_silent`, which runs the machine to the end of the run or until it
-fetches an emission (``.``, ``~``) or a ``,`` whose value the kernel has not chosen (:mod:`aitheory.dsl.fast_tree`
-branches there); the kernel executes that instruction itself and calls :func:`run_silent` again.
-(:mod:`aitheory.dsl.first_hold_search` keeps its own step loop, with O(1) repeat checks by stamps that need
-bookkeeping at every write; it shares :func:`initial_state`, :func:`new_interval` and :func:`match_brackets`.)
+(tape bound, the halting ``]``) and Brent's cycle check at backward jumps. A kernel calls :func:`run_silent`,
+which runs the machine to the end of the run or until it fetches an I/O instruction; the kernel executes that
+instruction itself and calls :func:`run_silent` again. (:mod:`aitheory.dsl.first_hold_search` keeps its own step
+loop, with O(1) repeat checks by stamps that need bookkeeping at every write; it shares :func:`initial_state`,
+:func:`new_interval` and :func:`match_brackets`.)
 
 Machine state, as plain integers (so that numba keeps it in registers): the program counter ``pc``; the ``head``
 and the window ``lo..hi`` of cells visited so far, as indices into a ``tape`` array of ``2 * bound + 1`` cells
@@ -20,7 +19,7 @@ A run starts in :func:`initial_state`; an emission starts a new interval (:func:
 0``, ``s_pc = -1``).
 
 Every helper is ``numba.njit(inline="always")``: numba pastes it into each kernel before compiling, so sharing
-costs nothing at run time. The shared part is a loop, entered once per emission, rather than a helper called once
+costs nothing at run time. The shared part is a loop, entered once per I/O instruction, rather than a helper called once
 per step: each array passed to a call costs reference-count updates, which numba could not remove from the kernels'
 step loops (a per-step helper made them about ten times slower). Even helpers of integers only cost: the
 instructions ``+ < >`` written as three such helpers (``increment``, ``move_right``, ``move_left``) made the batch
@@ -39,7 +38,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, COMMA, LEFT, OPEN, PLUS, RIGHT
+from aitheory.dsl.codes import CLOSE, LEFT, OPEN, PLUS, RIGHT
 from aitheory.dsl.status import Status
 
 __all__ = [
@@ -66,8 +65,7 @@ ST_HALTED: int = int(Status.HALTED)
 ST_TIMED_OUT: int = int(Status.TIMED_OUT)
 ST_OUT_OF_TAPE: int = int(Status.OUT_OF_TAPE)
 ST_SILENT: int = int(Status.PROVEN_SILENT)
-#: :func:`run_silent` fetched an I/O instruction (``.``, ``~``, or ``,`` with no value given), which the kernel
-#: executes.
+#: :func:`run_silent` fetched an I/O instruction (``.``, ``~`` or ``,``), which the kernel executes.
 IO: int = -1
 _RUNNING: int = -2
 
@@ -170,7 +168,6 @@ def run_silent(
     last: int,
     budget: int,
     detect: bool,
-    value: int,
     pc: int,
     head: int,
     lo: int,
@@ -182,22 +179,19 @@ def run_silent(
     s_head: int,
     s_lo: int,
     s_hi: int,
-) -> tuple[int, int, int, int, int, int, int, int, int, int, int, int, bool]:
-    """Run the machine from ``pc`` through its silent instructions ``+ < > [ ]``, and ``,`` loading ``value``
-    (if ``value >= 0``), until it stops or fetches an I/O instruction; ``match`` from :func:`match_brackets`,
-    ``last`` the index of the halting ``]``.
+) -> tuple[int, int, int, int, int, int, int, int, int, int, int, int]:
+    """Run the machine from ``pc`` through its silent instructions ``+ < > [ ]`` until it stops or fetches an
+    I/O instruction; ``match`` from :func:`match_brackets`, ``last`` the index of the halting ``]``.
 
-    Returns ``(status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, read)``, the updated
-    state and whether a ``,`` ran. ``status`` is ``IO`` if the last instruction fetched, ``prog[pc - 1]``, is
-    ``.``, ``~``, or ``,`` with ``value < 0``: its step is counted in ``total`` and ``since`` and ``pc`` is past
-    it, but the caller executes it. Otherwise the run has ended: ``ST_TIMED_OUT`` (``since`` reached ``budget``
-    before the next fetch), ``ST_HALTED`` (the final ``]``), ``ST_OUT_OF_TAPE`` (``>`` or ``<`` left the tape;
-    ``lo..hi`` stays on it) or ``ST_SILENT`` (with ``detect``: the state after a backward jump repeated one of
-    this interval, by :func:`brent_check` over the count ``jumps`` of backward jumps). Cells hold values mod
-    ``k``.
+    Returns ``(status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi)``, the updated state.
+    ``status`` is ``IO`` if the last instruction fetched, ``prog[pc - 1]``, is ``.``, ``~`` or ``,``: its step is
+    counted in ``total`` and ``since`` and ``pc`` is past it, but the caller executes it. Otherwise the run has
+    ended: ``ST_TIMED_OUT`` (``since`` reached ``budget`` before the next fetch), ``ST_HALTED`` (the final ``]``),
+    ``ST_OUT_OF_TAPE`` (``>`` or ``<`` left the tape; ``lo..hi`` stays on it) or ``ST_SILENT`` (with
+    ``detect``: the state after a backward jump repeated one of this interval, by :func:`brent_check` over the
+    count ``jumps`` of backward jumps). Cells hold values mod ``k``.
     """
     status = _RUNNING
-    read = False
     while status == _RUNNING:
         if since == budget:
             status = ST_TIMED_OUT
@@ -238,9 +232,6 @@ def run_silent(
         elif op == OPEN:
             if tape[np.uintp(head)] == 0:
                 pc = match[np.uintp(pc - 1)]
-        elif op == COMMA and value >= 0:
-            tape[np.uintp(head)] = value
-            read = True
-        else:  # '.', '~', or ',' with no value: the caller executes it
+        else:  # '.', ',' or '~': the caller executes it
             status = IO
-    return status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi, read
+    return status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi
