@@ -34,11 +34,20 @@ import numpy as np
 
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.guards import program_arrays
-from aitheory.dsl.machine import IO, ST_EMITTED, brent_check, clear_cells, match_brackets, run_silent
+from aitheory.dsl.machine import (
+    IO,
+    ST_EMITTED,
+    brent_check,
+    clear_cells,
+    initial_state,
+    match_brackets,
+    new_interval,
+    run_silent,
+)
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
 from aitheory.dsl.status import EVENT_STATUSES, Status
 
-__all__ = ["EVENT_STATUSES", "NEVER", "ST_PERIODIC", "FirstHolds", "first_hold_times"]
+__all__ = ["EVENT_STATUSES", "NEVER", "ST_PERIODIC", "FirstHolds", "emission_ends", "first_hold_times"]
 
 #: Statuses of a first-hold run (:data:`aitheory.dsl.status.EVENT_STATUSES`): the interpreter's five, plus
 #: ``periodic`` (the shortcut above). A run that held ends with ``emitted`` (stopped after its first non-zero
@@ -69,6 +78,16 @@ class FirstHolds:
         return [EVENT_STATUSES[s] for s in self.status]
 
 
+@numba.njit(inline="always")
+def emission_ends(op: int, value: int, emitted: int, horizon: int) -> tuple[bool, int]:
+    """Whether a first-hold run ends at its ``emitted``-th emission (``op`` is ``.`` or ``~``, ``value`` the cell
+    under the head), and its first-hold time: ``emitted`` if the event holds there (a ``.`` of a non-zero value),
+    else ``NEVER`` (the run ends iff ``emitted == horizon``)."""
+    if op == DOT and value != 0:
+        return True, emitted
+    return emitted == horizon, NEVER
+
+
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def _first_hold_one(
     prog: np.ndarray,
@@ -94,15 +113,11 @@ def _first_hold_one(
     """
     match_brackets(prog, n, match, stack)
     last = n - 1
-    head = lo = hi = bound
-    pc = total = since = emitted = jumps = 0
-    s_pc = s_head = s_hi = -1
-    s_lo = 0
+    pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = initial_state(bound)
     # periodicity check: state saved right after an emission, valid while no ',' ran since
     e_pc = e_head = e_hi = -1
-    e_lo = 0
-    first = 0
-    cur_obs = 0
+    e_lo = emitted = cur_obs = 0
+    first = NEVER
     reads = False
     while True:
         status, pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = run_silent(
@@ -119,15 +134,11 @@ def _first_hold_one(
                 e_pc = -1
             continue
         emitted += 1
-        if op == DOT and tape[head] != 0:
-            first = emitted
+        ended, first = emission_ends(op, tape[head], emitted, horizon)
+        if ended:
             status = ST_EMITTED
             break
-        since = jumps = 0
-        s_pc = -1
-        if emitted == horizon:
-            status = ST_EMITTED
-            break
+        since, jumps, s_pc = new_interval()
         cur_obs = obs[emitted - 1]
         if periodic:
             repeated, e_pc, e_head, e_lo, e_hi = brent_check(

@@ -24,7 +24,15 @@ import numpy as np
 from aitheory.dsl.codes import COMMA, DOT
 from aitheory.dsl.fast import NO_ACTION
 from aitheory.dsl.guards import program_arrays
-from aitheory.dsl.machine import IO, ST_EMITTED, clear_cells, match_brackets, run_silent
+from aitheory.dsl.machine import (
+    IO,
+    ST_EMITTED,
+    clear_cells,
+    initial_state,
+    match_brackets,
+    new_interval,
+    run_silent,
+)
 from aitheory.dsl.reference import (
     DEFAULT_STEPS,
     DEFAULT_TAPE_BOUND,
@@ -100,10 +108,8 @@ def _run_all_one(
     for g in range(n_seq):
         cur_list[g] = g
     nlist = n_seq
-    head = lo = hi = bound
-    pc = total = since = jumps = t = 0
-    s_pc = s_head = s_hi = -1
-    s_lo = 0
+    pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo, s_hi = initial_state(bound)
+    t = 0
     cur_obs = 0  # value a ',' loads; -1: not yet chosen in this interval
     depth = 0  # snapshots on the stack
     executed = 0
@@ -164,8 +170,7 @@ def _run_all_one(
             for q in range(nlist):
                 out_actions[cur_list[q], t] = a
             t += 1
-            since = jumps = 0
-            s_pc = -1
+            since, jumps, s_pc = new_interval()
             cur_obs = -1
             if t == horizon:
                 status = ST_EMITTED

@@ -56,9 +56,19 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from aitheory.dsl.codes import CLOSE, COMMA, DOT, LEFT, OPEN, PLUS, RIGHT
+from aitheory.dsl.codes import CLOSE, COMMA, LEFT, OPEN, PLUS, RIGHT
+from aitheory.dsl.events import NEVER, emission_ends
 from aitheory.dsl.guards import program_arrays
-from aitheory.dsl.machine import ST_EMITTED, ST_HALTED, ST_OUT_OF_TAPE, ST_SILENT, ST_TIMED_OUT
+from aitheory.dsl.machine import (
+    ST_EMITTED,
+    ST_HALTED,
+    ST_OUT_OF_TAPE,
+    ST_SILENT,
+    ST_TIMED_OUT,
+    initial_state,
+    match_brackets,
+    new_interval,
+)
 from aitheory.dsl.reference import DEFAULT_STEPS, DEFAULT_TAPE_BOUND, check_run_args
 from aitheory.dsl.status import EVENT_STATUSES, Status
 
@@ -180,9 +190,8 @@ def _run_one(
     (cycle check) and ``epoch[1]`` (periodicity) only grow, so stamps from earlier runs never match.
     """
     last = n - 1
-    head = lo = hi = bound
-    pc = total = since = jumps = emitted = 0
-    s_pc = s_head = -1
+    pc, head, lo, hi, total, since, jumps, s_pc, s_head, _, _ = initial_state(bound)  # no window saved: stamps
+    emitted = 0
     e_pc = e_head = -1
     cep = epoch[0]
     eep = epoch[1]
@@ -192,7 +201,7 @@ def _run_one(
     t_pc = t_head = t_lo = t_hi = w_lo = w_hi = t_emit = t_total = -1
     a_min = b_max = 0
     cur_obs = 0
-    first = 0
+    first = NEVER
     reads = False
     forwards = 0
     status = -1
@@ -204,11 +213,20 @@ def _run_one(
         total += 1
         since += 1
         pc += 1
-        if op == PLUS:
+        if op == PLUS or op == COMMA:  # noqa: SIM109 (numba: two compares, no tuple)
             old = tape[head]
-            v = old + 1
-            if v == k:
-                v = 0
+            if op == PLUS:
+                v = old + 1
+                if v == k:
+                    v = 0
+            else:
+                v = cur_obs
+                if emitted > 0:
+                    reads = True
+                    if emitted < const_from:
+                        e_pc = -1
+                        t_pc = -1
+            # the O(1) repeat checks (module docstring, 1): both saved states' diffs after the write
             if cst[head] != cep:
                 cst[head] = cep
                 csv[head] = old
@@ -258,40 +276,13 @@ def _run_one(
         elif op == OPEN:
             if tape[head] == 0:
                 pc = match[pc - 1]
-        elif op == COMMA:
-            old = tape[head]
-            v = cur_obs
-            if cst[head] != cep:
-                cst[head] = cep
-                csv[head] = old
-            elif old != csv[head]:
-                cdiff -= 1
-            if v != csv[head]:
-                cdiff += 1
-            if est[head] != eep:
-                est[head] = eep
-                esv[head] = old
-            elif old != esv[head]:
-                ediff -= 1
-            if v != esv[head]:
-                ediff += 1
-            tape[head] = v
-            if emitted > 0:
-                reads = True
-                if emitted < const_from:
-                    e_pc = -1
-                    t_pc = -1
         else:  # '.' or '~'
             emitted += 1
-            if op == DOT and tape[head] != 0:
-                first = emitted
+            ended, first = emission_ends(op, tape[head], emitted, horizon)
+            if ended:
                 status = ST_EMITTED
                 break
-            since = jumps = 0
-            s_pc = -1
-            if emitted == horizon:
-                status = ST_EMITTED
-                break
+            since, jumps, s_pc = new_interval()
             cur_obs = obs[emitted - 1]
             if pc == e_pc and head == e_head and ediff == 0:
                 status = _ST_PERIODIC
@@ -375,16 +366,7 @@ def _search_block(
     runs = 0
     for i in range(codes.shape[0]):
         prog = codes[i]
-        sp = 0
-        for p in range(n):
-            c = prog[p]
-            if c == OPEN:
-                stack[sp] = p
-                sp += 1
-            elif c == CLOSE and sp > 0:
-                sp -= 1
-                match[p] = stack[sp] + 1
-                match[stack[sp]] = p + 1
+        match_brackets(prog, n, match, stack)
         f0, st0, tot0, reads0, ff0 = _run_one(prog, n, match, k, horizon, budget, bound, obs[0], const_from[0], tape,
                                          cst, csv, est, esv, tsv, epoch)
         runs += 1

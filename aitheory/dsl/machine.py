@@ -1,29 +1,34 @@
 """The BF-8 machine without its input and output: the part shared by the numba kernels.
 
-The three numba interpreters (:mod:`aitheory.dsl.fast`, :mod:`aitheory.dsl.fast_tree`,
-:mod:`aitheory.dsl.events`) differ only in what they do at ``.``, ``~`` and ``,``: where an emitted action goes,
-which observation a ``,`` loads, when a run stops early. Everything else lives here, once, with exactly the
-semantics of :func:`aitheory.dsl.run_reference`: bracket matching, the step budget, the silent instructions
-``+ < > [ ]`` (tape bound, the halting ``]``) and Brent's cycle check at backward jumps. A kernel calls
-:func:`run_silent`, which runs the machine to the end of the run or until it fetches an I/O instruction; the
-kernel executes that instruction itself and calls :func:`run_silent` again.
+The numba interpreters (:mod:`aitheory.dsl.fast`, :mod:`aitheory.dsl.fast_tree`, :mod:`aitheory.dsl.events`)
+differ only in what they do at ``.``, ``~`` and ``,``: where an emitted action goes, which observation a ``,``
+loads, when a run stops early. Everything else lives here, once, with exactly the semantics of
+:func:`aitheory.dsl.run_reference`: bracket matching, the step budget, the silent instructions ``+ < > [ ]``
+(tape bound, the halting ``]``) and Brent's cycle check at backward jumps. A kernel calls :func:`run_silent`,
+which runs the machine to the end of the run or until it fetches an I/O instruction; the kernel executes that
+instruction itself and calls :func:`run_silent` again. (:mod:`aitheory.dsl.first_hold_search` keeps its own step
+loop, with O(1) repeat checks by stamps that need bookkeeping at every write; it shares :func:`initial_state`,
+:func:`new_interval` and :func:`match_brackets`.)
 
 Machine state, as plain integers (so that numba keeps it in registers): the program counter ``pc``; the ``head``
 and the window ``lo..hi`` of cells visited so far, as indices into a ``tape`` array of ``2 * bound + 1`` cells
 (cell c at index ``c + bound``); the step counts ``total`` (whole run) and ``since`` (since the last emission);
 and Brent's state for the current emission interval: the number ``jumps`` of backward jumps and the saved state
 ``s_pc``, ``s_head``, ``s_lo``, ``s_hi``, whose cells are in the array ``saved`` (``s_pc == -1``: none saved).
-An emission starts a new interval: the kernel sets ``since = jumps = 0`` and ``s_pc = -1``.
+A run starts in :func:`initial_state`; an emission starts a new interval (:func:`new_interval`: ``since = jumps =
+0``, ``s_pc = -1``).
 
 Every helper is ``numba.njit(inline="always")``: numba pastes it into each kernel before compiling, so sharing
-costs nothing at run time. The shared part is a loop, entered once per I/O instruction, rather than a helper
-called once per step: each array passed to a call costs reference-count updates, which numba could not remove
-from the kernels' step loops (a per-step helper made them about ten times slower). Every array index is
-converted to ``np.uintp`` where it is used (``tape[np.uintp(head)]``): with a signed index numba adds Python's
-negative-index wraparound (a shift, an and and an add per access), which no index here needs (all are >= 0)
-and which made the step loop about 1.45x slower (``benchmarks/bench_dsl.py``, ``throughput``). Keep the loop's
-shape too: ``while status == _RUNNING`` with one return; the same loop written ``while True`` with ``break``
-made the enumeration about six times slower once inlined. The kernels are compiled
+costs nothing at run time. The shared part is a loop, entered once per I/O instruction, rather than a helper called once
+per step: each array passed to a call costs reference-count updates, which numba could not remove from the kernels'
+step loops (a per-step helper made them about ten times slower). Even helpers of integers only cost: the
+instructions ``+ < >`` written as three such helpers (``increment``, ``move_right``, ``move_left``) made the batch
+kernel about 2x slower on the 24-bit programs (its compiled loop had more reference-count calls), so a step loop
+calls no helper. Every array index is converted to ``np.uintp`` where it is used (``tape[np.uintp(head)]``): with a
+signed index numba adds Python's negative-index wraparound (a shift, an and and an add per access), which no index
+here needs (all are >= 0) and which made the step loop about 1.45x slower (``benchmarks/bench_dsl.py``,
+``throughput``). Keep the loop's shape too: ``while status == _RUNNING`` with one return; the same loop written
+``while True`` with ``break`` made the enumeration about six times slower once inlined. The kernels are compiled
 with ``cache=True``, and numba's cache only watches a kernel's own file: after editing this module, delete the
 cache files ``aitheory/dsl/__pycache__/*.nbi`` and ``*.nbc``.
 """
@@ -46,7 +51,9 @@ __all__ = [
     "brent_check",
     "clear_cells",
     "copy_cells",
+    "initial_state",
     "match_brackets",
+    "new_interval",
     "run_silent",
     "same_cells",
 ]
@@ -61,6 +68,21 @@ ST_SILENT: int = int(Status.PROVEN_SILENT)
 #: :func:`run_silent` fetched an I/O instruction (``.``, ``~`` or ``,``), which the kernel executes.
 IO: int = -1
 _RUNNING: int = -2
+
+
+@numba.njit(inline="always")
+def initial_state(bound: int) -> tuple[int, int, int, int, int, int, int, int, int, int, int]:
+    """The machine state before the first step, ``(pc, head, lo, hi, total, since, jumps, s_pc, s_head, s_lo,
+    s_hi)`` as :func:`run_silent` takes it: at instruction 0, the head at cell 0 (index ``bound``), the window
+    that cell, no step run, nothing saved."""
+    return 0, bound, bound, bound, 0, 0, 0, -1, -1, 0, -1
+
+
+@numba.njit(inline="always")
+def new_interval() -> tuple[int, int, int]:
+    """``(since, jumps, s_pc)`` after an emission: the step budget and Brent's cycle check start again (no steps,
+    no backward jumps, nothing saved)."""
+    return 0, 0, -1
 
 
 @numba.njit(inline="always")
