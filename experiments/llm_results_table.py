@@ -209,7 +209,10 @@ def after_markdown(rows: list[dict[str, Any]]) -> str:
 
 def trends_markdown(trends: dict[str, list[dict[str, Any]]]) -> str:
     """The contrasts of :func:`aitheory.llm.evaluate.empty_fraction_trends`."""
-    head = "| contrast | a | b | a - b (empty fraction) | 95% interval | control: shuffled, 95% interval | verdict |"
+    head = (
+        "| contrast | a | b | a - b (empty fraction) | 95% interval "
+        "| control: re-deals whose interval excludes 0 (first re-deal: a - b, interval) | verdict |"
+    )
     lines = [head, "|---|---|---|---|---|---|---|"]
     for c in trends["contrasts"]:
         verdict = "rises" if c["rises"] else "falls" if c["falls"] else "no detectable change"
@@ -217,7 +220,8 @@ def trends_markdown(trends: dict[str, list[dict[str, Any]]]) -> str:
         if null["changed"]:
             verdict = "none (the control changed)"
         interval = f"{_f(c['lo'], 3)} to {_f(c['hi'], 3)}"
-        control = f"{_f(null['difference'], 3)}, {_f(null['lo'], 3)} to {_f(null['hi'], 3)}"
+        first = f"{_f(null['difference'], 3)}, {_f(null['lo'], 3)} to {_f(null['hi'], 3)}"
+        control = f"{_f(null['excluded_share'], 2)} of {null['repeats']} ({first})"
         lines.append(
             f"| {c['kind']} | {c['a']} | {c['b']} | {_f(c['difference'], 3)} | {interval} | {control} | {verdict} |"
         )

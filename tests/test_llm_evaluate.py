@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from aitheory.llm.evaluate import (
@@ -393,6 +394,26 @@ def test_empty_fraction_trends_rise_fall_and_no_change() -> None:
     assert up["controls"]["shuffled"]["lo"] < 0 < up["controls"]["shuffled"]["hi"]
 
 
+def test_null_control_is_calibrated_and_fails_on_a_broken_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aitheory.llm.evaluate as ev
+
+    a = [0.0] * 60 + [0.5] * 40 + [1.0] * 20  # one group with empty turns, one nearly without: a real difference
+    b = [0.0] * 110 + [0.25] * 10
+    assert ev.bootstrap_difference(a, b)["lo"] > 0
+    null = ev._null_control(a, b, seed=4)
+    assert null["repeats"] == ev.NULL_REPEATS and null["excluded_share"] <= 0.12 and not null["changed"]
+    # an interval too narrow (the re-deals' spread ignored) excludes 0 far more often than 5%: the control fails
+    narrow = lambda x, y, seed=0, level=0.95: {  # noqa: E731
+        "difference": float(np.mean(x) - np.mean(y)),
+        "lo": float(np.mean(x) - np.mean(y)) - 1e-3,
+        "hi": float(np.mean(x) - np.mean(y)) + 1e-3,
+    }
+    monkeypatch.setattr(ev, "bootstrap_difference", narrow)
+    assert ev._null_control(a, b, seed=4)["changed"]
+    # each contrast draws its own re-deals
+    assert ev._contrast_seed(0, "x full/256", "y full/256") != ev._contrast_seed(0, "x full/512", "y full/512")
+
+
 def test_accounting_contrast_only_between_bookkeepings_at_one_budget() -> None:
     def phase(budget: float, empty: int, n: int = 30) -> list[dict[str, Any]]:
         return [_phased(budget, 256, 9, empty=empty if i % 3 else 0) for i in range(n)]
@@ -433,6 +454,8 @@ def test_a_contrast_whose_control_changes_is_no_verdict(monkeypatch: pytest.Monk
         "b20": {"full/256": [_phased(20.0, 256, 9, empty=2)] * 20},
     }
     assert ev.empty_fraction_trends(runs)["contrasts"][0]["rises"]
-    monkeypatch.setattr(ev, "_null_control", lambda a, b, seed: {"difference": 0.3, "lo": 0.2, "hi": 0.4})
+    monkeypatch.setattr(
+        ev, "_null_control", lambda a, b, seed: {"difference": 0.3, "lo": 0.2, "hi": 0.4, "changed": True}
+    )
     broken = ev.empty_fraction_trends(runs)["contrasts"][0]
     assert broken["lo"] > 0 and not broken["rises"] and broken["controls"]["shuffled"]["changed"]

@@ -561,12 +561,38 @@ def bootstrap_difference(
     return {"difference": float(x.mean() - y.mean()), "lo": float(lo), "hi": float(hi)}
 
 
-def _null_control(a: Sequence[float], b: Sequence[float], seed: int) -> dict[str, float]:
-    """The negative control of a contrast: :func:`bootstrap_difference` after the episodes of ``a`` and ``b`` are
-    pooled and dealt back at random into groups of their sizes (no difference by construction: its interval
-    should contain 0)."""
-    pooled = np.random.default_rng(seed + 1).permutation(np.concatenate([np.asarray(a), np.asarray(b)]))
-    return bootstrap_difference(pooled[: len(a)].tolist(), pooled[len(a) :].tolist(), seed=seed)
+NULL_REPEATS = 100
+"""Random re-deals of a contrast's negative control (:func:`_null_control`)."""
+
+
+def _null_control(
+    a: Sequence[float], b: Sequence[float], seed: int, repeats: int = NULL_REPEATS, level: float = 0.95
+) -> dict[str, Any]:
+    """The negative control of a contrast: the episodes of ``a`` and ``b`` pooled and dealt back at random into
+    groups of their sizes (no difference by construction), ``repeats`` times, each re-deal's difference with its
+    :func:`bootstrap_difference` interval.
+
+    A calibrated interval excludes 0 in about ``1 - level`` of the re-deals; ``changed`` (the control fails, so
+    the contrast gives no verdict) when the share that exclude 0 (``excluded_share``) is above
+    ``1 - level`` by more than three binomial standard deviations. ``difference``, ``lo``, ``hi``: the first
+    re-deal's, for the table.
+    """
+    pooled = np.concatenate([np.asarray(a, dtype=float), np.asarray(b, dtype=float)])
+    rng = np.random.default_rng(seed + 1)
+    deals = []
+    for r in range(repeats):
+        dealt = rng.permutation(pooled)
+        first, second = dealt[: len(a)].tolist(), dealt[len(a) :].tolist()
+        deals.append(bootstrap_difference(first, second, seed=seed + r, level=level))
+    excluded = sum(1 for d in deals if d["lo"] > 0 or d["hi"] < 0) / repeats
+    alpha = 1 - level
+    limit = alpha + 3 * math.sqrt(alpha * (1 - alpha) / repeats)
+    return {**deals[0], "repeats": repeats, "excluded_share": excluded, "changed": excluded > limit}
+
+
+def _contrast_seed(seed: int, a: str, b: str) -> int:
+    """A seed of its own for each contrast (so that the re-deals of two contrasts are not the same draws)."""
+    return seed + zlib.crc32(f"{a}|{b}".encode()) % 1_000_003
 
 
 def _empty_fractions(episodes: Sequence[EpisodeLike]) -> list[float]:
@@ -585,7 +611,9 @@ def empty_fraction_trends(
     mean empty fraction. ``contrasts``, each the difference of the mean empty fractions ``a - b`` with a 95%
     bootstrap interval (:func:`bootstrap_difference`), ``rises`` if the interval lies above 0 and ``falls`` if
     below, each only if the contrast's negative control (``controls.shuffled``: the same contrast with the two
-    groups' episodes pooled and dealt back at random, so that there is no difference) shows no change:
+    groups' episodes pooled and dealt back at random, so that there is no difference, :data:`NULL_REPEATS` times,
+    each contrast with its own seed; it fails when more re-deals than chance allows show a change,
+    :func:`_null_control`) shows no change:
 
     * ``budget``: the same non-base phase label in two runs, the higher budget as ``a``;
     * ``length``: the same run and stage (not base), the longer episodes as ``a``;
@@ -626,18 +654,19 @@ def empty_fraction_trends(
     contrasts: list[dict[str, Any]] = []
 
     def contrast(kind: str, a: dict[str, Any], b_fr: list[float], b_name: str) -> None:
+        name = f"{a['run']} {a['phase']}"
         d = bootstrap_difference(a["_fr"], b_fr, seed=seed)
-        null = _null_control(a["_fr"], b_fr, seed)
-        changed = null["lo"] > 0 or null["hi"] < 0
+        null = _null_control(a["_fr"], b_fr, _contrast_seed(seed, name, b_name))
+        changed = bool(null["changed"])
         contrasts.append(
             {
                 "kind": kind,
-                "a": f"{a['run']} {a['phase']}",
+                "a": name,
                 "b": b_name,
                 **d,
                 "rises": d["lo"] > 0 and not changed,
                 "falls": d["hi"] < 0 and not changed,
-                "controls": {"shuffled": {**null, "changed": changed}},
+                "controls": {"shuffled": null},
             }
         )
 
