@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,12 +14,7 @@ pytest.importorskip("matplotlib")
 
 from aitheory.cli import main  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _restore_threads() -> Any:
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,8 @@ from aitheory.llm.models import tiny_tokenizer  # noqa: E402
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Any:
-    before = torch.get_num_threads()
+def _one_thread(restore_torch_threads: None) -> None:
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 class ScriptedLM(torch.nn.Module):

@@ -58,21 +58,9 @@ def test_partial_records_read_with_absent_fields_as_none() -> None:
         e.reward = 0.0  # type: ignore[misc]
 
 
-torch = pytest.importorskip("torch")
+pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("vaderSentiment")
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from aitheory.llm.config import get_config
-    from aitheory.llm.ppo import train
-
-    before = torch.get_num_threads()
-    try:
-        return train(get_config("smoke"), out=tmp_path_factory.mktemp("episodes") / "run")
-    finally:
-        torch.set_num_threads(before)
 
 
 def test_smoke_transcripts_round_trip_byte_for_byte(smoke_run: Path) -> None:

@@ -17,12 +17,7 @@ from aitheory.llm.config import get_config  # noqa: E402
 from aitheory.llm.ppo import CHECKPOINT, TRAIN_KIND, discounted_returns, train  # noqa: E402
 from aitheory.results import RunFolderError, fingerprint  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread() -> Any:
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("restore_torch_threads")
 
 
 def test_discounted_returns_per_environment() -> None:
@@ -30,11 +25,6 @@ def test_discounted_returns_per_environment() -> None:
     env = torch.tensor([0, 1, 0, 1, 0])
     assert discounted_returns(rewards, env, 1.0).tolist() == [2.0, 1.5, 2.0, 0.5, 2.0]
     assert discounted_returns(rewards, env, 0.5).tolist() == [0.5, 1.25, 1.0, 0.5, 2.0]
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train(get_config("smoke"), out=tmp_path_factory.mktemp("smoke") / "run")
 
 
 def test_smoke_run_writes_its_folder(smoke_run: Path) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,9 @@ from aitheory.cli._common import positive_float, positive_int, print_json
 from aitheory.results import RunFolder, RunFolderError, check_out_path, claim_new_run_folder
 
 
-def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--config``, ``--episode-tokens`` and ``--set FIELD=VALUE``: the configuration of a run."""
+def _add_config_arguments(parser: argparse.ArgumentParser, budget: bool = False) -> None:
+    """``--config``, ``--episode-tokens``, ``--set FIELD=VALUE`` and, with ``budget``, ``--budget``: the
+    configuration of a run (read by :func:`_config`)."""
     parser.add_argument("--config", default="smoke", help="smoke, cpu, cpu16 or paper (default smoke)")
     parser.add_argument(
         "--episode-tokens", type=positive_int, default=None, help="episode length in tokens, prompt included"
@@ -32,6 +35,15 @@ def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FIELD=VALUE",
         help="override any configuration field (repeatable), e.g. --set n_envs=8",
     )
+    if budget:
+        parser.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
+
+
+def _add_run_folder_arguments(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--out`` (the run folder, ``runs/<default>`` if not given) and ``--overwrite``."""
+    parser.add_argument("--out", type=check_out_path, default=None,
+                        help=f"run folder (default runs/{default}); one holding a run is refused")
+    parser.add_argument("--overwrite", action="store_true", help="clear --out first if it holds a run")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,11 +63,8 @@ def register(sub: argparse._SubParsersAction) -> None:
             "metrics.csv, transcripts/iter_NNNNN.jsonl and checkpoints/latest.pt into the run folder."
         ),
     )
-    _add_config_arguments(train)
-    train.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
-    train.add_argument("--out", type=check_out_path, default=None,
-                       help="run folder (default runs/llm-<config>-b<B>-<timestamp>); one holding a run is refused")
-    train.add_argument("--overwrite", action="store_true", help="clear --out first if it holds a run")
+    _add_config_arguments(train, budget=True)
+    _add_run_folder_arguments(train, "llm-<config>-b<B>-<timestamp>")
     train.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint (its saved config)"
     )
@@ -91,9 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _add_config_arguments(ctrl)
     ctrl.add_argument("--rollouts", type=positive_int, default=1, help="rollouts of n_envs episodes (default 1)")
-    ctrl.add_argument("--out", type=check_out_path, default=None,
-                      help="run folder (default runs/llm-<config>-control-<timestamp>); one holding a run is refused")
-    ctrl.add_argument("--overwrite", action="store_true", help="clear --out first if it holds a run")
+    _add_run_folder_arguments(ctrl, "llm-<config>-control-<timestamp>")
     ctrl.set_defaults(func=_control, budget=None)
 
     figures = cmds.add_parser(
@@ -128,8 +135,7 @@ def register(sub: argparse._SubParsersAction) -> None:
             "KL per episode and per turn, forgiven budget, empty fraction and the student's reply after silence."
         ),
     )
-    _add_config_arguments(exploits)
-    exploits.add_argument("--budget", type=positive_float, default=None, help="per-episode KL budget B in nats")
+    _add_config_arguments(exploits, budget=True)
     exploits.add_argument("--rollouts", type=positive_int, default=1, help="rollouts per teacher (default 1)")
     exploits.add_argument(
         "--teachers", default="base,empty,short,silent", help="comma-separated teachers (default all four)"
@@ -151,6 +157,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     diagnose.add_argument("--model", default="smollm2", help="smollm2, tiny-gpt2 or a transformers model id/path")
     diagnose.add_argument("--exchanges", type=positive_int, default=6, help="silent exchanges (default 6)")
     diagnose.set_defaults(func=_diagnose)
+
+
+@contextmanager
+def _first_line_of(*errors: type[Exception]) -> Iterator[None]:
+    """``errors`` raised inside (a model that cannot be loaded, a refused checkpoint) as a
+    :class:`~aitheory.cli.UserInputError` with the first line of their message."""
+    try:
+        yield
+    except errors as exc:
+        raise UserInputError(str(exc).splitlines()[0]) from None
+
+
+@contextmanager
+def _reading_transcripts(what: str) -> Iterator[None]:
+    """A missing file (its message) or a transcript that is not JSON lines of episodes (``what`` cannot be read,
+    and why, on one line) raised inside, as a :class:`~aitheory.cli.UserInputError`."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise UserInputError(str(exc)) from None
+    except (ValueError, KeyError) as exc:
+        raise UserInputError(f"{what} cannot be read ({type(exc).__name__}: {' '.join(str(exc).split())})") from None
+
+
+def _names(text: str, allowed: Sequence[str]) -> tuple[tuple[str, ...], str | None]:
+    """The comma-separated names in ``text`` and, if any is not in ``allowed`` or there is none, the bad ones
+    (``"(none given)"`` for none) for the error message; ``None`` when all are good."""
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in names if s not in allowed]
+    return names, ((", ".join(bad) or "(none given)") if bad or not names else None)
 
 
 def _config(args: argparse.Namespace) -> Any:
@@ -206,9 +242,10 @@ def _train(args: argparse.Namespace) -> int:
             )
 
     try:
-        path = train(config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report)
-    except (ModelLoadError, CheckpointError) as exc:
-        raise UserInputError(str(exc).splitlines()[0]) from None
+        with _first_line_of(ModelLoadError, CheckpointError):
+            path = train(
+                config, out=args.out, resume=args.resume, max_iterations=args.max_iterations, on_iteration=report
+            )
     finally:
         if bar is not None:
             bar.close()
@@ -236,13 +273,8 @@ def _resume_config(args: argparse.Namespace) -> Any:
 def _evaluate(args: argparse.Namespace) -> int:
     from aitheory.llm.evaluate import evaluate_run
 
-    try:
+    with _reading_transcripts(f"{args.run_dir}: its transcripts"):
         summary = evaluate_run(args.run_dir, last=args.last, control_dir=args.control)
-    except FileNotFoundError as exc:
-        raise UserInputError(str(exc)) from None
-    except (ValueError, KeyError) as exc:  # a transcript that is not JSON lines of episodes
-        raise UserInputError(f"{args.run_dir}: its transcripts cannot be read ({type(exc).__name__}: "
-                             f"{' '.join(str(exc).split())})") from None
     print_json(summary)
     return 0
 
@@ -253,10 +285,8 @@ def _control(args: argparse.Namespace) -> int:
 
     config = _config(args)
     claim_new_run_folder(args.out, overwrite=args.overwrite)
-    try:
+    with _first_line_of(ModelLoadError):
         print(control(config, out=args.out, rollouts=args.rollouts))
-    except ModelLoadError as exc:
-        raise UserInputError(str(exc).splitlines()[0]) from None
     return 0
 
 
@@ -265,13 +295,8 @@ def _figures(args: argparse.Namespace) -> int:
 
     _distinct_names(args.run_dirs)
     out = Path(args.out) if args.out else Path(args.run_dirs[0])
-    try:
+    with _reading_transcripts(f"{' '.join(args.run_dirs)}: transcripts"):
         paths = make_figures(args.run_dirs, out, last=args.last, stages=args.phases)
-    except FileNotFoundError as exc:
-        raise UserInputError(str(exc)) from None
-    except (ValueError, KeyError) as exc:  # a transcript that is not JSON lines of episodes
-        raise UserInputError(f"{' '.join(args.run_dirs)}: transcripts cannot be read ({type(exc).__name__}: "
-                             f"{' '.join(str(exc).split())})") from None
     for p in paths:
         print(p)
     return 0
@@ -281,11 +306,9 @@ def _stages(text: str) -> tuple[str, ...]:
     """``--phases``: comma-separated stages of the schedule (:data:`aitheory.llm.evaluate.STAGES`)."""
     from aitheory.llm.evaluate import STAGES
 
-    stages = tuple(s.strip() for s in text.split(",") if s.strip())
-    bad = [s for s in stages if s not in STAGES]
-    if bad or not stages:
-        raise argparse.ArgumentTypeError(f"unknown stage {', '.join(bad) or '(none given)'}; choose from "
-                                         f"{', '.join(STAGES)}")
+    stages, unknown = _names(text, STAGES)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown stage {unknown}; choose from {', '.join(STAGES)}")
     return stages
 
 
@@ -310,20 +333,16 @@ def _exploits(args: argparse.Namespace) -> int:
     from aitheory.llm.rewards import make_reward
     from aitheory.results import write_json
 
-    teachers = [t.strip() for t in args.teachers.split(",") if t.strip()]
-    bad = [t for t in teachers if t not in TEACHERS]
-    if bad or not teachers:
-        unknown = ", ".join(bad) or "(none given)"
+    teachers, unknown = _names(args.teachers, TEACHERS)
+    if unknown:
         raise UserInputError(f"--teachers: unknown {unknown}; choose from {', '.join(TEACHERS)}")
     config = _config(args)
     if config.threads is not None:
         import torch
 
         torch.set_num_threads(config.threads)
-    try:
+    with _first_line_of(ModelLoadError):
         model, tokenizer = load_base(config)
-    except ModelLoadError as exc:
-        raise UserInputError(str(exc).splitlines()[0]) from None
     reward = make_reward(config.reward, device=None if config.device == "cpu" else config.device)
     rows = exploit_map(
         config, model, tokenizer, reward, teachers, rollouts=args.rollouts, short_tokens=args.short_tokens
@@ -352,10 +371,8 @@ def _diagnose(args: argparse.Namespace) -> int:
         config = get_config("smoke")
     else:
         config = with_overrides(get_config("cpu"), {"model": args.model, "tokenizer": None})
-    try:
+    with _first_line_of(ModelLoadError):
         model, tokenizer = load_base(config)
-    except ModelLoadError as exc:
-        raise UserInputError(str(exc).splitlines()[0]) from None
     rows = credence_in_silence(model, tokenizer, config, exchanges=args.exchanges)
     temp = f"at T={config.student_temperature:g}"
     print(f"{'n':>3} {'teacher silence (nats)':>24} {'P(student empty)':>18} {temp:>12}")

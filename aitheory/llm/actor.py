@@ -49,12 +49,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from aitheory._optional import require
+from aitheory.llm._torch import nn, torch
 from aitheory.llm.mixture import MixtureResult, kl_fixed_mixture
-
-require("torch", "llm")  # a clear install hint if the extra is missing
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 __all__ = [
     "BUDGET_FLOOR",

@@ -22,11 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aitheory._optional import require
+from aitheory.llm._torch import torch
 from aitheory.llm.config import LLMConfig
-
-require("torch", "llm")  # a clear install hint if the extra is missing
-import torch  # noqa: E402
 
 __all__ = ["SilenceRow", "credence_in_silence", "silence_context"]
 

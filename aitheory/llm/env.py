@@ -38,14 +38,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from aitheory._optional import require
+from aitheory.llm._torch import torch
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, base_atoms, resolve_tail, sample_atoms
 from aitheory.llm.episodes import Episode, Turn
 from aitheory.llm.mixture import kl_to_base
 from aitheory.llm.rewards import RewardFn
-
-require("torch", "llm")  # a clear install hint if the extra is missing
-import torch  # noqa: E402
 
 __all__ = [
     "EpisodeSettings",

@@ -35,10 +35,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aitheory._optional import require
-
-require("torch", "llm")  # a clear install hint if the extra is missing
-import torch  # noqa: E402
+from aitheory.llm._torch import torch
 
 __all__ = ["MixtureResult", "kl_fixed_mixture", "kl_to_base", "mixture_alpha", "solve_alpha"]
 

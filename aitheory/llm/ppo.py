@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aitheory._optional import require
+from aitheory.llm._torch import torch
 from aitheory.llm.actor import Actor, BaseAtoms, Critic, budget_loss
 from aitheory.llm.config import LLMConfig, schedule
 from aitheory.llm.env import EpisodeSettings, Rollout, embedding_matrix, n_features, run_episodes, vocab_size
@@ -41,9 +41,6 @@ from aitheory.llm.episodes import Episode
 from aitheory.llm.evaluate import summarize
 from aitheory.progress import progress_enabled
 from aitheory.results import RunFolder, atomic_write_bytes, atomic_write_text, read_json
-
-require("torch", "llm")  # a clear install hint if the extra is missing
-import torch  # noqa: E402
 
 __all__ = [
     "CONTROL_KIND",
