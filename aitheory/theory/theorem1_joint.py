@@ -67,7 +67,7 @@ from aitheory.theory.common import Control, Summary
 if TYPE_CHECKING:  # the joint check reads the joint_* fields and steps; theorem1 imports this module
     from aitheory.theory.theorem1 import Config
 
-__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointMeasured", "JointPoint", "JointPointRow",
+__all__ = ["HANDMADE", "HandmadeKL", "HandmadeModel", "JointFields", "JointMeasured", "JointPoint", "JointPointRow",
            "JointSummary", "PatternRow", "TradeoffRow",
            "handmade_kl", "joint_class", "joint_point", "measure_joint", "pattern_rows", "plot_joint",
            "slope_per_bit", "summarise_joint", "tradeoff", "write_joint_rows"]
@@ -84,74 +84,10 @@ PATTERNS_CSV = "theorem1_joint_patterns.csv"
 
 
 @dataclass(frozen=True)
-class JointPoint:
-    """Theorem 1's construction at one history ``h = x_{<2t}`` (demonstrator: action 0 at every step)."""
-
-    world: str
-    k: int
-    """Demonstrator steps before t."""
-    t: int
-    steps: int
-    """Decisions left, ``m - t + 1``."""
-    unprecedented: bool
-    """E holds at t and at no earlier step (on the demonstrator's observations)."""
-    v_star_mix: float
-    """``V*_{MIX,U}(h)``, what OPT plans with."""
-    v: float
-    """The value asked for, ``joint_value_fraction * V*``."""
-    u: str
-    """The dyadic threshold (text) and, below, its code length ``len(u)``: plays ``K(v xi(h))``."""
-    k_value_bits: int
-    k_event_bits: int
-    k_utility_bits: int
-    construction_bits: int
-    """``len(SWITCH(E, OPT(U, u), MIX))``."""
-    d_bits: int
-    """``construction_bits - K(E) - K(U) - len(u)``: the measured grammar constant."""
-    plan: tuple[int, ...]
-    """pi*'s action table (canonical node order, docs/planning.md)."""
-    value_xi: float
-    """``V^{pi*}_{xi,U}(h)`` in the class with nu* (exact expectimax under xi's observation predictions)."""
-    value_mix: float
-    kl_nats: float
-    """Definition 2: ``KL_{h,m}(pi* || xi)``, the max over open-loop observation sequences."""
-    log_posterior_ratio: float
-    """``ln w(nu* | h) / w(nu*)`` (-inf when nu* is out of the posterior)."""
-    mix_evidence: float
-    """``nu_MIX(h)``."""
-    plays_pi_star: bool
-    """nu*'s actions from t equal pi*'s on every continuation of h (in the novel world it starts acting at h)."""
-
-    @property
-    def bound_nats(self) -> float:
-        """``[d + K(U) + K(E) + K(v xi(h))] ln 2``."""
-        return (self.d_bits + self.k_utility_bits + self.k_event_bits + self.k_value_bits) * LN2
-
-    @property
-    def bound_posterior(self) -> float:
-        """``-ln w(nu* | h)``, the construction's telescoping bound on pi*'s KL: inf when nu* is out of the
-        posterior or does not play pi* from h."""
-        if not self.plays_pi_star:
-            return math.inf
-        return self.construction_bits * LN2 - self.log_posterior_ratio
-
-    @property
-    def held(self) -> bool:
-        """The theorem at this point: E unprecedented, value above v, KL below the bound and below
-        ``-ln w(nu* | h)``."""
-        return bool(self.unprecedented and self.value_xi > self.v and self.kl_nats < self.bound_nats
-                    and self.kl_nats <= self.bound_posterior + _TOL)
-
-    def row(self) -> JointPointRow:
-        """This point as a row of ``theorem1_joint_points.csv`` and of ``summary.json["points"]``."""
-        return JointPointRow(**{**asdict(self), "plan": "".join(map(str, self.plan))},
-                             bound_nats=self.bound_nats, bound_posterior=self.bound_posterior, held=self.held)
-
-
-@dataclass(frozen=True)
-class JointPointRow(Summary):
-    """One point of the enumerated joint class (:class:`JointPoint` with its bounds and verdict): a row of
-    ``theorem1_joint_points.csv`` and of ``summary.json["points"]``, in the columns' order."""
+class JointFields:
+    """The fields a point of the enumerated joint class has both as computed (:class:`JointPoint`) and as a summary
+    row (:class:`JointPointRow`), in the columns' order of ``theorem1_joint_points.csv``; each class states the
+    type of ``plan``."""
 
     world: str
     """[name] "novel" or "precedented"."""
@@ -179,26 +115,76 @@ class JointPointRow(Summary):
     """[bits] len(SWITCH(E, OPT(U, u), MIX))."""
     d_bits: int
     """[bits] d = construction_bits - K(E) - K(U) - len(u), measured."""
-    plan: str
-    """[actions] pi*'s action table (canonical node order), one digit per node."""
+    plan: object
+    """[actions] pi*'s action table (canonical node order, docs/planning.md)."""
     value_xi: float
-    """[utility] V^{pi*}_{xi,U}(h) in the class with nu*."""
+    """[utility] V^{pi*}_{xi,U}(h) in the class with nu* (exact expectimax under xi's observation predictions)."""
     value_mix: float
     """[utility] V^{pi*}_{MIX,U}(h), the value OPT's choice reaches under MIX."""
     kl_nats: float
-    """[nats] KL_{h,m}(pi* || xi), Definition 2."""
+    """[nats] KL_{h,m}(pi* || xi), Definition 2: the max over open-loop observation sequences."""
     log_posterior_ratio: float
     """[nats] ln w(nu* | h) / w(nu*) (-inf when nu* is out of the posterior)."""
     mix_evidence: float
     """[probability] nu_MIX(h)."""
     plays_pi_star: bool
-    """[flag] nu*'s actions from t equal pi*'s on every continuation of h."""
+    """[flag] nu*'s actions from t equal pi*'s on every continuation of h (in the novel world it starts acting at
+    h)."""
+
+
+@dataclass(frozen=True)
+class JointPoint(JointFields):
+    """Theorem 1's construction at one history ``h = x_{<2t}`` (demonstrator: action 0 at every step), with its
+    bounds and verdict as properties."""
+
+    plan: tuple[int, ...]
+    """[actions] pi*'s action table (canonical node order, docs/planning.md), one action per node."""
+
+    @property
+    def bound_nats(self) -> float:
+        """``[d + K(U) + K(E) + K(v xi(h))] ln 2``."""
+        return (self.d_bits + self.k_utility_bits + self.k_event_bits + self.k_value_bits) * LN2
+
+    @property
+    def bound_posterior(self) -> float:
+        """``-ln w(nu* | h)``, the construction's telescoping bound on pi*'s KL: inf when nu* is out of the
+        posterior or does not play pi* from h."""
+        if not self.plays_pi_star:
+            return math.inf
+        return self.construction_bits * LN2 - self.log_posterior_ratio
+
+    @property
+    def held(self) -> bool:
+        """The theorem at this point: E unprecedented, value above v, KL below the bound and below
+        ``-ln w(nu* | h)``."""
+        return bool(self.unprecedented and self.value_xi > self.v and self.kl_nats < self.bound_nats
+                    and self.kl_nats <= self.bound_posterior + _TOL)
+
+    def row(self) -> JointPointRow:
+        """This point as a row of ``theorem1_joint_points.csv`` and of ``summary.json["points"]``."""
+        return JointPointRow.from_point(self)
+
+
+@dataclass(frozen=True)
+class JointPointRow(JointFields, Summary):
+    """One point of the enumerated joint class (:class:`JointPoint` with its bounds and verdict): a row of
+    ``theorem1_joint_points.csv`` and of ``summary.json["points"]``, in the columns' order (the fields of
+    :class:`JointFields`, then the bounds and the verdict)."""
+
+    plan: str
+    """[actions] pi*'s action table (canonical node order), one digit per node."""
     bound_nats: float
     """[nats] [d + K(U) + K(E) + K(v xi(h))] ln 2."""
     bound_posterior: float
     """[nats] -ln w(nu* | h), the telescoping bound (inf when nu* is out of the posterior or does not play pi*)."""
     held: bool
     """[flag] The theorem at this point (:attr:`JointPoint.held`)."""
+
+    @classmethod
+    def from_point(cls, point: JointPoint) -> JointPointRow:
+        """``point``'s fields (its plan as digits), its bounds and its verdict."""
+        return cls(**{**asdict(point), "plan": "".join(map(str, point.plan))}, bound_nats=point.bound_nats,
+                   bound_posterior=point.bound_posterior, held=point.held)
 
 
 def _demonstrator(observations: Sequence[int]) -> tuple[int, ...]:
