@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 from pathlib import Path
 
@@ -58,11 +59,14 @@ def test_partial_records_read_with_absent_fields_as_none() -> None:
         e.reward = 0.0  # type: ignore[misc]
 
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-pytest.importorskip("vaderSentiment")
+#: The tests below train the smoke model (the ``llm`` extra); those above need nothing but the project.
+needs_llm = pytest.mark.skipif(
+    any(importlib.util.find_spec(m) is None for m in ("torch", "transformers", "vaderSentiment")),
+    reason="needs the llm extra (torch, transformers, vaderSentiment)",
+)
 
 
+@needs_llm
 def test_smoke_transcripts_round_trip_byte_for_byte(smoke_run: Path) -> None:
     files = sorted((smoke_run / "transcripts").glob("*.jsonl"))
     assert files
@@ -76,6 +80,7 @@ def test_smoke_transcripts_round_trip_byte_for_byte(smoke_run: Path) -> None:
     assert len(shapes) >= 3  # completed teacher turns, rewarded replies and an unfinished last turn at least
 
 
+@needs_llm
 def test_evaluation_is_the_same_on_records_and_on_episodes(smoke_run: Path) -> None:
     episodes = load_episodes(smoke_run)
     assert all(isinstance(e, Episode) for e in episodes)
