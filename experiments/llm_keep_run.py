@@ -15,15 +15,17 @@ To resume from ``DEST_DIR``: ``aitheory llm train --resume --out DEST_DIR`` (cop
 from __future__ import annotations
 
 import argparse
-import csv
-import shutil
 import sys
 from pathlib import Path
 
 from aitheory.llm.evaluate import run_budget
+from aitheory.results import atomic_write_bytes, read_csv
 
 LAST = 4
 """Iterations kept per ended phase and at the end (the results page uses ``--last 4``)."""
+STATE = ("config.json", "metrics.csv", "checkpoints/latest.pt")
+"""The files ``--resume`` needs, always copied."""
+TRANSCRIPTS, KEPT = "transcripts", "kept-transcripts"
 
 
 def phase_of(row: dict[str, str], full_budget: float) -> tuple[str, int]:
@@ -46,28 +48,18 @@ def iterations_to_keep(rows: list[dict[str, str]], full_budget: float) -> list[i
 
 def keep_run(src: Path, dst: Path) -> list[str]:
     """Copy ``src``'s resumable state and chosen transcripts into ``dst``; the names of the files written."""
-    for name in ("config.json", "metrics.csv", "checkpoints/latest.pt"):
+    for name in STATE:
         if not (src / name).is_file():
             raise FileNotFoundError(f"{src / name}: missing (is {src} a training run folder?)")
-    with open(src / "metrics.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv(src / "metrics.csv")
+    files = [*STATE, *(f"{TRANSCRIPTS}/iter_{it:05d}.jsonl" for it in iterations_to_keep(rows, run_budget(src)))]
     written = []
-    for name in ("config.json", "metrics.csv", "checkpoints/latest.pt"):
-        target = dst / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        shutil.copyfile(src / name, tmp)
-        tmp.replace(target)
-        written.append(name)
-    kept = dst / "kept-transcripts"
-    kept.mkdir(parents=True, exist_ok=True)
-    for it in iterations_to_keep(rows, run_budget(src)):
-        name = f"iter_{it:05d}.jsonl"
-        source = src / "transcripts" / name
-        if source.is_file() and not (kept / name).is_file():
-            shutil.copyfile(source, kept / (name + ".tmp"))
-            (kept / (name + ".tmp")).replace(kept / name)
-            written.append(f"kept-transcripts/{name}")
+    for name in files:
+        target = dst / name.replace(TRANSCRIPTS, KEPT, 1)
+        if name.startswith(TRANSCRIPTS) and (target.is_file() or not (src / name).is_file()):
+            continue  # kept already, or an iteration whose transcript was not written
+        atomic_write_bytes(target, (src / name).read_bytes())
+        written.append(str(target.relative_to(dst)))
     return written
 
 
