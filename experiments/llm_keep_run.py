@@ -4,7 +4,9 @@ Usage: ``python experiments/llm_keep_run.py RUN_DIR DEST_DIR``. Copies ``config.
 ``checkpoints/latest.pt`` (the head rows and Adam moments that change: a few MB) and, from ``transcripts/``, the
 files the results page reads into ``DEST_DIR/kept-transcripts/``: the first iteration, the last
 :data:`LAST` iterations of every phase of the schedule that has ended (a phase is the budget stage, ramp or full,
-and the episode length, as in :func:`aitheory.llm.evaluate.split_phases`) and the :data:`LAST` latest
+and the episode length, as in :func:`aitheory.llm.evaluate.split_phases`) and the iteration after each (a
+``metrics.csv`` row carries the phase of its update's last rollout, so the update that crosses a phase boundary
+may hold episodes of the ended phase, which the evaluation assigns per episode), and the :data:`LAST` latest
 iterations. Kept transcripts already in ``DEST_DIR`` are never deleted, so an analysis made from an earlier
 snapshot can be rerun. Full transcripts (about 0.5 MB per iteration) are not copied.
 
@@ -35,14 +37,15 @@ def phase_of(row: dict[str, str], full_budget: float) -> tuple[str, int]:
 
 
 def iterations_to_keep(rows: list[dict[str, str]], full_budget: float) -> list[int]:
-    """First iteration, the last :data:`LAST` of each ended phase, the :data:`LAST` latest; sorted."""
+    """First iteration, the last :data:`LAST` of each ended phase and the one after it, the :data:`LAST` latest;
+    sorted."""
     by_phase: dict[tuple[str, int], list[int]] = {}
     for row in rows:
         by_phase.setdefault(phase_of(row, full_budget), []).append(int(row["iteration"]))
     iterations = [int(row["iteration"]) for row in rows]
     keep = set(iterations[:1]) | set(iterations[-LAST:])
     for its in list(by_phase.values())[:-1]:
-        keep |= set(its[-LAST:])
+        keep |= set(its[-LAST:]) | {its[-1] + 1}
     return sorted(keep)
 
 

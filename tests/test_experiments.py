@@ -59,8 +59,9 @@ def test_pessimistic_help_default_config_is_accepted() -> None:
 
 
 def test_llm_keep_run_keeps_each_ended_phase_and_never_deletes(tmp_path: Path) -> None:
-    """Iteration 1, the last 4 of the ramp and of full/256 (ended), the latest 4 of full/512; a kept file of an
-    earlier snapshot stays; a folder that is not a run is refused with exit code 2."""
+    """Iteration 1, the last 4 of the ramp and of full/256 (ended) and the update after each (it may straddle the
+    boundary), the latest 4 of full/512; a kept file of an earlier snapshot stays; a folder that is not a run is
+    refused with exit code 2."""
     keep = _load_script("llm_keep_run")
     src, dst = tmp_path / "run", tmp_path / "kept"
     (src / "checkpoints").mkdir(parents=True)
@@ -77,7 +78,7 @@ def test_llm_keep_run_keeps_each_ended_phase_and_never_deletes(tmp_path: Path) -
     (dst / "kept-transcripts" / "iter_00013.jsonl").write_text("{}\n")
     assert keep.main([str(src), str(dst)]) == 0
     kept = sorted(int(p.stem[5:]) for p in (dst / "kept-transcripts").glob("iter_*.jsonl"))
-    assert kept == [1, 7, 8, 9, 10, 13, 17, 18, 19, 20, 27, 28, 29, 30]
+    assert kept == [1, 7, 8, 9, 10, 11, 13, 17, 18, 19, 20, 21, 27, 28, 29, 30]
     assert (dst / "checkpoints" / "latest.pt").read_bytes() == b"state"
     assert not list(dst.rglob("*.tmp"))
     assert keep.main([str(tmp_path / "nothing"), str(dst)]) == 2

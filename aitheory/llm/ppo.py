@@ -352,7 +352,7 @@ def train(
         row = {
             "iteration": state.iteration,
             "agent_tokens": state.agent_tokens,
-            "budget": phase.budget,
+            "budget": phase.budget,  # the last rollout's phase: an update may straddle a phase boundary
             "episode_tokens": phase.episode_tokens,
             "episodes": len(batch.episodes),
             **_episode_stats(batch.episodes),
